@@ -1,0 +1,42 @@
+# Vivier — the two commands of the README are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+DSFR := node_modules/@gouvfr/dsfr/dist
+DSFR_OUT := templates/static/dsfr
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/vivier?sslmode=disable
+
+.PHONY: run test lint build assets fuzz clean
+
+## run: build, then start web + worker + scheduler + SMTP catcher on this machine
+run: build
+	./bin/vivier dev
+
+## build: the vivier binary in bin/ (DSFR assets included)
+build: assets
+	$(GO) build -o bin/vivier ./cmd/vivier
+
+## assets: the DSFR from npm, copied where the binary embeds it
+assets: $(DSFR_OUT)/.stamp
+
+$(DSFR_OUT)/.stamp: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	rm -rf $(DSFR_OUT) && mkdir -p $(DSFR_OUT)/utility/icons
+	cp -r $(DSFR)/dsfr.min.css $(DSFR)/dsfr.module.min.js $(DSFR)/dsfr.nomodule.min.js \
+		$(DSFR)/fonts $(DSFR)/icons $(DSFR)/favicon $(DSFR_OUT)/
+	cp $(DSFR)/utility/icons/icons.min.css $(DSFR_OUT)/utility/icons/
+	touch $@
+
+## test: every test, against the PostgreSQL and Redis of this machine
+test: assets
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 8m ./...
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./internal/posting/
+	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 10s ./internal/applyform/
+
+## lint: formatting and vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin $(DSFR_OUT) node_modules

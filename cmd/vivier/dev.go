@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
+
+	"vivier/internal/config"
+	"vivier/internal/demo"
+	"vivier/internal/importer"
+	"vivier/internal/mailcatcher"
+	"vivier/migrations"
+	"vivier/repository"
+)
+
+// devSMTPAddr is where `vivier dev` catches mail.
+const devSMTPAddr = "127.0.0.1:1025"
+
+// dev runs the whole product in one process for a laptop: it creates and
+// migrates the database, opens the demo posting, catches mail in-process
+// and runs web, worker and scheduler together.
+func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+	created, err := repository.EnsureDatabase(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return unreachable("PostgreSQL", cfg.DatabaseURL, err)
+	}
+	if created {
+		fmt.Fprintln(stdout, "base de données créée")
+	}
+	db, err := openDB(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := migrations.Up(ctx, db.DB); err != nil {
+		return err
+	}
+	repo := repository.New(db)
+	if err := openDemoPosting(ctx, repo, stdout); err != nil {
+		return err
+	}
+
+	opt, err := redisOpt(cfg)
+	if err != nil {
+		return err
+	}
+	probe := asynq.NewClient(opt)
+	err = probe.Ping()
+	probe.Close()
+	if err != nil {
+		return unreachable("Redis", cfg.RedisURL, err)
+	}
+
+	catcher, err := mailcatcher.Start(devSMTPAddr)
+	if err != nil {
+		return fmt.Errorf("%w (un autre `vivier dev` tourne-t-il déjà ?)", err)
+	}
+	defer catcher.Close()
+	cfg.SMTPURL = catcher.URL()
+
+	handler, closeApp, err := webApp(cfg, db, log, catcher)
+	if err != nil {
+		return err
+	}
+	defer closeApp()
+	srv, mux, closeSender, err := workerServer(cfg, db, log, 4, 2*time.Second)
+	if err != nil {
+		return err
+	}
+	defer closeSender()
+	sw, closeSweeper, err := sweeper(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer closeSweeper()
+
+	fmt.Fprintf(stdout, "\nVivier tourne en mode développement :\n"+
+		"  site          %s/\n"+
+		"  offre démo    %s/offres/anct-pni-coach\n"+
+		"  emails        %s/dev/mail  (serveur SMTP intégré sur %s)\n"+
+		"Ctrl+C pour arrêter.\n\n", cfg.BaseURL, cfg.BaseURL, cfg.BaseURL, devSMTPAddr)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return runHTTP(gctx, fmt.Sprintf(":%d", cfg.Port), handler, log) })
+	g.Go(func() error {
+		if err := srv.Start(mux); err != nil {
+			return err
+		}
+		<-gctx.Done()
+		srv.Shutdown()
+		return nil
+	})
+	g.Go(func() error { sw.Run(gctx, 5*time.Second); return nil })
+	return g.Wait()
+}
+
+// openDemoPosting imports the demo posting and, when it is new, opens it
+// with a closing date 30 days ahead (the original is closed).
+func openDemoPosting(ctx context.Context, repo *repository.Repo, stdout io.Writer) error {
+	im := &importer.Importer{Repo: repo, Now: time.Now, Out: stdout}
+	outcome, err := im.File(ctx, demo.FileName, demo.Posting)
+	if err != nil {
+		return fmt.Errorf("offre de démonstration : %w", err)
+	}
+	p, err := repo.PostingBySourceName(ctx, demo.FileName)
+	if err != nil {
+		return err
+	}
+	if outcome == repository.ImportUnchanged && p.AcceptsApplications(time.Now()) {
+		return nil
+	}
+	closes := time.Now().AddDate(0, 0, 30).Truncate(time.Hour)
+	if err := repo.SetPostingStatus(ctx, p.ID, repository.PostingOpen, &closes); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "offre de démonstration ouverte jusqu'au %s\n", closes.Format("02/01/2006 15:04"))
+	return nil
+}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"vivier/internal/config"
+	"vivier/internal/importer"
+	"vivier/repository"
+)
+
+func importCmd(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dryRun := fs.Bool("dry-run", false, "lit et vérifie les fichiers sans rien écrire")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage : vivier import [--dry-run] CHEMIN...  (fichiers Markdown ou dossiers)")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitError(2)
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return exitError(2)
+	}
+	db, err := openDB(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	im := &importer.Importer{Repo: repository.New(db), DryRun: *dryRun, Now: time.Now, Out: stdout}
+	res, err := im.Paths(ctx, fs.Args())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d créée(s), %d mise(s) à jour, %d inchangée(s), %d en erreur\n",
+		res.Created, res.Updated, res.Unchanged, res.Failed)
+	if res.Failed > 0 {
+		return exitError(1)
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+// Command vivier is Vivier's one binary: serve, worker, scheduler,
+// migrate, import and dev. Wiring happens here and only here.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "time/tzdata" // dates are shown in Europe/Paris on any machine
+
+	"vivier/internal/config"
+)
+
+const usage = `Vivier — suivi de candidatures avec emails automatiques.
+
+Usage : vivier <commande> [options]
+
+Commandes :
+  serve       le site web (PORT)
+  worker      l'envoi des emails (file asynq sur REDIS_URL)
+  scheduler   les tâches périodiques : renvoi des emails en attente
+  migrate     met à jour le schéma de la base (DATABASE_URL)
+  import      importe des offres Markdown : vivier import [--dry-run] CHEMIN...
+  dev         tout en un pour un poste de développement : crée la base, migre,
+              ouvre l'offre de démonstration, intercepte les emails (/dev/mail)
+
+La configuration se lit dans l'environnement : voir README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var exit exitError
+		if errors.As(err, &exit) {
+			os.Exit(int(exit))
+		}
+		fmt.Fprintln(os.Stderr, "vivier:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError ends the process with a status and no further message.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "worker":
+		return worker(ctx, cfg, log)
+	case "scheduler":
+		return scheduler(ctx, cfg, log)
+	case "migrate":
+		return migrate(ctx, cfg, stdout)
+	case "import":
+		return importCmd(ctx, cfg, args[1:], stdout, stderr)
+	case "dev":
+		return dev(ctx, cfg, log, stdout)
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("commande inconnue : %q", args[0])
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

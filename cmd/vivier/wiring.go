@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jmoiron/sqlx"
+
+	"vivier/handlers"
+	"vivier/internal/config"
+	"vivier/internal/emailtmpl"
+	"vivier/internal/mailcatcher"
+	"vivier/migrations"
+	"vivier/repository"
+	"vivier/workers"
+	"vivier/workers/tasks"
+)
+
+// openDB connects and, unless migrating, refuses a schema that is behind.
+func openDB(ctx context.Context, cfg *config.Config, checkSchema bool) (*sqlx.DB, error) {
+	db, err := repository.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, unreachable("PostgreSQL", cfg.DatabaseURL, err)
+	}
+	if checkSchema {
+		if err := migrations.Check(ctx, db.DB); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// unreachable explains which service does not answer, where, and how to
+// start it on a developer's machine.
+func unreachable(service, rawURL string, err error) error {
+	addr := rawURL
+	if u, perr := url.Parse(rawURL); perr == nil {
+		addr = u.Host
+	}
+	var how string
+	switch service {
+	case "PostgreSQL":
+		how = "démarrez-le (par exemple `sudo service postgresql start`, ou `docker compose up -d postgres`) ou corrigez DATABASE_URL"
+	case "Redis":
+		how = "démarrez-le (par exemple `redis-server --daemonize yes`, ou `docker compose up -d redis`) ou corrigez REDIS_URL"
+	}
+	return fmt.Errorf("%s ne répond pas à l'adresse %s : %s.\n  détail : %v", service, addr, how, err)
+}
+
+func redisOpt(cfg *config.Config) (asynq.RedisConnOpt, error) {
+	opt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	// Short timeouts: a Redis outage must not hold a submission for long.
+	if o, ok := opt.(asynq.RedisClientOpt); ok {
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout = time.Second, 2*time.Second, 2*time.Second
+		opt = o
+	}
+	return opt, nil
+}
+
+// webApp builds the HTTP handler and what it holds open.
+func webApp(cfg *config.Config, db *sqlx.DB, log *slog.Logger, catcher *mailcatcher.Catcher) (http.Handler, func(), error) {
+	opt, err := redisOpt(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	renderer, err := emailtmpl.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	client := asynq.NewClient(opt)
+	h, err := handlers.New(handlers.Deps{
+		Config: cfg, Repo: repository.New(db), Emails: renderer, Log: log, MailCatcher: catcher,
+		Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 2 * time.Second},
+	})
+	if err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	engine, err := h.Engine()
+	if err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	return engine, func() { client.Close() }, nil
+}
+
+// runHTTP serves until ctx ends, then lets requests in flight finish.
+func runHTTP(ctx context.Context, addr string, handler http.Handler, log *slog.Logger) error {
+	srv := &http.Server{
+		Addr: addr, Handler: handler,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute,
+		IdleTimeout: time.Minute, BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down the web server")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	db, err := openDB(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	handler, closeApp, err := webApp(cfg, db, log, nil)
+	if err != nil {
+		return err
+	}
+	defer closeApp()
+	log.Info("web server listening", "port", cfg.Port, "base_url", cfg.BaseURL)
+	return runHTTP(ctx, fmt.Sprintf(":%d", cfg.Port), handler, log)
+}
+
+// workerServer builds the asynq server that sends the outbox's emails.
+func workerServer(cfg *config.Config, db *sqlx.DB, log *slog.Logger, concurrency int, retryBase time.Duration) (*asynq.Server, *asynq.ServeMux, func(), error) {
+	opt, err := redisOpt(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sender, err := workers.NewSender(cfg.SMTPURL, cfg.MailFrom, concurrency)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	mux := workers.NewMux(&workers.EmailHandler{Repo: repository.New(db), Sender: sender, Log: log}, log)
+	srv := asynq.NewServer(opt, workers.ServerConfig(concurrency, retryBase, log))
+	return srv, mux, sender.Close, nil
+}
+
+func worker(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	db, err := openDB(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv, mux, closeSender, err := workerServer(cfg, db, log, 10, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer closeSender()
+	if err := srv.Start(mux); err != nil {
+		return err
+	}
+	log.Info("worker started", "smtp", config.Redact(cfg.SMTPURL))
+	<-ctx.Done()
+	// Shutdown waits for messages being sent and puts the rest back in the queue.
+	srv.Shutdown()
+	return nil
+}
+
+// sweeper builds the outbox sweep.
+func sweeper(cfg *config.Config, db *sqlx.DB, log *slog.Logger) (*workers.Sweeper, func(), error) {
+	opt, err := redisOpt(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	client := asynq.NewClient(opt)
+	return &workers.Sweeper{Repo: repository.New(db), Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 5 * time.Second},
+		Log: log, After: 30 * time.Second}, func() { client.Close() }, nil
+}
+
+func scheduler(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	db, err := openDB(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sw, closeSweeper, err := sweeper(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer closeSweeper()
+	log.Info("scheduler started")
+	sw.Run(ctx, 10*time.Second)
+	return nil
+}
+
+func migrate(ctx context.Context, cfg *config.Config, stdout interface{ Write([]byte) (int, error) }) error {
+	db, err := openDB(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := migrations.Up(ctx, db.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "schéma à jour (%d migration(s) appliquée(s))\n", n)
+	return nil
+}

@@ -1,0 +1,272 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/lib/pq"
+
+	"vivier/internal/applyform"
+	"vivier/internal/emailtmpl"
+	"vivier/internal/frfmt"
+	"vivier/repository"
+	"vivier/workers/tasks"
+)
+
+// formOverhead is what the text fields may add to the CV in one request.
+const formOverhead = 1 << 20
+
+func (h *Handler) createApplication(c *gin.Context) {
+	p, ok := h.publicPosting(c)
+	if !ok {
+		return
+	}
+	// A form loaded while the posting was open may arrive after it closed.
+	if !p.AcceptsApplications(h.Now()) {
+		h.refuseClosed(c, p)
+		return
+	}
+
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.Config.UploadMaxBytes+formOverhead)
+	if err := c.Request.ParseMultipartForm(formOverhead); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.renderPosting(c, http.StatusRequestEntityTooLarge, p, &formView{Values: url.Values{}, ChooseFileAgain: true,
+				Errors:  applyform.Errors{applyform.FieldCV: tooLargeMessage(h.Config.UploadMaxBytes)},
+				Summary: []applyform.FieldError{{Field: applyform.FieldCV, Label: "CV", Message: tooLargeMessage(h.Config.UploadMaxBytes)}}})
+			return
+		}
+		h.renderPosting(c, http.StatusBadRequest, p, formError(url.Values{}, "Le formulaire reçu est illisible : rechargez la page et envoyez-le à nouveau."))
+		return
+	}
+	defer func() { _ = c.Request.MultipartForm.RemoveAll() }()
+	values := url.Values(c.Request.MultipartForm.Value)
+
+	if values.Get(applyform.FieldHoneypot) != "" {
+		h.Log.Info("honeypot filled: application refused", "posting_id", p.ID)
+		h.renderPosting(c, http.StatusUnprocessableEntity, p, formError(values, "Votre candidature n'a pas pu être envoyée. Si vous utilisez un outil de remplissage automatique, désactivez-le puis réessayez."))
+		return
+	}
+
+	today := h.Now().In(frfmt.Paris)
+	input, errs := applyform.Check(values, today)
+	status := http.StatusUnprocessableEntity
+	cv, data, cvErr, cvStatus := h.readCV(c.Request.MultipartForm.File[applyform.FieldCV])
+	if cvErr != "" {
+		errs[applyform.FieldCV] = cvErr
+		if cvStatus != 0 {
+			status = cvStatus
+		}
+	}
+	if len(errs) > 0 {
+		h.renderPosting(c, status, p, &formView{Values: values, Errors: errs, Summary: errs.Ordered(), ChooseFileAgain: true})
+		return
+	}
+
+	token, hash, err := newToken()
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	app := &repository.Application{
+		PostingID: p.ID, FirstName: input.FirstName, LastName: input.LastName, Email: input.Email,
+		Phone: input.Phone, Location: input.Location, DailyRate: input.DailyRate, DaysPerWeek: input.DaysPerWeek,
+		AvailableFrom: input.AvailableFrom, SIRET: input.SIRET, Links: pq.StringArray(input.Links),
+		Motivation: input.Motivation, ConsentAt: h.Now(), AccessTokenHash: hash,
+	}
+	if app.Links == nil {
+		app.Links = pq.StringArray{}
+	}
+	sum := sha256.Sum256(data)
+	doc := &repository.Document{FileName: cv.Name, ContentType: cv.ContentType, SizeBytes: int64(len(data)), SHA256: sum[:], Content: data}
+
+	emails, err := h.Repo.CreateApplication(c.Request.Context(), app, doc, func(a *repository.Application) ([]*repository.Email, error) {
+		return h.newApplicationEmails(p, a, token, cv.Name)
+	})
+	switch {
+	case errors.Is(err, repository.ErrPostingClosed):
+		h.refuseClosed(c, p)
+		return
+	case errors.Is(err, repository.ErrDuplicateApplication):
+		h.refuseDuplicate(c, p, values)
+		return
+	case errors.Is(err, repository.ErrNotFound):
+		h.notFound(c)
+		return
+	case err != nil:
+		h.fail(c, err)
+		return
+	}
+	h.enqueue(c, emails...)
+	h.Log.Info("application received", "posting_id", p.ID, "application_id", app.ID)
+	c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
+}
+
+// readCV reads the one CV file and checks it; it returns a French message
+// and, for a file over the limit, 413.
+func (h *Handler) readCV(files []*multipart.FileHeader) (applyform.CV, []byte, string, int) {
+	if len(files) == 0 {
+		return applyform.CV{}, nil, "Choisissez votre CV (PDF, DOC, DOCX ou ODT).", 0
+	}
+	fh := files[0]
+	if fh.Size > h.Config.UploadMaxBytes {
+		return applyform.CV{}, nil, tooLargeMessage(h.Config.UploadMaxBytes), http.StatusRequestEntityTooLarge
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return applyform.CV{}, nil, "Votre CV n'a pas pu être lu : choisissez-le à nouveau.", http.StatusBadRequest
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, h.Config.UploadMaxBytes+1))
+	if err != nil {
+		return applyform.CV{}, nil, "Votre CV n'a pas pu être lu : choisissez-le à nouveau.", http.StatusBadRequest
+	}
+	cv, msg := applyform.CheckCV(fh.Filename, data, h.Config.UploadMaxBytes)
+	if int64(len(data)) > h.Config.UploadMaxBytes {
+		return cv, nil, msg, http.StatusRequestEntityTooLarge
+	}
+	return cv, data, msg, 0
+}
+
+func tooLargeMessage(max int64) string {
+	return "Votre CV dépasse la taille maximale de " + applyform.HumanSize(max) + " : allégez-le (par exemple en l'exportant en PDF) puis choisissez-le à nouveau."
+}
+
+func formError(values url.Values, msg string) *formView {
+	return &formView{Values: values, Errors: applyform.Errors{}, ChooseFileAgain: true,
+		Summary: []applyform.FieldError{{Message: msg}}}
+}
+
+func (h *Handler) refuseClosed(c *gin.Context, p *repository.Posting) {
+	// Show the page as it is now: closed, with its notice and no form.
+	h.renderPosting(c, http.StatusConflict, p, &formView{})
+}
+
+// refuseDuplicate answers a second application from the same address:
+// nothing about the first is shown; a fresh private link goes to that
+// address, so only its owner learns anything.
+func (h *Handler) refuseDuplicate(c *gin.Context, p *repository.Posting, values url.Values) {
+	ctx := c.Request.Context()
+	values.Del(applyform.FieldEmail)
+	view := formError(values, "Une candidature a déjà été envoyée à cette offre avec cette adresse email : on ne peut candidater qu'une fois. Nous venons d'envoyer à cette adresse le lien qui permet de suivre la candidature.")
+	existing, err := h.Repo.ApplicationByEmail(ctx, p.ID, c.Request.MultipartForm.Value[applyform.FieldEmail][0])
+	if err == nil {
+		token, hash, err := newToken()
+		if err == nil {
+			var emails []*repository.Email
+			emails, err = h.privateLinkEmails(p, existing, token)
+			if err == nil {
+				err = h.Repo.SetAccessTokenHash(ctx, existing.ID, hash, emails)
+			}
+			if err == nil {
+				h.enqueue(c, emails...)
+			}
+		}
+	}
+	if err != nil {
+		h.Log.Error("resend private link", "posting_id", p.ID, "error", err)
+	}
+	h.renderPosting(c, http.StatusConflict, p, view)
+}
+
+// newToken returns a 256-bit random token for a private link and its
+// SHA-256, which alone is stored.
+func newToken() (string, []byte, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", nil, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(b)
+	return token, hashToken(token), nil
+}
+
+func hashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+func (h *Handler) privateLink(token string) string { return h.Config.BaseURL + "/candidature/" + token }
+
+func (h *Handler) emailData(p *repository.Posting, a *repository.Application) *emailtmpl.Data {
+	return &emailtmpl.Data{Operator: h.Config.OperatorName, Posting: p, Application: a, Contact: p.ContactEmail,
+		RetentionMonths: h.Config.RetentionMonths, DataContact: h.dataContact(p)}
+}
+
+// newEmail renders one email of kind to an address.
+func (h *Handler) newEmail(kind string, d *emailtmpl.Data, to, toName, replyTo string) (*repository.Email, error) {
+	r, err := h.Emails.Render(kind, d)
+	if err != nil {
+		return nil, err
+	}
+	e := &repository.Email{Kind: kind, ToAddress: to, ToName: toName, ReplyTo: replyTo,
+		Subject: r.Subject, TextBody: r.Text, HTMLBody: r.HTML, SendAfter: time.Now()}
+	if d.Posting != nil {
+		e.PostingID = &d.Posting.ID
+	}
+	if d.Application != nil && d.Application.ID != 0 {
+		e.ApplicationID = &d.Application.ID
+	}
+	return e, nil
+}
+
+func (h *Handler) newApplicationEmails(p *repository.Posting, a *repository.Application, token, cvName string) ([]*repository.Email, error) {
+	d := h.emailData(p, a)
+	d.Link, d.CVName = h.privateLink(token), cvName
+	name := a.FirstName + " " + a.LastName
+	ack, err := h.newEmail(emailtmpl.Acknowledgement, d, a.Email, name, p.ContactEmail)
+	if err != nil {
+		return nil, err
+	}
+	out := []*repository.Email{ack}
+	if p.ContactEmail != "" {
+		note, err := h.newEmail(emailtmpl.ContactNotification, d, p.ContactEmail, "", a.Email)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, note)
+	}
+	return out, nil
+}
+
+func (h *Handler) privateLinkEmails(p *repository.Posting, a *repository.Application, token string) ([]*repository.Email, error) {
+	d := h.emailData(p, a)
+	d.Link = h.privateLink(token)
+	e, err := h.newEmail(emailtmpl.PrivateLink, d, a.Email, a.FirstName+" "+a.LastName, p.ContactEmail)
+	if err != nil {
+		return nil, err
+	}
+	return []*repository.Email{e}, nil
+}
+
+// enqueue hands committed emails to the queue. A failure is only logged:
+// the outbox keeps them and the scheduler's sweep enqueues them later.
+func (h *Handler) enqueue(c *gin.Context, emails ...*repository.Email) {
+	out := make([]tasks.Outgoing, 0, len(emails))
+	for _, e := range emails {
+		out = append(out, tasks.Outgoing{ID: e.ID, SendAfter: e.SendAfter})
+	}
+	if err := h.Enqueuer.Enqueue(c.Request.Context(), out...); err != nil {
+		h.Log.Warn("enqueue failed; the outbox sweep will retry", "error", err)
+	}
+}
+
+type sentData struct {
+	Page
+	Posting postingView
+}
+
+func (h *Handler) applicationSent(c *gin.Context) {
+	p, ok := h.publicPosting(c)
+	if !ok {
+		return
+	}
+	h.render(c, http.StatusOK, "application_sent", sentData{Page: h.page("Candidature envoyée"), Posting: viewOf(p)})
+}

@@ -1,0 +1,45 @@
+// Package handlers is Vivier's web layer: the Gin engine, the route table
+// (routes.go), middleware and one file per page or resource.
+package handlers
+
+import (
+	"log/slog"
+	"time"
+
+	"vivier/internal/config"
+	"vivier/internal/emailtmpl"
+	"vivier/internal/mailcatcher"
+	"vivier/repository"
+	"vivier/workers/tasks"
+)
+
+// Deps are everything the handlers need; cmd/vivier builds them.
+type Deps struct {
+	Config   *config.Config
+	Repo     *repository.Repo
+	Emails   *emailtmpl.Renderer
+	Enqueuer *tasks.Enqueuer
+	Log      *slog.Logger
+	// Now is the server's clock (tests move it).
+	Now func() time.Time
+	// MailCatcher is set in dev mode only: /dev/mail lists its messages.
+	MailCatcher *mailcatcher.Catcher
+}
+
+// Handler serves every route.
+type Handler struct {
+	Deps
+	pages *pages
+}
+
+// New parses the page templates and returns the handler.
+func New(d Deps) (*Handler, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	p, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{Deps: d, pages: p}, nil
+}

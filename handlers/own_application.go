@@ -1,0 +1,148 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/emailtmpl"
+	"vivier/repository"
+)
+
+// The applicant's private page, reached from the link in the
+// acknowledgement: the token in the URL is the only key.
+
+type ownApplicationData struct {
+	Page
+	Token       string
+	Posting     postingView
+	Application *repository.Application
+	Events      []repository.Event
+	Flash       string
+	CVName      string
+}
+
+// ownApplication finds the application of the token in the URL; an
+// unknown token is a plain 404, like any missing page.
+func (h *Handler) ownApplication(c *gin.Context) (*repository.Application, *repository.Posting, bool) {
+	ctx := c.Request.Context()
+	a, err := h.Repo.ApplicationByTokenHash(ctx, hashToken(c.Param("token")))
+	if errors.Is(err, repository.ErrNotFound) {
+		h.errorPage(c, http.StatusNotFound, "Lien inconnu ou expiré",
+			"Ce lien de suivi n'est pas (ou plus) valable. Si vous avez candidaté plusieurs fois avec la même adresse, utilisez le lien du dernier email reçu.")
+		return nil, nil, false
+	}
+	if err != nil {
+		h.fail(c, err)
+		return nil, nil, false
+	}
+	p, err := h.postingByID(ctx, a.PostingID)
+	if err != nil {
+		h.fail(c, err)
+		return nil, nil, false
+	}
+	// The link is a secret: keep it out of caches and referrers.
+	c.Header("Cache-Control", "no-store")
+	c.Header("Referrer-Policy", "no-referrer")
+	return a, p, true
+}
+
+func (h *Handler) postingByID(ctx context.Context, id int64) (*repository.Posting, error) {
+	return h.Repo.PostingByID(ctx, id)
+}
+
+func (h *Handler) showOwnApplication(c *gin.Context) {
+	a, p, ok := h.ownApplication(c)
+	if !ok {
+		return
+	}
+	events, err := h.Repo.Events(c.Request.Context(), a.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d := ownApplicationData{Page: h.page("Ma candidature"), Token: c.Param("token"), Posting: viewOf(p), Application: a, Events: events}
+	if doc, err := h.Repo.DocumentByApplication(c.Request.Context(), a.ID); err == nil {
+		d.CVName = doc.FileName
+	}
+	switch c.Query("fait") {
+	case "retrait":
+		d.Flash = "Votre candidature est retirée. La personne qui recrute en a été informée."
+	}
+	h.render(c, http.StatusOK, "own_application", d)
+}
+
+func (h *Handler) withdrawOwnApplication(c *gin.Context) {
+	a, p, ok := h.ownApplication(c)
+	if !ok {
+		return
+	}
+	var emails []*repository.Email
+	if p.ContactEmail != "" {
+		e, err := h.newEmail(emailtmpl.WithdrawnContact, h.emailData(p, a), p.ContactEmail, "", "")
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		emails = append(emails, e)
+	}
+	err := h.Repo.Withdraw(c.Request.Context(), a.ID, emails)
+	if err != nil && !errors.Is(err, repository.ErrConflict) { // withdrawing twice is harmless
+		h.fail(c, err)
+		return
+	}
+	h.enqueue(c, emails...)
+	c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"?fait=retrait")
+}
+
+func (h *Handler) confirmErasure(c *gin.Context) {
+	a, p, ok := h.ownApplication(c)
+	if !ok {
+		return
+	}
+	h.render(c, http.StatusOK, "erase_confirm", ownApplicationData{Page: h.page("Effacer mes données"),
+		Token: c.Param("token"), Posting: viewOf(p), Application: a})
+}
+
+func (h *Handler) eraseOwnApplication(c *gin.Context) {
+	a, p, ok := h.ownApplication(c)
+	if !ok {
+		return
+	}
+	if c.PostForm("confirmation") != "oui" {
+		c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"/effacement")
+		return
+	}
+	var emails []*repository.Email
+	if p.ContactEmail != "" {
+		e, err := h.newEmail(emailtmpl.ErasedContact, h.emailData(p, a), p.ContactEmail, "", "")
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		emails = append(emails, e)
+	}
+	if err := h.Repo.Erase(c.Request.Context(), a.ID, repository.ActorApplicant, emails); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.enqueue(c, emails...)
+	c.Redirect(http.StatusSeeOther, "/donnees-effacees")
+}
+
+func (h *Handler) erased(c *gin.Context) {
+	h.render(c, http.StatusOK, "erased", struct{ Page }{h.page("Données effacées")})
+}
+
+func (h *Handler) staticPage(name string) gin.HandlerFunc {
+	titles := map[string]string{"accessibility": "Déclaration d'accessibilité", "legal": "Mentions légales", "privacy": "Données personnelles"}
+	return func(c *gin.Context) {
+		h.render(c, http.StatusOK, "static_"+name, struct {
+			Page
+			RetentionMonths int
+			Contact         string
+		}{h.page(titles[name]), h.Config.RetentionMonths, h.dataContact(nil)})
+	}
+}

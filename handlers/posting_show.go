@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/applyform"
+	"vivier/repository"
+)
+
+type postingData struct {
+	Page
+	Posting         postingView
+	Open            bool
+	Form            *formView
+	DayChoices      []choice
+	MaxUpload       string
+	MinMotivation   int
+	MaxMotivation   int
+	RetentionMonths int
+	ConsentText     string
+}
+
+type choice struct{ Value, Label string }
+
+// dayChoices are the availabilities offered, by half days ("jour" stays
+// singular below two, as French has it).
+var dayChoices = []choice{{"0.5", "0,5 jour"}, {"1", "1 jour"}, {"1.5", "1,5 jour"}, {"2", "2 jours"},
+	{"2.5", "2,5 jours"}, {"3", "3 jours"}, {"3.5", "3,5 jours"}, {"4", "4 jours"}, {"4.5", "4,5 jours"}, {"5", "5 jours"}}
+
+// publicPosting loads a posting the public may see (not draft, not
+// archived); anything else is a 404.
+func (h *Handler) publicPosting(c *gin.Context) (*repository.Posting, bool) {
+	p, err := h.Repo.PostingBySlug(c.Request.Context(), c.Param("slug"))
+	if errors.Is(err, repository.ErrNotFound) || (err == nil && (p.Status == repository.PostingDraft || p.Status == repository.PostingArchived)) {
+		h.notFound(c)
+		return nil, false
+	}
+	if err != nil {
+		h.fail(c, err)
+		return nil, false
+	}
+	return p, true
+}
+
+func (h *Handler) showPosting(c *gin.Context) {
+	p, ok := h.publicPosting(c)
+	if !ok {
+		return
+	}
+	h.renderPosting(c, http.StatusOK, p, &formView{})
+}
+
+func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Posting, form *formView) {
+	d := postingData{
+		Page:            h.page(p.Title),
+		Posting:         viewOf(p),
+		Open:            p.AcceptsApplications(h.Now()),
+		Form:            form,
+		DayChoices:      dayChoices,
+		MaxUpload:       applyform.HumanSize(h.Config.UploadMaxBytes),
+		MinMotivation:   applyform.MinMotivationLen,
+		MaxMotivation:   applyform.MaxMotivationLen,
+		RetentionMonths: h.Config.RetentionMonths,
+		ConsentText:     h.consentText(p),
+	}
+	if len(form.Summary) > 0 {
+		d.Page.Title = "Erreur — " + p.Title
+	}
+	h.render(c, status, "posting", d)
+}
+
+// consentText says who processes the data, why, how long it is kept and
+// whom to ask: shown on the form and repeated in the acknowledgement.
+func (h *Handler) consentText(p *repository.Posting) string {
+	return h.Config.OperatorName + " traite les données de ce formulaire pour étudier votre candidature et vous en donner des nouvelles. " +
+		"Seules les personnes chargées de ce recrutement y ont accès. Elles sont conservées " +
+		strconv.Itoa(h.Config.RetentionMonths) + " mois après la clôture de l'offre, puis effacées ; vous pouvez les consulter, les retirer ou les effacer à tout moment depuis le lien de suivi que vous recevrez par email. " +
+		"Pour toute question sur vos données, écrivez à " + h.dataContact(p) + "."
+}
+
+func (h *Handler) dataContact(p *repository.Posting) string {
+	if p != nil && p.ContactEmail != "" {
+		return p.ContactEmail
+	}
+	if len(h.Config.AdminEmails) > 0 {
+		return h.Config.AdminEmails[0]
+	}
+	return "l'équipe de " + h.Config.OperatorName
+}

@@ -1,0 +1,145 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/applyform"
+	"vivier/internal/frfmt"
+	"vivier/templates"
+)
+
+// Page is what the layout needs; every page's data embeds it.
+type Page struct {
+	Title    string
+	Operator string
+	Dev      bool
+}
+
+func (h *Handler) page(title string) Page {
+	return Page{Title: title, Operator: h.Config.OperatorName, Dev: h.MailCatcher != nil}
+}
+
+// pageNames are the files of templates/pages, each parsed with the layout.
+var pageNames = []string{"home", "posting", "application_sent", "own_application", "erase_confirm",
+	"erased", "error", "static_accessibility", "static_legal", "static_privacy", "devmail_list", "devmail_show"}
+
+type pages struct{ byName map[string]*template.Template }
+
+var pageFuncs = template.FuncMap{
+	"frDate":      frfmt.Date,
+	"frDateTime":  frfmt.DateTime,
+	"frDay":       frfmt.CalendarDate,
+	"frDays":      frfmt.Days,
+	"statusLabel": frfmt.StatusLabel,
+	"join":        func(s []string, sep string) string { return strings.Join(s, sep) },
+	"field":       newFieldView,
+}
+
+func parsePages() (*pages, error) {
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "pages/layout.html", "pages/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("page template %s: %w", name, err)
+		}
+		p.byName[name] = t
+	}
+	return p, nil
+}
+
+// render writes a page; the template is executed into a buffer first so a
+// template error becomes a clean 500 rather than half a page.
+func (h *Handler) render(c *gin.Context, status int, name string, data any) {
+	t, ok := h.pages.byName[name]
+	if !ok {
+		h.fail(c, fmt.Errorf("no page template %q", name))
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		h.Log.Error("render page", "page", name, "error", err)
+		if name != "error" {
+			h.errorPage(c, http.StatusInternalServerError, "Erreur", "Une erreur inattendue est survenue. Réessayez dans un instant.")
+		}
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+type errorData struct {
+	Page
+	Heading, Message string
+	Status           int
+}
+
+func (h *Handler) errorPage(c *gin.Context, status int, heading, message string) {
+	h.render(c, status, "error", errorData{Page: h.page(heading), Heading: heading, Message: message, Status: status})
+	c.Abort()
+}
+
+func (h *Handler) notFound(c *gin.Context) {
+	h.errorPage(c, http.StatusNotFound, "Page introuvable",
+		"La page que vous cherchez n'existe pas ou plus. Si vous avez tapé l'adresse, vérifiez-la ; sinon, repartez de la liste des offres.")
+}
+
+// fail is the one place that maps an unexpected error to a response.
+func (h *Handler) fail(c *gin.Context, err error) {
+	if isUnavailable(err) {
+		h.Log.Warn("service unavailable", "error", err, "path", c.Request.URL.Path)
+		c.Header("Retry-After", "10")
+		h.errorPage(c, http.StatusServiceUnavailable, "Service momentanément indisponible",
+			"Le service est momentanément indisponible. Réessayez dans quelques instants : ce que vous avez saisi n'a pas été enregistré.")
+		return
+	}
+	h.Log.Error("request failed", "error", err, "path", c.Request.URL.Path)
+	h.errorPage(c, http.StatusInternalServerError, "Erreur", "Une erreur inattendue est survenue. Réessayez dans un instant.")
+}
+
+// isUnavailable tells a database that does not answer from a bug.
+func isUnavailable(err error) bool {
+	var netErr interface{ Timeout() bool }
+	if errors.As(err, &netErr) {
+		return true
+	}
+	s := err.Error()
+	for _, m := range []string{"connection refused", "bad connection", "connection reset", "the database system is",
+		"EOF", "no such host", "i/o timeout", "broken pipe"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// formView is the application form as the page shows it.
+type formView struct {
+	Values          url.Values
+	Errors          applyform.Errors
+	Summary         []applyform.FieldError
+	ChooseFileAgain bool
+}
+
+type fieldView struct {
+	Name, Type, Autocomplete, Hint, Label, Value, Error string
+	Required                                            bool
+}
+
+var optionalFields = map[string]bool{applyform.FieldPhone: true, applyform.FieldSIRET: true, applyform.FieldLinks: true}
+
+func newFieldView(f *formView, name, typ, autocomplete, hint string) fieldView {
+	v := fieldView{Name: name, Type: typ, Autocomplete: autocomplete, Hint: hint, Label: applyform.Labels[name],
+		Required: !optionalFields[name]}
+	if f != nil {
+		v.Value = f.Values.Get(name)
+		v.Error = f.Errors[name]
+	}
+	return v
+}

@@ -1,0 +1,94 @@
+// Package emailtmpl renders Vivier's emails, in French, from the templates
+// in templates/email: a subject, a text part and an HTML part each. Emails
+// are rendered when they are written to the outbox and stored as sent.
+package emailtmpl
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+
+	"vivier/internal/frfmt"
+	"vivier/repository"
+	"vivier/templates"
+)
+
+// Kinds of email, each with <kind>.txt and <kind>.html templates.
+const (
+	Acknowledgement     = "acknowledgement"
+	ContactNotification = "contact_notification"
+	PrivateLink         = "private_link"
+	WithdrawnContact    = "withdrawn_contact"
+	ErasedContact       = "erased_contact"
+)
+
+var kinds = []string{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, ErasedContact}
+
+// Data is what every template may use.
+type Data struct {
+	Operator        string
+	Posting         *repository.Posting
+	Application     *repository.Application
+	Contact         string // the posting's contact address
+	Link            string // the applicant's private link
+	CVName          string
+	RetentionMonths int
+	DataContact     string // where to send personal data requests
+}
+
+// Rendered is a rendered email.
+type Rendered struct {
+	Subject, Text, HTML string
+}
+
+// Renderer holds the parsed templates of every kind.
+type Renderer struct {
+	text map[string]*texttemplate.Template
+	html map[string]*htmltemplate.Template
+}
+
+var funcs = map[string]any{
+	"frDate": frfmt.Date,         // an instant, shown in Paris time
+	"frDay":  frfmt.CalendarDate, // a DATE column
+	"frDays": frfmt.Days,
+}
+
+// New parses every email template; an error names the file at fault.
+func New() (*Renderer, error) {
+	r := &Renderer{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	for _, k := range kinds {
+		t, err := texttemplate.New(k).Funcs(funcs).ParseFS(templates.FS, "email/"+k+".txt")
+		if err != nil {
+			return nil, fmt.Errorf("email template %s.txt: %w", k, err)
+		}
+		h, err := htmltemplate.New(k).Funcs(funcs).ParseFS(templates.FS, "email/layout.html", "email/"+k+".html", "email/"+k+".txt")
+		if err != nil {
+			return nil, fmt.Errorf("email template %s.html: %w", k, err)
+		}
+		r.text[k], r.html[k] = t, h
+	}
+	return r, nil
+}
+
+// Render renders one kind of email.
+func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
+	t, ok := r.text[kind]
+	if !ok {
+		return Rendered{}, fmt.Errorf("unknown email kind %q", kind)
+	}
+	var subj, text, html bytes.Buffer
+	if err := t.ExecuteTemplate(&subj, "subject", d); err != nil {
+		return Rendered{}, fmt.Errorf("render %s subject: %w", kind, err)
+	}
+	if err := t.ExecuteTemplate(&text, "text", d); err != nil {
+		return Rendered{}, fmt.Errorf("render %s text: %w", kind, err)
+	}
+	if err := r.html[kind].ExecuteTemplate(&html, "layout", d); err != nil {
+		return Rendered{}, fmt.Errorf("render %s html: %w", kind, err)
+	}
+	// A subject is one line, whatever a field held.
+	subject := strings.Join(strings.Fields(subj.String()), " ")
+	return Rendered{Subject: subject, Text: strings.TrimLeft(text.String(), "\n"), HTML: html.String()}, nil
+}

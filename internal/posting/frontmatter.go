@@ -1,0 +1,206 @@
+package posting
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"gopkg.in/yaml.v3"
+)
+
+const (
+	msgNoFrontMatter = "en-tête YAML manquant : le fichier doit commencer par une ligne « --- »"
+	msgUnclosed      = "en-tête YAML non fermé : aucune ligne « --- » ne termine l'en-tête ouvert ici"
+	msgNotMapping    = "en-tête YAML invalide : il doit être une suite de lignes « clé: valeur »"
+	msgBadYAML       = "en-tête YAML illisible : "
+)
+
+// splitFrontMatter cuts text (already LF-only) at the opening fence and the
+// first closing fence after it; a later "---" line belongs to the body.
+// fenceLine is the 1-based line of the opening fence.
+func splitFrontMatter(text string) (fm string, fenceLine int, body string, err *ParseError) {
+	line, pos := 1, 0
+	// Blank lines before the opening fence are tolerated.
+	for {
+		end := lineEnd(text, pos)
+		cur := text[pos:end]
+		if isFence(cur) {
+			fenceLine = line
+			pos = next(text, end)
+			break
+		}
+		if strings.TrimFunc(cur, isBlank) != "" || end == len(text) {
+			return "", 0, "", &ParseError{Line: line, Msg: msgNoFrontMatter}
+		}
+		pos, line = end+1, line+1
+	}
+	start := pos
+	for pos < len(text) {
+		end := lineEnd(text, pos)
+		if isFence(text[pos:end]) {
+			return text[start:pos], fenceLine, text[next(text, end):], nil
+		}
+		pos = end + 1
+	}
+	return "", 0, "", &ParseError{Line: fenceLine, Msg: msgUnclosed}
+}
+
+func lineEnd(text string, pos int) int {
+	if i := strings.IndexByte(text[pos:], '\n'); i >= 0 {
+		return pos + i
+	}
+	return len(text)
+}
+
+// next skips the newline at end, if any.
+func next(text string, end int) int {
+	if end < len(text) {
+		return end + 1
+	}
+	return end
+}
+
+func isFence(line string) bool {
+	return strings.TrimRightFunc(line, isBlank) == "---"
+}
+
+// isBlank is white space or an invisible format character (zero-width
+// space, BOM), both of which authors leave around fences without knowing.
+func isBlank(r rune) bool {
+	return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r)
+}
+
+// decodeFrontMatter parses the YAML between the fences. Duplicate keys are
+// allowed (the last wins) because it decodes into a yaml.Node. When the YAML
+// does not parse, a repaired version is tried before reporting the original
+// error at its line in the file.
+func decodeFrontMatter(fm string, fenceLine int) (meta, *ParseError) {
+	src := sanitiseYAML(fm)
+	doc, err := unmarshal(src)
+	if err != nil {
+		var err2 error
+		if doc, err2 = unmarshal(repairYAML(src)); err2 != nil {
+			line, msg := yamlErrorLine(err, src)
+			return nil, &ParseError{Line: fenceLine + line, Msg: msgBadYAML + msg}
+		}
+	}
+	if len(doc.Content) == 0 {
+		return meta{}, nil // only blank lines or comments
+	}
+	root := resolve(doc.Content[0])
+	if root == nil {
+		return nil, &ParseError{Line: fenceLine + 1, Msg: msgNotMapping}
+	}
+	switch {
+	case root.Kind == yaml.MappingNode:
+		return newMeta(root), nil
+	case root.Kind == yaml.ScalarNode && root.Tag == "!!null":
+		return meta{}, nil
+	}
+	return nil, &ParseError{Line: fenceLine + max(root.Line, 1), Msg: msgNotMapping}
+}
+
+// unmarshal guards against panics inside the YAML library.
+func unmarshal(src string) (doc *yaml.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			doc, err = nil, fmt.Errorf("yaml: %v", r)
+		}
+	}()
+	doc = &yaml.Node{}
+	if err = yaml.Unmarshal([]byte(src), doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// sanitiseYAML removes what the YAML scanner rejects but authors cannot see,
+// keeping the line count so errors still point at the right line: tabs
+// become two spaces, NBSP and exotic line separators become spaces, control
+// and zero-width characters go.
+func sanitiseYAML(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString("  ")
+		case unicode.IsSpace(r):
+			b.WriteByte(' ')
+		case unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == 0xFFFE || r == 0xFFFF:
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+var (
+	yamlErrRe  = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+	anchorRe   = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+	parserErrs = []string{
+		"did not find expected key", "did not find expected node content",
+		"did not find expected '-' indicator", "did not find expected ',' or ']'",
+		"did not find expected ',' or '}'", "did not find expected <document start>",
+	}
+)
+
+// yamlErrorLine turns a yaml.v3 error into a 1-based line of the front
+// matter and a French message. yaml.v3 numbers scanner errors from 1 but
+// parser errors from 0, and omits the line when it is the first one.
+func yamlErrorLine(err error, src string) (int, string) {
+	m := yamlErrRe.FindStringSubmatch(strings.SplitN(err.Error(), "\n", 2)[0])
+	if m == nil {
+		return 1, err.Error()
+	}
+	line, msg := 1, m[2]
+	if m[1] != "" {
+		line, _ = strconv.Atoi(m[1])
+		for _, p := range parserErrs {
+			if msg == p {
+				line++
+				break
+			}
+		}
+	}
+	if a := anchorRe.FindStringSubmatch(msg); a != nil {
+		for i, l := range strings.Split(src, "\n") {
+			if strings.Contains(l, "*"+a[1]) {
+				line = i + 1
+				break
+			}
+		}
+	}
+	n := strings.Count(src, "\n") + 1
+	line = min(max(line, 1), n)
+	return line, frenchYAMLMessage(msg)
+}
+
+func frenchYAMLMessage(msg string) string {
+	switch {
+	case msg == "mapping values are not allowed in this context":
+		return "deux-points « : » inattendu dans une valeur (mettez la valeur entre guillemets)"
+	case msg == "could not find expected ':'":
+		return "deux-points « : » attendu après la clé"
+	case msg == "did not find expected key":
+		return "clé attendue : l'indentation est sans doute incorrecte"
+	case msg == "did not find expected '-' indicator":
+		return "élément de liste « - » attendu : l'indentation est sans doute incorrecte"
+	case msg == "did not find expected ',' or ']'":
+		return "liste entre crochets non fermée : « ] » attendu"
+	case msg == "did not find expected ',' or '}'":
+		return "accolades non fermées : « } » attendu"
+	case msg == "did not find expected node content":
+		return "valeur attendue"
+	case strings.HasPrefix(msg, "found unexpected end of stream"):
+		return "fin de l'en-tête inattendue : un guillemet n'est sans doute pas fermé"
+	case strings.HasPrefix(msg, "found character that cannot start any token"):
+		return "caractère interdit en début de valeur (mettez la valeur entre guillemets)"
+	case anchorRe.MatchString(msg):
+		return "référence « * » inconnue (mettez la valeur entre guillemets)"
+	}
+	return "YAML invalide (" + msg + ")"
+}

@@ -1,0 +1,308 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Application statuses, in pipeline order.
+const (
+	StatusReceived    = "received"
+	StatusInReview    = "in_review"
+	StatusShortlisted = "shortlisted"
+	StatusInterview   = "interview"
+	StatusAccepted    = "accepted"
+	StatusRejected    = "rejected"
+	StatusWithdrawn   = "withdrawn"
+)
+
+// ActorApplicant and ActorSystem name who made a change in the history.
+const (
+	ActorApplicant = "candidat·e"
+	ActorSystem    = "système"
+)
+
+// Application is a row of applications.
+type Application struct {
+	ID              int64          `db:"id"`
+	PostingID       int64          `db:"posting_id"`
+	Status          string         `db:"status"`
+	FirstName       string         `db:"first_name"`
+	LastName        string         `db:"last_name"`
+	Email           string         `db:"email"`
+	Phone           string         `db:"phone"`
+	Location        string         `db:"location"`
+	DailyRate       int            `db:"daily_rate"`
+	DaysPerWeek     float64        `db:"days_per_week"`
+	AvailableFrom   time.Time      `db:"available_from"`
+	SIRET           string         `db:"siret"`
+	Links           pq.StringArray `db:"links"`
+	Motivation      string         `db:"motivation"`
+	ConsentAt       time.Time      `db:"consent_at"`
+	AccessTokenHash []byte         `db:"access_token_hash"`
+	CreatedAt       time.Time      `db:"created_at"`
+	UpdatedAt       time.Time      `db:"updated_at"`
+	WithdrawnAt     *time.Time     `db:"withdrawn_at"`
+	ErasedAt        *time.Time     `db:"erased_at"`
+}
+
+const applicationColumns = `id, posting_id, status, first_name, last_name, email, phone, location,
+	daily_rate, days_per_week, available_from, siret, links, motivation, consent_at,
+	access_token_hash, created_at, updated_at, withdrawn_at, erased_at`
+
+// Document is a CV stored with its application.
+type Document struct {
+	ID            int64     `db:"id"`
+	ApplicationID int64     `db:"application_id"`
+	FileName      string    `db:"file_name"`
+	ContentType   string    `db:"content_type"`
+	SizeBytes     int64     `db:"size_bytes"`
+	SHA256        []byte    `db:"sha256"`
+	Content       []byte    `db:"content"`
+	CreatedAt     time.Time `db:"created_at"`
+}
+
+// Event is one line of an application's history.
+type Event struct {
+	ID            int64     `db:"id"`
+	ApplicationID int64     `db:"application_id"`
+	Kind          string    `db:"kind"`
+	FromStatus    *string   `db:"from_status"`
+	ToStatus      *string   `db:"to_status"`
+	Actor         string    `db:"actor"`
+	CreatedAt     time.Time `db:"created_at"`
+}
+
+// Event kinds.
+const (
+	EventReceived      = "received"
+	EventStatusChanged = "status_changed"
+	EventWithdrawn     = "withdrawn"
+	EventErased        = "erased"
+)
+
+// ErrPostingClosed is returned when a posting no longer takes applications.
+var ErrPostingClosed = fmt.Errorf("posting closed: %w", ErrConflict)
+
+// ErrDuplicateApplication is returned when the address already applied to the posting.
+var ErrDuplicateApplication = fmt.Errorf("duplicate application: %w", ErrConflict)
+
+// EmailsFor builds the outbox rows of a new application once its id is
+// known (the emails link to it).
+type EmailsFor func(app *Application) ([]*Email, error)
+
+// CreateApplication stores an application, its CV, its "received" event and
+// the emails built by emails, in one transaction. It locks the posting and
+// checks, on the database's clock, that it still takes applications.
+// Returns ErrPostingClosed, ErrDuplicateApplication or ErrNotFound (posting).
+func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Document, emails EmailsFor) ([]*Email, error) {
+	var out []*Email
+	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+		var open bool
+		err := tx.QueryRowContext(ctx, `SELECT status = 'open' AND (closes_at IS NULL OR closes_at > now())
+			FROM postings WHERE id = $1 FOR SHARE`, app.PostingID).Scan(&open)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock posting %d: %w", app.PostingID, err)
+		}
+		if !open {
+			return ErrPostingClosed
+		}
+		rows, err := tx.NamedQuery(`INSERT INTO applications (posting_id, first_name, last_name, email, phone,
+			location, daily_rate, days_per_week, available_from, siret, links, motivation, consent_at,
+			access_token_hash)
+			VALUES (:posting_id, :first_name, :last_name, :email, :phone, :location, :daily_rate,
+			:days_per_week, :available_from, :siret, :links, :motivation, :consent_at, :access_token_hash)
+			RETURNING id, status, created_at, updated_at`, app)
+		if err != nil {
+			if isUniqueViolation(err, "applications_one_per_email_idx") {
+				return ErrDuplicateApplication
+			}
+			return fmt.Errorf("insert application: %w", err)
+		}
+		if !rows.Next() {
+			rows.Close()
+			return fmt.Errorf("insert application: no id returned: %w", rows.Err())
+		}
+		err = rows.Scan(&app.ID, &app.Status, &app.CreatedAt, &app.UpdatedAt)
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("insert application: %w", err)
+		}
+		if doc != nil {
+			doc.ApplicationID = app.ID
+			if _, err := tx.NamedExecContext(ctx, `INSERT INTO documents (application_id, file_name,
+				content_type, size_bytes, sha256, content)
+				VALUES (:application_id, :file_name, :content_type, :size_bytes, :sha256, :content)`, doc); err != nil {
+				return fmt.Errorf("insert document: %w", err)
+			}
+		}
+		if err := insertEvent(ctx, tx, app.ID, EventReceived, nil, &app.Status, ActorApplicant); err != nil {
+			return err
+		}
+		if out, err = emails(app); err != nil {
+			return err
+		}
+		return insertEmails(ctx, tx, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func insertEvent(ctx context.Context, tx *sqlx.Tx, appID int64, kind string, from, to *string, actor string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, kind, from_status, to_status, actor)
+		VALUES ($1, $2, $3, $4, $5)`, appID, kind, from, to, actor)
+	if err != nil {
+		return fmt.Errorf("insert %s event: %w", kind, err)
+	}
+	return nil
+}
+
+// ApplicationByTokenHash finds the application a private link points to.
+// Erased applications are not found.
+func (r *Repo) ApplicationByTokenHash(ctx context.Context, hash []byte) (*Application, error) {
+	var a Application
+	err := r.db.GetContext(ctx, &a, `SELECT `+applicationColumns+` FROM applications
+		WHERE access_token_hash = $1 AND erased_at IS NULL`, hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("application by token: %w", err)
+	}
+	return &a, nil
+}
+
+// ApplicationByEmail finds the live application of an address to a posting.
+func (r *Repo) ApplicationByEmail(ctx context.Context, postingID int64, email string) (*Application, error) {
+	var a Application
+	err := r.db.GetContext(ctx, &a, `SELECT `+applicationColumns+` FROM applications
+		WHERE posting_id = $1 AND lower(email) = lower($2) AND erased_at IS NULL`, postingID, email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("application by email: %w", err)
+	}
+	return &a, nil
+}
+
+// SetAccessTokenHash replaces an application's private link (its old link
+// stops working), with the emails built once the application is updated.
+func (r *Repo) SetAccessTokenHash(ctx context.Context, appID int64, hash []byte, emails []*Email) error {
+	return r.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET access_token_hash = $2 WHERE id = $1 AND erased_at IS NULL`, appID, hash)
+		if err != nil {
+			return fmt.Errorf("set token of application %d: %w", appID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return insertEmails(ctx, tx, emails)
+	})
+}
+
+// Events returns an application's history, oldest first.
+func (r *Repo) Events(ctx context.Context, appID int64) ([]Event, error) {
+	var es []Event
+	err := r.db.SelectContext(ctx, &es, `SELECT id, application_id, kind, from_status, to_status, actor, created_at
+		FROM application_events WHERE application_id = $1 ORDER BY created_at, id`, appID)
+	if err != nil {
+		return nil, fmt.Errorf("events of application %d: %w", appID, err)
+	}
+	return es, nil
+}
+
+// Withdraw marks an application withdrawn by its applicant, with the emails
+// that tell the contact. Returns ErrConflict if it was already withdrawn.
+func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error {
+	return r.inTx(ctx, func(tx *sqlx.Tx) error {
+		var from string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM applications WHERE id = $1 AND erased_at IS NULL FOR UPDATE`, appID).Scan(&from)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock application %d: %w", appID, err)
+		}
+		if from == StatusWithdrawn {
+			return ErrConflict
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'withdrawn', withdrawn_at = now(),
+			updated_at = now() WHERE id = $1`, appID); err != nil {
+			return fmt.Errorf("withdraw application %d: %w", appID, err)
+		}
+		to := StatusWithdrawn
+		if err := insertEvent(ctx, tx, appID, EventWithdrawn, &from, &to, ActorApplicant); err != nil {
+			return err
+		}
+		return insertEmails(ctx, tx, emails)
+	})
+}
+
+// Erase deletes an application's CV and personal fields at the applicant's
+// request, keeping an anonymous row for counts, and queues emails (the
+// contact is told). Emails already written to the applicant keep their
+// rows for the log but lose their bodies.
+func (r *Repo) Erase(ctx context.Context, appID int64, actor string, emails []*Email) error {
+	return r.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET first_name = '', last_name = '', email = '',
+			phone = '', location = '', siret = '', links = '{}', motivation = '',
+			access_token_hash = sha256(access_token_hash || 'erased'::bytea),
+			erased_at = now(), updated_at = now()
+			WHERE id = $1 AND erased_at IS NULL`, appID)
+		if err != nil {
+			return fmt.Errorf("erase application %d: %w", appID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE application_id = $1`, appID); err != nil {
+			return fmt.Errorf("erase document of application %d: %w", appID, err)
+		}
+		// Pending mail to the applicant is not sent any more; what was sent
+		// keeps a trace without personal data.
+		if _, err := tx.ExecContext(ctx, `UPDATE emails SET
+			status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
+			to_address = '', to_name = '', reply_to = '', subject = '(effacé)', text_body = '', html_body = '',
+			updated_at = now()
+			WHERE application_id = $1`, appID); err != nil {
+			return fmt.Errorf("erase emails of application %d: %w", appID, err)
+		}
+		if err := insertEvent(ctx, tx, appID, EventErased, nil, nil, actor); err != nil {
+			return err
+		}
+		return insertEmails(ctx, tx, emails)
+	})
+}
+
+// DocumentByApplication returns the CV of an application.
+func (r *Repo) DocumentByApplication(ctx context.Context, appID int64) (*Document, error) {
+	var d Document
+	err := r.db.GetContext(ctx, &d, `SELECT id, application_id, file_name, content_type, size_bytes, sha256,
+		content, created_at FROM documents WHERE application_id = $1`, appID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("document of application %d: %w", appID, err)
+	}
+	return &d, nil
+}
+
+// Counts reports how many rows each table has (tests check nothing was written).
+func (r *Repo) Counts(ctx context.Context) (apps, docs, emails int, err error) {
+	err = r.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM applications), (SELECT count(*) FROM documents),
+		(SELECT count(*) FROM emails)`).Scan(&apps, &docs, &emails)
+	return apps, docs, emails, err
+}

@@ -1,0 +1,185 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Email states.
+const (
+	EmailPending   = "pending"
+	EmailSending   = "sending"
+	EmailSent      = "sent"
+	EmailFailed    = "failed"
+	EmailCancelled = "cancelled"
+)
+
+// Email is a row of the outbox: rendered when written, kept as sent.
+type Email struct {
+	ID            int64      `db:"id"`
+	Kind          string     `db:"kind"`
+	PostingID     *int64     `db:"posting_id"`
+	ApplicationID *int64     `db:"application_id"`
+	ToAddress     string     `db:"to_address"`
+	ToName        string     `db:"to_name"`
+	ReplyTo       string     `db:"reply_to"`
+	Subject       string     `db:"subject"`
+	TextBody      string     `db:"text_body"`
+	HTMLBody      string     `db:"html_body"`
+	Status        string     `db:"status"`
+	Attempts      int        `db:"attempts"`
+	LastError     string     `db:"last_error"`
+	MessageID     string     `db:"message_id"`
+	SendAfter     time.Time  `db:"send_after"`
+	ClaimedAt     *time.Time `db:"claimed_at"`
+	SentAt        *time.Time `db:"sent_at"`
+	CreatedAt     time.Time  `db:"created_at"`
+	UpdatedAt     time.Time  `db:"updated_at"`
+}
+
+const emailColumns = `id, kind, posting_id, application_id, to_address, to_name, reply_to, subject,
+	text_body, html_body, status, attempts, last_error, message_id, send_after, claimed_at, sent_at,
+	created_at, updated_at`
+
+// insertEmails writes emails to the outbox inside tx and fills their ids.
+func insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) error {
+	for _, e := range emails {
+		if e.SendAfter.IsZero() {
+			e.SendAfter = time.Now()
+		}
+		err := tx.QueryRowxContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name,
+			reply_to, subject, text_body, html_body, send_after)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			RETURNING id, status, created_at, updated_at`,
+			e.Kind, e.PostingID, e.ApplicationID, e.ToAddress, e.ToName, e.ReplyTo, e.Subject, e.TextBody,
+			e.HTMLBody, e.SendAfter).Scan(&e.ID, &e.Status, &e.CreatedAt, &e.UpdatedAt)
+		if err != nil {
+			return fmt.Errorf("insert %s email: %w", e.Kind, err)
+		}
+	}
+	return nil
+}
+
+// InsertEmails writes emails to the outbox in their own transaction.
+func (r *Repo) InsertEmails(ctx context.Context, emails []*Email) error {
+	return r.inTx(ctx, func(tx *sqlx.Tx) error { return insertEmails(ctx, tx, emails) })
+}
+
+// StaleClaim is how long a claim lasts: an email still "sending" after it
+// belonged to a worker that died, and may be claimed again.
+const StaleClaim = 2 * time.Minute
+
+// ClaimEmail moves an email from pending (or a stale sending) to sending,
+// so that one worker at a time sends it. It returns ErrConflict when the
+// email is not to be sent now (already sent, failed, cancelled, claimed by
+// a live worker, or due later) and ErrNotFound when there is no such row.
+func (r *Repo) ClaimEmail(ctx context.Context, id int64) (*Email, error) {
+	var e Email
+	err := r.db.GetContext(ctx, &e, `UPDATE emails SET status = 'sending', claimed_at = now(),
+		attempts = attempts + 1, updated_at = now()
+		WHERE id = $1 AND send_after <= now()
+		  AND (status = 'pending' OR (status = 'sending' AND claimed_at < now() - $2::interval))
+		RETURNING `+emailColumns, id, fmt.Sprintf("%d seconds", int(StaleClaim.Seconds())))
+	if errors.Is(err, sql.ErrNoRows) {
+		var exists bool
+		if err := r.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM emails WHERE id = $1)`, id); err != nil {
+			return nil, fmt.Errorf("claim email %d: %w", id, err)
+		}
+		if !exists {
+			return nil, ErrNotFound
+		}
+		return nil, ErrConflict
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim email %d: %w", id, err)
+	}
+	return &e, nil
+}
+
+// MarkEmailSent records a successful send.
+func (r *Repo) MarkEmailSent(ctx context.Context, id int64, messageID string) error {
+	_, err := r.db.ExecContext(ctx, `UPDATE emails SET status = 'sent', message_id = $2, sent_at = now(),
+		last_error = '', updated_at = now() WHERE id = $1`, id, messageID)
+	if err != nil {
+		return fmt.Errorf("mark email %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// ReleaseEmail puts an email back to pending after a failure worth a retry.
+func (r *Repo) ReleaseEmail(ctx context.Context, id int64, reason string) error {
+	_, err := r.db.ExecContext(ctx, `UPDATE emails SET status = 'pending', claimed_at = NULL, last_error = $2,
+		updated_at = now() WHERE id = $1 AND status = 'sending'`, id, reason)
+	if err != nil {
+		return fmt.Errorf("release email %d: %w", id, err)
+	}
+	return nil
+}
+
+// MarkEmailFailed records a final failure, shown to reviewers.
+func (r *Repo) MarkEmailFailed(ctx context.Context, id int64, reason string) error {
+	_, err := r.db.ExecContext(ctx, `UPDATE emails SET status = 'failed', last_error = $2, updated_at = now()
+		WHERE id = $1`, id, reason)
+	if err != nil {
+		return fmt.Errorf("mark email %d failed: %w", id, err)
+	}
+	return nil
+}
+
+// EmailsToSweep returns the ids of emails that are due and still pending
+// after olderThan (or whose sender died): the sweep enqueues them again.
+func (r *Repo) EmailsToSweep(ctx context.Context, olderThan time.Duration, limit int) ([]int64, error) {
+	var ids []int64
+	err := r.db.SelectContext(ctx, &ids, `SELECT id FROM emails
+		WHERE ((status = 'pending' AND updated_at < now() - $1::interval)
+		    OR (status = 'sending' AND claimed_at < now() - $2::interval))
+		  AND send_after <= now()
+		ORDER BY send_after, id LIMIT $3`,
+		fmt.Sprintf("%d milliseconds", olderThan.Milliseconds()),
+		fmt.Sprintf("%d seconds", int(StaleClaim.Seconds())), limit)
+	if err != nil {
+		return nil, fmt.Errorf("emails to sweep: %w", err)
+	}
+	return ids, nil
+}
+
+// EmailByID returns one email.
+func (r *Repo) EmailByID(ctx context.Context, id int64) (*Email, error) {
+	var e Email
+	err := r.db.GetContext(ctx, &e, `SELECT `+emailColumns+` FROM emails WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("email %d: %w", id, err)
+	}
+	return &e, nil
+}
+
+// EmailsOfApplication lists the emails linked to an application, oldest first.
+func (r *Repo) EmailsOfApplication(ctx context.Context, appID int64) ([]Email, error) {
+	var es []Email
+	err := r.db.SelectContext(ctx, &es, `SELECT `+emailColumns+` FROM emails WHERE application_id = $1
+		ORDER BY created_at, id`, appID)
+	if err != nil {
+		return nil, fmt.Errorf("emails of application %d: %w", appID, err)
+	}
+	return es, nil
+}
+
+// TouchEmails marks pending emails as just enqueued, so the sweep leaves
+// them alone for another delay.
+func (r *Repo) TouchEmails(ctx context.Context, ids []int64) error {
+	_, err := r.db.ExecContext(ctx, `UPDATE emails SET updated_at = now() WHERE id = ANY($1) AND status = 'pending'`,
+		pq.Array(ids))
+	if err != nil {
+		return fmt.Errorf("touch emails: %w", err)
+	}
+	return nil
+}

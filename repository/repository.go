@@ -1,0 +1,76 @@
+// Package repository holds all of Vivier's SQL: row structs, queries,
+// transactions and the email outbox. Methods return ErrNotFound or
+// ErrConflict for the cases callers handle, and wrapped errors otherwise.
+package repository
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+var (
+	// ErrNotFound means no row matched.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the change contradicts what is stored (a unique key, a state).
+	ErrConflict = errors.New("conflict")
+)
+
+// Repo is the data access layer over one PostgreSQL database.
+type Repo struct {
+	db *sqlx.DB
+}
+
+// New wraps an open database.
+func New(db *sqlx.DB) *Repo { return &Repo{db: db} }
+
+// DB returns the underlying handle (for health checks and migrations).
+func (r *Repo) DB() *sqlx.DB { return r.db }
+
+// Open connects to PostgreSQL and checks that it answers.
+func Open(ctx context.Context, url string) (*sqlx.DB, error) {
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.SetMaxOpenConns(40)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return db, nil
+}
+
+// inTx runs fn in a transaction, committed when fn returns nil.
+func (r *Repo) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := r.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// isUniqueViolation reports whether err is PostgreSQL's unique_violation,
+// optionally on the named constraint or index.
+func isUniqueViolation(err error, constraint string) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23505" {
+		return false
+	}
+	return constraint == "" || pqErr.Constraint == constraint
+}

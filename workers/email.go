@@ -1,0 +1,95 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"vivier/repository"
+	"vivier/workers/tasks"
+)
+
+// EmailSender sends one outbox row and returns its Message-ID.
+type EmailSender interface {
+	Send(ctx context.Context, e *repository.Email) (string, error)
+}
+
+// EmailHandler sends the emails of the outbox, claiming each row before
+// sending so that at-least-once delivery from asynq does not mean twice.
+type EmailHandler struct {
+	Repo   *repository.Repo
+	Sender EmailSender
+	Log    *slog.Logger
+}
+
+// ProcessTask implements asynq.Handler for tasks.TypeSendEmail.
+func (h *EmailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	p, err := tasks.ParseSendEmail(t)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	log := h.Log.With("email_id", p.EmailID)
+	e, err := h.Repo.ClaimEmail(ctx, p.EmailID)
+	if errors.Is(err, repository.ErrNotFound) || errors.Is(err, repository.ErrConflict) {
+		log.Debug("email not to be sent now: skipped")
+		return nil
+	}
+	if err != nil {
+		return err // the database is not answering: asynq retries
+	}
+
+	messageID, sendErr := h.Sender.Send(ctx, e)
+	// The outcome is recorded even if the task's context ended meanwhile.
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+
+	var permanent *PermanentError
+	switch {
+	case sendErr == nil:
+		if err := h.Repo.MarkEmailSent(recordCtx, e.ID, messageID); err != nil {
+			// Sent but not recorded: returning nil avoids a certain duplicate;
+			// the row stays "sending" and is looked at again after StaleClaim.
+			log.Error("email sent but not recorded", "error", err)
+			return nil
+		}
+		log.Info("email sent", "kind", e.Kind, "message_id", messageID)
+		return nil
+	case errors.As(sendErr, &permanent):
+		log.Warn("email refused for good", "error", sendErr)
+		if err := h.Repo.MarkEmailFailed(recordCtx, e.ID, permanent.Reason); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: %w", sendErr, asynq.SkipRetry)
+	default:
+		retried, _ := asynq.GetRetryCount(ctx)
+		maxRetry, ok := asynq.GetMaxRetry(ctx)
+		if ok && retried >= maxRetry {
+			log.Error("email failed after every retry", "error", sendErr)
+			if err := h.Repo.MarkEmailFailed(recordCtx, e.ID, sendErr.Error()); err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: %w", sendErr, asynq.SkipRetry)
+		}
+		log.Warn("email not sent, will retry", "error", sendErr, "retry", retried)
+		if err := h.Repo.ReleaseEmail(recordCtx, e.ID, sendErr.Error()); err != nil {
+			return err
+		}
+		return sendErr
+	}
+}
+
+// RetryDelay is the backoff between attempts: 5 s, 10 s, 20 s ... capped
+// at 10 minutes, plus up to 20 % jitter.
+func RetryDelay(base time.Duration) asynq.RetryDelayFunc {
+	return func(n int, _ error, _ *asynq.Task) time.Duration {
+		d := base << min(n, 20)
+		if d <= 0 || d > 10*time.Minute {
+			d = 10 * time.Minute
+		}
+		return d + time.Duration(float64(d)*0.2*jitter())
+	}
+}

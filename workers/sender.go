@@ -1,0 +1,154 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"vivier/internal/config"
+	"vivier/repository"
+)
+
+// Sender delivers emails over SMTP with go-mail, reusing a bounded pool of
+// connections rather than dialing once per message.
+type Sender struct {
+	smtp     config.SMTP
+	from     *mail.Address
+	domain   string
+	pool     chan *gomail.Client
+	timeouts time.Duration
+}
+
+// NewSender builds a sender with at most poolSize open connections.
+func NewSender(smtpURL, from string, poolSize int) (*Sender, error) {
+	s, err := config.ParseSMTPURL(smtpURL)
+	if err != nil {
+		return nil, fmt.Errorf("SMTP_URL: %w", err)
+	}
+	addr, err := mail.ParseAddress(from)
+	if err != nil {
+		return nil, fmt.Errorf("MAIL_FROM: %w", err)
+	}
+	domain := addr.Address[strings.LastIndexByte(addr.Address, '@')+1:]
+	if poolSize < 1 {
+		poolSize = 1
+	}
+	sender := &Sender{smtp: s, from: addr, domain: domain, pool: make(chan *gomail.Client, poolSize), timeouts: 30 * time.Second}
+	for range poolSize {
+		sender.pool <- nil // a free slot, dialed on first use
+	}
+	return sender, nil
+}
+
+func (s *Sender) newClient() (*gomail.Client, error) {
+	opts := []gomail.Option{gomail.WithPort(s.smtp.Port), gomail.WithTimeout(s.timeouts), gomail.WithHELO("localhost")}
+	switch s.smtp.TLS {
+	case "none":
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	case "opportunistic":
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	case "mandatory":
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case "implicit":
+		opts = append(opts, gomail.WithSSL())
+	}
+	if s.smtp.Username != "" {
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+			gomail.WithUsername(s.smtp.Username), gomail.WithPassword(s.smtp.Password))
+	}
+	return gomail.NewClient(s.smtp.Host, opts...)
+}
+
+// Message builds the MIME message of an outbox row. Its Message-ID comes
+// from the row's id, so a copy re-sent after a crash can be recognised.
+func (s *Sender) Message(e *repository.Email) (*gomail.Msg, error) {
+	m := gomail.NewMsg()
+	if err := m.FromFormat(s.from.Name, s.from.Address); err != nil {
+		return nil, fmt.Errorf("from: %w", err)
+	}
+	if err := m.AddToFormat(e.ToName, e.ToAddress); err != nil {
+		return nil, fmt.Errorf("to: %w", err)
+	}
+	if e.ReplyTo != "" {
+		if err := m.ReplyTo(e.ReplyTo); err != nil {
+			return nil, fmt.Errorf("reply-to: %w", err)
+		}
+	}
+	m.Subject(e.Subject)
+	m.SetMessageIDWithValue(fmt.Sprintf("vivier.email.%d@%s", e.ID, s.domain))
+	m.SetDate()
+	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	m.SetBodyString(gomail.TypeTextPlain, e.TextBody)
+	if e.HTMLBody != "" {
+		m.AddAlternativeString(gomail.TypeTextHTML, e.HTMLBody)
+	}
+	return m, nil
+}
+
+// Send delivers one message and returns its Message-ID. Errors are
+// *PermanentError when the server refused for good (5xx).
+func (s *Sender) Send(ctx context.Context, e *repository.Email) (string, error) {
+	msg, err := s.Message(e)
+	if err != nil {
+		return "", &PermanentError{Reason: "adresse invalide : " + err.Error()}
+	}
+	var client *gomail.Client
+	select {
+	case client = <-s.pool:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	healthy := false
+	defer func() {
+		if !healthy && client != nil {
+			_ = client.Close()
+			client = nil
+		}
+		s.pool <- client
+	}()
+	if client == nil {
+		if client, err = s.newClient(); err != nil {
+			return "", &PermanentError{Reason: "configuration SMTP : " + err.Error()}
+		}
+		if err := client.DialWithContext(ctx); err != nil {
+			_ = client.Close()
+			client = nil
+			return "", fmt.Errorf("connect to SMTP server: %w", err)
+		}
+	}
+	if err := client.Send(msg); err != nil {
+		return "", classify(err)
+	}
+	healthy = true
+	return msg.GetMessageID(), nil
+}
+
+// Close closes every idle connection.
+func (s *Sender) Close() {
+	for range cap(s.pool) {
+		if c := <-s.pool; c != nil {
+			_ = c.Close()
+		}
+	}
+}
+
+// PermanentError is a refusal that a retry cannot fix.
+type PermanentError struct{ Reason string }
+
+func (e *PermanentError) Error() string { return e.Reason }
+
+// classify tells a 5xx refusal (final) from everything else: go-mail's
+// IsTemp is true only for 4xx replies, but a dropped connection or a
+// timeout is worth a retry too.
+func classify(err error) error {
+	var se *gomail.SendError
+	if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
+		return &PermanentError{Reason: err.Error()}
+	}
+	return err
+}

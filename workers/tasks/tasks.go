@@ -1,0 +1,114 @@
+// Package tasks names Vivier's asynq tasks, their payloads and their
+// constructors. Both the web process (which enqueues) and the workers
+// (which handle) import it; it imports neither.
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// TypeSendEmail sends one email of the outbox.
+const TypeSendEmail = "email:send"
+
+// Queues, by priority. Sign-in links go on QueueCritical.
+const (
+	QueueCritical = "critical"
+	QueueDefault  = "default"
+)
+
+// Queues maps each queue to its weight for the asynq server.
+var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3}
+
+// SendEmailPayload carries only the email's id: the row holds the rest.
+type SendEmailPayload struct {
+	EmailID int64 `json:"email_id"`
+}
+
+// MaxRetry is how many times a temporary failure is retried before the
+// email is marked failed (asynq's backoff spreads them over about a day).
+const MaxRetry = 20
+
+// NewSendEmailTask builds the task of one email. Its TaskID comes from the
+// email id, so enqueuing twice is refused by asynq as a conflict.
+func NewSendEmailTask(emailID int64, queue string, processAt time.Time) (*asynq.Task, error) {
+	payload, err := json.Marshal(SendEmailPayload{EmailID: emailID})
+	if err != nil {
+		return nil, err
+	}
+	opts := []asynq.Option{
+		asynq.TaskID(EmailTaskID(emailID)),
+		asynq.Queue(queue),
+		asynq.MaxRetry(MaxRetry),
+		asynq.Timeout(2 * time.Minute),
+	}
+	if processAt.After(time.Now()) {
+		opts = append(opts, asynq.ProcessAt(processAt))
+	}
+	return asynq.NewTask(TypeSendEmail, payload, opts...), nil
+}
+
+// EmailTaskID is the asynq task id of an email.
+func EmailTaskID(emailID int64) string { return "email:" + strconv.FormatInt(emailID, 10) }
+
+// ParseSendEmail reads a send-email payload.
+func ParseSendEmail(t *asynq.Task) (SendEmailPayload, error) {
+	var p SendEmailPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return p, fmt.Errorf("bad %s payload: %w", TypeSendEmail, err)
+	}
+	return p, nil
+}
+
+// Outgoing is one email to enqueue.
+type Outgoing struct {
+	ID        int64
+	Queue     string
+	SendAfter time.Time
+}
+
+// Enqueuer puts outbox emails on the queue after their transaction commits.
+type Enqueuer struct {
+	Client *asynq.Client
+	// Timeout bounds the wait for Redis: past it the email stays pending
+	// and the scheduler's sweep enqueues it later.
+	Timeout time.Duration
+}
+
+// Enqueue enqueues each email, treating "already queued" as success. It
+// returns the first error after trying them all; callers log it and carry
+// on, since the outbox keeps the email.
+func (q *Enqueuer) Enqueue(ctx context.Context, emails ...Outgoing) error {
+	timeout := q.Timeout
+	if timeout == 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	var first error
+	for _, e := range emails {
+		queue := e.Queue
+		if queue == "" {
+			queue = QueueDefault
+		}
+		task, err := NewSendEmailTask(e.ID, queue, e.SendAfter)
+		if err == nil {
+			_, err = q.Client.EnqueueContext(ctx, task)
+		}
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+			if first == nil {
+				first = fmt.Errorf("enqueue email %d: %w", e.ID, err)
+			}
+			if ctx.Err() != nil {
+				break // Redis is not answering: leave the rest to the sweep
+			}
+		}
+	}
+	return first
+}

@@ -1,0 +1,58 @@
+// Package workers holds the asynq task handlers and the SMTP sender.
+package workers
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"vivier/workers/tasks"
+)
+
+// NewMux registers every task handler on one mux, with logging.
+func NewMux(emails *EmailHandler, log *slog.Logger) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Use(logging(log))
+	mux.Handle(tasks.TypeSendEmail, emails)
+	return mux
+}
+
+// ServerConfig is the asynq server's configuration for Vivier's queues.
+func ServerConfig(concurrency int, retryBase time.Duration, log *slog.Logger) asynq.Config {
+	return asynq.Config{
+		Concurrency:     concurrency,
+		Queues:          tasks.Queues,
+		RetryDelayFunc:  RetryDelay(retryBase),
+		ShutdownTimeout: 25 * time.Second,
+		Logger:          asynqLogger{log},
+		LogLevel:        asynq.WarnLevel,
+		// A failed send is already logged by the handler.
+		ErrorHandler: asynq.ErrorHandlerFunc(func(context.Context, *asynq.Task, error) {}),
+	}
+}
+
+func logging(log *slog.Logger) asynq.MiddlewareFunc {
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			id, _ := asynq.GetTaskID(ctx)
+			start := time.Now()
+			err := next.ProcessTask(ctx, t)
+			log.Debug("task done", "task_id", id, "type", t.Type(), "duration", time.Since(start), "error", err)
+			return err
+		})
+	}
+}
+
+func jitter() float64 { return rand.Float64() }
+
+// asynqLogger sends asynq's own messages to slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug("asynq", "detail", args) }
+func (l asynqLogger) Info(args ...any)  { l.log.Info("asynq", "detail", args) }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn("asynq", "detail", args) }
+func (l asynqLogger) Error(args ...any) { l.log.Error("asynq", "detail", args) }
+func (l asynqLogger) Fatal(args ...any) { l.log.Error("asynq fatal", "detail", args) }
