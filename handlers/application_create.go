@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -155,9 +156,8 @@ func (h *Handler) refuseClosed(c *gin.Context, p *repository.Posting) {
 // address, so only its owner learns anything.
 func (h *Handler) refuseDuplicate(c *gin.Context, p *repository.Posting, values url.Values) {
 	ctx := c.Request.Context()
-	values.Del(applyform.FieldEmail)
 	view := formError(values, "Une candidature a déjà été envoyée à cette offre avec cette adresse email : on ne peut candidater qu'une fois. Nous venons d'envoyer à cette adresse le lien qui permet de suivre la candidature.")
-	existing, err := h.Repo.ApplicationByEmail(ctx, p.ID, c.Request.MultipartForm.Value[applyform.FieldEmail][0])
+	existing, err := h.Repo.ApplicationByEmail(ctx, p.ID, strings.TrimSpace(values.Get(applyform.FieldEmail)))
 	if err == nil {
 		token, hash, err := newToken()
 		if err == nil {

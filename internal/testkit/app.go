@@ -1,0 +1,233 @@
+package testkit
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jmoiron/sqlx"
+
+	"vivier/handlers"
+	"vivier/internal/config"
+	"vivier/internal/demo"
+	"vivier/internal/emailtmpl"
+	"vivier/internal/importer"
+	"vivier/internal/mailcatcher"
+	"vivier/repository"
+	"vivier/workers"
+	"vivier/workers/tasks"
+)
+
+// App is the whole product running for one test: the web app behind a real
+// HTTP server, a worker sending to a real SMTP server, on a database and a
+// Redis index of the test's own.
+type App struct {
+	tb       testing.TB
+	URL      string
+	Config   *config.Config
+	DB       *sqlx.DB
+	Repo     *repository.Repo
+	SMTP     *mailcatcher.Catcher
+	Redis    asynq.RedisConnOpt
+	Enqueuer *tasks.Enqueuer
+	Sweeper  *workers.Sweeper
+	Log      *slog.Logger
+	// Now is the web app's clock; tests may replace it.
+	Now func() time.Time
+
+	worker *asynq.Server
+	sender *workers.Sender
+}
+
+// Options change an App before it starts.
+type Options struct {
+	// RedisURL overrides the test's own Redis (e.g. an address nobody listens on).
+	RedisURL string
+	// NoWorker leaves the worker stopped; StartWorker starts it.
+	NoWorker bool
+	// UploadMaxBytes overrides the 10 MiB default.
+	UploadMaxBytes int64
+}
+
+// NewApp starts the product for tb.
+func NewApp(tb testing.TB, opts Options) *App {
+	tb.Helper()
+	db, dbURL := DB(tb)
+	smtp := SMTP(tb)
+	redisURL := opts.RedisURL
+	if redisURL == "" {
+		redisURL = Redis(tb)
+	}
+	env := map[string]string{
+		"DATABASE_URL": dbURL, "REDIS_URL": redisURL, "SMTP_URL": smtp.URL(),
+		"MAIL_FROM": "Vivier <ne-pas-repondre@vivier.test>", "BASE_URL": "http://vivier.test",
+	}
+	if opts.UploadMaxBytes > 0 {
+		env["UPLOAD_MAX_BYTES"] = itoa(opts.UploadMaxBytes)
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		tb.Fatalf("config: %v", err)
+	}
+	redisOpt, err := asynq.ParseRedisURI(redisURL)
+	if err != nil {
+		tb.Fatalf("redis url: %v", err)
+	}
+	if o, ok := redisOpt.(asynq.RedisClientOpt); ok {
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout = 500*time.Millisecond, time.Second, time.Second
+		redisOpt = o
+	}
+	level := slog.LevelWarn
+	if os.Getenv("VIVIER_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: level}))
+
+	a := &App{tb: tb, Config: cfg, DB: db, Repo: repository.New(db), SMTP: smtp, Redis: redisOpt, Log: log, Now: time.Now}
+	client := asynq.NewClient(redisOpt)
+	tb.Cleanup(func() { client.Close() })
+	a.Enqueuer = &tasks.Enqueuer{Client: client, Timeout: time.Second}
+	a.Sweeper = &workers.Sweeper{Repo: a.Repo, Enqueuer: a.Enqueuer, Log: log, After: 0}
+
+	renderer, err := emailtmpl.New()
+	if err != nil {
+		tb.Fatalf("email templates: %v", err)
+	}
+	h, err := handlers.New(handlers.Deps{Config: cfg, Repo: a.Repo, Emails: renderer, Enqueuer: a.Enqueuer, Log: log,
+		Now: func() time.Time { return a.Now() }})
+	if err != nil {
+		tb.Fatalf("handlers: %v", err)
+	}
+	engine, err := h.Engine()
+	if err != nil {
+		tb.Fatalf("engine: %v", err)
+	}
+	srv := httptest.NewServer(engine)
+	tb.Cleanup(srv.Close)
+	a.URL = srv.URL
+	if !opts.NoWorker {
+		a.StartWorker()
+	}
+	return a
+}
+
+// StartWorker starts the email worker (fast retries, for tests).
+func (a *App) StartWorker() {
+	a.tb.Helper()
+	if a.worker != nil {
+		return
+	}
+	sender, err := workers.NewSender(a.Config.SMTPURL, a.Config.MailFrom, 4)
+	if err != nil {
+		a.tb.Fatalf("sender: %v", err)
+	}
+	cfg := workers.ServerConfig(4, 200*time.Millisecond, a.Log)
+	cfg.ShutdownTimeout = 5 * time.Second
+	srv := asynq.NewServer(a.Redis, cfg)
+	mux := workers.NewMux(&workers.EmailHandler{Repo: a.Repo, Sender: sender, Log: a.Log}, a.Log)
+	if err := srv.Start(mux); err != nil {
+		a.tb.Fatalf("start worker: %v", err)
+	}
+	a.worker, a.sender = srv, sender
+	a.tb.Cleanup(a.StopWorker)
+}
+
+// StopWorker stops the worker, letting a message being sent finish.
+func (a *App) StopWorker() {
+	if a.worker == nil {
+		return
+	}
+	a.worker.Shutdown()
+	a.sender.Close()
+	a.worker, a.sender = nil, nil
+}
+
+// Client is an HTTP client that keeps cookies and does not follow redirects.
+func (a *App) Client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// WaitEmails waits until n emails are recorded sent, and fails the test
+// after timeout.
+func (a *App) WaitEmails(status string, n int, timeout time.Duration) {
+	a.tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var got int
+		if err := a.DB.Get(&got, `SELECT count(*) FROM emails WHERE status = $1`, status); err != nil {
+			a.tb.Fatalf("count emails: %v", err)
+		}
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			a.tb.Fatalf("waited %s for %d %s email(s), got %d", timeout, n, status, got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// testWriter sends log lines to the test's log.
+type testWriter struct{ tb testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.tb.Log(string(p))
+	return len(p), nil
+}
+
+var _ io.Writer = testWriter{}
+
+// OpenPosting imports the demo posting, opens it until closesAt (or with
+// no closing date when zero) and returns it.
+func (a *App) OpenPosting(closesAt time.Time) *repository.Posting {
+	a.tb.Helper()
+	p := a.Posting(demo.FileName, demo.Posting)
+	var closes *time.Time
+	if !closesAt.IsZero() {
+		closes = &closesAt
+	}
+	if err := a.Repo.SetPostingStatus(context.Background(), p.ID, repository.PostingOpen, closes); err != nil {
+		a.tb.Fatalf("open posting: %v", err)
+	}
+	p, err := a.Repo.PostingByID(context.Background(), p.ID)
+	if err != nil {
+		a.tb.Fatal(err)
+	}
+	return p
+}
+
+// Posting imports a posting file and returns it.
+func (a *App) Posting(name string, data []byte) *repository.Posting {
+	a.tb.Helper()
+	im := &importer.Importer{Repo: a.Repo, Now: time.Now, Out: io.Discard}
+	if _, err := im.File(context.Background(), name, data); err != nil {
+		a.tb.Fatalf("import %s: %v", name, err)
+	}
+	p, err := a.Repo.PostingBySourceName(context.Background(), name)
+	if err != nil {
+		a.tb.Fatal(err)
+	}
+	return p
+}
+
+// Counts returns how many applications, documents and emails are stored.
+func (a *App) Counts() (apps, docs, emails int) {
+	a.tb.Helper()
+	apps, docs, emails, err := a.Repo.Counts(context.Background())
+	if err != nil {
+		a.tb.Fatal(err)
+	}
+	return apps, docs, emails
+}
