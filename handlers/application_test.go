@@ -24,11 +24,14 @@ func validForm() url.Values {
 	}
 }
 
-func cv() testkit.File { return testkit.File{Field: "cv", Name: "CV Camille.pdf", Data: testkit.PDF(100 << 10)} }
+func cv() testkit.File {
+	return testkit.File{Field: "cv", Name: "CV Camille.pdf", Data: testkit.PDF(100 << 10)}
+}
 
 var linkRe = regexp.MustCompile(`http://vivier\.test(/candidature/[A-Za-z0-9_-]{43})`)
 
 func TestApplicantPathEndToEnd(t *testing.T) {
+	t.Parallel()
 	app := testkit.NewApp(t, testkit.Options{})
 	p := app.OpenPosting(time.Now().Add(30 * 24 * time.Hour))
 	c := app.Client()
@@ -148,6 +151,7 @@ func TestApplicantPathEndToEnd(t *testing.T) {
 type testkitMessage struct{ Subject, Text, HTML, ReplyTo string }
 
 func TestDuplicateApplicationResendsThePrivateLink(t *testing.T) {
+	t.Parallel()
 	app := testkit.NewApp(t, testkit.Options{})
 	p := app.OpenPosting(time.Time{})
 	c := app.Client()
@@ -188,6 +192,7 @@ func TestDuplicateApplicationResendsThePrivateLink(t *testing.T) {
 }
 
 func TestClosedPostingRefusesApplications(t *testing.T) {
+	t.Parallel()
 	app := testkit.NewApp(t, testkit.Options{})
 	p := app.OpenPosting(time.Now().Add(time.Hour))
 	c := app.Client()
@@ -210,6 +215,7 @@ func TestClosedPostingRefusesApplications(t *testing.T) {
 }
 
 func TestSubmissionSucceedsWhileRedisIsDown(t *testing.T) {
+	t.Parallel()
 	proxy := testkit.NewProxy(t, testkit.RedisAddr())
 	redisURL := testkit.Redis(t)
 	u, _ := url.Parse(redisURL)

@@ -27,8 +27,10 @@ func ServerConfig(concurrency int, retryBase time.Duration, log *slog.Logger) as
 		Queues:          tasks.Queues,
 		RetryDelayFunc:  RetryDelay(retryBase),
 		ShutdownTimeout: 25 * time.Second,
-		Logger:          asynqLogger{log},
-		LogLevel:        asynq.WarnLevel,
+		// Retries and delayed emails are due to the second.
+		DelayedTaskCheckInterval: time.Second,
+		Logger:                   asynqLogger{log},
+		LogLevel:                 asynq.WarnLevel,
 		// A failed send is already logged by the handler.
 		ErrorHandler: asynq.ErrorHandlerFunc(func(context.Context, *asynq.Task, error) {}),
 	}

@@ -131,6 +131,7 @@ func (a *App) StartWorker() {
 	}
 	cfg := workers.ServerConfig(4, 200*time.Millisecond, a.Log)
 	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.DelayedTaskCheckInterval = 100 * time.Millisecond
 	srv := asynq.NewServer(a.Redis, cfg)
 	mux := workers.NewMux(&workers.EmailHandler{Repo: a.Repo, Sender: sender, Log: a.Log}, a.Log)
 	if err := srv.Start(mux); err != nil {
