@@ -158,13 +158,19 @@ func phone(raw string, errs Errors) string {
 		errs[FieldPhone] = "Saisissez un numéro de téléphone valide, par exemple 06 12 34 56 78 ou +32 470 12 34 56."
 		return s
 	}
-	n, err := phonenumbers.Parse(s, "FR")
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		errs[FieldPhone] = "Saisissez un numéro de téléphone valide, par exemple 06 12 34 56 78 ou +32 470 12 34 56."
-		return s
+	// Numbers without a country code are French, overseas ones included.
+	for _, region := range frenchRegions {
+		if n, err := phonenumbers.Parse(s, region); err == nil && phonenumbers.IsValidNumber(n) {
+			return phonenumbers.Format(n, phonenumbers.E164)
+		}
 	}
-	return phonenumbers.Format(n, phonenumbers.E164)
+	errs[FieldPhone] = "Saisissez un numéro de téléphone valide, par exemple 06 12 34 56 78 ou +32 470 12 34 56."
+	return s
 }
+
+// frenchRegions are metropolitan France then the overseas regions with
+// their own numbering plans.
+var frenchRegions = []string{"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "NC", "PF", "WF"}
 
 func dailyRate(raw string, errs Errors) int {
 	s := strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", "€", "").Replace(clean(raw))
@@ -234,33 +240,27 @@ func siret(raw string, errs Errors) string {
 }
 
 // ValidSIRET checks the Luhn key of a 14-digit SIRET. La Poste's
-// establishments (SIREN 356000000) follow their own rule: the sum of the
-// digits is a multiple of 5.
+// establishments (SIREN 356000000) also pass when the sum of their digits
+// is a multiple of 5, their own rule.
 func ValidSIRET(s string) bool {
 	if len(s) != 14 {
 		return false
 	}
-	if strings.HasPrefix(s, "356000000") {
-		sum := 0
-		for _, c := range s {
-			sum += int(c - '0')
-		}
-		return sum%5 == 0
-	}
-	sum := 0
+	luhn, plain := 0, 0
 	for i := 0; i < 14; i++ {
 		d := int(s[13-i] - '0')
 		if d < 0 || d > 9 {
 			return false
 		}
+		plain += d
 		if i%2 == 1 {
 			if d *= 2; d > 9 {
 				d -= 9
 			}
 		}
-		sum += d
+		luhn += d
 	}
-	return sum%10 == 0
+	return luhn%10 == 0 || (strings.HasPrefix(s, "356000000") && plain%5 == 0)
 }
 
 func links(raw string, errs Errors) []string {
