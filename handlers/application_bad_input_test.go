@@ -17,7 +17,7 @@ func TestBadInputIsRefusedAndNothingIsStored(t *testing.T) {
 	const limit = 64 << 10
 	app := testkit.NewApp(t, testkit.Options{UploadMaxBytes: limit, NoWorker: true})
 	p := app.OpenPosting(time.Time{})
-	closed := app.Posting("2021-03-15-closed-copy.md", []byte("---\nrole: Coach\nopen: false\ncontact: a@b.fr\n---\nCorps de l'offre.\n"))
+	closed := app.Posting("tests/2021-03-15-closed-copy.md", []byte("---\nrole: Coach\nopen: false\ncontact: a@b.fr\n---\nCorps de l'offre.\n"))
 	if closed.Status != repository.PostingClosed {
 		t.Fatalf("the copy should be closed, is %s", closed.Status)
 	}

@@ -103,11 +103,11 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 // with a closing date 30 days ahead (the original is closed).
 func openDemoPosting(ctx context.Context, repo *repository.Repo, stdout io.Writer) error {
 	im := &importer.Importer{Repo: repo, Now: time.Now, Out: stdout}
-	outcome, err := im.File(ctx, demo.FileName, demo.Posting)
+	outcome, err := im.File(ctx, demo.SourceName, demo.Posting)
 	if err != nil {
 		return fmt.Errorf("offre de démonstration : %w", err)
 	}
-	p, err := repo.PostingBySourceName(ctx, demo.FileName)
+	p, err := repo.PostingBySourceName(ctx, demo.SourceName)
 	if err != nil {
 		return err
 	}

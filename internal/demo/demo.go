@@ -7,6 +7,9 @@ import _ "embed"
 // FileName is the demo posting's file name (its slug comes from it).
 const FileName = "2021-03-15-anct-pni-coach.md"
 
+// SourceName identifies the demo posting in the database.
+const SourceName = "demo/" + FileName
+
 // Posting is the file as published on beta.gouv.fr.
 //
 //go:embed 2021-03-15-anct-pni-coach.md

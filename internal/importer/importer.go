@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -53,12 +54,17 @@ func (im *Importer) Paths(ctx context.Context, paths []string) (Result, error) {
 				res.Failed++
 				continue
 			}
-			outcome, err := im.File(ctx, filepath.Base(f), data)
+			outcome, err := im.File(ctx, SourceName(f), data)
 			if err != nil {
 				if ctx.Err() != nil {
 					return res, ctx.Err()
 				}
-				fmt.Fprintf(im.Out, "%s: erreur : %v\n", f, err)
+				var perr *posting.ParseError
+				if errors.As(err, &perr) {
+					fmt.Fprintf(im.Out, "%s:%d: erreur : %s\n", f, perr.Line, perr.Msg)
+				} else {
+					fmt.Fprintf(im.Out, "%s: erreur : %v\n", f, err)
+				}
 				res.Failed++
 				continue
 			}
@@ -116,14 +122,26 @@ func collect(root string) ([]string, error) {
 	return files, err
 }
 
-// File parses one posting and writes it. name is the file's base name:
-// it identifies the posting across re-imports.
-func (im *Importer) File(ctx context.Context, name string, data []byte) (repository.ImportOutcome, error) {
-	p, err := posting.Parse(name, data, im.Now())
+// SourceName identifies a posting's file across re-imports: its folder
+// (the source, such as "betagouv" or "anct") and its name, so that the
+// same name in two sources gives two postings.
+func SourceName(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	return filepath.Base(filepath.Dir(abs)) + "/" + filepath.Base(abs)
+}
+
+// File parses one posting and writes it. source is its SourceName; the
+// slug comes from the file name.
+func (im *Importer) File(ctx context.Context, source string, data []byte) (repository.ImportOutcome, error) {
+	p, err := posting.Parse(filepath.Base(source), data, im.Now())
 	if err != nil {
 		return "", err
 	}
 	row := Row(p)
+	row.SourceName = sql.NullString{String: source, Valid: true}
 	sum := sha256.Sum256(data)
 	row.SourceHash = sum[:]
 	return im.Repo.ImportPosting(ctx, row, im.DryRun)

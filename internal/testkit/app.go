@@ -194,7 +194,7 @@ var _ io.Writer = testWriter{}
 // no closing date when zero) and returns it.
 func (a *App) OpenPosting(closesAt time.Time) *repository.Posting {
 	a.tb.Helper()
-	p := a.Posting(demo.FileName, demo.Posting)
+	p := a.Posting(demo.SourceName, demo.Posting)
 	var closes *time.Time
 	if !closesAt.IsZero() {
 		closes = &closesAt
