@@ -249,3 +249,37 @@ func TestSubmissionSucceedsWhileRedisIsDown(t *testing.T) {
 		t.Fatalf("SMTP server got %d messages, want exactly 2", got)
 	}
 }
+
+func TestCrossSiteSubmissionIsRefused(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
+	p := app.OpenPosting(time.Time{})
+	body, ct := testkit.Multipart(t, validForm(), cv())
+	req, _ := http.NewRequest(http.MethodPost, app.URL+"/offres/"+p.Slug+"/candidature", body)
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, page := testkit.Do(t, app.Client(), req)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "Action refusée") {
+		t.Fatalf("cross-site POST: %d", resp.StatusCode)
+	}
+	if apps, _, _ := app.Counts(); apps != 0 {
+		t.Fatalf("%d applications stored from a cross-site POST", apps)
+	}
+}
+
+func TestPagesCarrySecurityHeaders(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
+	p := app.OpenPosting(time.Time{})
+	for _, path := range []string{"/", "/offres/" + p.Slug, "/page-qui-n-existe-pas"} {
+		resp, _ := testkit.Get(t, app.Client(), app.URL+path)
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "script-src 'self' 'unsafe-inline'") {
+			t.Errorf("%s: CSP %q", path, csp)
+		}
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") == "" {
+			t.Errorf("%s: headers %v", path, resp.Header)
+		}
+	}
+}

@@ -143,3 +143,20 @@ func newFieldView(f *formView, name, typ, autocomplete, hint string) fieldView {
 	}
 	return v
 }
+
+// crossOriginDenied answers a state-changing request sent from another site.
+func (h *Handler) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
+	h.Log.Warn("cross-origin request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+	var buf bytes.Buffer
+	err := h.pages.byName["error"].ExecuteTemplate(&buf, "layout", errorData{Page: h.page("Action refusée"),
+		Heading: "Action refusée", Status: http.StatusForbidden,
+		Message: "Cette action a été envoyée depuis un autre site : pour votre sécurité, elle n'a pas été prise en compte. Revenez sur la page et recommencez."})
+	if err != nil {
+		http.Error(w, "Action refusée", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
+	w.WriteHeader(http.StatusForbidden)
+	w.Write(buf.Bytes())
+}

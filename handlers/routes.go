@@ -56,5 +56,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	}
 
 	// Refuse cross-site state-changing requests (browsers send Sec-Fetch-Site / Origin).
-	return http.NewCrossOriginProtection().Handler(r), nil
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(h.crossOriginDenied))
+	return cop.Handler(r), nil
 }
