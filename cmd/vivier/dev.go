@@ -12,6 +12,7 @@ import (
 
 	"vivier/internal/config"
 	"vivier/internal/demo"
+	"vivier/internal/frfmt"
 	"vivier/internal/importer"
 	"vivier/internal/mailcatcher"
 	"vivier/migrations"
@@ -114,10 +115,12 @@ func openDemoPosting(ctx context.Context, repo *repository.Repo, stdout io.Write
 	if outcome == repository.ImportUnchanged && p.AcceptsApplications(time.Now()) {
 		return nil
 	}
-	closes := time.Now().AddDate(0, 0, 30).Truncate(time.Hour)
+	// Applications close at the end of the day, 30 days from now, Paris time.
+	d := time.Now().In(frfmt.Paris).AddDate(0, 0, 30)
+	closes := time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 0, 0, frfmt.Paris)
 	if err := repo.SetPostingStatus(ctx, p.ID, repository.PostingOpen, &closes); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "offre de démonstration ouverte jusqu'au %s\n", closes.Format("02/01/2006 15:04"))
+	fmt.Fprintf(stdout, "offre de démonstration ouverte jusqu'au %s\n", frfmt.DateTime(closes))
 	return nil
 }

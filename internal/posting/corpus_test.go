@@ -171,3 +171,35 @@ func reprOf(v any) string {
 	}
 	return "«" + s + "»"
 }
+
+// TestCorpusConcurrent parses the corpus from several goroutines: the
+// shared goldmark converter and bluemonday policy must be safe for that
+// (run with -race to check).
+func TestCorpusConcurrent(t *testing.T) {
+	files := loadCorpus(t)
+	want := make([]string, len(files))
+	for i, f := range files {
+		if p, err := Parse(f.name, f.data, testNow); err == nil {
+			want[i] = p.BodyHTML + p.ExcerptHTML
+		}
+	}
+	const workers = 4
+	errs := make(chan string, workers)
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			for i := w; i < len(files); i += workers {
+				p, err := Parse(files[i].name, files[i].data, testNow)
+				if err != nil || p.BodyHTML+p.ExcerptHTML != want[i] {
+					errs <- files[i].rel
+					return
+				}
+			}
+			errs <- ""
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		if rel := <-errs; rel != "" {
+			t.Errorf("%s: concurrent parse differs", rel)
+		}
+	}
+}

@@ -52,7 +52,7 @@ var monthAbbrev = map[string]time.Month{
 // (a closing date includes its whole day). ok is false when s is not a date.
 func parseDate(s string, endOfDay bool) (t time.Time, ok bool) {
 	s = strings.TrimSpace(s)
-	if len(s) > 64 {
+	if len(s) > 128 {
 		return time.Time{}, false
 	}
 	if m := isoDateRe.FindStringSubmatch(s); m != nil {

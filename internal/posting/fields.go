@@ -144,7 +144,8 @@ func (m meta) status() (open, ok bool) {
 func (m meta) email(keys ...string) string {
 	for _, k := range keys {
 		var found string
-		walkScalars(m[k], 0, func(s string) bool {
+		budget := maxNodes
+		walkScalars(m[k], 0, &budget, func(s string) bool {
 			found = emailRe.FindString(norm.NFC.String(strings.ToValidUTF8(s, "")))
 			return found != ""
 		})
@@ -155,17 +156,21 @@ func (m meta) email(keys ...string) string {
 	return ""
 }
 
+// maxNodes bounds a walk: aliases can make a small document a huge tree.
+const maxNodes = 1000
+
 // walkScalars calls f on every scalar under n until f returns true.
-func walkScalars(n *yaml.Node, depth int, f func(string) bool) bool {
+func walkScalars(n *yaml.Node, depth int, budget *int, f func(string) bool) bool {
 	n = resolve(n)
-	if n == nil || depth > maxDepth {
+	*budget--
+	if n == nil || depth > maxDepth || *budget < 0 {
 		return false
 	}
 	if n.Kind == yaml.ScalarNode {
 		return f(n.Value)
 	}
 	for _, c := range n.Content {
-		if walkScalars(c, depth+1, f) {
+		if walkScalars(c, depth+1, budget, f) {
 			return true
 		}
 	}

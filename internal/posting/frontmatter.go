@@ -83,23 +83,50 @@ func decodeFrontMatter(fm string, fenceLine int) (meta, *ParseError) {
 		var err2 error
 		if doc, err2 = unmarshal(repairYAML(src)); err2 != nil {
 			line, msg := yamlErrorLine(err, src)
+			if l, ok := locateYAMLError(src); ok {
+				line = l
+			}
 			return nil, &ParseError{Line: fenceLine + line, Msg: msgBadYAML + msg}
 		}
 	}
-	if len(doc.Content) == 0 {
-		return meta{}, nil // only blank lines or comments
+	root, ok := rootMapping(doc)
+	if !ok {
+		// "roles:Dev" alone reads as one string: try the repairs too.
+		if doc2, err2 := unmarshal(repairYAML(src)); err2 == nil {
+			if root2, ok2 := rootMapping(doc2); ok2 {
+				root, ok = root2, true
+			}
+		}
 	}
-	root := resolve(doc.Content[0])
+	if !ok {
+		line := 1
+		if root != nil {
+			line = max(root.Line, 1)
+		}
+		return nil, &ParseError{Line: fenceLine + line, Msg: msgNotMapping}
+	}
 	if root == nil {
-		return nil, &ParseError{Line: fenceLine + 1, Msg: msgNotMapping}
+		return meta{}, nil // only blank lines, comments or null
 	}
+	return newMeta(root), nil
+}
+
+// rootMapping returns the document's top-level mapping; ok is also true
+// for an empty document (nil root), false for a list or a bare string.
+func rootMapping(doc *yaml.Node) (root *yaml.Node, ok bool) {
+	if len(doc.Content) == 0 {
+		return nil, true
+	}
+	root = resolve(doc.Content[0])
 	switch {
+	case root == nil:
+		return nil, false
 	case root.Kind == yaml.MappingNode:
-		return newMeta(root), nil
+		return root, true
 	case root.Kind == yaml.ScalarNode && root.Tag == "!!null":
-		return meta{}, nil
+		return nil, true
 	}
-	return nil, &ParseError{Line: fenceLine + max(root.Line, 1), Msg: msgNotMapping}
+	return root, false
 }
 
 // unmarshal guards against panics inside the YAML library.
@@ -119,7 +146,7 @@ func unmarshal(src string) (doc *yaml.Node, err error) {
 // sanitiseYAML removes what the YAML scanner rejects but authors cannot see,
 // keeping the line count so errors still point at the right line: tabs
 // become two spaces, NBSP and exotic line separators become spaces, control
-// and zero-width characters go.
+// and zero-width characters go, and list items get aligned.
 func sanitiseYAML(s string) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -135,7 +162,42 @@ func sanitiseYAML(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return b.String()
+	return alignListItems(b.String())
+}
+
+// alignListItems re-indents the items of a top-level list whose items are
+// not all indented alike: YAML would otherwise silently fold "- a" and a
+// more indented "- b" into the single string "a - b".
+func alignListItems(src string) string {
+	lines := strings.Split(src, "\n")
+	for i := 0; i < len(lines); i++ {
+		m := topKeyRe.FindStringSubmatch(strings.TrimRight(lines[i], " "))
+		if m == nil || stripComment(m[2]) != "" {
+			continue
+		}
+		var items []int
+		indents := map[int]bool{}
+		j := i + 1
+		for ; j < len(lines); j++ {
+			t := strings.Trim(lines[j], " ")
+			indent := len(lines[j]) - len(strings.TrimLeft(lines[j], " "))
+			if t == "" || t[0] == '#' {
+				continue
+			}
+			if !isListItem(t) || indent > 4 {
+				break
+			}
+			items = append(items, j)
+			indents[indent] = true
+		}
+		if len(indents) > 1 {
+			for _, k := range items {
+				lines[k] = "  " + strings.TrimLeft(lines[k], " ")
+			}
+		}
+		i = j - 1
+	}
+	return strings.Join(lines, "\n")
 }
 
 var (
@@ -179,6 +241,43 @@ func yamlErrorLine(err error, src string) (int, string) {
 	return line, frenchYAMLMessage(msg)
 }
 
+// incompleteErrs are what a prefix of valid YAML can fail with when it
+// stops inside a multi-line value; they say nothing about that line.
+var incompleteErrs = []string{
+	"found unexpected end of stream", "did not find expected ',' or ']'", "did not find expected ',' or '}'",
+}
+
+// maxLocateLines bounds the quadratic search below.
+const maxLocateLines = 300
+
+// locateYAMLError finds the first line at which the YAML stops parsing,
+// since yaml.v3 reports the start of the enclosing block for many errors:
+// it is the last line of the shortest prefix that fails for a reason other
+// than being cut short.
+func locateYAMLError(src string) (int, bool) {
+	lines := strings.Split(src, "\n")
+	if len(lines) > maxLocateLines {
+		return 0, false
+	}
+	for k := 1; k <= len(lines); k++ {
+		if t := strings.TrimSpace(lines[k-1]); t == "" || t[0] == '#' {
+			continue
+		}
+		_, err := unmarshal(strings.Join(lines[:k], "\n"))
+		if err == nil {
+			continue
+		}
+		incomplete := false
+		for _, e := range incompleteErrs {
+			incomplete = incomplete || strings.Contains(err.Error(), e)
+		}
+		if !incomplete {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
 func frenchYAMLMessage(msg string) string {
 	switch {
 	case msg == "mapping values are not allowed in this context":
@@ -201,6 +300,20 @@ func frenchYAMLMessage(msg string) string {
 		return "caractère interdit en début de valeur (mettez la valeur entre guillemets)"
 	case anchorRe.MatchString(msg):
 		return "référence « * » inconnue (mettez la valeur entre guillemets)"
+	case msg == "block sequence entries are not allowed in this context":
+		return "élément de liste « - » inattendu à cet endroit : l'indentation est sans doute incorrecte"
+	case msg == "did not find expected alphabetic or numeric character":
+		return "nom attendu après « & » ou « * » (mettez la valeur entre guillemets)"
+	case msg == "did not find expected comment or line break":
+		return "texte inattendu après « | » ou « > » (mettez la valeur entre guillemets)"
+	case strings.Contains(msg, "escape"):
+		return "séquence « \\ » invalide dans une valeur entre guillemets doubles"
+	case msg == "found unknown directive name":
+		return "ligne commençant par « % » (mettez la valeur entre guillemets)"
+	case msg == "found unexpected document indicator":
+		return "ligne « --- » ou « ... » inattendue au milieu d'une valeur"
+	case strings.HasPrefix(msg, "found undefined tag handle"):
+		return "étiquette « ! » inconnue (mettez la valeur entre guillemets)"
 	}
 	return "YAML invalide (" + msg + ")"
 }

@@ -28,8 +28,11 @@ var (
 	// <!--StartFragment--> included.
 	commentRe = regexp.MustCompile(`(?s)<!--.*?-->`)
 	moreRe    = regexp.MustCompile(`(?i)<!--\s*more\s*-->`)
-	// bulletRe matches lines bulleted with characters Markdown ignores.
-	bulletRe  = regexp.MustCompile(`(?m)^([ \t]*)[•●◦▪‣][ \t]*`)
+	// bulletRe matches lines bulleted with characters Markdown ignores
+	// (•) or with "*" and "+", which CommonMark would make separate lists
+	// when mixed with "-" in one list.
+	bulletRe  = regexp.MustCompile(`^([ \t]*)(?:[•●◦▪‣][ \t]*|[*+][ \t]+)(\S)`)
+	hrRe      = regexp.MustCompile(`^ {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$`)
 	headingRe = regexp.MustCompile(`<(/?)h([1-6])\b`)
 	fenceRe   = regexp.MustCompile("^ {0,3}(```|~~~)")
 	tagRe     = regexp.MustCompile(`<[^>]*>`)
@@ -101,8 +104,8 @@ func prepareMarkdown(md string) string {
 			continue
 		}
 		code[i] = inCode != ""
-		if !code[i] {
-			lines[i] = bulletRe.ReplaceAllString(l, "$1- ")
+		if !code[i] && !hrRe.MatchString(l) {
+			lines[i] = bulletRe.ReplaceAllString(l, "$1- $2")
 		}
 	}
 	// Text pasted from HackMD ends lines with a backslash line break; at

@@ -14,16 +14,21 @@ import (
 //   - plain values that YAML misreads ("titre : sous-titre", "@handle",
 //     "*important*", `"cité" puis texte`) are double-quoted, comments aside;
 //   - a plain value continued on indented lines is joined into one line;
-//   - a known key indented by mistake is moved back to the left margin.
+//   - a known key indented by mistake is moved back to the left margin;
+//   - a known key glued to its value ("open:false") gets its space.
 //
 // Anything else (a line that is no "key: value", an unclosed [ or {) is left
 // alone so that truly broken YAML is still reported.
 
+// knownKeys are the keys met in the two formats.
+const knownKeys = `(?i:roles?|titles?|friend|startup|equipe|contacts?|contrat|externalurl|` +
+	`poste_ouvert|post_ouvert|date|poste_ferme|depublication_date|open|status|poste_pourvu|` +
+	`domaines?|techno|junior|type|airtable_formulaire|redirect_from)`
+
 var (
 	topKeyRe   = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.-]*(?: +[A-Za-z0-9_.-]+)*) *:(?: +(.*))?$`)
-	knownKeyRe = regexp.MustCompile(`^(?i:roles?|titles?|friend|startup|equipe|contacts?|contrat|externalurl|` +
-		`poste_ouvert|post_ouvert|date|poste_ferme|depublication_date|open|status|poste_pourvu|` +
-		`domaines?|techno|junior|type|airtable_formulaire|redirect_from) *:( |$)`)
+	knownKeyRe = regexp.MustCompile(`^` + knownKeys + ` *:( |$)`)
+	gluedKeyRe = regexp.MustCompile(`^(` + knownKeys + `):([^ /])`)
 )
 
 func repairYAML(src string) string {
@@ -36,6 +41,7 @@ func repairYAML(src string) string {
 			out = append(out, line)
 			continue
 		}
+		trimmed = gluedKeyRe.ReplaceAllString(trimmed, "$1: $2")
 		if trimmed != line && knownKeyRe.MatchString(trimmed) {
 			line = trimmed
 		}
@@ -98,22 +104,25 @@ func isComment(v string) bool {
 // repairScalar keeps a value that YAML reads as a single scalar and
 // double-quotes anything else.
 func repairScalar(v string) string {
+	if v == "" || v[0] != '"' && v[0] != '\'' {
+		v = stripComment(v)
+	}
 	if v == "" {
 		return ""
 	}
-	if v[0] != '"' && v[0] != '\'' {
-		// A plain value ends at " #": what follows is a comment.
-		if i := strings.Index(v, " #"); i >= 0 {
-			v = strings.TrimSpace(v[:i])
-		}
-		if v == "" {
-			return ""
-		}
-	}
 	if doc, err := unmarshal("k: " + v); err == nil && len(doc.Content) == 1 {
-		if root := doc.Content[0]; root.Kind == yaml.MappingNode && len(root.Content) == 2 && root.Content[1].Kind == yaml.ScalarNode {
+		root := doc.Content[0]
+		if root.Kind == yaml.MappingNode && len(root.Content) == 2 && root.Content[1].Kind == yaml.ScalarNode {
 			return v
 		}
 	}
-	return quoteYAML(v)
+	return quoteYAML(stripComment(v))
+}
+
+// stripComment cuts a value at " #", where YAML starts a comment.
+func stripComment(v string) string {
+	if i := strings.Index(v, " #"); i >= 0 {
+		v = v[:i]
+	}
+	return strings.TrimSpace(v)
 }

@@ -32,7 +32,7 @@ var foldedLetters = strings.NewReplacer(
 // run of characters other than [a-z0-9] into one "-", trim dashes and cut to
 // at most 80 characters, at a dash when possible. It never returns "".
 func Slugify(name string) string {
-	name = strings.ToValidUTF8(name, "")
+	name = strings.ToValidUTF8(name, "\uFFFD")
 	name = extRe.ReplaceAllString(name, "")
 	name = datePrefixRe.ReplaceAllString(name, "")
 	s := foldedLetters.Replace(strings.ToLower(norm.NFC.String(name)))
@@ -72,7 +72,7 @@ func Slugify(name string) string {
 // titleFromName makes a readable fallback title from a file name, for a
 // posting whose front matter names no role nor title.
 func titleFromName(name string) string {
-	name = strings.ToValidUTF8(name, "")
+	name = strings.ToValidUTF8(name, "\uFFFD")
 	name = extRe.ReplaceAllString(name, "")
 	name = datePrefixRe.ReplaceAllString(name, "")
 	name = strings.Map(func(r rune) rune {
