@@ -6,9 +6,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
+
 	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
 	"vivier/internal/mailcatcher"
+	"vivier/internal/ratelimit"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -24,6 +27,10 @@ type Deps struct {
 	Now func() time.Time
 	// MailCatcher is set in dev mode only: /dev/mail lists its messages.
 	MailCatcher *mailcatcher.Catcher
+	// Sessions keeps reviewers signed in (PostgreSQL store).
+	Sessions *scs.SessionManager
+	// Limiter counts requests in Redis; nil disables rate limits.
+	Limiter *ratelimit.Limiter
 }
 
 // Handler serves every route.

@@ -103,9 +103,22 @@ func (r *Repo) ImportPosting(ctx context.Context, p *Posting, dryRun bool) (Impo
 		if err != nil {
 			return fmt.Errorf("update posting %d: %w", p.ID, err)
 		}
-		return nil
+		return addContactReviewer(ctx, tx, p)
 	})
 	return outcome, err
+}
+
+// addContactReviewer makes a posting's contact one of its reviewers.
+func addContactReviewer(ctx context.Context, tx *sqlx.Tx, p *Posting) error {
+	if p.ContactEmail == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO posting_reviewers (posting_id, email) VALUES ($1, lower($2))
+		ON CONFLICT DO NOTHING`, p.ID, p.ContactEmail)
+	if err != nil {
+		return fmt.Errorf("add contact as reviewer of posting %d: %w", p.ID, err)
+	}
+	return nil
 }
 
 // insertPosting inserts p with the first free slug among slug, slug-2, ...
@@ -133,11 +146,16 @@ func insertPosting(ctx context.Context, tx *sqlx.Tx, p *Posting) error {
 	if err != nil {
 		return fmt.Errorf("insert posting %q: %w", p.Slug, err)
 	}
-	defer rows.Close()
 	if !rows.Next() {
+		rows.Close()
 		return fmt.Errorf("insert posting %q: no id returned", p.Slug)
 	}
-	return rows.Scan(&p.ID, &p.CreatedAt, &p.UpdatedAt)
+	err = rows.Scan(&p.ID, &p.CreatedAt, &p.UpdatedAt)
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("insert posting %q: %w", p.Slug, err)
+	}
+	return addContactReviewer(ctx, tx, p)
 }
 
 // PostingBySlug returns ErrNotFound when no posting has that slug.

@@ -22,9 +22,11 @@ const (
 	PrivateLink         = "private_link"
 	WithdrawnContact    = "withdrawn_contact"
 	ErasedContact       = "erased_contact"
+	SignInLink          = "sign_in_link"
+	StatusUpdate        = "status_update"
 )
 
-var kinds = []string{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, ErasedContact}
+var kinds = []string{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, ErasedContact, SignInLink, StatusUpdate}
 
 // Data is what every template may use.
 type Data struct {
@@ -36,6 +38,9 @@ type Data struct {
 	CVName          string
 	RetentionMonths int
 	DataContact     string // where to send personal data requests
+	ValidMinutes    int    // how long a sign-in link lasts
+	Status          string // the application's new status (status_update)
+	Message         string // the reviewer's own words (status_update)
 }
 
 // Rendered is a rendered email.
@@ -91,4 +96,18 @@ func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
 	// A subject is one line, whatever a field held.
 	subject := strings.Join(strings.Fields(subj.String()), " ")
 	return Rendered{Subject: subject, Text: strings.TrimLeft(text.String(), "\n"), HTML: html.String()}, nil
+}
+
+// StatusMessage renders the default words of a status update, which the
+// reviewer may edit before the email is written.
+func (r *Renderer) StatusMessage(d *Data) (subject, message string, err error) {
+	var subj, msg bytes.Buffer
+	t := r.text[StatusUpdate]
+	if err := t.ExecuteTemplate(&subj, "subject", d); err != nil {
+		return "", "", fmt.Errorf("render status subject: %w", err)
+	}
+	if err := t.ExecuteTemplate(&msg, "message", d); err != nil {
+		return "", "", fmt.Errorf("render status message: %w", err)
+	}
+	return strings.Join(strings.Fields(subj.String()), " "), strings.TrimSpace(msg.String()), nil
 }

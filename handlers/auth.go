@@ -1,0 +1,201 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/emailtmpl"
+	"vivier/repository"
+	"vivier/workers/tasks"
+)
+
+// Reviewers sign in with a single-use link sent by email.
+
+const (
+	signInTTL         = 15 * time.Minute
+	sessionEmailKey   = "email"
+	viewerKey         = "viewer"
+	signInPerAddress  = 5  // links an address may ask for per hour
+	signInPerClient   = 20 // sign-in requests a client may make per hour
+	signInLimitWindow = time.Hour
+)
+
+// viewer is the signed-in reviewer or admin.
+type viewer struct {
+	Email string
+	Admin bool
+}
+
+type signInData struct {
+	Page
+	Email string
+	Error string
+	Sent  bool
+	Next  string
+	Token string
+}
+
+func (h *Handler) signInForm(c *gin.Context) {
+	if h.currentEmail(c) != "" {
+		c.Redirect(http.StatusSeeOther, "/boite")
+		return
+	}
+	h.render(c, http.StatusOK, "signin", signInData{Page: h.page("Connexion"), Next: safeNext(c.Query("suite"))})
+}
+
+// requestSignIn answers the same whether the address is known or not, so
+// that the page tells nobody who reviews what.
+func (h *Handler) requestSignIn(c *gin.Context) {
+	ctx := c.Request.Context()
+	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
+	next := safeNext(c.PostForm("suite"))
+	d := signInData{Page: h.page("Connexion"), Email: email, Next: next}
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || strings.ContainsAny(email, "\r\n") {
+		d.Error = "Saisissez une adresse email valide, au format nom@domaine.fr."
+		h.render(c, http.StatusUnprocessableEntity, "signin", d)
+		return
+	}
+	if !h.allow(c, "signin:client:"+c.ClientIP(), signInPerClient, signInLimitWindow) ||
+		!h.allow(c, "signin:address:"+email, signInPerAddress, signInLimitWindow) {
+		h.tooManyRequests(c)
+		return
+	}
+	known := h.Config.IsAdmin(email)
+	if !known {
+		var err error
+		if known, err = h.Repo.IsReviewer(ctx, email); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
+	if known {
+		if err := h.sendSignInLink(c, email, next); err != nil {
+			h.fail(c, err)
+			return
+		}
+	} else {
+		h.Log.Info("sign-in asked for an unknown address")
+	}
+	d.Sent = true
+	h.render(c, http.StatusOK, "signin", d)
+}
+
+func (h *Handler) sendSignInLink(c *gin.Context, email, next string) error {
+	token, hash, err := newToken()
+	if err != nil {
+		return err
+	}
+	link := h.Config.BaseURL + "/connexion/lien/" + token
+	if next != "" {
+		link += "?suite=" + url.QueryEscape(next)
+	}
+	e, err := h.newEmail(emailtmpl.SignInLink, &emailtmpl.Data{Operator: h.Config.OperatorName, Link: link,
+		ValidMinutes: int(signInTTL.Minutes())}, email, "", "")
+	if err != nil {
+		return err
+	}
+	if err := h.Repo.CreateSignInToken(c.Request.Context(), hash, email, signInTTL, []*repository.Email{e}); err != nil {
+		return err
+	}
+	if err := h.Enqueuer.Enqueue(c.Request.Context(), tasks.Outgoing{ID: e.ID, Queue: tasks.QueueCritical}); err != nil {
+		h.Log.Warn("enqueue sign-in link failed; the outbox sweep will retry", "error", err)
+	}
+	return nil
+}
+
+// signInConfirm shows a button: mail scanners that open links do not
+// press buttons, so they do not use the link up.
+func (h *Handler) signInConfirm(c *gin.Context) {
+	c.Header("Referrer-Policy", "no-referrer")
+	c.Header("Cache-Control", "no-store")
+	h.render(c, http.StatusOK, "signin_confirm", signInData{Page: h.page("Connexion"), Token: c.Param("token"),
+		Next: safeNext(c.Query("suite"))})
+}
+
+func (h *Handler) signIn(c *gin.Context) {
+	ctx := c.Request.Context()
+	email, err := h.Repo.ConsumeSignInToken(ctx, hashToken(c.Param("token")))
+	if errors.Is(err, repository.ErrNotFound) {
+		h.errorPage(c, http.StatusGone, "Lien de connexion expiré",
+			"Ce lien de connexion a déjà servi ou a expiré (il est valable 15 minutes, une seule fois). Demandez-en un nouveau.")
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	// A new session id at sign-in, so a planted cookie is worthless.
+	if err := h.Sessions.RenewToken(ctx); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.Sessions.Put(ctx, sessionEmailKey, email)
+	next := safeNext(c.PostForm("suite"))
+	if next == "" {
+		next = "/boite"
+	}
+	c.Redirect(http.StatusSeeOther, next)
+}
+
+func (h *Handler) signOut(c *gin.Context) {
+	if err := h.Sessions.Destroy(c.Request.Context()); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/connexion?deconnecte=1")
+}
+
+func (h *Handler) currentEmail(c *gin.Context) string {
+	return h.Sessions.GetString(c.Request.Context(), sessionEmailKey)
+}
+
+// requireViewer sends anonymous visitors to the sign-in page.
+func (h *Handler) requireViewer(c *gin.Context) {
+	email := h.currentEmail(c)
+	if email == "" {
+		c.Redirect(http.StatusSeeOther, "/connexion?suite="+url.QueryEscape(c.Request.URL.RequestURI()))
+		c.Abort()
+		return
+	}
+	c.Set(viewerKey, viewer{Email: email, Admin: h.Config.IsAdmin(email)})
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+func viewerOf(c *gin.Context) viewer {
+	v, _ := c.Get(viewerKey)
+	vv, _ := v.(viewer)
+	return vv
+}
+
+// safeNext keeps only local paths of the inbox as a place to return to.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/boite") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
+		return next
+	}
+	return ""
+}
+
+// allow applies a rate limit; a Redis outage lets the request through.
+func (h *Handler) allow(c *gin.Context, key string, limit int, window time.Duration) bool {
+	if h.Limiter == nil {
+		return true
+	}
+	ok, err := h.Limiter.Allow(c.Request.Context(), key, limit, window)
+	if err != nil {
+		h.Log.Warn("rate limit unavailable", "error", err)
+	}
+	return ok
+}
+
+func (h *Handler) tooManyRequests(c *gin.Context) {
+	c.Header("Retry-After", "600")
+	h.errorPage(c, http.StatusTooManyRequests, "Trop de demandes",
+		"Vous avez fait beaucoup de demandes en peu de temps. Patientez quelques minutes, puis réessayez.")
+}

@@ -1,0 +1,121 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/repository"
+)
+
+// The inbox: where reviewers see the postings they review and their
+// applications. Anything a viewer may not see answers 404, like a page
+// that does not exist, so nothing leaks.
+
+type inboxPage struct {
+	Page
+	Viewer viewer
+}
+
+func (h *Handler) inboxPage(c *gin.Context, title string) inboxPage {
+	return inboxPage{Page: h.page(title), Viewer: viewerOf(c)}
+}
+
+// canSee reports whether the viewer reviews the posting (admins see all).
+func (h *Handler) canSee(ctx context.Context, v viewer, postingID int64) (bool, error) {
+	if v.Admin {
+		return true, nil
+	}
+	return h.Repo.CanReview(ctx, postingID, v.Email)
+}
+
+// reviewedPosting loads the posting of the :id parameter if the viewer
+// may see it; otherwise it answers 404 and returns false.
+func (h *Handler) reviewedPosting(c *gin.Context) (*repository.Posting, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		h.notFound(c)
+		return nil, false
+	}
+	ok, err := h.canSee(c.Request.Context(), viewerOf(c), id)
+	if err != nil {
+		h.fail(c, err)
+		return nil, false
+	}
+	if !ok {
+		h.notFound(c)
+		return nil, false
+	}
+	p, err := h.Repo.PostingByID(c.Request.Context(), id)
+	if errors.Is(err, repository.ErrNotFound) {
+		h.notFound(c)
+		return nil, false
+	}
+	if err != nil {
+		h.fail(c, err)
+		return nil, false
+	}
+	return p, true
+}
+
+// reviewedApplication loads the application of the :id parameter and its
+// posting if the viewer may see them; otherwise 404.
+func (h *Handler) reviewedApplication(c *gin.Context) (*repository.Application, *repository.Posting, bool) {
+	ctx := c.Request.Context()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		h.notFound(c)
+		return nil, nil, false
+	}
+	a, err := h.Repo.ApplicationByID(ctx, id)
+	if errors.Is(err, repository.ErrNotFound) {
+		h.notFound(c)
+		return nil, nil, false
+	}
+	if err != nil {
+		h.fail(c, err)
+		return nil, nil, false
+	}
+	ok, err := h.canSee(ctx, viewerOf(c), a.PostingID)
+	if err != nil {
+		h.fail(c, err)
+		return nil, nil, false
+	}
+	if !ok {
+		h.notFound(c)
+		return nil, nil, false
+	}
+	p, err := h.Repo.PostingByID(ctx, a.PostingID)
+	if err != nil {
+		h.fail(c, err)
+		return nil, nil, false
+	}
+	return a, p, true
+}
+
+// requireAdmin answers 404 to anyone but an admin.
+func (h *Handler) requireAdmin(c *gin.Context) {
+	if !viewerOf(c).Admin {
+		h.notFound(c)
+		return
+	}
+	c.Next()
+}
+
+type inboxPostingsData struct {
+	inboxPage
+	Postings []repository.PostingSummary
+}
+
+func (h *Handler) inboxPostings(c *gin.Context) {
+	v := viewerOf(c)
+	ps, err := h.Repo.ReviewerPostings(c.Request.Context(), v.Email, v.Admin)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "inbox_postings", inboxPostingsData{inboxPage: h.inboxPage(c, "Mes offres"), Postings: ps})
+}

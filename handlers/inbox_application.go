@@ -1,0 +1,266 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/frfmt"
+	"vivier/repository"
+)
+
+// One application, as its reviewers see it.
+
+type timelineItem struct {
+	At   string
+	What string
+	Who  string
+}
+
+type inboxApplicationData struct {
+	inboxPage
+	Posting     postingView
+	Application *repository.Application
+	Document    *repository.Document
+	IsPDF       bool
+	Notes       []repository.Note
+	Rating      repository.Rating
+	Timeline    []timelineItem
+	Emails      []repository.Email
+	Statuses    []statusTab
+	Query       listQuery
+	PrevLink    string
+	NextLink    string
+	ListLink    string
+	Flash       string
+	NoteError   string
+}
+
+func (h *Handler) inboxApplication(c *gin.Context) {
+	a, p, ok := h.reviewedApplication(c)
+	if !ok {
+		return
+	}
+	h.renderInboxApplication(c, http.StatusOK, a, p, "")
+}
+
+func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *repository.Application, p *repository.Posting, noteError string) {
+	ctx, v := c.Request.Context(), viewerOf(c)
+	d := inboxApplicationData{inboxPage: h.inboxPage(c, a.FirstName+" "+a.LastName+" — "+p.Title), Posting: viewOf(p),
+		Application: a, NoteError: noteError}
+	if a.ErasedAt != nil {
+		d.Page.Title = "Candidature effacée — " + p.Title
+	}
+	var err error
+	if doc, derr := h.Repo.DocumentByApplication(ctx, a.ID); derr == nil {
+		doc.Content = nil
+		d.Document, d.IsPDF = doc, doc.ContentType == "application/pdf"
+	} else if !errors.Is(derr, repository.ErrNotFound) {
+		h.fail(c, derr)
+		return
+	}
+	if d.Notes, err = h.Repo.Notes(ctx, a.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if d.Rating, err = h.Repo.RatingOf(ctx, a.ID, v.Email); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if d.Emails, err = h.Repo.EmailsOfApplication(ctx, a.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	events, err := h.Repo.Events(ctx, a.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d.Timeline = timeline(events, d.Notes, d.Emails)
+	for _, s := range repository.Pipeline {
+		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: frfmt.StatusLabel(s), Current: a.Status == s})
+	}
+
+	// Previous and next within the list the reviewer came from.
+	d.Query = readListQuery(c.Request.URL.Query())
+	d.Query.After = ""
+	f, _ := d.Query.Filter(p.ID, v.Email)
+	prev, next, err := h.Repo.Neighbours(ctx, f, a.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	suffix := d.Query.With("", "")
+	if prev != 0 {
+		d.PrevLink = "/boite/candidatures/" + strconv.FormatInt(prev, 10) + suffix
+	}
+	if next != 0 {
+		d.NextLink = "/boite/candidatures/" + strconv.FormatInt(next, 10) + suffix
+	}
+	d.ListLink = "/boite/offres/" + strconv.FormatInt(p.ID, 10) + suffix
+	switch c.Query("fait") {
+	case "note":
+		d.Flash = "Note ajoutée."
+	case "evaluation":
+		d.Flash = "Évaluation enregistrée."
+	case "statut":
+		d.Flash = "Statut modifié."
+	case "annule":
+		d.Flash = "Envoi annulé."
+	case "renvoi":
+		d.Flash = "L'email va être renvoyé."
+	}
+	if err := h.Repo.MarkRead(ctx, a.ID, v.Email); err != nil {
+		h.Log.Warn("mark read", "error", err, "application_id", a.ID)
+	}
+	h.render(c, status, "inbox_application", d)
+}
+
+// timeline merges what happened to an application, oldest first.
+func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email) []timelineItem {
+	type dated struct {
+		at   int64
+		item timelineItem
+	}
+	var all []dated
+	for _, e := range events {
+		what := e.Kind
+		switch e.Kind {
+		case repository.EventReceived:
+			what = "Candidature reçue"
+		case repository.EventStatusChanged:
+			what = fmt.Sprintf("Statut : %s → %s", frfmt.StatusLabel(deref(e.FromStatus)), frfmt.StatusLabel(deref(e.ToStatus)))
+		case repository.EventWithdrawn:
+			what = "Candidature retirée par la personne candidate"
+		case repository.EventErased:
+			what = "Données effacées"
+		}
+		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: what, Who: e.Actor}})
+	}
+	for _, n := range notes {
+		all = append(all, dated{n.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(n.CreatedAt), What: "Note ajoutée", Who: n.Author}})
+	}
+	for _, e := range emails {
+		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: "Email « " + e.Subject + " » à " + e.ToAddress + " (" + emailStateLabel(e.Status) + ")", Who: "système"}})
+	}
+	for i := 1; i < len(all); i++ { // insertion sort: a handful of items
+		for j := i; j > 0 && all[j].at < all[j-1].at; j-- {
+			all[j], all[j-1] = all[j-1], all[j]
+		}
+	}
+	out := make([]timelineItem, len(all))
+	for i, d := range all {
+		out[i] = d.item
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func emailStateLabel(s string) string {
+	switch s {
+	case repository.EmailPending:
+		return "en attente"
+	case repository.EmailSending:
+		return "en cours d'envoi"
+	case repository.EmailSent:
+		return "envoyé"
+	case repository.EmailFailed:
+		return "échec"
+	case repository.EmailCancelled:
+		return "annulé"
+	}
+	return s
+}
+
+// inboxCV serves the CV to those allowed, inline for a PDF.
+func (h *Handler) inboxCV(c *gin.Context) {
+	a, _, ok := h.reviewedApplication(c)
+	if !ok {
+		return
+	}
+	doc, err := h.Repo.DocumentByApplication(c.Request.Context(), a.ID)
+	if errors.Is(err, repository.ErrNotFound) {
+		h.notFound(c)
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	disposition := "attachment"
+	if doc.ContentType == "application/pdf" && c.Query("telecharger") == "" {
+		disposition = "inline"
+	}
+	c.Header("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": doc.FileName}))
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("Cache-Control", "private, no-store")
+	// The PDF is shown in an iframe of our own page.
+	c.Header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'; sandbox")
+	c.Header("X-Frame-Options", "SAMEORIGIN")
+	c.Data(http.StatusOK, doc.ContentType, doc.Content)
+}
+
+func (h *Handler) addNote(c *gin.Context) {
+	a, p, ok := h.reviewedApplication(c)
+	if !ok {
+		return
+	}
+	body := strings.TrimSpace(c.PostForm("note"))
+	switch n := utf8.RuneCountInString(body); {
+	case n == 0:
+		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "Écrivez votre note avant de l'ajouter.")
+		return
+	case n > 5000:
+		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "Une note ne doit pas dépasser 5000 caractères.")
+		return
+	}
+	if err := h.Repo.AddNote(c.Request.Context(), a.ID, viewerOf(c).Email, body); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, applicationLink(a.ID, c, "note"))
+}
+
+func (h *Handler) rate(c *gin.Context) {
+	a, p, ok := h.reviewedApplication(c)
+	if !ok {
+		return
+	}
+	score, err := strconv.Atoi(c.PostForm("note"))
+	if err != nil || score < 1 || score > 4 {
+		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "L'évaluation va de 1 à 4.")
+		return
+	}
+	if err := h.Repo.SetRating(c.Request.Context(), a.ID, viewerOf(c).Email, score); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, applicationLink(a.ID, c, "evaluation"))
+}
+
+// applicationLink returns to an application page, keeping the list's
+// filter (posted back as "liste") and saying what was done.
+func applicationLink(id int64, c *gin.Context, done string) string {
+	q := readListQuery(mustParseQuery(c.PostForm("liste")))
+	v := q.Values()
+	v.Set("fait", done)
+	return "/boite/candidatures/" + strconv.FormatInt(id, 10) + "?" + v.Encode()
+}
+
+func mustParseQuery(s string) url.Values {
+	v, _ := url.ParseQuery(strings.TrimPrefix(s, "?"))
+	return v
+}

@@ -1,0 +1,199 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/frfmt"
+	"vivier/repository"
+)
+
+// pageSize is how many applications a list page shows.
+const pageSize = 50
+
+// listQuery is the list's filter as it lives in the URL, so a view can be
+// shared and reloaded.
+type listQuery struct {
+	Status, Query, DaysMin, DaysMax, RateMin, RateMax, From, To, Sort, After string
+}
+
+func readListQuery(v url.Values) listQuery {
+	return listQuery{Status: v.Get("statut"), Query: v.Get("q"), DaysMin: v.Get("dispo_min"), DaysMax: v.Get("dispo_max"),
+		RateMin: v.Get("tjm_min"), RateMax: v.Get("tjm_max"), From: v.Get("recu_du"), To: v.Get("recu_au"),
+		Sort: v.Get("tri"), After: v.Get("apres")}
+}
+
+// Values encodes the query back, leaving out empty parts.
+func (q listQuery) Values() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"statut": q.Status, "q": q.Query, "dispo_min": q.DaysMin, "dispo_max": q.DaysMax,
+		"tjm_min": q.RateMin, "tjm_max": q.RateMax, "recu_du": q.From, "recu_au": q.To, "tri": q.Sort, "apres": q.After} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v
+}
+
+// With returns the query string with one part changed (and the page reset
+// unless the part is the page itself).
+func (q listQuery) With(key, value string) string {
+	v := q.Values()
+	if key != "apres" {
+		v.Del("apres")
+	}
+	if value == "" {
+		v.Del(key)
+	} else {
+		v.Set(key, value)
+	}
+	if s := v.Encode(); s != "" {
+		return "?" + s
+	}
+	return "?"
+}
+
+// Filter turns the URL's query into a repository filter; a value it
+// cannot read is left out and named in the returned messages.
+func (q listQuery) Filter(postingID int64, reader string) (repository.ListFilter, []string) {
+	f := repository.ListFilter{PostingID: postingID, Query: strings.TrimSpace(q.Query), Sort: q.Sort, After: q.After,
+		Limit: pageSize, Reader: reader}
+	var problems []string
+	if q.Status != "" {
+		if repository.IsReviewerStatus(q.Status) || q.Status == repository.StatusWithdrawn {
+			f.Status = q.Status
+		} else {
+			problems = append(problems, "Statut inconnu : il n'est pas appliqué.")
+		}
+	}
+	days := func(s, label string) float64 {
+		if s == "" {
+			return 0
+		}
+		d, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
+		if err != nil || d < 0.5 || d > 5 {
+			problems = append(problems, "« "+label+" » doit être un nombre de jours entre 0,5 et 5.")
+			return 0
+		}
+		return d
+	}
+	f.DaysMin, f.DaysMax = days(q.DaysMin, "Disponibilité minimale"), days(q.DaysMax, "Disponibilité maximale")
+	rate := func(s, label string) int {
+		if s == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 {
+			problems = append(problems, "« "+label+" » doit être un nombre entier d'euros.")
+			return 0
+		}
+		return n
+	}
+	f.RateMin, f.RateMax = rate(q.RateMin, "TJM minimal"), rate(q.RateMax, "TJM maximal")
+	day := func(s, label string, next bool) *time.Time {
+		if s == "" {
+			return nil
+		}
+		d, err := time.ParseInLocation("2006-01-02", s, frfmt.Paris)
+		if err != nil {
+			problems = append(problems, "« "+label+" » doit être une date (jj/mm/aaaa).")
+			return nil
+		}
+		if next {
+			d = d.AddDate(0, 0, 1) // "received until" includes that whole day
+		}
+		return &d
+	}
+	f.ReceivedFrom, f.ReceivedTo = day(q.From, "Reçue à partir du", false), day(q.To, "Reçue jusqu'au", true)
+	switch q.Sort {
+	case "", repository.SortDate, repository.SortName, repository.SortRate:
+	default:
+		problems = append(problems, "Tri inconnu : les candidatures sont triées par date.")
+		f.Sort = ""
+	}
+	return f, problems
+}
+
+type statusTab struct {
+	Status, Label, Link string
+	Count              int
+	Current            bool
+}
+
+type inboxApplicationsData struct {
+	inboxPage
+	Posting    postingView
+	Query      listQuery
+	Tabs       []statusTab
+	Rows       []repository.ListRow
+	Total      int
+	NextLink   string
+	FirstLink  string
+	Problems   []string
+	Statuses   []statusTab
+	ExportLink string
+	Reviewers  []string
+}
+
+func (h *Handler) inboxApplications(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	ctx, v := c.Request.Context(), viewerOf(c)
+	q := readListQuery(c.Request.URL.Query())
+	f, problems := q.Filter(p.ID, v.Email)
+	rows, next, err := h.Repo.ListApplications(ctx, f)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	counts, err := h.Repo.StatusCounts(ctx, f)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d := inboxApplicationsData{inboxPage: h.inboxPage(c, "Candidatures — "+p.Title), Posting: viewOf(p), Query: q,
+		Rows: rows, Problems: problems}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	d.Tabs = append(d.Tabs, statusTab{Label: "Toutes", Count: total, Link: q.With("statut", ""), Current: f.Status == ""})
+	for _, s := range append(append([]string{}, repository.Pipeline...), repository.StatusWithdrawn) {
+		d.Tabs = append(d.Tabs, statusTab{Status: s, Label: frfmt.StatusLabel(s), Count: counts[s], Link: q.With("statut", s), Current: f.Status == s})
+	}
+	for _, s := range repository.Pipeline {
+		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: frfmt.StatusLabel(s)})
+	}
+	d.Total = total
+	if f.Status != "" {
+		d.Total = counts[f.Status]
+	}
+	if next != "" {
+		d.NextLink = q.With("apres", next)
+	}
+	if q.After != "" {
+		d.FirstLink = q.With("apres", "")
+	}
+	export := q.Values()
+	export.Del("apres")
+	d.ExportLink = "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/export.csv?" + export.Encode()
+	if v.Admin {
+		if d.Reviewers, err = h.Repo.Reviewers(ctx, p.ID); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
+	if q.After == "" {
+		if err := h.Repo.RecordVisit(ctx, p.ID, v.Email); err != nil {
+			h.Log.Warn("record visit", "error", err, "posting_id", p.ID)
+		}
+	}
+	h.render(c, http.StatusOK, "inbox_applications", d)
+}

@@ -1,0 +1,220 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sort orders of the application list.
+const (
+	SortDate = "date" // newest first
+	SortName = "nom"  // by last name, then first name
+	SortRate = "tjm"  // by daily rate, lowest first
+)
+
+// ListFilter selects and orders the applications of a posting. Zero
+// values mean "no filter".
+type ListFilter struct {
+	PostingID    int64
+	Status       string
+	Query        string // French full-text search, accents ignored
+	DaysMin      float64
+	DaysMax      float64
+	RateMin      int
+	RateMax      int
+	ReceivedFrom *time.Time
+	ReceivedTo   *time.Time // exclusive
+	Sort         string
+	After        string // keyset cursor: the page after this one
+	Limit        int
+	Reader       string // the reviewer, for unread marks
+}
+
+// ListRow is one application in a list.
+type ListRow struct {
+	ID            int64     `db:"id"`
+	Status        string    `db:"status"`
+	FirstName     string    `db:"first_name"`
+	LastName      string    `db:"last_name"`
+	Email         string    `db:"email"`
+	Phone         string    `db:"phone"`
+	Location      string    `db:"location"`
+	DailyRate     int       `db:"daily_rate"`
+	DaysPerWeek   float64   `db:"days_per_week"`
+	AvailableFrom time.Time `db:"available_from"`
+	SIRET         string    `db:"siret"`
+	Motivation    string    `db:"motivation"`
+	CreatedAt     time.Time `db:"created_at"`
+	Unread        bool      `db:"unread"`
+	Rating        *float64  `db:"rating"`
+	SortName      string    `db:"sort_name"`
+}
+
+// cursor is the sort key of the last row of a page.
+type cursor struct {
+	T  time.Time `json:"t,omitempty"`
+	S  string    `json:"s,omitempty"`
+	N  int       `json:"n,omitempty"`
+	ID int64     `json:"id"`
+}
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, bool) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &c) != nil || c.ID <= 0 {
+		return cursor{}, false
+	}
+	return c, true
+}
+
+// where builds the filter's conditions (without the status when
+// withStatus is false, for the tab counts) and their arguments.
+func (f *ListFilter) where(withStatus bool) (string, []any) {
+	conds := []string{"a.posting_id = $1", "a.erased_at IS NULL"}
+	args := []any{f.PostingID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if withStatus && f.Status != "" {
+		add("a.status = ?", f.Status)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		add("a.search @@ websearch_to_tsquery('vivier_fr', ?)", q)
+	}
+	if f.DaysMin > 0 {
+		add("a.days_per_week >= ?", f.DaysMin)
+	}
+	if f.DaysMax > 0 {
+		add("a.days_per_week <= ?", f.DaysMax)
+	}
+	if f.RateMin > 0 {
+		add("a.daily_rate >= ?", f.RateMin)
+	}
+	if f.RateMax > 0 {
+		add("a.daily_rate <= ?", f.RateMax)
+	}
+	if f.ReceivedFrom != nil {
+		add("a.created_at >= ?", *f.ReceivedFrom)
+	}
+	if f.ReceivedTo != nil {
+		add("a.created_at < ?", *f.ReceivedTo)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// ListApplications returns one page of applications and the cursor of the
+// next page ("" on the last page).
+func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, string, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	where, args := f.where(true)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	var order string
+	if c, ok := decodeCursor(f.After); ok {
+		switch f.Sort {
+		case SortName:
+			where += fmt.Sprintf(" AND (lower(a.last_name || ' ' || a.first_name), a.id) > (%s, %s)", arg(c.S), arg(c.ID))
+		case SortRate:
+			where += fmt.Sprintf(" AND (a.daily_rate, a.id) > (%s, %s)", arg(c.N), arg(c.ID))
+		default:
+			where += fmt.Sprintf(" AND (a.created_at, a.id) < (%s, %s)", arg(c.T), arg(c.ID))
+		}
+	}
+	switch f.Sort {
+	case SortName:
+		order = "lower(a.last_name || ' ' || a.first_name), a.id"
+	case SortRate:
+		order = "a.daily_rate, a.id"
+	default:
+		order = "a.created_at DESC, a.id DESC"
+	}
+	reader := arg(f.Reader)
+	limit := arg(f.Limit + 1)
+	var rows []ListRow
+	err := r.db.SelectContext(ctx, &rows, `SELECT a.id, a.status, a.first_name, a.last_name, a.email, a.phone,
+		a.location, a.daily_rate, a.days_per_week, a.available_from, a.siret, a.motivation, a.created_at,
+		lower(a.last_name || ' ' || a.first_name) AS sort_name,
+		NOT EXISTS (SELECT 1 FROM application_reads ar WHERE ar.application_id = a.id AND ar.email = lower(`+reader+`)) AS unread,
+		(SELECT avg(score)::float8 FROM ratings rt WHERE rt.application_id = a.id) AS rating
+		FROM applications a WHERE `+where+` ORDER BY `+order+` LIMIT `+limit, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list applications: %w", err)
+	}
+	next := ""
+	if len(rows) > f.Limit {
+		rows = rows[:f.Limit]
+		last := rows[len(rows)-1]
+		next = cursor{T: last.CreatedAt, S: last.SortName, N: last.DailyRate, ID: last.ID}.encode()
+	}
+	return rows, next, nil
+}
+
+// StatusCounts counts the applications matching the filter, by status.
+func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[string]int, error) {
+	where, args := f.where(false)
+	rows, err := r.db.QueryContext(ctx, `SELECT a.status, count(*) FROM applications a WHERE `+where+` GROUP BY a.status`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("status counts: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		counts[s] = n
+	}
+	return counts, rows.Err()
+}
+
+// Neighbours returns the ids before and after appID in the list the
+// filter describes (0 when there is none), for previous/next links.
+func (r *Repo) Neighbours(ctx context.Context, f ListFilter, appID int64) (prev, next int64, err error) {
+	where, args := f.where(true)
+	var order string
+	switch f.Sort {
+	case SortName:
+		order = "lower(a.last_name || ' ' || a.first_name), a.id"
+	case SortRate:
+		order = "a.daily_rate, a.id"
+	default:
+		order = "a.created_at DESC, a.id DESC"
+	}
+	args = append(args, appID)
+	q := `SELECT prev, next FROM (SELECT a.id, lag(a.id) OVER w AS prev, lead(a.id) OVER w AS next
+		FROM applications a WHERE ` + where + ` WINDOW w AS (ORDER BY ` + order + `)) x WHERE id = $` + strconv.Itoa(len(args))
+	var p, n *int64
+	err = r.db.QueryRowContext(ctx, q, args...).Scan(&p, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil // not in this list: no neighbours
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("neighbours of application %d: %w", appID, err)
+	}
+	if p != nil {
+		prev = *p
+	}
+	if n != nil {
+		next = *n
+	}
+	return prev, next, nil
+}

@@ -1,0 +1,199 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Pipeline lists the statuses a reviewer may set, in order.
+var Pipeline = []string{StatusReceived, StatusInReview, StatusShortlisted, StatusInterview, StatusAccepted, StatusRejected}
+
+// IsReviewerStatus reports whether a reviewer may set status.
+func IsReviewerStatus(status string) bool {
+	for _, s := range Pipeline {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// ApplicationByID returns ErrNotFound when there is no such application.
+func (r *Repo) ApplicationByID(ctx context.Context, id int64) (*Application, error) {
+	var a Application
+	err := r.db.GetContext(ctx, &a, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("application %d: %w", id, err)
+	}
+	return &a, nil
+}
+
+// Note is a reviewer's note on an application.
+type Note struct {
+	ID            int64     `db:"id"`
+	ApplicationID int64     `db:"application_id"`
+	Author        string    `db:"author"`
+	Body          string    `db:"body"`
+	CreatedAt     time.Time `db:"created_at"`
+}
+
+// Notes lists an application's notes, oldest first.
+func (r *Repo) Notes(ctx context.Context, appID int64) ([]Note, error) {
+	var ns []Note
+	err := r.db.SelectContext(ctx, &ns, `SELECT id, application_id, author, body, created_at FROM notes
+		WHERE application_id = $1 ORDER BY created_at, id`, appID)
+	if err != nil {
+		return nil, fmt.Errorf("notes of application %d: %w", appID, err)
+	}
+	return ns, nil
+}
+
+// AddNote adds a note.
+func (r *Repo) AddNote(ctx context.Context, appID int64, author, body string) error {
+	_, err := r.db.ExecContext(ctx, `INSERT INTO notes (application_id, author, body) VALUES ($1, $2, $3)`, appID, author, body)
+	if err != nil {
+		return fmt.Errorf("add note: %w", err)
+	}
+	return nil
+}
+
+// SetRating records a reviewer's rating (1 to 4), replacing theirs.
+func (r *Repo) SetRating(ctx context.Context, appID int64, reviewer string, score int) error {
+	_, err := r.db.ExecContext(ctx, `INSERT INTO ratings (application_id, reviewer, score) VALUES ($1, lower($2), $3)
+		ON CONFLICT (application_id, reviewer) DO UPDATE SET score = EXCLUDED.score, updated_at = now()`, appID, reviewer, score)
+	if err != nil {
+		return fmt.Errorf("set rating: %w", err)
+	}
+	return nil
+}
+
+// Rating is an application's average rating and the reader's own.
+type Rating struct {
+	Average *float64 `db:"average"`
+	Count   int      `db:"count"`
+	Mine    *int     `db:"mine"`
+}
+
+// RatingOf returns the average rating of an application and reviewer's own.
+func (r *Repo) RatingOf(ctx context.Context, appID int64, reviewer string) (Rating, error) {
+	var rt Rating
+	err := r.db.GetContext(ctx, &rt, `SELECT avg(score)::float8 AS average, count(*) AS count,
+		max(score) FILTER (WHERE reviewer = lower($2))::int AS mine FROM ratings WHERE application_id = $1`, appID, reviewer)
+	if err != nil {
+		return rt, fmt.Errorf("rating of application %d: %w", appID, err)
+	}
+	return rt, nil
+}
+
+// MarkRead records that reviewer has opened an application.
+func (r *Repo) MarkRead(ctx context.Context, appID int64, reviewer string) error {
+	_, err := r.db.ExecContext(ctx, `INSERT INTO application_reads (application_id, email) VALUES ($1, lower($2))
+		ON CONFLICT DO NOTHING`, appID, reviewer)
+	if err != nil {
+		return fmt.Errorf("mark read: %w", err)
+	}
+	return nil
+}
+
+// StatusChange is a reviewer's move of applications to a status, with
+// the email each applicant gets (nil: none).
+type StatusChange struct {
+	To    string
+	Actor string
+	// EmailFor builds the email to an application's applicant, rendered
+	// from its new status; it may return nil for no email.
+	EmailFor func(a *Application) (*Email, error)
+}
+
+// ChangeStatus moves applications of a posting to a status in one
+// transaction: the status, the history line and the email of each.
+// Withdrawn and erased applications are left as they are. It returns the
+// emails written and ErrNotFound when none of the ids is in the posting.
+func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, ch StatusChange) ([]*Email, int, error) {
+	if !IsReviewerStatus(ch.To) {
+		return nil, 0, fmt.Errorf("status %q: %w", ch.To, ErrConflict)
+	}
+	var out []*Email
+	changed := 0
+	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+		var apps []Application
+		err := tx.SelectContext(ctx, &apps, `SELECT `+applicationColumns+` FROM applications
+			WHERE posting_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`, postingID, pq.Array(ids))
+		if err != nil {
+			return fmt.Errorf("lock applications: %w", err)
+		}
+		if len(apps) == 0 {
+			return ErrNotFound
+		}
+		for i := range apps {
+			a := &apps[i]
+			if a.Status == StatusWithdrawn || a.ErasedAt != nil || a.Status == ch.To {
+				continue
+			}
+			from := a.Status
+			if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = $2, updated_at = now() WHERE id = $1`, a.ID, ch.To); err != nil {
+				return fmt.Errorf("change status of application %d: %w", a.ID, err)
+			}
+			a.Status = ch.To
+			if err := insertEvent(ctx, tx, a.ID, EventStatusChanged, &from, &ch.To, ch.Actor); err != nil {
+				return err
+			}
+			changed++
+			if ch.EmailFor == nil {
+				continue
+			}
+			e, err := ch.EmailFor(a)
+			if err != nil {
+				return err
+			}
+			if e != nil {
+				out = append(out, e)
+			}
+		}
+		return insertEmails(ctx, tx, out)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, changed, nil
+}
+
+// CancelEmail cancels an email that has not left yet.
+// It returns ErrConflict when it is already being sent or sent.
+func (r *Repo) CancelEmail(ctx context.Context, id int64) error {
+	res, err := r.db.ExecContext(ctx, `UPDATE emails SET status = 'cancelled', updated_at = now()
+		WHERE id = $1 AND status = 'pending'`, id)
+	if err != nil {
+		return fmt.Errorf("cancel email %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrConflict
+	}
+	return nil
+}
+
+// ResendEmail writes a new copy of a failed email to the outbox.
+func (r *Repo) ResendEmail(ctx context.Context, id int64) (*Email, error) {
+	var e Email
+	err := r.db.GetContext(ctx, &e, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
+		subject, text_body, html_body)
+		SELECT kind, posting_id, application_id, to_address, to_name, reply_to, subject, text_body, html_body
+		FROM emails WHERE id = $1 AND status = 'failed' AND to_address <> ''
+		RETURNING `+emailColumns, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrConflict
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resend email %d: %w", id, err)
+	}
+	return &e, nil
+}
