@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/gin-gonic/gin"
 
 	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
@@ -36,7 +37,8 @@ type Deps struct {
 // Handler serves every route.
 type Handler struct {
 	Deps
-	pages *pages
+	pages  *pages
+	routes gin.RoutesInfo
 }
 
 // New parses the page templates and returns the handler.

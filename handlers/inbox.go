@@ -21,7 +21,11 @@ type inboxPage struct {
 }
 
 func (h *Handler) inboxPage(c *gin.Context, title string) inboxPage {
-	return inboxPage{Page: h.page(title), Viewer: viewerOf(c)}
+	v := viewerOf(c)
+	pg := h.page(title)
+	pg.User = v.Email
+	pg.Scripts = []string{"/static/inbox.js"}
+	return inboxPage{Page: pg, Viewer: v}
 }
 
 // canSee reports whether the viewer reviews the posting (admins see all).

@@ -121,8 +121,8 @@ func (q listQuery) Filter(postingID int64, reader string) (repository.ListFilter
 
 type statusTab struct {
 	Status, Label, Link string
-	Count              int
-	Current            bool
+	Count               int
+	Current             bool
 }
 
 type inboxApplicationsData struct {

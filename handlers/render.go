@@ -21,6 +21,8 @@ type Page struct {
 	Title    string
 	Operator string
 	Dev      bool
+	User     string // the signed-in reviewer, in the inbox
+	Scripts  []string
 }
 
 func (h *Handler) page(title string) Page {
@@ -29,7 +31,8 @@ func (h *Handler) page(title string) Page {
 
 // pageNames are the files of templates/pages, each parsed with the layout.
 var pageNames = []string{"home", "posting", "application_sent", "own_application", "erase_confirm",
-	"erased", "error", "static_accessibility", "static_legal", "static_privacy", "devmail_list", "devmail_show"}
+	"erased", "error", "static_accessibility", "static_legal", "static_privacy", "devmail_list", "devmail_show",
+	"signin", "signin_confirm", "inbox_postings", "inbox_applications", "inbox_application", "inbox_status"}
 
 type pages struct{ byName map[string]*template.Template }
 
@@ -41,6 +44,23 @@ var pageFuncs = template.FuncMap{
 	"statusLabel": frfmt.StatusLabel,
 	"join":        func(s []string, sep string) string { return strings.Join(s, sep) },
 	"field":       newFieldView,
+	"emailState":  emailStateLabel,
+	"rating": func(avg *float64) string {
+		if avg == nil {
+			return "—"
+		}
+		return strings.Replace(fmt.Sprintf("%.1f", *avg), ".", ",", 1) + "/4"
+	},
+	"seq": func(from, to int) []int {
+		var out []int
+		for i := from; i <= to; i++ {
+			out = append(out, i)
+		}
+		return out
+	},
+	"postingStatusLabel": func(s string) string {
+		return map[string]string{"draft": "Brouillon", "open": "Ouverte", "closed": "Close", "archived": "Archivée"}[s]
+	},
 }
 
 func parsePages() (*pages, error) {

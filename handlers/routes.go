@@ -48,6 +48,30 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.GET("/mentions-legales", h.staticPage("legal"))
 	r.GET("/donnees-personnelles", h.staticPage("privacy"))
 
+	// Reviewers sign in with a link sent by email.
+	r.GET("/connexion", h.signInForm)
+	r.POST("/connexion", h.requestSignIn)
+	r.GET("/connexion/lien/:token", h.signInConfirm)
+	r.POST("/connexion/lien/:token", h.signIn)
+	r.POST("/deconnexion", h.signOut)
+
+	// The inbox: signed-in reviewers only; what they may not see is a 404.
+	inbox := r.Group("/boite", h.requireViewer)
+	inbox.GET("", h.inboxPostings)
+	inbox.GET("/offres/:id", h.inboxApplications)
+	inbox.GET("/offres/:id/export.csv", h.exportCSV)
+	inbox.POST("/offres/:id/statuts", h.bulkChangeStatus)
+	inbox.POST("/offres/:id/relecteurs", h.requireAdmin, h.addReviewer)
+	inbox.POST("/offres/:id/relecteurs/retrait", h.requireAdmin, h.removeReviewer)
+	inbox.GET("/candidatures/:id", h.inboxApplication)
+	inbox.GET("/candidatures/:id/cv", h.inboxCV)
+	inbox.POST("/candidatures/:id/notes", h.addNote)
+	inbox.POST("/candidatures/:id/evaluation", h.rate)
+	inbox.GET("/candidatures/:id/statut", h.statusForm)
+	inbox.POST("/candidatures/:id/statut", h.changeStatus)
+	inbox.POST("/emails/:id/annulation", h.cancelEmail)
+	inbox.POST("/emails/:id/renvoi", h.resendEmail)
+
 	// Dev mode only: the mail caught by the embedded SMTP server.
 	if h.MailCatcher != nil {
 		r.GET("/dev/mail", h.devMailList)
@@ -56,7 +80,22 @@ func (h *Handler) Engine() (http.Handler, error) {
 	}
 
 	// Refuse cross-site state-changing requests (browsers send Sec-Fetch-Site / Origin).
+	h.routes = r.Routes()
+	var handler http.Handler = r
+	if h.Sessions != nil {
+		handler = h.Sessions.LoadAndSave(handler)
+	}
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(h.crossOriginDenied))
-	return cop.Handler(r), nil
+	return cop.Handler(handler), nil
+}
+
+// Routes lists every route as "METHOD /path" (tests check each inbox
+// route against the authorization table).
+func (h *Handler) Routes() []string {
+	out := make([]string, 0, len(h.routes))
+	for _, rt := range h.routes {
+		out = append(out, rt.Method+" "+rt.Path)
+	}
+	return out
 }

@@ -132,11 +132,17 @@ func (r *Repo) MarkEmailFailed(ctx context.Context, id int64, reason string) err
 	return nil
 }
 
-// EmailsToSweep returns the ids of emails that are due and still pending
-// after olderThan (or whose sender died): the sweep enqueues them again.
-func (r *Repo) EmailsToSweep(ctx context.Context, olderThan time.Duration, limit int) ([]int64, error) {
-	var ids []int64
-	err := r.db.SelectContext(ctx, &ids, `SELECT id FROM emails
+// SweepItem is an email the sweep enqueues again.
+type SweepItem struct {
+	ID   int64  `db:"id"`
+	Kind string `db:"kind"`
+}
+
+// EmailsToSweep returns the emails that are due and still pending after
+// olderThan (or whose sender died): the sweep enqueues them again.
+func (r *Repo) EmailsToSweep(ctx context.Context, olderThan time.Duration, limit int) ([]SweepItem, error) {
+	var ids []SweepItem
+	err := r.db.SelectContext(ctx, &ids, `SELECT id, kind FROM emails
 		WHERE ((status = 'pending' AND updated_at < now() - $1::interval)
 		    OR (status = 'sending' AND claimed_at < now() - $2::interval))
 		  AND send_after <= now()

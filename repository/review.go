@@ -83,6 +83,14 @@ type Rating struct {
 	Mine    *int     `db:"mine"`
 }
 
+// MineScore is the reader's own rating, 0 if none.
+func (r Rating) MineScore() int {
+	if r.Mine == nil {
+		return 0
+	}
+	return *r.Mine
+}
+
 // RatingOf returns the average rating of an application and reviewer's own.
 func (r *Repo) RatingOf(ctx context.Context, appID int64, reviewer string) (Rating, error) {
 	var rt Rating

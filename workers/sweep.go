@@ -24,16 +24,18 @@ type Sweeper struct {
 func (s *Sweeper) SweepOnce(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		ids, err := s.Repo.EmailsToSweep(ctx, s.After, 1000)
+		items, err := s.Repo.EmailsToSweep(ctx, s.After, 1000)
 		if err != nil {
 			return total, err
 		}
-		if len(ids) == 0 {
+		if len(items) == 0 {
 			return total, nil
 		}
-		out := make([]tasks.Outgoing, len(ids))
-		for i, id := range ids {
-			out[i] = tasks.Outgoing{ID: id}
+		out := make([]tasks.Outgoing, len(items))
+		ids := make([]int64, len(items))
+		for i, it := range items {
+			out[i] = tasks.Outgoing{ID: it.ID, Queue: tasks.QueueFor(it.Kind)}
+			ids[i] = it.ID
 		}
 		if err := s.Enqueuer.Enqueue(ctx, out...); err != nil {
 			return total, err

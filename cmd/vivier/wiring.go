@@ -12,11 +12,13 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/jmoiron/sqlx"
+	"github.com/redis/go-redis/v9"
 
 	"vivier/handlers"
 	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
 	"vivier/internal/mailcatcher"
+	"vivier/internal/ratelimit"
 	"vivier/migrations"
 	"vivier/repository"
 	"vivier/workers"
@@ -78,21 +80,30 @@ func webApp(cfg *config.Config, db *sqlx.DB, log *slog.Logger, catcher *mailcatc
 	if err != nil {
 		return nil, nil, err
 	}
+	redisOpts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	redisOpts.DialTimeout, redisOpts.ReadTimeout, redisOpts.WriteTimeout = time.Second, time.Second, time.Second
+	rdb := redis.NewClient(redisOpts)
 	client := asynq.NewClient(opt)
+	closeAll := func() { client.Close(); rdb.Close() }
 	h, err := handlers.New(handlers.Deps{
 		Config: cfg, Repo: repository.New(db), Emails: renderer, Log: log, MailCatcher: catcher,
 		Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 2 * time.Second},
+		Sessions: handlers.NewSessions(db.DB, cfg.Secure(), 30*time.Minute),
+		Limiter:  &ratelimit.Limiter{Redis: rdb, Prefix: "vivier:rl"},
 	})
 	if err != nil {
-		client.Close()
+		closeAll()
 		return nil, nil, err
 	}
 	engine, err := h.Engine()
 	if err != nil {
-		client.Close()
+		closeAll()
 		return nil, nil, err
 	}
-	return engine, func() { client.Close() }, nil
+	return engine, closeAll, nil
 }
 
 // runHTTP serves until ctx ends, then lets requests in flight finish.

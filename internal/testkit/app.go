@@ -14,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/jmoiron/sqlx"
+	"github.com/redis/go-redis/v9"
 
 	"vivier/handlers"
 	"vivier/internal/config"
@@ -21,6 +22,7 @@ import (
 	"vivier/internal/emailtmpl"
 	"vivier/internal/importer"
 	"vivier/internal/mailcatcher"
+	"vivier/internal/ratelimit"
 	"vivier/repository"
 	"vivier/workers"
 	"vivier/workers/tasks"
@@ -39,6 +41,8 @@ type App struct {
 	Redis    asynq.RedisConnOpt
 	Enqueuer *tasks.Enqueuer
 	Sweeper  *workers.Sweeper
+	Limiter  *ratelimit.Limiter
+	Handler  *handlers.Handler
 	Log      *slog.Logger
 	// Now is the web app's clock; tests may replace it.
 	Now func() time.Time
@@ -101,8 +105,16 @@ func NewApp(tb testing.TB, opts Options) *App {
 	if err != nil {
 		tb.Fatalf("email templates: %v", err)
 	}
+	redisOpts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		tb.Fatalf("redis url: %v", err)
+	}
+	redisOpts.DialTimeout, redisOpts.ReadTimeout, redisOpts.WriteTimeout = 500*time.Millisecond, time.Second, time.Second
+	rdb := redis.NewClient(redisOpts)
+	tb.Cleanup(func() { rdb.Close() })
+	a.Limiter = &ratelimit.Limiter{Redis: rdb, Prefix: "vivier:rl"}
 	h, err := handlers.New(handlers.Deps{Config: cfg, Repo: a.Repo, Emails: renderer, Enqueuer: a.Enqueuer, Log: log,
-		Now: func() time.Time { return a.Now() }})
+		Now: func() time.Time { return a.Now() }, Sessions: handlers.NewSessions(db.DB, false, 0), Limiter: a.Limiter})
 	if err != nil {
 		tb.Fatalf("handlers: %v", err)
 	}
@@ -110,6 +122,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	if err != nil {
 		tb.Fatalf("engine: %v", err)
 	}
+	a.Handler = h
 	srv := httptest.NewServer(engine)
 	tb.Cleanup(srv.Close)
 	a.URL = srv.URL

@@ -23,6 +23,14 @@ const (
 	QueueDefault  = "default"
 )
 
+// QueueFor is the queue of an email kind: sign-in links jump the line.
+func QueueFor(kind string) string {
+	if kind == "sign_in_link" {
+		return QueueCritical
+	}
+	return QueueDefault
+}
+
 // Queues maps each queue to its weight for the asynq server.
 var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3}
 

@@ -1,0 +1,74 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/frfmt"
+)
+
+// exportCSV sends the current list (its filters, every page) as CSV that
+// French spreadsheet software opens as it is: UTF-8 with a BOM, ";".
+func (h *Handler) exportCSV(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	q := readListQuery(c.Request.URL.Query())
+	q.After = ""
+	f, _ := q.Filter(p.ID, viewerOf(c).Email)
+	f.Limit = 1000
+
+	name := fmt.Sprintf("candidatures-%s-%s.csv", p.Slug, time.Now().In(frfmt.Paris).Format("2006-01-02"))
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	c.Header("Cache-Control", "private, no-store")
+	c.Status(http.StatusOK)
+	c.Writer.WriteString("\ufeff")
+	w := csv.NewWriter(c.Writer)
+	w.Comma = ';'
+	w.UseCRLF = true
+	w.Write([]string{"N°", "Reçue le", "Statut", "Prénom", "Nom", "Email", "Téléphone", "Localisation", "TJM (€ HT)",
+		"Jours par semaine", "Disponible le", "SIRET", "Évaluation moyenne", "Motivation"})
+	for {
+		rows, next, err := h.Repo.ListApplications(c.Request.Context(), f)
+		if err != nil {
+			// Headers are gone: all we can do is end the file early and log.
+			h.Log.Error("export applications", "error", err, "posting_id", p.ID)
+			break
+		}
+		for _, r := range rows {
+			rating := ""
+			if r.Rating != nil {
+				rating = strings.Replace(strconv.FormatFloat(*r.Rating, 'f', 1, 64), ".", ",", 1)
+			}
+			w.Write(neutralise([]string{strconv.FormatInt(r.ID, 10), frfmt.DateTime(r.CreatedAt), frfmt.StatusLabel(r.Status),
+				r.FirstName, r.LastName, r.Email, r.Phone, r.Location, strconv.Itoa(r.DailyRate), frfmt.Days(r.DaysPerWeek),
+				r.AvailableFrom.Format("02/01/2006"), r.SIRET, rating, r.Motivation}))
+		}
+		if next == "" {
+			break
+		}
+		f.After = next
+	}
+	w.Flush()
+}
+
+// neutralise keeps a spreadsheet from reading a cell as a formula: a cell
+// that starts with =, +, -, @, a tab or a carriage return gets a leading
+// apostrophe. A phone number in E.164 ("+33...") is quoted the same way.
+func neutralise(cells []string) []string {
+	for i, s := range cells {
+		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+			cells[i] = "'" + s
+		}
+	}
+	return cells
+}

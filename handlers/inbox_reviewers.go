@@ -1,0 +1,41 @@
+package handlers
+
+import (
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Admins add and remove the reviewers of a posting.
+
+func (h *Handler) addReviewer(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+		h.errorPage(c, http.StatusUnprocessableEntity, "Adresse invalide", "Saisissez l'adresse email de la personne à ajouter, au format nom@domaine.fr.")
+		return
+	}
+	if err := h.Repo.AddReviewer(c.Request.Context(), p.ID, email, viewerOf(c).Email); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?relecteurs=1#relecteurs")
+}
+
+func (h *Handler) removeReviewer(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	if err := h.Repo.RemoveReviewer(c.Request.Context(), p.ID, c.PostForm("email")); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?relecteurs=1#relecteurs")
+}

@@ -1,0 +1,254 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/emailtmpl"
+	"vivier/internal/frfmt"
+	"vivier/repository"
+)
+
+// Moving applications through the pipeline, with or without an email.
+
+// delays offered before a status email leaves (it can be cancelled until then).
+var delays = []choice{{"0", "tout de suite"}, {"60", "dans 1 heure"}, {"120", "dans 2 heures"}, {"1440", "dans 24 heures"}}
+
+func readDelay(s string) (time.Duration, bool) {
+	for _, d := range delays {
+		if d.Value == s {
+			n, _ := strconv.Atoi(s)
+			return time.Duration(n) * time.Minute, true
+		}
+	}
+	return 0, s == ""
+}
+
+type statusFormData struct {
+	inboxPage
+	Posting     postingView
+	Application *repository.Application
+	To          string
+	ToLabel     string
+	Send        bool
+	Subject     string
+	Message     string
+	Delay       string
+	Delays      []choice
+	Errors      map[string]string
+	List        string
+}
+
+// statusForm shows the email prefilled from the new status's template,
+// to edit before the change is made.
+func (h *Handler) statusForm(c *gin.Context) {
+	a, p, ok := h.reviewedApplication(c)
+	if !ok {
+		return
+	}
+	to := c.Query("vers")
+	if !repository.IsReviewerStatus(to) {
+		h.notFound(c)
+		return
+	}
+	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
+		Application: a, To: to, ToLabel: frfmt.StatusLabel(to), Send: true, Delays: delays, Delay: "0", List: c.Query("liste")}
+	var err error
+	if d.Subject, d.Message, err = h.Emails.StatusMessage(h.statusData(p, a, to, "")); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "inbox_status", d)
+}
+
+func (h *Handler) statusData(p *repository.Posting, a *repository.Application, status, message string) *emailtmpl.Data {
+	d := h.emailData(p, a)
+	d.Status, d.Message = status, message
+	return d
+}
+
+func (h *Handler) changeStatus(c *gin.Context) {
+	a, p, ok := h.reviewedApplication(c)
+	if !ok {
+		return
+	}
+	to := c.PostForm("vers")
+	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
+		Application: a, To: to, ToLabel: frfmt.StatusLabel(to), Send: c.PostForm("envoyer") == "oui",
+		Subject: strings.TrimSpace(c.PostForm("objet")), Message: strings.TrimSpace(c.PostForm("message")),
+		Delay: c.PostForm("delai"), Delays: delays, Errors: map[string]string{}, List: c.PostForm("liste")}
+	if !repository.IsReviewerStatus(to) {
+		d.Errors["vers"] = "Choisissez un statut de la liste."
+	}
+	delay, okDelay := readDelay(d.Delay)
+	if !okDelay {
+		d.Errors["delai"] = "Choisissez un délai de la liste."
+	}
+	if d.Send {
+		switch {
+		case d.Subject == "":
+			d.Errors["objet"] = "Indiquez l'objet de l'email."
+		case strings.ContainsAny(d.Subject, "\r\n") || utf8.RuneCountInString(d.Subject) > 200:
+			d.Errors["objet"] = "L'objet tient sur une ligne de 200 caractères au plus."
+		}
+		switch n := utf8.RuneCountInString(d.Message); {
+		case n == 0:
+			d.Errors["message"] = "Écrivez le message, ou décochez l'envoi d'un email."
+		case n > 10000:
+			d.Errors["message"] = "Le message ne doit pas dépasser 10000 caractères."
+		}
+	}
+	if a.Status == repository.StatusWithdrawn || a.ErasedAt != nil {
+		d.Errors["vers"] = "Cette candidature a été retirée ou effacée : son statut ne peut plus changer."
+	}
+	if len(d.Errors) > 0 {
+		h.render(c, http.StatusUnprocessableEntity, "inbox_status", d)
+		return
+	}
+	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email}
+	if d.Send {
+		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
+			e, err := h.newEmail(emailtmpl.StatusUpdate, h.statusData(p, app, to, d.Message), app.Email, app.FirstName+" "+app.LastName, p.ContactEmail)
+			if err != nil {
+				return nil, err
+			}
+			e.Subject, e.SendAfter = d.Subject, time.Now().Add(delay)
+			return e, nil
+		}
+	}
+	emails, _, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, []int64{a.ID}, ch)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.enqueue(c, emails...)
+	c.Redirect(http.StatusSeeOther, applicationLink(a.ID, c, "statut"))
+}
+
+// bulkChangeStatus moves the selected applications of a posting at once,
+// each with the status's templated email when asked.
+func (h *Handler) bulkChangeStatus(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	to := c.PostForm("vers")
+	back := "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "?" + mustParseQuery(c.PostForm("liste")).Encode()
+	var ids []int64
+	for _, s := range c.PostFormArray("ids") {
+		if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	delay, okDelay := readDelay(c.PostForm("delai"))
+	switch {
+	case len(ids) == 0:
+		h.errorPage(c, http.StatusUnprocessableEntity, "Aucune candidature choisie", "Cochez les candidatures à déplacer, puis choisissez leur nouveau statut.")
+		return
+	case !repository.IsReviewerStatus(to):
+		h.errorPage(c, http.StatusUnprocessableEntity, "Statut manquant", "Choisissez le nouveau statut des candidatures cochées.")
+		return
+	case !okDelay:
+		h.errorPage(c, http.StatusUnprocessableEntity, "Délai inconnu", "Choisissez un délai d'envoi de la liste.")
+		return
+	}
+	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email}
+	if c.PostForm("envoyer") == "oui" {
+		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
+			d := h.statusData(p, app, to, "")
+			subject, message, err := h.Emails.StatusMessage(d)
+			if err != nil {
+				return nil, err
+			}
+			d.Message = message
+			e, err := h.newEmail(emailtmpl.StatusUpdate, d, app.Email, app.FirstName+" "+app.LastName, p.ContactEmail)
+			if err != nil {
+				return nil, err
+			}
+			e.Subject, e.SendAfter = subject, time.Now().Add(delay)
+			return e, nil
+		}
+	}
+	emails, changed, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, ids, ch)
+	if errors.Is(err, repository.ErrNotFound) {
+		h.notFound(c)
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.enqueue(c, emails...)
+	sep := "&"
+	if strings.HasSuffix(back, "?") {
+		sep = ""
+	}
+	c.Redirect(http.StatusSeeOther, back+sep+"deplacees="+strconv.Itoa(changed))
+}
+
+// reviewedEmail loads the email of :id if the viewer may see its application.
+func (h *Handler) reviewedEmail(c *gin.Context) (*repository.Email, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		h.notFound(c)
+		return nil, false
+	}
+	e, err := h.Repo.EmailByID(c.Request.Context(), id)
+	if errors.Is(err, repository.ErrNotFound) || (err == nil && (e.ApplicationID == nil || e.PostingID == nil)) {
+		h.notFound(c)
+		return nil, false
+	}
+	if err != nil {
+		h.fail(c, err)
+		return nil, false
+	}
+	ok, err := h.canSee(c.Request.Context(), viewerOf(c), *e.PostingID)
+	if err != nil {
+		h.fail(c, err)
+		return nil, false
+	}
+	if !ok {
+		h.notFound(c)
+		return nil, false
+	}
+	return e, true
+}
+
+func (h *Handler) cancelEmail(c *gin.Context) {
+	e, ok := h.reviewedEmail(c)
+	if !ok {
+		return
+	}
+	if err := h.Repo.CancelEmail(c.Request.Context(), e.ID); errors.Is(err, repository.ErrConflict) {
+		h.errorPage(c, http.StatusConflict, "Trop tard", "Cet email est déjà parti (ou en cours d'envoi) : il ne peut plus être annulé.")
+		return
+	} else if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, applicationLink(*e.ApplicationID, c, "annule"))
+}
+
+func (h *Handler) resendEmail(c *gin.Context) {
+	e, ok := h.reviewedEmail(c)
+	if !ok {
+		return
+	}
+	copy, err := h.Repo.ResendEmail(c.Request.Context(), e.ID)
+	if errors.Is(err, repository.ErrConflict) {
+		h.errorPage(c, http.StatusConflict, "Renvoi impossible", "Seul un email en échec peut être renvoyé.")
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.enqueue(c, copy)
+	c.Redirect(http.StatusSeeOther, applicationLink(*e.ApplicationID, c, "renvoi"))
+}
