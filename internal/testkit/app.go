@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +62,8 @@ type Options struct {
 	NoWorker bool
 	// UploadMaxBytes overrides the 10 MiB default.
 	UploadMaxBytes int64
+	// AdminEmails is ADMIN_EMAILS.
+	AdminEmails string
 }
 
 // NewApp starts the product for tb.
@@ -73,6 +78,9 @@ func NewApp(tb testing.TB, opts Options) *App {
 	env := map[string]string{
 		"DATABASE_URL": dbURL, "REDIS_URL": redisURL, "SMTP_URL": smtp.URL(),
 		"MAIL_FROM": "Vivier <ne-pas-repondre@vivier.test>", "BASE_URL": "http://vivier.test",
+	}
+	if opts.AdminEmails != "" {
+		env["ADMIN_EMAILS"] = opts.AdminEmails
 	}
 	if opts.UploadMaxBytes > 0 {
 		env["UPLOAD_MAX_BYTES"] = itoa(opts.UploadMaxBytes)
@@ -244,4 +252,36 @@ func (a *App) Counts() (apps, docs, emails int) {
 		a.tb.Fatal(err)
 	}
 	return apps, docs, emails
+}
+
+var signInLinkRe = regexp.MustCompile(`http://vivier\.test(/connexion/lien/[A-Za-z0-9_-]{43})`)
+
+// SignInLink asks for a sign-in link for email through the page, as a
+// person would, and returns the link's path caught at the SMTP server.
+func (a *App) SignInLink(c *http.Client, email string) string {
+	a.tb.Helper()
+	before := len(a.SMTP.Messages())
+	resp, body := PostForm(a.tb, c, a.URL+"/connexion", url.Values{"email": {email}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Regardez vos emails") {
+		a.tb.Fatalf("ask for a sign-in link: %d", resp.StatusCode)
+	}
+	for _, m := range a.SMTP.WaitFor(before+1, 20*time.Second)[before:] {
+		if len(m.To) == 1 && m.To[0] == email {
+			if l := signInLinkRe.FindStringSubmatch(m.Text); l != nil {
+				return l[1]
+			}
+		}
+	}
+	a.tb.Fatalf("no sign-in link reached %s", email)
+	return ""
+}
+
+// SignIn signs email in on client through the emailed link.
+func (a *App) SignIn(c *http.Client, email string) {
+	a.tb.Helper()
+	link := a.SignInLink(c, email)
+	resp, _ := PostForm(a.tb, c, a.URL+link, nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/boite" {
+		a.tb.Fatalf("sign in as %s: %d to %q", email, resp.StatusCode, resp.Header.Get("Location"))
+	}
 }

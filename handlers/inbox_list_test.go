@@ -1,0 +1,247 @@
+package handlers_test
+
+import (
+	"encoding/csv"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"vivier/internal/testkit"
+)
+
+type seeded struct {
+	id         int64
+	first      string
+	last       string
+	rate       int
+	days       float64
+	status     string
+	created    time.Time
+	motivation string
+	location   string
+}
+
+// seedMany stores n varied applications straight into the database.
+func seedMany(t *testing.T, app *testkit.App, postingID int64, n int) []seeded {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	firsts := []string{"Hélène", "Éric", "Camille", "Zoé", "Noël", "Anaïs", "Jérôme", "Léa"}
+	lasts := []string{"Durand", "Lefèvre", "Martin", "Bernard", "Petit", "Roux", "Fournier", "Girard"}
+	statuses := []string{"received", "in_review", "shortlisted", "interview", "accepted", "rejected", "withdrawn"}
+	motivations := []string{"Je souhaite participer à l'accompagnement des collectivités.", "Développeuse expérimentée, j'aime les services publics.",
+		"Coach agile, facilitation et design de services.", "Spécialiste des données ouvertes et des territoires ruraux."}
+	base := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
+	var out []seeded
+	for i := 0; i < n; i++ {
+		s := seeded{first: firsts[rng.IntN(len(firsts))], last: lasts[rng.IntN(len(lasts))] + fmt.Sprintf("-%03d", i),
+			rate: 300 + rng.IntN(15)*50, days: float64(1+rng.IntN(10)) / 2, status: statuses[rng.IntN(len(statuses))],
+			created: base.Add(time.Duration(rng.IntN(40*24*60)) * time.Minute), motivation: motivations[rng.IntN(len(motivations))],
+			location: []string{"Lyon", "Besançon", "Saint-Étienne"}[rng.IntN(3)]}
+		err := app.DB.QueryRow(`INSERT INTO applications (posting_id, status, first_name, last_name, email, location, daily_rate,
+			days_per_week, available_from, motivation, consent_at, access_token_hash, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9, now(), $10, $11) RETURNING id`,
+			postingID, s.status, s.first, s.last, fmt.Sprintf("p%d@example.org", i), s.location, s.rate, s.days, s.motivation,
+			[]byte(fmt.Sprintf("token-%d", i)), s.created).Scan(&s.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+var rowRe = regexp.MustCompile(`data-application="(\d+)"`)
+var nextRe = regexp.MustCompile(`href="(\?[^"]*apres=[^"]*)" rel="next"`)
+
+func TestApplicationListSearchFiltersSortAndPages(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
+	p := app.OpenPosting(time.Time{})
+	apps := seedMany(t, app, p.ID, 300)
+	c := app.Client()
+	app.StartWorker()
+	app.SignIn(c, p.ContactEmail)
+	app.StopWorker()
+	listURL := app.URL + "/boite/offres/" + strconv.FormatInt(p.ID, 10)
+
+	// fetch follows every page of a view and returns its ids in order.
+	fetch := func(query url.Values) ([]int64, int, string) {
+		t.Helper()
+		var ids []int64
+		pages := 0
+		next := "?" + query.Encode()
+		first := ""
+		for next != "" {
+			resp, body := testkit.Get(t, c, listURL+strings.ReplaceAll(next, "&amp;", "&"))
+			if resp.StatusCode != 200 {
+				t.Fatalf("list %s: %d", next, resp.StatusCode)
+			}
+			if first == "" {
+				first = body
+			}
+			pages++
+			for _, m := range rowRe.FindAllStringSubmatch(body, -1) {
+				id, _ := strconv.ParseInt(m[1], 10, 64)
+				ids = append(ids, id)
+			}
+			next = ""
+			if m := nextRe.FindStringSubmatch(body); m != nil {
+				next = m[1]
+			}
+		}
+		return ids, pages, first
+	}
+	expect := func(keep func(seeded) bool, less func(a, b seeded) bool) []int64 {
+		var sel []seeded
+		for _, a := range apps {
+			if keep(a) {
+				sel = append(sel, a)
+			}
+		}
+		sort.SliceStable(sel, func(i, j int) bool { return less(sel[i], sel[j]) })
+		ids := make([]int64, len(sel))
+		for i, a := range sel {
+			ids[i] = a.id
+		}
+		return ids
+	}
+	byDate := func(a, b seeded) bool {
+		if !a.created.Equal(b.created) {
+			return a.created.After(b.created)
+		}
+		return a.id > b.id
+	}
+	all := func(seeded) bool { return true }
+
+	// Every application, newest first, 50 a page.
+	ids, pages, first := fetch(url.Values{})
+	if want := expect(all, byDate); !slices.Equal(ids, want) {
+		t.Fatalf("default list: %d ids, want %d in date order", len(ids), len(want))
+	}
+	if pages != 6 {
+		t.Errorf("300 applications over %d pages, want 6", pages)
+	}
+	if !strings.Contains(first, "Toutes (300)") {
+		t.Error("the tab of every application does not count 300")
+	}
+	counts := map[string]int{}
+	for _, a := range apps {
+		counts[a.status]++
+	}
+	if want := fmt.Sprintf("Retenue (%d)", counts["accepted"]); !strings.Contains(first, want) {
+		t.Errorf("tab counts: no %q", want)
+	}
+
+	// A status tab, a rate range and availability, sorted by rate.
+	q := url.Values{"statut": {"in_review"}, "tjm_min": {"400"}, "tjm_max": {"800"}, "dispo_min": {"2"}, "tri": {"tjm"}}
+	ids, _, _ = fetch(q)
+	want := expect(func(a seeded) bool {
+		return a.status == "in_review" && a.rate >= 400 && a.rate <= 800 && a.days >= 2
+	}, func(a, b seeded) bool {
+		if a.rate != b.rate {
+			return a.rate < b.rate
+		}
+		return a.id < b.id
+	})
+	if !slices.Equal(ids, want) || len(want) == 0 {
+		t.Errorf("filtered by status, rate and days, sorted by rate: got %v, want %v", ids, want)
+	}
+
+	// French search, accents ignored: "helene" finds "Hélène", "accompagner" finds "accompagnement".
+	ids, _, _ = fetch(url.Values{"q": {"helene"}, "tri": {"nom"}})
+	want = expect(func(a seeded) bool { return a.first == "Hélène" }, func(a, b seeded) bool {
+		an, bn := strings.ToLower(a.last+" "+a.first), strings.ToLower(b.last+" "+b.first)
+		if an != bn {
+			return an < bn
+		}
+		return a.id < b.id
+	})
+	if !slices.Equal(ids, want) || len(want) == 0 {
+		t.Errorf("search helene sorted by name: got %d ids, want %d", len(ids), len(want))
+	}
+	ids, _, _ = fetch(url.Values{"q": {"accompagner"}})
+	want = expect(func(a seeded) bool { return strings.Contains(a.motivation, "accompagnement") }, byDate)
+	if !slices.Equal(ids, want) || len(want) == 0 {
+		t.Errorf("search accompagner: got %d ids, want %d", len(ids), len(want))
+	}
+	ids, _, _ = fetch(url.Values{"q": {"saint etienne"}})
+	want = expect(func(a seeded) bool { return a.location == "Saint-Étienne" }, byDate)
+	if !slices.Equal(ids, want) || len(want) == 0 {
+		t.Errorf("search saint etienne: got %d ids, want %d", len(ids), len(want))
+	}
+
+	// Received between two dates (Paris days, inclusive).
+	ids, _, _ = fetch(url.Values{"recu_du": {"2026-10-10"}, "recu_au": {"2026-10-19"}})
+	from := time.Date(2026, 10, 10, 0, 0, 0, 0, parisTZ(t))
+	to := time.Date(2026, 10, 20, 0, 0, 0, 0, parisTZ(t))
+	want = expect(func(a seeded) bool { return !a.created.Before(from) && a.created.Before(to) }, byDate)
+	if !slices.Equal(ids, want) || len(want) == 0 {
+		t.Errorf("received between dates: got %d ids, want %d", len(ids), len(want))
+	}
+
+	// A bad filter value is named, and the rest still applies.
+	resp, body := testkit.Get(t, c, listURL+"?tjm_min=beaucoup&statut=accepted")
+	if resp.StatusCode != 200 || !strings.Contains(body, "TJM minimal") {
+		t.Errorf("bad filter: %d, message missing", resp.StatusCode)
+	}
+
+	// The CSV export holds the same list, safe for spreadsheets.
+	resp, body = testkit.Get(t, c, listURL+"/export.csv?statut=in_review&tjm_min=400&tjm_max=800&dispo_min=2&tri=tjm")
+	if resp.StatusCode != 200 || !strings.HasPrefix(body, "\ufeff") || !strings.Contains(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("export: %d, %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff")))
+	r.Comma = ';'
+	records, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != len(want2(apps))+1 {
+		t.Errorf("export has %d rows, want %d and a header", len(records)-1, len(want2(apps)))
+	}
+}
+
+// want2 is the in-review selection of the export check.
+func want2(apps []seeded) []seeded {
+	var out []seeded
+	for _, a := range apps {
+		if a.status == "in_review" && a.rate >= 400 && a.rate <= 800 && a.days >= 2 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func parisTZ(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func TestExportNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	p := app.OpenPosting(time.Time{})
+	seedApplication(t, app, p.ID, "=HYPERLINK(\"http://evil\")", "@SUM(1)", "formule@example.org")
+	c := app.Client()
+	app.SignIn(c, p.ContactEmail)
+	_, body := testkit.Get(t, c, app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"/export.csv")
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff")))
+	r.Comma = ';'
+	records, err := r.ReadAll()
+	if err != nil || len(records) != 2 {
+		t.Fatalf("export: %d records, %v", len(records), err)
+	}
+	if records[1][3] != `'=HYPERLINK("http://evil")` || records[1][4] != "'@SUM(1)" {
+		t.Errorf("cells not neutralised: %q %q", records[1][3], records[1][4])
+	}
+}
