@@ -64,6 +64,7 @@ func TestBadInputIsRefusedAndNothingIsStored(t *testing.T) {
 		{name: "link not http", values: with("liens", "javascript:alert(1)"), status: 422, message: "n&#39;est pas un lien valide"},
 		{name: "motivation missing", values: without("motivation"), status: 422, message: "pourquoi cette mission vous intéresse"},
 		{name: "motivation too short", values: with("motivation", "Motivé."), status: 422, message: "un peu courte"},
+		{name: "motivation with a NUL byte", values: with("motivation", "Très motivée pour cette mission\x00 passionnante et utile."), status: 422, message: "caractères invisibles"},
 		{name: "motivation oversized", values: with("motivation", strings.Repeat("Très motivé. ", 500)), status: 422, message: "ne doit pas dépasser 5000"},
 		{name: "consent unchecked", values: without("consentement"), status: 422, message: "Cochez la case"},
 		{name: "honeypot filled", values: with("site_web", "http://spam.example"), status: 422, message: "n&#39;a pas pu être envoyée"},

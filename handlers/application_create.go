@@ -51,6 +51,10 @@ func (h *Handler) createApplication(c *gin.Context) {
 	defer func() { _ = c.Request.MultipartForm.RemoveAll() }()
 	values := url.Values(c.Request.MultipartForm.Value)
 
+	if !h.allow(c, "apply:client:"+c.ClientIP(), h.Config.ApplyRateLimit, time.Hour) {
+		h.tooManyRequests(c)
+		return
+	}
 	if values.Get(applyform.FieldHoneypot) != "" {
 		h.Log.Info("honeypot filled: application refused", "posting_id", p.ID)
 		h.renderPosting(c, http.StatusUnprocessableEntity, p, formError(values, "Votre candidature n'a pas pu être envoyée. Si vous utilisez un outil de remplissage automatique, désactivez-le puis réessayez."))
@@ -82,6 +86,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		Phone: input.Phone, Location: input.Location, DailyRate: input.DailyRate, DaysPerWeek: input.DaysPerWeek,
 		AvailableFrom: input.AvailableFrom, SIRET: input.SIRET, Links: pq.StringArray(input.Links),
 		Motivation: input.Motivation, ConsentAt: h.Now(), AccessTokenHash: hash,
+		SubmissionNonce: nonceOf(values),
 	}
 	if app.Links == nil {
 		app.Links = pq.StringArray{}
@@ -97,7 +102,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		h.refuseClosed(c, p)
 		return
 	case errors.Is(err, repository.ErrDuplicateApplication):
-		h.refuseDuplicate(c, p, values)
+		h.refuseDuplicate(c, p, values, app.SubmissionNonce)
 		return
 	case errors.Is(err, repository.ErrNotFound):
 		h.notFound(c)
@@ -154,27 +159,59 @@ func (h *Handler) refuseClosed(c *gin.Context, p *repository.Posting) {
 // refuseDuplicate answers a second application from the same address:
 // nothing about the first is shown; a fresh private link goes to that
 // address, so only its owner learns anything.
-func (h *Handler) refuseDuplicate(c *gin.Context, p *repository.Posting, values url.Values) {
+//
+// The same form sent twice (a double click, a reload) is not a duplicate:
+// it gets the confirmation again.
+func (h *Handler) refuseDuplicate(c *gin.Context, p *repository.Posting, values url.Values, nonce string) {
 	ctx := c.Request.Context()
-	view := formError(values, "Une candidature a déjà été envoyée à cette offre avec cette adresse email : on ne peut candidater qu'une fois. Nous venons d'envoyer à cette adresse le lien qui permet de suivre la candidature.")
 	existing, err := h.Repo.ApplicationByEmail(ctx, p.ID, strings.TrimSpace(values.Get(applyform.FieldEmail)))
-	if err == nil {
-		token, hash, err := newToken()
-		if err == nil {
-			var emails []*repository.Email
-			emails, err = h.privateLinkEmails(p, existing, token)
-			if err == nil {
-				err = h.Repo.SetAccessTokenHash(ctx, existing.ID, hash, emails)
-			}
-			if err == nil {
-				h.enqueue(c, emails...)
-			}
-		}
+	if err == nil && nonce != "" && existing.SubmissionNonce == nonce {
+		c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
+		return
 	}
-	if err != nil {
+	view := formError(values, "Une candidature a déjà été envoyée à cette offre avec cette adresse email : on ne peut candidater qu'une fois. Nous venons d'envoyer à cette adresse le lien qui permet de suivre la candidature.")
+	// At most a few links an hour to one address, whoever asks.
+	if err == nil && h.allow(c, "apply:resend:"+strings.ToLower(existing.Email), 3, time.Hour) {
+		err = h.resendPrivateLink(c, p, existing)
+	}
+	if err != nil && !errors.Is(err, repository.ErrNotFound) {
 		h.Log.Error("resend private link", "posting_id", p.ID, "error", err)
 	}
 	h.renderPosting(c, http.StatusConflict, p, view)
+}
+
+// resendPrivateLink mails one more private link to an applicant; the
+// links they already have keep working.
+func (h *Handler) resendPrivateLink(c *gin.Context, p *repository.Posting, a *repository.Application) error {
+	token, hash, err := newToken()
+	if err != nil {
+		return err
+	}
+	emails, err := h.privateLinkEmails(p, a, token)
+	if err != nil {
+		return err
+	}
+	if err := h.Repo.AddAccessToken(c.Request.Context(), a.ID, hash, emails); err != nil {
+		return err
+	}
+	h.enqueue(c, emails...)
+	return nil
+}
+
+// nonceOf reads the form's one-time value, ignoring anything odd.
+func nonceOf(values url.Values) string {
+	n := values.Get(applyform.FieldNonce)
+	if len(n) > 64 || strings.ContainsFunc(n, func(r rune) bool { return r < '-' || r > 'z' }) {
+		return ""
+	}
+	return n
+}
+
+// newNonce is a fresh one-time value for a form.
+func newNonce() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // newToken returns a 256-bit random token for a private link and its

@@ -189,6 +189,40 @@ func TestDuplicateApplicationResendsThePrivateLink(t *testing.T) {
 	if resp, body := testkit.Get(t, c, app.URL+link[1]); resp.StatusCode != 200 || !strings.Contains(body, "Camille Durand") {
 		t.Errorf("resent link: %d", resp.StatusCode)
 	}
+	// The first link, from the acknowledgement, still works.
+	for _, m := range msgs {
+		if strings.HasPrefix(m.Subject, "Candidature reçue") {
+			first := linkRe.FindStringSubmatch(m.Text)
+			if resp, _ := testkit.Get(t, c, app.URL+first[1]); resp.StatusCode != 200 {
+				t.Errorf("the first private link stopped working: %d", resp.StatusCode)
+			}
+		}
+	}
+}
+
+// A double click sends the same form twice: one application, and the
+// confirmation both times.
+func TestTheSameFormSentTwiceIsOneApplication(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
+	p := app.OpenPosting(time.Time{})
+	c := app.Client()
+	_, page := testkit.Get(t, c, app.URL+"/offres/"+p.Slug)
+	nonce := regexp.MustCompile(`name="envoi" value="([^"]+)"`).FindStringSubmatch(page)
+	if nonce == nil {
+		t.Fatal("the form has no one-time value")
+	}
+	form := validForm()
+	form.Set("envoi", nonce[1])
+	for i := 0; i < 2; i++ {
+		resp, _ := testkit.PostMultipart(t, c, app.URL+"/offres/"+p.Slug+"/candidature", form, cv())
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "/candidature-envoyee") {
+			t.Fatalf("sending #%d: %d to %q", i+1, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if apps, _, emails := app.Counts(); apps != 1 || emails != 2 {
+		t.Fatalf("%d applications and %d emails, want 1 and 2", apps, emails)
+	}
 }
 
 func TestClosedPostingRefusesApplications(t *testing.T) {

@@ -184,7 +184,7 @@ func safeNext(next string) string {
 
 // allow applies a rate limit; a Redis outage lets the request through.
 func (h *Handler) allow(c *gin.Context, key string, limit int, window time.Duration) bool {
-	if h.Limiter == nil {
+	if h.Limiter == nil || limit <= 0 {
 		return true
 	}
 	ok, err := h.Limiter.Allow(c.Request.Context(), key, limit, window)

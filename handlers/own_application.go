@@ -64,7 +64,7 @@ func (h *Handler) showOwnApplication(c *gin.Context) {
 		return
 	}
 	d := ownApplicationData{Page: h.page("Ma candidature"), Token: c.Param("token"), Posting: viewOf(p), Application: a, Events: events}
-	if doc, err := h.Repo.DocumentByApplication(c.Request.Context(), a.ID); err == nil {
+	if doc, err := h.Repo.DocumentInfo(c.Request.Context(), a.ID); err == nil {
 		d.CVName = doc.FileName
 	}
 	switch c.Query("fait") {
@@ -88,12 +88,14 @@ func (h *Handler) withdrawOwnApplication(c *gin.Context) {
 		}
 		emails = append(emails, e)
 	}
-	err := h.Repo.Withdraw(c.Request.Context(), a.ID, emails)
-	if err != nil && !errors.Is(err, repository.ErrConflict) { // withdrawing twice is harmless
+	switch err := h.Repo.Withdraw(c.Request.Context(), a.ID, emails); {
+	case errors.Is(err, repository.ErrConflict): // withdrawing twice is harmless
+	case err != nil:
 		h.fail(c, err)
 		return
+	default:
+		h.enqueue(c, emails...)
 	}
-	h.enqueue(c, emails...)
 	c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"?fait=retrait")
 }
 

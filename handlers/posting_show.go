@@ -22,6 +22,7 @@ type postingData struct {
 	MaxMotivation   int
 	RetentionMonths int
 	ConsentText     string
+	Nonce           string
 }
 
 type choice struct{ Value, Label string }
@@ -66,6 +67,10 @@ func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Postin
 		MaxMotivation:   applyform.MaxMotivationLen,
 		RetentionMonths: h.Config.RetentionMonths,
 		ConsentText:     h.consentText(p),
+		Nonce:           nonceOf(form.Values),
+	}
+	if d.Nonce == "" {
+		d.Nonce = newNonce()
 	}
 	if len(form.Summary) > 0 {
 		d.Page.Title = "Erreur — " + p.Title

@@ -113,13 +113,14 @@ func (h *Handler) notFound(c *gin.Context) {
 // fail is the one place that maps an unexpected error to a response.
 func (h *Handler) fail(c *gin.Context, err error) {
 	if isUnavailable(err) {
-		h.Log.Warn("service unavailable", "error", err, "path", c.Request.URL.Path)
+		h.Log.Warn("service unavailable", "error", err, "route", c.FullPath())
 		c.Header("Retry-After", "10")
 		h.errorPage(c, http.StatusServiceUnavailable, "Service momentanément indisponible",
 			"Le service est momentanément indisponible. Réessayez dans quelques instants : ce que vous avez saisi n'a pas été enregistré.")
 		return
 	}
-	h.Log.Error("request failed", "error", err, "path", c.Request.URL.Path)
+	// The route, not the path: paths may hold private tokens.
+	h.Log.Error("request failed", "error", err, "route", c.FullPath())
 	h.errorPage(c, http.StatusInternalServerError, "Erreur", "Une erreur inattendue est survenue. Réessayez dans un instant.")
 }
 
@@ -166,7 +167,7 @@ func newFieldView(f *formView, name, typ, autocomplete, hint string) fieldView {
 
 // crossOriginDenied answers a state-changing request sent from another site.
 func (h *Handler) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
-	h.Log.Warn("cross-origin request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+	h.Log.Warn("cross-origin request refused", "origin", r.Header.Get("Origin"))
 	var buf bytes.Buffer
 	err := h.pages.byName["error"].ExecuteTemplate(&buf, "layout", errorData{Page: h.page("Action refusée"),
 		Heading: "Action refusée", Status: http.StatusForbidden,

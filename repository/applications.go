@@ -46,6 +46,7 @@ type Application struct {
 	Motivation      string         `db:"motivation"`
 	ConsentAt       time.Time      `db:"consent_at"`
 	AccessTokenHash []byte         `db:"access_token_hash"`
+	SubmissionNonce string         `db:"submission_nonce"`
 	CreatedAt       time.Time      `db:"created_at"`
 	UpdatedAt       time.Time      `db:"updated_at"`
 	WithdrawnAt     *time.Time     `db:"withdrawn_at"`
@@ -54,7 +55,7 @@ type Application struct {
 
 const applicationColumns = `id, posting_id, status, first_name, last_name, email, phone, location,
 	daily_rate, days_per_week, available_from, siret, links, motivation, consent_at,
-	access_token_hash, created_at, updated_at, withdrawn_at, erased_at`
+	access_token_hash, submission_nonce, created_at, updated_at, withdrawn_at, erased_at`
 
 // Document is a CV stored with its application.
 type Document struct {
@@ -118,9 +119,9 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 		}
 		rows, err := tx.NamedQuery(`INSERT INTO applications (posting_id, first_name, last_name, email, phone,
 			location, daily_rate, days_per_week, available_from, siret, links, motivation, consent_at,
-			access_token_hash)
+			access_token_hash, submission_nonce)
 			VALUES (:posting_id, :first_name, :last_name, :email, :phone, :location, :daily_rate,
-			:days_per_week, :available_from, :siret, :links, :motivation, :consent_at, :access_token_hash)
+			:days_per_week, :available_from, :siret, :links, :motivation, :consent_at, :access_token_hash, :submission_nonce)
 			RETURNING id, status, created_at, updated_at`, app)
 		if err != nil {
 			if isUniqueViolation(err, "applications_one_per_email_idx") {
@@ -173,7 +174,8 @@ func insertEvent(ctx context.Context, tx *sqlx.Tx, appID int64, kind string, fro
 func (r *Repo) ApplicationByTokenHash(ctx context.Context, hash []byte) (*Application, error) {
 	var a Application
 	err := r.db.GetContext(ctx, &a, `SELECT `+applicationColumns+` FROM applications
-		WHERE access_token_hash = $1 AND erased_at IS NULL`, hash)
+		WHERE (access_token_hash = $1 OR id = (SELECT application_id FROM application_tokens WHERE token_hash = $1))
+		  AND erased_at IS NULL`, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -197,13 +199,14 @@ func (r *Repo) ApplicationByEmail(ctx context.Context, postingID int64, email st
 	return &a, nil
 }
 
-// SetAccessTokenHash replaces an application's private link (its old link
-// stops working), with the emails built once the application is updated.
-func (r *Repo) SetAccessTokenHash(ctx context.Context, appID int64, hash []byte, emails []*Email) error {
+// AddAccessToken gives an application one more private link (the others
+// keep working), with the emails that carry it, in one transaction.
+func (r *Repo) AddAccessToken(ctx context.Context, appID int64, hash []byte, emails []*Email) error {
 	return r.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET access_token_hash = $2 WHERE id = $1 AND erased_at IS NULL`, appID, hash)
+		res, err := tx.ExecContext(ctx, `INSERT INTO application_tokens (token_hash, application_id)
+			SELECT $2, id FROM applications WHERE id = $1 AND erased_at IS NULL`, appID, hash)
 		if err != nil {
-			return fmt.Errorf("set token of application %d: %w", appID, err)
+			return fmt.Errorf("add token to application %d: %w", appID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
@@ -270,6 +273,9 @@ func (r *Repo) Erase(ctx context.Context, appID int64, actor string, emails []*E
 		if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE application_id = $1`, appID); err != nil {
 			return fmt.Errorf("erase document of application %d: %w", appID, err)
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = $1`, appID); err != nil {
+			return fmt.Errorf("erase links of application %d: %w", appID, err)
+		}
 		// Pending mail to the applicant is not sent any more; what was sent
 		// keeps a trace without personal data.
 		if _, err := tx.ExecContext(ctx, `UPDATE emails SET
@@ -284,6 +290,20 @@ func (r *Repo) Erase(ctx context.Context, appID int64, actor string, emails []*E
 		}
 		return insertEmails(ctx, tx, emails)
 	})
+}
+
+// DocumentInfo returns what is known of an application's CV, without its content.
+func (r *Repo) DocumentInfo(ctx context.Context, appID int64) (*Document, error) {
+	var d Document
+	err := r.db.GetContext(ctx, &d, `SELECT id, application_id, file_name, content_type, size_bytes, sha256,
+		created_at FROM documents WHERE application_id = $1`, appID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("document of application %d: %w", appID, err)
+	}
+	return &d, nil
 }
 
 // DocumentByApplication returns the CV of an application.

@@ -72,8 +72,10 @@ func (r *Repo) InsertEmails(ctx context.Context, emails []*Email) error {
 }
 
 // StaleClaim is how long a claim lasts: an email still "sending" after it
-// belonged to a worker that died, and may be claimed again.
-const StaleClaim = 2 * time.Minute
+// belonged to a worker that died, and may be claimed again. It is well
+// above a task's timeout (2 minutes) plus the SMTP timeouts, so a slow
+// live worker is never taken for a dead one.
+const StaleClaim = 10 * time.Minute
 
 // ClaimEmail moves an email from pending (or a stale sending) to sending,
 // so that one worker at a time sends it. It returns ErrConflict when the
@@ -102,32 +104,34 @@ func (r *Repo) ClaimEmail(ctx context.Context, id int64) (*Email, error) {
 	return &e, nil
 }
 
+// The outcome of a send is recorded only by the claim that made it: the
+// row must still be "sending" with the attempt number the claim set
+// (a fencing token), so a worker that lost its claim changes nothing.
+// They return ErrConflict when the claim was lost.
+
 // MarkEmailSent records a successful send.
-func (r *Repo) MarkEmailSent(ctx context.Context, id int64, messageID string) error {
-	_, err := r.db.ExecContext(ctx, `UPDATE emails SET status = 'sent', message_id = $2, sent_at = now(),
-		last_error = '', updated_at = now() WHERE id = $1`, id, messageID)
-	if err != nil {
-		return fmt.Errorf("mark email %d sent: %w", id, err)
-	}
-	return nil
+func (r *Repo) MarkEmailSent(ctx context.Context, e *Email, messageID string) error {
+	return r.settle(ctx, e, `status = 'sent', message_id = $3, sent_at = now(), last_error = ''`, messageID)
 }
 
 // ReleaseEmail puts an email back to pending after a failure worth a retry.
-func (r *Repo) ReleaseEmail(ctx context.Context, id int64, reason string) error {
-	_, err := r.db.ExecContext(ctx, `UPDATE emails SET status = 'pending', claimed_at = NULL, last_error = $2,
-		updated_at = now() WHERE id = $1 AND status = 'sending'`, id, reason)
-	if err != nil {
-		return fmt.Errorf("release email %d: %w", id, err)
-	}
-	return nil
+func (r *Repo) ReleaseEmail(ctx context.Context, e *Email, reason string) error {
+	return r.settle(ctx, e, `status = 'pending', claimed_at = NULL, last_error = $3`, reason)
 }
 
 // MarkEmailFailed records a final failure, shown to reviewers.
-func (r *Repo) MarkEmailFailed(ctx context.Context, id int64, reason string) error {
-	_, err := r.db.ExecContext(ctx, `UPDATE emails SET status = 'failed', last_error = $2, updated_at = now()
-		WHERE id = $1`, id, reason)
+func (r *Repo) MarkEmailFailed(ctx context.Context, e *Email, reason string) error {
+	return r.settle(ctx, e, `status = 'failed', last_error = $3`, reason)
+}
+
+func (r *Repo) settle(ctx context.Context, e *Email, set string, arg string) error {
+	res, err := r.db.ExecContext(ctx, `UPDATE emails SET `+set+`, updated_at = now()
+		WHERE id = $1 AND status = 'sending' AND attempts = $2`, e.ID, e.Attempts, arg)
 	if err != nil {
-		return fmt.Errorf("mark email %d failed: %w", id, err)
+		return fmt.Errorf("record outcome of email %d: %w", e.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("email %d was claimed again meanwhile: %w", e.ID, ErrConflict)
 	}
 	return nil
 }
@@ -138,17 +142,18 @@ type SweepItem struct {
 	Kind string `db:"kind"`
 }
 
-// EmailsToSweep returns the emails that are due and still pending after
-// olderThan (or whose sender died): the sweep enqueues them again.
-func (r *Repo) EmailsToSweep(ctx context.Context, olderThan time.Duration, limit int) ([]SweepItem, error) {
+// EmailsToSweep returns, by id after afterID, the emails that are due and
+// still pending after olderThan (or whose sender died): the sweep
+// enqueues them again.
+func (r *Repo) EmailsToSweep(ctx context.Context, olderThan time.Duration, afterID int64, limit int) ([]SweepItem, error) {
 	var ids []SweepItem
 	err := r.db.SelectContext(ctx, &ids, `SELECT id, kind FROM emails
 		WHERE ((status = 'pending' AND updated_at < now() - $1::interval)
 		    OR (status = 'sending' AND claimed_at < now() - $2::interval))
-		  AND send_after <= now()
-		ORDER BY send_after, id LIMIT $3`,
+		  AND send_after <= now() AND id > $3
+		ORDER BY id LIMIT $4`,
 		fmt.Sprintf("%d milliseconds", olderThan.Milliseconds()),
-		fmt.Sprintf("%d seconds", int(StaleClaim.Seconds())), limit)
+		fmt.Sprintf("%d seconds", int(StaleClaim.Seconds())), afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("emails to sweep: %w", err)
 	}

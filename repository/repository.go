@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -33,7 +34,7 @@ func (r *Repo) DB() *sqlx.DB { return r.db }
 
 // Open connects to PostgreSQL and checks that it answers.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", url)
+	db, err := sqlx.Open("postgres", withBinaryParameters(url))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -47,6 +48,19 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	return db, nil
+}
+
+// withBinaryParameters asks lib/pq to send bytea parameters as they are,
+// not hex-encoded: a 10 MiB CV then costs 10 MiB on the wire, not 20.
+func withBinaryParameters(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Query().Has("binary_parameters") {
+		return raw
+	}
+	q := u.Query()
+	q.Set("binary_parameters", "yes")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // inTx runs fn in a transaction, committed when fn returns nil.

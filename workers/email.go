@@ -44,23 +44,24 @@ func (h *EmailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 
 	messageID, sendErr := h.Sender.Send(ctx, e)
 	// The outcome is recorded even if the task's context ended meanwhile.
-	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
 	defer cancel()
 
 	var permanent *PermanentError
 	switch {
 	case sendErr == nil:
-		if err := h.Repo.MarkEmailSent(recordCtx, e.ID, messageID); err != nil {
-			// Sent but not recorded: returning nil avoids a certain duplicate;
-			// the row stays "sending" and is looked at again after StaleClaim.
-			log.Error("email sent but not recorded", "error", err)
+		// Sent: recording it must not fail for a database blip, or the row
+		// would be sent again once its claim is stale. Keep trying.
+		err := retry(recordCtx, func() error { return h.Repo.MarkEmailSent(recordCtx, e, messageID) })
+		if err != nil {
+			log.Error("email sent but not recorded", "error", err, "message_id", messageID)
 			return nil
 		}
 		log.Info("email sent", "kind", e.Kind, "message_id", messageID)
 		return nil
 	case errors.As(sendErr, &permanent):
 		log.Warn("email refused for good", "error", sendErr)
-		if err := h.Repo.MarkEmailFailed(recordCtx, e.ID, permanent.Reason); err != nil {
+		if err := h.Repo.MarkEmailFailed(recordCtx, e, permanent.Reason); err != nil {
 			return err
 		}
 		return fmt.Errorf("%w: %w", sendErr, asynq.SkipRetry)
@@ -69,16 +70,34 @@ func (h *EmailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		maxRetry, ok := asynq.GetMaxRetry(ctx)
 		if ok && retried >= maxRetry {
 			log.Error("email failed after every retry", "error", sendErr)
-			if err := h.Repo.MarkEmailFailed(recordCtx, e.ID, sendErr.Error()); err != nil {
+			if err := h.Repo.MarkEmailFailed(recordCtx, e, sendErr.Error()); err != nil {
 				return err
 			}
 			return fmt.Errorf("%w: %w", sendErr, asynq.SkipRetry)
 		}
 		log.Warn("email not sent, will retry", "error", sendErr, "retry", retried)
-		if err := h.Repo.ReleaseEmail(recordCtx, e.ID, sendErr.Error()); err != nil {
+		if err := h.Repo.ReleaseEmail(recordCtx, e, sendErr.Error()); err != nil {
 			return err
 		}
 		return sendErr
+	}
+}
+
+// retry calls f until it succeeds, the claim is lost, or ctx ends, waiting
+// a little longer each time.
+func retry(ctx context.Context, f func() error) error {
+	wait := 200 * time.Millisecond
+	for {
+		err := f()
+		if err == nil || errors.Is(err, repository.ErrConflict) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 10*time.Second)
 	}
 }
 

@@ -220,3 +220,38 @@ func TestAnEmailAlreadySentIsNotSentAgain(t *testing.T) {
 		t.Fatalf("SMTP server got %d copies, want 1", got)
 	}
 }
+
+// An email whose task asynq archived (its retries ran out while the
+// database was away, say) is still pending: the sweep sends it anyway.
+func TestSweepRevivesAnEmailWhoseTaskWasArchived(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
+	id := queueEmail(t, app, "camille@example.org")
+	if err := app.Sweeper.Inspector.ArchiveTask(tasks.QueueDefault, tasks.EmailTaskID(id)); err != nil {
+		t.Fatalf("archive the task: %v", err)
+	}
+	app.StartWorker()
+	if n, err := app.Sweeper.SweepOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v", n, err)
+	}
+	waitStatus(t, app, id, repository.EmailSent, 20*time.Second)
+	if got := len(app.SMTP.Messages()); got != 1 {
+		t.Fatalf("SMTP server got %d copies, want 1", got)
+	}
+}
+
+// A name with quotes or a trailing backslash still makes a valid header.
+func TestOddNamesMakeValidAddresses(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	e := &repository.Email{Kind: "acknowledgement", ToAddress: "camille@example.org", ToName: `Camille "Cam" Durand\`,
+		Subject: "Essai", TextBody: "Bonjour", HTMLBody: "<p>Bonjour</p>"}
+	if err := app.Repo.InsertEmails(context.Background(), []*repository.Email{e}); err != nil {
+		t.Fatal(err)
+	}
+	app.Enqueuer.Enqueue(context.Background(), tasks.Outgoing{ID: e.ID})
+	waitStatus(t, app, e.ID, repository.EmailSent, 20*time.Second)
+	if to := app.SMTP.Messages()[0].Header.Get("To"); !strings.Contains(to, "camille@example.org") {
+		t.Errorf("To header %q", to)
+	}
+}

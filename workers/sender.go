@@ -66,18 +66,22 @@ func (s *Sender) newClient() (*gomail.Client, error) {
 
 // Message builds the MIME message of an outbox row. Its Message-ID comes
 // from the row's id, so a copy re-sent after a crash can be recognised.
+// Addresses go through net/mail, which quotes names properly.
 func (s *Sender) Message(e *repository.Email) (*gomail.Msg, error) {
 	m := gomail.NewMsg()
-	if err := m.FromFormat(s.from.Name, s.from.Address); err != nil {
-		return nil, fmt.Errorf("from: %w", err)
-	}
-	if err := m.AddToFormat(e.ToName, e.ToAddress); err != nil {
+	m.FromMailAddress(s.from)
+	to, err := mail.ParseAddress(e.ToAddress)
+	if err != nil {
 		return nil, fmt.Errorf("to: %w", err)
 	}
+	to.Name = e.ToName
+	m.AddToMailAddress(to)
 	if e.ReplyTo != "" {
-		if err := m.ReplyTo(e.ReplyTo); err != nil {
+		replyTo, err := mail.ParseAddress(e.ReplyTo)
+		if err != nil {
 			return nil, fmt.Errorf("reply-to: %w", err)
 		}
+		m.ReplyToMailAddress(replyTo)
 	}
 	m.Subject(e.Subject)
 	m.SetMessageIDWithValue(fmt.Sprintf("vivier.email.%d@%s", e.ID, s.domain))
@@ -103,29 +107,47 @@ func (s *Sender) Send(ctx context.Context, e *repository.Email) (string, error) 
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-	healthy := false
+	keep := false
 	defer func() {
-		if !healthy && client != nil {
+		if !keep && client != nil {
 			_ = client.Close()
 			client = nil
 		}
 		s.pool <- client
 	}()
-	if client == nil {
-		if client, err = s.newClient(); err != nil {
-			return "", &PermanentError{Reason: "configuration SMTP : " + err.Error()}
+	for attempt := 0; ; attempt++ {
+		fresh := client == nil
+		if fresh {
+			if client, err = s.newClient(); err != nil {
+				return "", &PermanentError{Reason: "configuration SMTP : " + err.Error()}
+			}
+			if err := client.DialWithContext(ctx); err != nil {
+				_ = client.Close()
+				client = nil
+				return "", fmt.Errorf("connect to SMTP server: %w", err)
+			}
 		}
-		if err := client.DialWithContext(ctx); err != nil {
+		err = client.Send(msg)
+		if msg.IsDelivered() {
+			// The server accepted the message: whatever failed after (the
+			// RSET that readies the connection) must not make us send it
+			// again. Only the connection is not kept.
+			keep = err == nil
+			return msg.GetMessageID(), nil
+		}
+		var se *gomail.SendError
+		if err != nil && !fresh && attempt == 0 && errors.As(err, &se) && se.Reason == gomail.ErrConnCheck {
+			// A pooled connection the server closed while idle: dial again, once.
 			_ = client.Close()
 			client = nil
-			return "", fmt.Errorf("connect to SMTP server: %w", err)
+			continue
 		}
+		if err != nil {
+			return "", classify(err)
+		}
+		keep = true
+		return msg.GetMessageID(), nil
 	}
-	if err := client.Send(msg); err != nil {
-		return "", classify(err)
-	}
-	healthy = true
-	return msg.GetMessageID(), nil
 }
 
 // Close closes every idle connection.

@@ -2,8 +2,12 @@ package workers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/hibiken/asynq"
 
 	"vivier/repository"
 	"vivier/workers/tasks"
@@ -15,7 +19,10 @@ import (
 type Sweeper struct {
 	Repo     *repository.Repo
 	Enqueuer *tasks.Enqueuer
-	Log      *slog.Logger
+	// Inspector finds tasks asynq keeps after their end (archived after
+	// the last retry, or completed), whose id would block a new enqueue.
+	Inspector *asynq.Inspector
+	Log       *slog.Logger
 	// After is how long an email may stay pending before it is swept.
 	After time.Duration
 }
@@ -23,8 +30,9 @@ type Sweeper struct {
 // SweepOnce enqueues every due email and returns how many it found.
 func (s *Sweeper) SweepOnce(ctx context.Context) (int, error) {
 	total := 0
+	var afterID int64
 	for {
-		items, err := s.Repo.EmailsToSweep(ctx, s.After, 1000)
+		items, err := s.Repo.EmailsToSweep(ctx, s.After, afterID, 1000)
 		if err != nil {
 			return total, err
 		}
@@ -37,7 +45,12 @@ func (s *Sweeper) SweepOnce(ctx context.Context) (int, error) {
 			out[i] = tasks.Outgoing{ID: it.ID, Queue: tasks.QueueFor(it.Kind)}
 			ids[i] = it.ID
 		}
-		if err := s.Enqueuer.Enqueue(ctx, out...); err != nil {
+		afterID = items[len(items)-1].ID
+		conflicts, err := s.Enqueuer.EnqueueAll(ctx, out...)
+		if err != nil {
+			return total, err
+		}
+		if err := s.requeueEnded(ctx, conflicts); err != nil {
 			return total, err
 		}
 		// Touch the rows so the next batch (and the next sweep) moves on.
@@ -67,4 +80,33 @@ func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// requeueEnded enqueues again the emails whose task asynq kept after it
+// ended (archived after its last retry, or completed) while the row still
+// waits: the row, not the task, says whether the email is due.
+func (s *Sweeper) requeueEnded(ctx context.Context, conflicts []tasks.Outgoing) error {
+	if s.Inspector == nil {
+		return nil
+	}
+	for _, o := range conflicts {
+		info, err := s.Inspector.GetTaskInfo(o.Queue, tasks.EmailTaskID(o.ID))
+		if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+			continue // gone meanwhile: the next sweep enqueues it
+		}
+		if err != nil {
+			return fmt.Errorf("inspect task of email %d: %w", o.ID, err)
+		}
+		if info.State != asynq.TaskStateArchived && info.State != asynq.TaskStateCompleted {
+			continue // queued, scheduled, retrying or running: it will be handled
+		}
+		if err := s.Inspector.DeleteTask(o.Queue, info.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return fmt.Errorf("delete ended task of email %d: %w", o.ID, err)
+		}
+		if err := s.Enqueuer.Enqueue(ctx, o); err != nil {
+			return err
+		}
+		s.Log.Info("email re-enqueued after its task had ended", "email_id", o.ID, "state", info.State.String())
+	}
+	return nil
 }

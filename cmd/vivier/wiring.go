@@ -190,8 +190,10 @@ func sweeper(cfg *config.Config, db *sqlx.DB, log *slog.Logger) (*workers.Sweepe
 		return nil, nil, err
 	}
 	client := asynq.NewClient(opt)
+	inspector := asynq.NewInspector(opt)
 	return &workers.Sweeper{Repo: repository.New(db), Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 5 * time.Second},
-		Log: log, After: 30 * time.Second}, func() { client.Close() }, nil
+			Inspector: inspector, Log: log, After: 30 * time.Second},
+		func() { client.Close(); inspector.Close() }, nil
 }
 
 func scheduler(ctx context.Context, cfg *config.Config, log *slog.Logger) error {

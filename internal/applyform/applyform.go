@@ -36,6 +36,9 @@ const (
 	FieldConsent     = "consentement"
 	// FieldHoneypot is hidden from people; bots fill it.
 	FieldHoneypot = "site_web"
+	// FieldNonce is the form's one-time value: the same form sent twice is
+	// one application.
+	FieldNonce = "envoi"
 )
 
 // Fields lists the fields in page order, for the error summary.
@@ -287,6 +290,8 @@ func motivation(raw string, errs Errors) string {
 	s := strings.ReplaceAll(clean(raw), "\r\n", "\n")
 	n := utf8.RuneCountInString(s)
 	switch {
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) >= 0:
+		errs[FieldMotivation] = "Votre motivation contient des caractères invisibles non autorisés : retapez-la ou collez-la sans mise en forme."
 	case n == 0:
 		errs[FieldMotivation] = "Dites-nous en quelques lignes pourquoi cette mission vous intéresse."
 	case n < MinMotivationLen:

@@ -25,6 +25,9 @@ type Config struct {
 	LogFormat       string
 	OperatorName    string
 	TrustedProxies  []string
+	// ApplyRateLimit is how many applications one client may send per
+	// hour (0: no limit).
+	ApplyRateLimit int
 }
 
 // Getenv is os.Getenv or a test's map lookup.
@@ -103,6 +106,9 @@ func Load(getenv Getenv) (*Config, error) {
 		fail("LOG_FORMAT", "expected text or json, got %q", c.LogFormat)
 	}
 	c.OperatorName = str("OPERATOR_NAME", DefaultOperatorName)
+	if c.ApplyRateLimit, err = strconv.Atoi(str("APPLY_RATE_LIMIT", "30")); err != nil || c.ApplyRateLimit < 0 {
+		fail("APPLY_RATE_LIMIT", "expected a number of applications per client and hour (0 for no limit), got %q", getenv("APPLY_RATE_LIMIT"))
+	}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)

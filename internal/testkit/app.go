@@ -107,7 +107,9 @@ func NewApp(tb testing.TB, opts Options) *App {
 	client := asynq.NewClient(redisOpt)
 	tb.Cleanup(func() { client.Close() })
 	a.Enqueuer = &tasks.Enqueuer{Client: client, Timeout: time.Second}
-	a.Sweeper = &workers.Sweeper{Repo: a.Repo, Enqueuer: a.Enqueuer, Log: log, After: 0}
+	inspector := asynq.NewInspector(redisOpt)
+	tb.Cleanup(func() { inspector.Close() })
+	a.Sweeper = &workers.Sweeper{Repo: a.Repo, Enqueuer: a.Enqueuer, Inspector: inspector, Log: log, After: 0}
 
 	renderer, err := emailtmpl.New()
 	if err != nil {

@@ -93,6 +93,13 @@ type Enqueuer struct {
 // returns the first error after trying them all; callers log it and carry
 // on, since the outbox keeps the email.
 func (q *Enqueuer) Enqueue(ctx context.Context, emails ...Outgoing) error {
+	_, err := q.EnqueueAll(ctx, emails...)
+	return err
+}
+
+// EnqueueAll enqueues each email and also returns those whose task id
+// asynq already holds (queued, retrying, or kept archived or completed).
+func (q *Enqueuer) EnqueueAll(ctx context.Context, emails ...Outgoing) (conflicts []Outgoing, err error) {
 	timeout := q.Timeout
 	if timeout == 0 {
 		timeout = 2 * time.Second
@@ -101,22 +108,25 @@ func (q *Enqueuer) Enqueue(ctx context.Context, emails ...Outgoing) error {
 	defer cancel()
 	var first error
 	for _, e := range emails {
-		queue := e.Queue
-		if queue == "" {
-			queue = QueueDefault
+		if e.Queue == "" {
+			e.Queue = QueueDefault
 		}
-		task, err := NewSendEmailTask(e.ID, queue, e.SendAfter)
+		task, err := NewSendEmailTask(e.ID, e.Queue, e.SendAfter)
 		if err == nil {
 			_, err = q.Client.EnqueueContext(ctx, task)
 		}
-		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+		switch {
+		case err == nil:
+		case errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask):
+			conflicts = append(conflicts, e)
+		default:
 			if first == nil {
 				first = fmt.Errorf("enqueue email %d: %w", e.ID, err)
 			}
 			if ctx.Err() != nil {
-				break // Redis is not answering: leave the rest to the sweep
+				return conflicts, first // Redis is not answering: leave the rest to the sweep
 			}
 		}
 	}
-	return first
+	return conflicts, first
 }
