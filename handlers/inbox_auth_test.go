@@ -36,6 +36,15 @@ func secondPosting(t *testing.T, app *testkit.App, contact string) *repository.P
 	return p
 }
 
+// authRoute is a line of the authorization table: a concrete request for
+// a route as registered.
+type authRoute struct {
+	method, path string
+	form         url.Values
+	adminOnly    bool
+	ownList      bool // everyone's own list: 200, without other people's postings
+}
+
 // Every inbox route, for every kind of visitor. A route added to the
 // engine without a line here fails the test.
 func TestInboxAuthorizationTable(t *testing.T) {
@@ -55,12 +64,7 @@ func TestInboxAuthorizationTable(t *testing.T) {
 	app.Repo.InsertEmails(context.Background(), []*repository.Email{pending})
 
 	pid, aid := strconv.FormatInt(mine.ID, 10), strconv.FormatInt(a.ID, 10)
-	type route struct {
-		method, path string
-		form         url.Values
-		adminOnly    bool
-		ownList      bool // everyone's own list: 200, without other people's postings
-	}
+	type route = authRoute
 	// The table: the route as registered, and a concrete request.
 	table := map[string]route{
 		"GET /boite":                                {method: "GET", path: "/boite", ownList: true},
@@ -77,6 +81,12 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		"POST /boite/candidatures/:id/statut":       {method: "POST", path: "/boite/candidatures/" + aid + "/statut", form: url.Values{"vers": {"shortlisted"}}},
 		"POST /boite/emails/:id/annulation":         {method: "POST", path: "/boite/emails/" + strconv.FormatInt(pending.ID, 10) + "/annulation"},
 		"POST /boite/emails/:id/renvoi":             {method: "POST", path: "/boite/emails/" + strconv.FormatInt(failed.ID, 10) + "/renvoi"},
+	}
+	for k, v := range postingEditorRoutes(pid) {
+		table[k] = v
+	}
+	for k, v := range lifecycleRoutes(pid) {
+		table[k] = v
 	}
 	for _, r := range app.Handler.Routes() {
 		if strings.HasPrefix(strings.SplitN(r, " ", 2)[1], "/boite") {

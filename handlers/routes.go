@@ -72,6 +72,14 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/emails/:id/annulation", h.cancelEmail)
 	inbox.POST("/emails/:id/renvoi", h.resendEmail)
 
+	// Posting editor (admins create and edit postings; any reviewer downloads one as Markdown).
+	// BEGIN posting editor
+	// END posting editor
+
+	// A posting's life: preview and close, reopen, archive.
+	// BEGIN lifecycle
+	// END lifecycle
+
 	// Dev mode only: the mail caught by the embedded SMTP server.
 	if h.MailCatcher != nil {
 		r.GET("/dev/mail", h.devMailList)
