@@ -138,6 +138,9 @@ type inboxApplicationsData struct {
 	Statuses   []statusTab
 	ExportLink string
 	Reviewers  []string
+	Flash      string
+	Open       bool
+	Events     []repository.PostingEvent
 }
 
 func (h *Handler) inboxApplications(c *gin.Context) {
@@ -189,6 +192,23 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 			h.fail(c, err)
 			return
 		}
+	}
+	d.Open = p.AcceptsApplications(h.Now())
+	if d.Events, err = h.Repo.PostingEvents(ctx, p.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	switch {
+	case c.Query("cloture") != "":
+		d.Flash = "L'offre est close. " + c.Query("cloture") + " email(s) de mise à jour partent vers les personnes candidates ; vous recevez un récapitulatif."
+	case c.Query("etat") == "rouverte":
+		d.Flash = "L'offre est rouverte : elle accepte de nouveau des candidatures."
+	case c.Query("etat") == "publiee":
+		d.Flash = "L'offre est publiée."
+	case c.Query("etat") == "archivee":
+		d.Flash = "L'offre est archivée : elle n'apparaît plus sur le site public."
+	case c.Query("deplacees") != "":
+		d.Flash = c.Query("deplacees") + " candidature(s) déplacée(s)."
 	}
 	if q.After == "" {
 		if err := h.Repo.RecordVisit(ctx, p.ID, v.Email); err != nil {

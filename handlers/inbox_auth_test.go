@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
 	"vivier/internal/testkit"
 	"vivier/repository"
 )
@@ -225,3 +227,5 @@ func TestSignInRequestsAreRateLimited(t *testing.T) {
 		t.Fatalf("6th request for one address within the hour: %d, want 429", last.StatusCode)
 	}
 }
+
+func pqArray(s []string) interface{} { return pq.Array(s) }

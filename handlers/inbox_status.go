@@ -118,7 +118,7 @@ func (h *Handler) changeStatus(c *gin.Context) {
 			if err != nil {
 				return nil, err
 			}
-			e.Subject, e.SendAfter = d.Subject, time.Now().Add(delay)
+			e.Subject, e.SendAfter, e.AboutStatus = d.Subject, time.Now().Add(delay), to
 			return e, nil
 		}
 	}
@@ -171,7 +171,7 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 			if err != nil {
 				return nil, err
 			}
-			e.Subject, e.SendAfter = subject, time.Now().Add(delay)
+			e.Subject, e.SendAfter, e.AboutStatus = subject, time.Now().Add(delay), to
 			return e, nil
 		}
 	}

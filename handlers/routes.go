@@ -78,6 +78,11 @@ func (h *Handler) Engine() (http.Handler, error) {
 
 	// A posting's life: preview and close, reopen, archive.
 	// BEGIN lifecycle
+	inbox.GET("/offres/:id/cloture", h.closePreview)
+	inbox.POST("/offres/:id/cloture", h.closePosting)
+	inbox.POST("/offres/:id/reouverture", h.reopenPosting)
+	inbox.POST("/offres/:id/publication", h.requireAdmin, h.publishPosting)
+	inbox.POST("/offres/:id/archivage", h.requireAdmin, h.archivePosting)
 	// END lifecycle
 
 	// Dev mode only: the mail caught by the embedded SMTP server.

@@ -21,6 +21,7 @@ ALTER TABLE emails ADD COLUMN dedupe_key text;
 CREATE UNIQUE INDEX emails_dedupe_key_idx ON emails (dedupe_key) WHERE dedupe_key IS NOT NULL;
 ALTER TABLE emails ADD COLUMN about_status text NOT NULL DEFAULT '';
 CREATE INDEX emails_application_about_idx ON emails (application_id, about_status) WHERE about_status <> '';
+CREATE INDEX emails_posting_idx ON emails (posting_id, status);
 
 -- A posting's own wording of an email, replacing the default template.
 CREATE TABLE posting_templates (
@@ -35,6 +36,7 @@ CREATE TABLE posting_templates (
 
 -- +goose Down
 DROP TABLE posting_templates;
+DROP INDEX emails_posting_idx;
 DROP INDEX emails_application_about_idx;
 ALTER TABLE emails DROP COLUMN about_status;
 DROP INDEX emails_dedupe_key_idx;

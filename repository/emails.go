@@ -41,11 +41,15 @@ type Email struct {
 	SentAt        *time.Time `db:"sent_at"`
 	CreatedAt     time.Time  `db:"created_at"`
 	UpdatedAt     time.Time  `db:"updated_at"`
+	// DedupeKey makes a second write of the same email a no-op.
+	DedupeKey *string `db:"dedupe_key"`
+	// AboutStatus is the application status the email announces.
+	AboutStatus string `db:"about_status"`
 }
 
 const emailColumns = `id, kind, posting_id, application_id, to_address, to_name, reply_to, subject,
 	text_body, html_body, status, attempts, last_error, message_id, send_after, claimed_at, sent_at,
-	created_at, updated_at`
+	created_at, updated_at, dedupe_key, about_status`
 
 // insertEmails writes emails to the outbox inside tx and fills their ids.
 func insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) error {
@@ -54,11 +58,11 @@ func insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) error {
 			e.SendAfter = time.Now()
 		}
 		err := tx.QueryRowxContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name,
-			reply_to, subject, text_body, html_body, send_after)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			reply_to, subject, text_body, html_body, send_after, dedupe_key, about_status)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			RETURNING id, status, created_at, updated_at`,
 			e.Kind, e.PostingID, e.ApplicationID, e.ToAddress, e.ToName, e.ReplyTo, e.Subject, e.TextBody,
-			e.HTMLBody, e.SendAfter).Scan(&e.ID, &e.Status, &e.CreatedAt, &e.UpdatedAt)
+			e.HTMLBody, e.SendAfter, e.DedupeKey, e.AboutStatus).Scan(&e.ID, &e.Status, &e.CreatedAt, &e.UpdatedAt)
 		if err != nil {
 			return fmt.Errorf("insert %s email: %w", e.Kind, err)
 		}

@@ -3,6 +3,7 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -13,12 +14,15 @@ import (
 )
 
 // NewMux registers every task handler on one mux, with logging.
-func NewMux(emails *EmailHandler, log *slog.Logger) *asynq.ServeMux {
+func NewMux(emails *EmailHandler, fanout *CloseFanoutHandler, log *slog.Logger) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Use(logging(log))
 	mux.Handle(tasks.TypeSendEmail, emails)
+	mux.Handle(tasks.TypeCloseFanout, fanout)
 	return mux
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // ServerConfig is the asynq server's configuration for Vivier's queues.
 func ServerConfig(concurrency int, retryBase time.Duration, log *slog.Logger) asynq.Config {

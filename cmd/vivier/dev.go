@@ -80,6 +80,11 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	}
 	defer closeSweeper()
 
+	closer, err := closingScheduler(cfg, db, log, sw.Enqueuer)
+	if err != nil {
+		return err
+	}
+
 	fmt.Fprintf(stdout, "\nVivier tourne en mode développement :\n"+
 		"  site          %s/\n"+
 		"  offre démo    %s/offres/anct-pni-coach\n"+
@@ -97,6 +102,7 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 		return nil
 	})
 	g.Go(func() error { sw.Run(gctx, 5*time.Second); return nil })
+	g.Go(func() error { closer.Run(gctx, 15*time.Second); return nil })
 	return g.Wait()
 }
 

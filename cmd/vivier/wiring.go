@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vivier/handlers"
+	"vivier/internal/closing"
 	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
 	"vivier/internal/mailcatcher"
@@ -157,9 +158,12 @@ func workerServer(cfg *config.Config, db *sqlx.DB, log *slog.Logger, concurrency
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	mux := workers.NewMux(&workers.EmailHandler{Repo: repository.New(db), Sender: sender, Log: log}, log)
+	client := asynq.NewClient(opt)
+	repo := repository.New(db)
+	mux := workers.NewMux(&workers.EmailHandler{Repo: repo, Sender: sender, Log: log},
+		&workers.CloseFanoutHandler{Repo: repo, Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 5 * time.Second}, Log: log}, log)
 	srv := asynq.NewServer(opt, workers.ServerConfig(concurrency, retryBase, log))
-	return srv, mux, sender.Close, nil
+	return srv, mux, func() { sender.Close(); client.Close() }, nil
 }
 
 func worker(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
@@ -207,9 +211,25 @@ func scheduler(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer closeSweeper()
+	closer, err := closingScheduler(cfg, db, log, sw.Enqueuer)
+	if err != nil {
+		return err
+	}
 	log.Info("scheduler started")
+	go closer.Run(ctx, 15*time.Second)
 	sw.Run(ctx, 10*time.Second)
 	return nil
+}
+
+// closingScheduler builds the job that closes postings at their date.
+func closingScheduler(cfg *config.Config, db *sqlx.DB, log *slog.Logger, enq *tasks.Enqueuer) (*workers.ClosingScheduler, error) {
+	renderer, err := emailtmpl.New()
+	if err != nil {
+		return nil, err
+	}
+	repo := repository.New(db)
+	return &workers.ClosingScheduler{Repo: repo, Log: log, Closer: &closing.Closer{Repo: repo, Emails: renderer,
+		Operator: cfg.OperatorName, Enqueue: enq.EnqueueCloseFanout}}, nil
 }
 
 func migrate(ctx context.Context, cfg *config.Config, stdout interface{ Write([]byte) (int, error) }) error {

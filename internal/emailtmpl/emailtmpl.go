@@ -24,9 +24,12 @@ const (
 	ErasedContact       = "erased_contact"
 	SignInLink          = "sign_in_link"
 	StatusUpdate        = "status_update"
+	CloseUpdate         = "close_update"
+	CloseSummary        = "close_summary"
 )
 
-var kinds = []string{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, ErasedContact, SignInLink, StatusUpdate}
+var kinds = []string{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, ErasedContact, SignInLink,
+	StatusUpdate, CloseUpdate, CloseSummary}
 
 // Data is what every template may use.
 type Data struct {
@@ -39,8 +42,16 @@ type Data struct {
 	RetentionMonths int
 	DataContact     string // where to send personal data requests
 	ValidMinutes    int    // how long a sign-in link lasts
-	Status          string // the application's new status (status_update)
-	Message         string // the reviewer's own words (status_update)
+	Status          string // the application's new status (status_update), or the close group (close_update)
+	Message         string // the reviewer's own words (status_update, close_update)
+	Summary         *CloseSummaryData
+}
+
+// CloseSummaryData is what the contact is told after a close.
+type CloseSummaryData struct {
+	Actor                                   string
+	InReview, Accepted, Rejected, Withdrawn int
+	AcceptedSilent, RejectedTold, Told      int
 }
 
 // Rendered is a rendered email.
@@ -101,8 +112,17 @@ func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
 // StatusMessage renders the default words of a status update, which the
 // reviewer may edit before the email is written.
 func (r *Renderer) StatusMessage(d *Data) (subject, message string, err error) {
+	return r.DefaultWords(StatusUpdate, d)
+}
+
+// DefaultWords renders the default subject and words of a kind that has
+// them (status_update and close_update), for a person to edit.
+func (r *Renderer) DefaultWords(kind string, d *Data) (subject, message string, err error) {
 	var subj, msg bytes.Buffer
-	t := r.text[StatusUpdate]
+	t, ok := r.text[kind]
+	if !ok || t.Lookup("message") == nil {
+		return "", "", fmt.Errorf("email kind %q has no default words", kind)
+	}
 	if err := t.ExecuteTemplate(&subj, "subject", d); err != nil {
 		return "", "", fmt.Errorf("render status subject: %w", err)
 	}

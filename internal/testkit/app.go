@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vivier/handlers"
+	"vivier/internal/closing"
 	"vivier/internal/config"
 	"vivier/internal/demo"
 	"vivier/internal/emailtmpl"
@@ -46,7 +47,9 @@ type App struct {
 	Sweeper  *workers.Sweeper
 	Limiter  *ratelimit.Limiter
 	Handler  *handlers.Handler
-	Log      *slog.Logger
+	// Closing closes postings at their date, as the scheduler does.
+	Closing *workers.ClosingScheduler
+	Log     *slog.Logger
 	// Now is the web app's clock; tests may replace it.
 	Now func() time.Time
 
@@ -133,6 +136,8 @@ func NewApp(tb testing.TB, opts Options) *App {
 		tb.Fatalf("engine: %v", err)
 	}
 	a.Handler = h
+	a.Closing = &workers.ClosingScheduler{Repo: a.Repo, Log: log, Closer: &closing.Closer{Repo: a.Repo, Emails: renderer,
+		Operator: cfg.OperatorName, Enqueue: a.Enqueuer.EnqueueCloseFanout}}
 	srv := httptest.NewServer(engine)
 	tb.Cleanup(srv.Close)
 	a.URL = srv.URL
@@ -156,7 +161,8 @@ func (a *App) StartWorker() {
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.DelayedTaskCheckInterval = 100 * time.Millisecond
 	srv := asynq.NewServer(a.Redis, cfg)
-	mux := workers.NewMux(&workers.EmailHandler{Repo: a.Repo, Sender: sender, Log: a.Log}, a.Log)
+	mux := workers.NewMux(&workers.EmailHandler{Repo: a.Repo, Sender: sender, Log: a.Log},
+		&workers.CloseFanoutHandler{Repo: a.Repo, Enqueuer: a.Enqueuer, Log: a.Log}, a.Log)
 	if err := srv.Start(mux); err != nil {
 		a.tb.Fatalf("start worker: %v", err)
 	}

@@ -17,6 +17,26 @@ import (
 // TypeSendEmail sends one email of the outbox.
 const TypeSendEmail = "email:send"
 
+// TypeCloseFanout enqueues the emails a posting's close wrote: the close
+// itself returns at once, whatever the number of applicants.
+const TypeCloseFanout = "posting:close-fanout"
+
+// CloseFanoutPayload names the posting and the close round.
+type CloseFanoutPayload struct {
+	PostingID int64 `json:"posting_id"`
+	Round     int   `json:"round"`
+}
+
+// NewCloseFanoutTask builds the fan-out task of one close round.
+func NewCloseFanoutTask(postingID int64, round int) (*asynq.Task, error) {
+	payload, err := json.Marshal(CloseFanoutPayload{PostingID: postingID, Round: round})
+	if err != nil {
+		return nil, err
+	}
+	return asynq.NewTask(TypeCloseFanout, payload, asynq.TaskID(fmt.Sprintf("close-fanout:%d:%d", postingID, round)),
+		asynq.Queue(QueueCritical), asynq.MaxRetry(MaxRetry), asynq.Timeout(5*time.Minute)), nil
+}
+
 // Queues, by priority. Sign-in links go on QueueCritical.
 const (
 	QueueCritical = "critical"
@@ -72,6 +92,20 @@ func ParseSendEmail(t *asynq.Task) (SendEmailPayload, error) {
 		return p, fmt.Errorf("bad %s payload: %w", TypeSendEmail, err)
 	}
 	return p, nil
+}
+
+// EnqueueCloseFanout enqueues the fan-out of a close round.
+func (q *Enqueuer) EnqueueCloseFanout(ctx context.Context, postingID int64, round int) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.Timeout+time.Second)
+	defer cancel()
+	task, err := NewCloseFanoutTask(postingID, round)
+	if err != nil {
+		return err
+	}
+	if _, err := q.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue close fan-out of posting %d: %w", postingID, err)
+	}
+	return nil
 }
 
 // Outgoing is one email to enqueue.

@@ -1,0 +1,195 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/closing"
+	"vivier/internal/frfmt"
+	"vivier/repository"
+)
+
+// A posting's life: draft → open → closed → archived, and reopen.
+
+func (h *Handler) closer() *closing.Closer {
+	return &closing.Closer{Repo: h.Repo, Emails: h.Emails, Operator: h.Config.OperatorName,
+		Enqueue: h.Enqueuer.EnqueueCloseFanout}
+}
+
+type closeGroupView struct {
+	Group, Label, Hint string
+	Count              int
+	Subject, Message   string
+	Error              string
+	Optional           bool
+}
+
+type closePreviewData struct {
+	inboxPage
+	Posting postingView
+	Counts  repository.CloseCounts
+	Groups  []closeGroupView
+	Errors  bool
+}
+
+var closeGroupLabels = map[string][2]string{
+	repository.CloseInReview: {"Candidatures encore à l'étude", "Reçues, en cours d'examen, présélectionnées ou en entretien : elles apprennent que les candidatures sont closes et que la leur est toujours examinée."},
+	repository.CloseAccepted: {"Candidatures retenues", "Elles ne reçoivent rien de nouveau, sauf si vous leur écrivez ici : laissez l'objet vide pour ne rien envoyer."},
+	repository.CloseRejected: {"Candidatures non retenues, pas encore prévenues", "Un message courtois leur annonce que leur candidature n'est pas retenue. Les personnes déjà prévenues ne reçoivent rien."},
+}
+
+func (h *Handler) closeGroups(counts repository.CloseCounts, words map[string]closing.Words) []closeGroupView {
+	n := map[string]int{repository.CloseInReview: counts.InReview, repository.CloseAccepted: counts.Accepted, repository.CloseRejected: counts.RejectedNew}
+	var out []closeGroupView
+	for _, g := range repository.CloseGroups {
+		out = append(out, closeGroupView{Group: g, Label: closeGroupLabels[g][0], Hint: closeGroupLabels[g][1], Count: n[g],
+			Subject: words[g].Subject, Message: words[g].Message, Optional: g == repository.CloseAccepted})
+	}
+	return out
+}
+
+// closePreview shows how many applicants each group holds and the words
+// each group will receive, editable for this close.
+func (h *Handler) closePreview(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	if p.Status != repository.PostingOpen {
+		h.errorPage(c, http.StatusConflict, "Offre déjà close", "Cette offre n'est pas ouverte : il n'y a rien à clore.")
+		return
+	}
+	counts, err := h.Repo.CloseCountsOf(c.Request.Context(), p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	words, err := h.closer().DefaultWords(p)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "inbox_close", closePreviewData{inboxPage: h.inboxPage(c, "Clore l'offre — "+p.Title),
+		Posting: viewOf(p), Counts: counts, Groups: h.closeGroups(counts, words)})
+}
+
+func (h *Handler) closePosting(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	words := map[string]closing.Words{}
+	for _, g := range repository.CloseGroups {
+		words[g] = closing.Words{Subject: strings.TrimSpace(c.PostForm("objet_" + g)), Message: strings.TrimSpace(c.PostForm("message_" + g))}
+	}
+	counts, err := h.Repo.CloseCountsOf(ctx, p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	groups := h.closeGroups(counts, words)
+	bad := false
+	for i := range groups {
+		g := &groups[i]
+		switch {
+		case g.Optional && g.Subject == "": // no subject: this group gets nothing
+		case g.Subject == "":
+			g.Error = "Indiquez l'objet de l'email de ce groupe."
+		case strings.ContainsAny(g.Subject, "\r\n") || utf8.RuneCountInString(g.Subject) > 200:
+			g.Error = "L'objet tient sur une ligne de 200 caractères au plus."
+		case g.Message == "":
+			g.Error = "Écrivez le message de ce groupe."
+		case utf8.RuneCountInString(g.Message) > 10000:
+			g.Error = "Le message ne doit pas dépasser 10000 caractères."
+		}
+		bad = bad || g.Error != ""
+	}
+	if bad {
+		h.render(c, http.StatusUnprocessableEntity, "inbox_close", closePreviewData{inboxPage: h.inboxPage(c, "Clore l'offre — "+p.Title),
+			Posting: viewOf(p), Counts: counts, Groups: groups, Errors: true})
+		return
+	}
+	res, err := h.closer().Close(ctx, p, viewerOf(c).Email, words)
+	if errors.Is(err, repository.ErrConflict) {
+		h.errorPage(c, http.StatusConflict, "Offre déjà close", "Cette offre vient d'être close (par une autre personne ou à sa date de clôture) : aucun email de plus n'a été écrit.")
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	told := 0
+	for _, n := range res.Written {
+		told += n
+	}
+	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?cloture="+strconv.Itoa(told))
+}
+
+// reopenPosting opens a closed posting again; a closing date already
+// passed is replaced by the one given, or removed.
+func (h *Handler) reopenPosting(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	var closes *time.Time
+	if day := strings.TrimSpace(c.PostForm("date")); day != "" {
+		clock := strings.TrimSpace(c.PostForm("heure"))
+		if clock == "" {
+			clock = "23:59"
+		}
+		t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+clock, frfmt.Paris)
+		if err != nil || !t.After(h.Now()) {
+			h.errorPage(c, http.StatusUnprocessableEntity, "Date de clôture invalide", "La nouvelle date de clôture doit être une date et une heure à venir.")
+			return
+		}
+		closes = &t
+	} else if p.ClosesAt != nil && p.ClosesAt.After(h.Now()) {
+		closes = p.ClosesAt
+	}
+	if err := h.Repo.SetPostingState(ctx, p.ID, []string{repository.PostingClosed}, repository.PostingOpen, viewerOf(c).Email); err != nil {
+		h.stateError(c, err)
+		return
+	}
+	if err := h.Repo.SetClosingDate(ctx, p.ID, closes); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?etat=rouverte")
+}
+
+func (h *Handler) publishPosting(c *gin.Context) {
+	h.movePosting(c, []string{repository.PostingDraft}, repository.PostingOpen, "publiee")
+}
+
+func (h *Handler) archivePosting(c *gin.Context) {
+	h.movePosting(c, []string{repository.PostingClosed}, repository.PostingArchived, "archivee")
+}
+
+func (h *Handler) movePosting(c *gin.Context, from []string, to, done string) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	if err := h.Repo.SetPostingState(c.Request.Context(), p.ID, from, to, viewerOf(c).Email); err != nil {
+		h.stateError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?etat="+done)
+}
+
+func (h *Handler) stateError(c *gin.Context, err error) {
+	if errors.Is(err, repository.ErrConflict) {
+		h.errorPage(c, http.StatusConflict, "Action impossible", "L'offre n'est plus dans l'état qui permet cette action : rechargez la page.")
+		return
+	}
+	h.fail(c, err)
+}

@@ -1,0 +1,95 @@
+// Package closing closes a posting: it renders what each group of
+// applicants receives, writes the close in one transaction and hands the
+// emails to the workers. The inbox (by hand) and the scheduler (at the
+// closing date) both close through it.
+package closing
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"vivier/internal/emailtmpl"
+	"vivier/repository"
+)
+
+// Words are the subject and message a group receives; an empty subject
+// means the group gets nothing.
+type Words struct {
+	Subject, Message string
+}
+
+// Enqueue hands a posting's close emails to the workers after the commit.
+type Enqueue func(ctx context.Context, postingID int64, round int) error
+
+// Closer closes postings.
+type Closer struct {
+	Repo     *repository.Repo
+	Emails   *emailtmpl.Renderer
+	Operator string
+	Enqueue  Enqueue
+}
+
+// placeholderApp stands for every applicant of a group: the names are
+// filled in by the database, row by row.
+var placeholderApp = &repository.Application{FirstName: repository.PlaceholderFirstName, LastName: repository.PlaceholderLastName}
+
+// DefaultWords returns the default subject and message of each group.
+// Accepted applicants get nothing unless the contact writes to them, so
+// their default is a suggestion without a subject.
+func (c *Closer) DefaultWords(p *repository.Posting) (map[string]Words, error) {
+	out := map[string]Words{}
+	for _, g := range repository.CloseGroups {
+		subject, message, err := c.Emails.DefaultWords(emailtmpl.CloseUpdate, &emailtmpl.Data{
+			Operator: c.Operator, Posting: p, Application: placeholderApp, Status: g})
+		if err != nil {
+			return nil, err
+		}
+		if g == repository.CloseAccepted {
+			subject = ""
+		}
+		out[g] = Words{Subject: subject, Message: message}
+	}
+	return out, nil
+}
+
+// Close closes an open posting with the given words. It returns what it
+// wrote; repository.ErrConflict when the posting was not open.
+func (c *Closer) Close(ctx context.Context, p *repository.Posting, actor string, words map[string]Words) (*repository.CloseResult, error) {
+	plan := repository.ClosePlan{Actor: actor, Texts: map[string]repository.CloseText{}}
+	for g, w := range words {
+		if strings.TrimSpace(w.Subject) == "" || strings.TrimSpace(w.Message) == "" {
+			continue
+		}
+		r, err := c.Emails.Render(emailtmpl.CloseUpdate, &emailtmpl.Data{Operator: c.Operator, Posting: p,
+			Application: placeholderApp, Status: g, Message: w.Message})
+		if err != nil {
+			return nil, err
+		}
+		plan.Texts[g] = repository.CloseText{Subject: strings.Join(strings.Fields(w.Subject), " "), Text: r.Text, HTML: r.HTML}
+	}
+	if p.ContactEmail != "" {
+		plan.Summary = func(written map[string]int, n repository.CloseCounts) (*repository.Email, error) {
+			s := &emailtmpl.CloseSummaryData{Actor: actor, InReview: written[repository.CloseInReview],
+				Accepted: written[repository.CloseAccepted], Rejected: written[repository.CloseRejected],
+				Withdrawn: n.Withdrawn, AcceptedSilent: n.Accepted - written[repository.CloseAccepted],
+				RejectedTold: n.RejectedTold}
+			s.Told = s.InReview + s.Accepted + s.Rejected
+			r, err := c.Emails.Render(emailtmpl.CloseSummary, &emailtmpl.Data{Operator: c.Operator, Posting: p, Summary: s})
+			if err != nil {
+				return nil, err
+			}
+			return &repository.Email{Kind: emailtmpl.CloseSummary, PostingID: &p.ID, ToAddress: p.ContactEmail,
+				Subject: r.Subject, TextBody: r.Text, HTMLBody: r.HTML}, nil
+		}
+	}
+	res, err := c.Repo.ClosePosting(ctx, p.ID, plan)
+	if err != nil {
+		return nil, fmt.Errorf("close posting %d: %w", p.ID, err)
+	}
+	if c.Enqueue != nil {
+		// The outbox holds the emails: if this fails, the sweep sends them.
+		_ = c.Enqueue(ctx, p.ID, res.Round)
+	}
+	return res, nil
+}

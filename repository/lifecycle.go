@@ -1,0 +1,282 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// The groups of applicants a close writes to, by where their application stands.
+const (
+	CloseInReview = "close_in_review" // received, in review, shortlisted, interview
+	CloseAccepted = "close_accepted"  // accepted: only when the contact wrote a message
+	CloseRejected = "close_rejected"  // rejected and not yet told
+)
+
+// CloseGroups lists the groups in the order pages show them.
+var CloseGroups = []string{CloseInReview, CloseAccepted, CloseRejected}
+
+// Placeholders stand for an applicant's names in a close's texts, which
+// are rendered once per group and completed in SQL for each applicant.
+const (
+	PlaceholderFirstName = "⟦prénom⟧"
+	PlaceholderLastName  = "⟦nom⟧"
+)
+
+// CloseText is what one group receives, rendered with the placeholders.
+type CloseText struct {
+	Subject, Text, HTML string
+}
+
+// CloseCounts says how many applicants are in each group of a close.
+type CloseCounts struct {
+	InReview     int `db:"in_review"`
+	Accepted     int `db:"accepted"`
+	RejectedNew  int `db:"rejected_new"`  // rejected, not yet told: get the notice
+	RejectedTold int `db:"rejected_told"` // rejected and already told: nothing new
+	Withdrawn    int `db:"withdrawn"`
+	Total        int `db:"total"`
+}
+
+// toldRejected is true for an application whose rejection was announced
+// by an email that has left or will leave.
+const toldRejected = `EXISTS (SELECT 1 FROM emails e WHERE e.application_id = a.id AND e.about_status = 'rejected'
+	AND e.status IN ('pending', 'sending', 'sent'))`
+
+// CloseCountsOf counts the applicants of a posting by close group.
+func (r *Repo) CloseCountsOf(ctx context.Context, postingID int64) (CloseCounts, error) {
+	return closeCounts(ctx, r.db, postingID)
+}
+
+// ClosePlan is everything a close writes besides the status.
+type ClosePlan struct {
+	Actor string
+	// Texts by group; a group without text (the accepted one, unless the
+	// contact wrote to them) gets no email.
+	Texts map[string]CloseText
+	// Summary builds the email that tells the contact what went out,
+	// from the counts of what was written (nil: no summary).
+	Summary func(written map[string]int, counts CloseCounts) (*Email, error)
+}
+
+// CloseResult says what a close wrote.
+type CloseResult struct {
+	Round   int
+	Written map[string]int
+	Counts  CloseCounts
+	Summary *Email
+}
+
+// ClosePosting closes an open posting in one transaction: the status, the
+// history line, one status update per applicant who has not withdrawn
+// (written by one INSERT ... SELECT per group, whatever their number),
+// and the summary to the contact. Each update has a unique key per close
+// round and application, so a round is written once. Returns ErrConflict
+// when the posting is not open (closed already, by someone else or by the
+// scheduler), ErrNotFound when there is no such posting.
+func (r *Repo) ClosePosting(ctx context.Context, postingID int64, plan ClosePlan) (*CloseResult, error) {
+	res := &CloseResult{Written: map[string]int{}}
+	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM postings WHERE id = $1 FOR UPDATE`, postingID).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock posting %d: %w", postingID, err)
+		}
+		if status != PostingOpen {
+			return fmt.Errorf("close posting %d that is %s: %w", postingID, status, ErrConflict)
+		}
+		if err := tx.QueryRowContext(ctx, `UPDATE postings SET status = 'closed', close_rounds = close_rounds + 1,
+			updated_at = now() WHERE id = $1 RETURNING close_rounds`, postingID).Scan(&res.Round); err != nil {
+			return fmt.Errorf("close posting %d: %w", postingID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO posting_events (posting_id, from_status, to_status, actor, close_round)
+			VALUES ($1, 'open', 'closed', $2, $3)`, postingID, plan.Actor, res.Round); err != nil {
+			return fmt.Errorf("record close of posting %d: %w", postingID, err)
+		}
+		// Counted before the updates are written: "already told" must not
+		// count this round's own notices.
+		counts, err := closeCounts(ctx, tx, postingID)
+		if err != nil {
+			return err
+		}
+		res.Counts = counts
+		for _, group := range CloseGroups {
+			text, ok := plan.Texts[group]
+			if !ok || text.Subject == "" {
+				continue
+			}
+			n, err := insertCloseGroup(ctx, tx, postingID, res.Round, group, text)
+			if err != nil {
+				return err
+			}
+			res.Written[group] = n
+		}
+		if plan.Summary != nil {
+			e, err := plan.Summary(res.Written, counts)
+			if err != nil {
+				return err
+			}
+			if e != nil {
+				e.DedupeKey = strPtr("close-summary:" + strconv.FormatInt(postingID, 10) + ":" + strconv.Itoa(res.Round))
+				if err := insertEmails(ctx, tx, []*Email{e}); err != nil {
+					return err
+				}
+				res.Summary = e
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func closeCounts(ctx context.Context, q sqlx.QueryerContext, postingID int64) (CloseCounts, error) {
+	var c CloseCounts
+	err := sqlx.GetContext(ctx, q, &c, `SELECT
+		count(*) FILTER (WHERE a.status IN ('received', 'in_review', 'shortlisted', 'interview')) AS in_review,
+		count(*) FILTER (WHERE a.status = 'accepted') AS accepted,
+		count(*) FILTER (WHERE a.status = 'rejected' AND NOT `+toldRejected+`) AS rejected_new,
+		count(*) FILTER (WHERE a.status = 'rejected' AND `+toldRejected+`) AS rejected_told,
+		count(*) FILTER (WHERE a.status = 'withdrawn') AS withdrawn,
+		count(*) AS total
+		FROM applications a WHERE a.posting_id = $1 AND a.erased_at IS NULL`, postingID)
+	if err != nil {
+		return c, fmt.Errorf("close counts of posting %d: %w", postingID, err)
+	}
+	return c, nil
+}
+
+// htmlEscaped is an SQL expression escaping a column as html/template does.
+func htmlEscaped(col string) string {
+	return `replace(replace(replace(replace(replace(` + col + `, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'), '''', '&#39;')`
+}
+
+// insertCloseGroup writes one group's updates with one INSERT ... SELECT.
+func insertCloseGroup(ctx context.Context, tx *sqlx.Tx, postingID int64, round int, group string, text CloseText) (int, error) {
+	var where, about string
+	switch group {
+	case CloseInReview:
+		where, about = `a.status IN ('received', 'in_review', 'shortlisted', 'interview')`, ""
+	case CloseAccepted:
+		where, about = `a.status = 'accepted'`, "accepted"
+	case CloseRejected:
+		where, about = `a.status = 'rejected' AND NOT `+toldRejected, "rejected"
+	default:
+		return 0, fmt.Errorf("unknown close group %q", group)
+	}
+	fill := func(param string, html bool) string {
+		first, last := "a.first_name", "a.last_name"
+		if html {
+			first, last = htmlEscaped(first), htmlEscaped(last)
+		}
+		return `replace(replace(` + param + `, '` + PlaceholderFirstName + `', ` + first + `), '` + PlaceholderLastName + `', ` + last + `)`
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
+		subject, text_body, html_body, dedupe_key, about_status)
+		SELECT $3, a.posting_id, a.id, a.email, a.first_name || ' ' || a.last_name, p.contact_email,
+		`+fill("$4::text", false)+`, `+fill("$5::text", false)+`, `+fill("$6::text", true)+`,
+		'close:' || a.posting_id || ':' || $2::int || ':' || a.id, $7
+		FROM applications a JOIN postings p ON p.id = a.posting_id
+		WHERE a.posting_id = $1 AND a.erased_at IS NULL AND `+where+`
+		ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
+		postingID, round, group, text.Subject, text.Text, text.HTML, about)
+	if err != nil {
+		return 0, fmt.Errorf("write %s updates of posting %d: %w", group, postingID, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+func strPtr(s string) *string { return &s }
+
+// PendingCloseEmails lists the ids of a posting's close updates and
+// summary still waiting, for the worker that enqueues them.
+func (r *Repo) PendingCloseEmails(ctx context.Context, postingID int64) ([]SweepItem, error) {
+	var items []SweepItem
+	err := r.db.SelectContext(ctx, &items, `SELECT id, kind FROM emails WHERE posting_id = $1 AND status = 'pending'
+		AND kind IN ('close_in_review', 'close_accepted', 'close_rejected', 'close_summary') ORDER BY id`, postingID)
+	if err != nil {
+		return nil, fmt.Errorf("pending close emails of posting %d: %w", postingID, err)
+	}
+	return items, nil
+}
+
+// SetPostingState moves a posting from one of the from statuses to
+// status, and records who did it. Returns ErrConflict when the posting is
+// in none of the from statuses.
+func (r *Repo) SetPostingState(ctx context.Context, postingID int64, from []string, to, actor string) error {
+	return r.inTx(ctx, func(tx *sqlx.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM postings WHERE id = $1 FOR UPDATE`, postingID).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock posting %d: %w", postingID, err)
+		}
+		allowed := false
+		for _, f := range from {
+			allowed = allowed || f == status
+		}
+		if !allowed {
+			return fmt.Errorf("posting %d is %s, not one of %v: %w", postingID, status, from, ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE postings SET status = $2, updated_at = now() WHERE id = $1`, postingID, to); err != nil {
+			return fmt.Errorf("set posting %d %s: %w", postingID, to, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO posting_events (posting_id, from_status, to_status, actor)
+			VALUES ($1, $2, $3, $4)`, postingID, status, to, actor); err != nil {
+			return fmt.Errorf("record posting %d %s: %w", postingID, to, err)
+		}
+		return nil
+	})
+}
+
+// PostingsDueToClose lists open postings whose closing date has passed.
+func (r *Repo) PostingsDueToClose(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	err := r.db.SelectContext(ctx, &ids, `SELECT id FROM postings WHERE status = 'open' AND closes_at <= now() ORDER BY closes_at`)
+	if err != nil {
+		return nil, fmt.Errorf("postings due to close: %w", err)
+	}
+	return ids, nil
+}
+
+// PostingEvent is a line of a posting's history.
+type PostingEvent struct {
+	FromStatus string    `db:"from_status"`
+	ToStatus   string    `db:"to_status"`
+	Actor      string    `db:"actor"`
+	CloseRound *int      `db:"close_round"`
+	CreatedAt  time.Time `db:"created_at"`
+}
+
+// PostingEvents lists a posting's status changes, oldest first.
+func (r *Repo) PostingEvents(ctx context.Context, postingID int64) ([]PostingEvent, error) {
+	var es []PostingEvent
+	err := r.db.SelectContext(ctx, &es, `SELECT from_status, to_status, actor, close_round, created_at FROM posting_events
+		WHERE posting_id = $1 ORDER BY created_at, id`, postingID)
+	if err != nil {
+		return nil, fmt.Errorf("events of posting %d: %w", postingID, err)
+	}
+	return es, nil
+}
+
+// SetClosingDate sets or removes a posting's closing date.
+func (r *Repo) SetClosingDate(ctx context.Context, postingID int64, closesAt *time.Time) error {
+	_, err := r.db.ExecContext(ctx, `UPDATE postings SET closes_at = $2, updated_at = now() WHERE id = $1`, postingID, closesAt)
+	if err != nil {
+		return fmt.Errorf("set closing date of posting %d: %w", postingID, err)
+	}
+	return nil
+}
