@@ -74,6 +74,12 @@ func (h *Handler) Engine() (http.Handler, error) {
 
 	// Posting editor (admins create and edit postings; any reviewer downloads one as Markdown).
 	// BEGIN posting editor
+	inbox.GET("/offres/nouvelle", h.requireAdmin, h.newPostingForm)
+	inbox.POST("/offres/nouvelle", h.requireAdmin, h.createPosting)
+	inbox.GET("/offres/:id/modification", h.requireAdmin, h.editPostingForm)
+	inbox.POST("/offres/:id/modification", h.requireAdmin, h.updatePosting)
+	inbox.POST("/offres/:id/apercu", h.requireAdmin, h.previewPosting)
+	inbox.GET("/offres/:id/markdown", h.downloadMarkdown)
 	// END posting editor
 
 	// A posting's life: preview and close, reopen, archive.

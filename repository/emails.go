@@ -75,11 +75,19 @@ func (r *Repo) InsertEmails(ctx context.Context, emails []*Email) error {
 	return r.inTx(ctx, func(tx *sqlx.Tx) error { return insertEmails(ctx, tx, emails) })
 }
 
-// StaleClaim is how long a claim lasts: an email still "sending" after it
-// belonged to a worker that died, and may be claimed again. It is well
-// above a task's timeout (2 minutes) plus the SMTP timeouts, so a slow
-// live worker is never taken for a dead one.
-const StaleClaim = 10 * time.Minute
+// DefaultClaimTimeout is how long a claim lasts: an email still
+// "sending" after it belonged to a worker that died, and may be claimed
+// again. It is well above a task's timeout (2 minutes) plus the SMTP
+// timeouts, so a slow live worker is never taken for a dead one.
+const DefaultClaimTimeout = 10 * time.Minute
+
+func (r *Repo) claimTimeout() string {
+	d := r.ClaimTimeout
+	if d <= 0 {
+		d = DefaultClaimTimeout
+	}
+	return fmt.Sprintf("%d milliseconds", d.Milliseconds())
+}
 
 // ClaimEmail moves an email from pending (or a stale sending) to sending,
 // so that one worker at a time sends it. It returns ErrConflict when the
@@ -91,7 +99,7 @@ func (r *Repo) ClaimEmail(ctx context.Context, id int64) (*Email, error) {
 		attempts = attempts + 1, updated_at = now()
 		WHERE id = $1 AND send_after <= now()
 		  AND (status = 'pending' OR (status = 'sending' AND claimed_at < now() - $2::interval))
-		RETURNING `+emailColumns, id, fmt.Sprintf("%d seconds", int(StaleClaim.Seconds())))
+		RETURNING `+emailColumns, id, r.claimTimeout())
 	if errors.Is(err, sql.ErrNoRows) {
 		var exists bool
 		if err := r.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM emails WHERE id = $1)`, id); err != nil {
@@ -157,7 +165,7 @@ func (r *Repo) EmailsToSweep(ctx context.Context, olderThan time.Duration, after
 		  AND send_after <= now() AND id > $3
 		ORDER BY id LIMIT $4`,
 		fmt.Sprintf("%d milliseconds", olderThan.Milliseconds()),
-		fmt.Sprintf("%d seconds", int(StaleClaim.Seconds())), afterID, limit)
+		r.claimTimeout(), afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("emails to sweep: %w", err)
 	}

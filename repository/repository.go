@@ -24,6 +24,8 @@ var (
 // Repo is the data access layer over one PostgreSQL database.
 type Repo struct {
 	db *sqlx.DB
+	// ClaimTimeout is EMAIL_CLAIM_TIMEOUT (DefaultClaimTimeout when zero).
+	ClaimTimeout time.Duration
 }
 
 // New wraps an open database.

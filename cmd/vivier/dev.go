@@ -41,7 +41,7 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	if _, err := migrations.Up(ctx, db.DB); err != nil {
 		return err
 	}
-	repo := repository.New(db)
+	repo := newRepo(cfg, db)
 	if err := openDemoPosting(ctx, repo, stdout); err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"vivier/internal/config"
 	"vivier/internal/importer"
-	"vivier/repository"
 )
 
 func importCmd(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) error {
@@ -32,7 +31,7 @@ func importCmd(ctx context.Context, cfg *config.Config, args []string, stdout, s
 		return err
 	}
 	defer db.Close()
-	im := &importer.Importer{Repo: repository.New(db), DryRun: *dryRun, Now: time.Now, Out: stdout}
+	im := &importer.Importer{Repo: newRepo(cfg, db), DryRun: *dryRun, Now: time.Now, Out: stdout}
 	res, err := im.Paths(ctx, fs.Args())
 	if err != nil {
 		return err

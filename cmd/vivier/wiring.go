@@ -90,7 +90,7 @@ func webApp(cfg *config.Config, db *sqlx.DB, log *slog.Logger, catcher *mailcatc
 	client := asynq.NewClient(opt)
 	closeAll := func() { client.Close(); rdb.Close() }
 	h, err := handlers.New(handlers.Deps{
-		Config: cfg, Repo: repository.New(db), Emails: renderer, Log: log, MailCatcher: catcher,
+		Config: cfg, Repo: newRepo(cfg, db), Emails: renderer, Log: log, MailCatcher: catcher,
 		Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 2 * time.Second},
 		Sessions: handlers.NewSessions(db.DB, cfg.Secure(), 30*time.Minute),
 		Limiter:  &ratelimit.Limiter{Redis: rdb, Prefix: "vivier:rl"},
@@ -159,7 +159,7 @@ func workerServer(cfg *config.Config, db *sqlx.DB, log *slog.Logger, concurrency
 		return nil, nil, nil, err
 	}
 	client := asynq.NewClient(opt)
-	repo := repository.New(db)
+	repo := newRepo(cfg, db)
 	mux := workers.NewMux(&workers.EmailHandler{Repo: repo, Sender: sender, Log: log},
 		&workers.CloseFanoutHandler{Repo: repo, Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 5 * time.Second}, Log: log}, log)
 	srv := asynq.NewServer(opt, workers.ServerConfig(concurrency, retryBase, log))
@@ -195,7 +195,7 @@ func sweeper(cfg *config.Config, db *sqlx.DB, log *slog.Logger) (*workers.Sweepe
 	}
 	client := asynq.NewClient(opt)
 	inspector := asynq.NewInspector(opt)
-	return &workers.Sweeper{Repo: repository.New(db), Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 5 * time.Second},
+	return &workers.Sweeper{Repo: newRepo(cfg, db), Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 5 * time.Second},
 			Inspector: inspector, Log: log, After: 30 * time.Second},
 		func() { client.Close(); inspector.Close() }, nil
 }
@@ -227,7 +227,7 @@ func closingScheduler(cfg *config.Config, db *sqlx.DB, log *slog.Logger, enq *ta
 	if err != nil {
 		return nil, err
 	}
-	repo := repository.New(db)
+	repo := newRepo(cfg, db)
 	return &workers.ClosingScheduler{Repo: repo, Log: log, Closer: &closing.Closer{Repo: repo, Emails: renderer,
 		Operator: cfg.OperatorName, Enqueue: enq.EnqueueCloseFanout}}, nil
 }
@@ -244,4 +244,11 @@ func migrate(ctx context.Context, cfg *config.Config, stdout interface{ Write([]
 	}
 	fmt.Fprintf(stdout, "schéma à jour (%d migration(s) appliquée(s))\n", n)
 	return nil
+}
+
+// newRepo is the data layer with the configured claim timeout.
+func newRepo(cfg *config.Config, db *sqlx.DB) *repository.Repo {
+	r := repository.New(db)
+	r.ClaimTimeout = cfg.EmailClaimTimeout
+	return r
 }

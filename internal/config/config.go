@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config holds every setting of a Vivier process.
@@ -28,6 +29,9 @@ type Config struct {
 	// ApplyRateLimit is how many applications one client may send per
 	// hour (0: no limit).
 	ApplyRateLimit int
+	// EmailClaimTimeout is how long an email may stay "sending" before it
+	// is taken for the work of a dead worker and sent again.
+	EmailClaimTimeout time.Duration
 }
 
 // Getenv is os.Getenv or a test's map lookup.
@@ -106,6 +110,9 @@ func Load(getenv Getenv) (*Config, error) {
 		fail("LOG_FORMAT", "expected text or json, got %q", c.LogFormat)
 	}
 	c.OperatorName = str("OPERATOR_NAME", DefaultOperatorName)
+	if c.EmailClaimTimeout, err = time.ParseDuration(str("EMAIL_CLAIM_TIMEOUT", "10m")); err != nil || c.EmailClaimTimeout < time.Second {
+		fail("EMAIL_CLAIM_TIMEOUT", "expected a duration such as 10m (at least 1s), got %q", getenv("EMAIL_CLAIM_TIMEOUT"))
+	}
 	if c.ApplyRateLimit, err = strconv.Atoi(str("APPLY_RATE_LIMIT", "30")); err != nil || c.ApplyRateLimit < 0 {
 		fail("APPLY_RATE_LIMIT", "expected a number of applications per client and hour (0 for no limit), got %q", getenv("APPLY_RATE_LIMIT"))
 	}

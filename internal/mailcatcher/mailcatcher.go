@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -63,6 +64,8 @@ func Start(addr string) (*Catcher, error) {
 	c.server.AllowInsecureAuth = true
 	c.server.MaxMessageBytes = 30 << 20
 	c.server.ReadTimeout = time.Minute
+	// A client that hangs up (a worker killed on purpose) is not news.
+	c.server.ErrorLog = log.New(io.Discard, "", 0)
 	c.server.WriteTimeout = time.Minute
 	go func() { _ = c.server.Serve(l) }()
 	return c, nil

@@ -1,0 +1,29 @@
+package importer
+
+import (
+	"vivier/internal/posting"
+	"vivier/repository"
+)
+
+// FromRow maps a stored posting back to a parsed one, the inverse of Row,
+// so that it can be written out with (*posting.Posting).Markdown. The file
+// name it gets is "<slug>.md", the name it is downloaded under. A posting
+// that is not open (draft, closed, archived) is written as closed: the
+// beta.gouv.fr format knows only open and closed.
+func FromRow(r *repository.Posting) *posting.Posting {
+	return &posting.Posting{
+		SourceName: r.Slug + ".md", Slug: r.Slug,
+		Title: r.Title, Organisation: r.Organisation, ContactEmail: r.ContactEmail,
+		Contract: r.Contract, ExternalURL: r.ExternalURL, OpensAt: r.OpensAt, ClosesAt: r.ClosesAt,
+		Open: r.Status == repository.PostingOpen, Domains: nilIfEmpty(r.Domains), Technos: nilIfEmpty(r.Technos),
+		Junior: r.Junior, BodyMarkdown: r.BodyMD, BodyHTML: r.BodyHTML, ExcerptHTML: r.ExcerptHTML,
+	}
+}
+
+// nilIfEmpty gives an empty list the nil the parser returns for no values.
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return append([]string(nil), s...)
+}

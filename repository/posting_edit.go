@@ -1,0 +1,92 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"vivier/internal/posting"
+)
+
+// slugAttempts bounds the retries when another posting takes the same
+// slug between choosing it and inserting.
+const slugAttempts = 3
+
+// CreatePosting stores a posting written in the inbox by actor, as a
+// draft: its slug comes from the title (made unique by a numeric suffix),
+// its contact becomes a reviewer and its creation is recorded in its
+// history. On return p holds the stored row.
+func (r *Repo) CreatePosting(ctx context.Context, p *Posting, actor string) error {
+	p.Status = PostingDraft
+	p.SourceName, p.SourceHash = sql.NullString{}, nil
+	p.Domains, p.Technos = nonNilArray(p.Domains), nonNilArray(p.Technos)
+	base := posting.Slugify(p.Title)
+	var err error
+	for range slugAttempts {
+		p.Slug = base
+		err = r.inTx(ctx, func(tx *sqlx.Tx) error {
+			if err := insertPosting(ctx, tx, p); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE postings SET created_by = $2 WHERE id = $1`, p.ID, actor); err != nil {
+				return fmt.Errorf("set author of posting %d: %w", p.ID, err)
+			}
+			// insertPosting added the contact as from an import; say who did.
+			if _, err := tx.ExecContext(ctx, `UPDATE posting_reviewers SET added_by = $2 WHERE posting_id = $1`, p.ID, actor); err != nil {
+				return fmt.Errorf("set who added the reviewers of posting %d: %w", p.ID, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO posting_events (posting_id, from_status, to_status, actor)
+				VALUES ($1, '', $2, $3)`, p.ID, PostingDraft, actor); err != nil {
+				return fmt.Errorf("record creation of posting %d: %w", p.ID, err)
+			}
+			return nil
+		})
+		if !isUniqueViolation(err, "postings_slug_key") {
+			break
+		}
+	}
+	return err
+}
+
+// UpdatePosting saves the fields an admin edits (title, organisation,
+// contact, contract, link, dates, domains, technos, junior, body and its
+// HTML) on the posting p.ID; status, slug and source are kept. A new
+// contact becomes a reviewer (the previous one stays). On return p holds
+// the stored row. Returns ErrNotFound when no posting has that id.
+func (r *Repo) UpdatePosting(ctx context.Context, p *Posting, actor string) error {
+	p.Domains, p.Technos = nonNilArray(p.Domains), nonNilArray(p.Technos)
+	return r.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.NamedExecContext(ctx, `UPDATE postings SET title = :title, organisation = :organisation,
+			contact_email = lower(:contact_email), contract = :contract, external_url = :external_url,
+			opens_at = :opens_at, closes_at = :closes_at, domains = :domains, technos = :technos,
+			junior = :junior, body_md = :body_md, body_html = :body_html, excerpt_html = :excerpt_html,
+			updated_at = now()
+			WHERE id = :id`, p)
+		if err != nil {
+			return fmt.Errorf("update posting %d: %w", p.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if p.ContactEmail != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO posting_reviewers (posting_id, email, added_by)
+				VALUES ($1, lower($2), $3) ON CONFLICT DO NOTHING`, p.ID, p.ContactEmail, actor); err != nil {
+				return fmt.Errorf("add contact as reviewer of posting %d: %w", p.ID, err)
+			}
+		}
+		if err := tx.GetContext(ctx, p, `SELECT `+postingColumns+` FROM postings WHERE id = $1`, p.ID); err != nil {
+			return fmt.Errorf("reload posting %d: %w", p.ID, err)
+		}
+		return nil
+	})
+}
+
+func nonNilArray(s pq.StringArray) pq.StringArray {
+	if s == nil {
+		return pq.StringArray{}
+	}
+	return s
+}
