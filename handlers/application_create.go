@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -94,8 +95,13 @@ func (h *Handler) createApplication(c *gin.Context) {
 	sum := sha256.Sum256(data)
 	doc := &repository.Document{FileName: cv.Name, ContentType: cv.ContentType, SizeBytes: int64(len(data)), SHA256: sum[:], Content: data}
 
+	overrides, err := h.overrides(c.Request.Context(), p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	emails, err := h.Repo.CreateApplication(c.Request.Context(), app, doc, func(a *repository.Application) ([]*repository.Email, error) {
-		return h.newApplicationEmails(p, a, token, cv.Name)
+		return h.newApplicationEmails(p, a, token, cv.Name, overrides)
 	})
 	switch {
 	case errors.Is(err, repository.ErrPostingClosed):
@@ -254,21 +260,51 @@ func (h *Handler) newEmail(kind string, d *emailtmpl.Data, to, toName, replyTo s
 	return e, nil
 }
 
-func (h *Handler) newApplicationEmails(p *repository.Posting, a *repository.Application, token, cvName string) ([]*repository.Email, error) {
+func (h *Handler) newApplicationEmails(p *repository.Posting, a *repository.Application, token, cvName string,
+	overrides map[string]*emailtmpl.Override) ([]*repository.Email, error) {
 	d := h.emailData(p, a)
 	d.Link, d.CVName = h.privateLink(token), cvName
 	name := a.FirstName + " " + a.LastName
-	ack, err := h.newEmail(emailtmpl.Acknowledgement, d, a.Email, name, p.ContactEmail)
+	ack, err := h.newWordedEmail(emailtmpl.Acknowledgement, d, overrides, a.Email, name, p.ContactEmail)
 	if err != nil {
 		return nil, err
 	}
 	out := []*repository.Email{ack}
 	if p.ContactEmail != "" {
-		note, err := h.newEmail(emailtmpl.ContactNotification, d, p.ContactEmail, "", a.Email)
+		note, err := h.newWordedEmail(emailtmpl.ContactNotification, d, overrides, p.ContactEmail, "", a.Email)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, note)
+	}
+	return out, nil
+}
+
+// newWordedEmail renders an email with the posting's own wording of it,
+// if it has one.
+func (h *Handler) newWordedEmail(key string, d *emailtmpl.Data, overrides map[string]*emailtmpl.Override, to, toName, replyTo string) (*repository.Email, error) {
+	if o := overrides[key]; o != nil {
+		e, _ := emailtmpl.EditableByKey(key)
+		subject, message, err := h.Emails.Words(e, d, o)
+		if err != nil {
+			return nil, err
+		}
+		dd := *d
+		dd.Subject, dd.Message = subject, message
+		d = &dd
+	}
+	return h.newEmail(key, d, to, toName, replyTo)
+}
+
+// overrides loads a posting's own wordings of its emails.
+func (h *Handler) overrides(ctx context.Context, postingID int64) (map[string]*emailtmpl.Override, error) {
+	ts, err := h.Repo.PostingTemplates(ctx, postingID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*emailtmpl.Override, len(ts))
+	for k, t := range ts {
+		out[k] = &emailtmpl.Override{Subject: t.Subject, Body: t.Body}
 	}
 	return out, nil
 }

@@ -207,6 +207,8 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 		d.Flash = "L'offre est publiée."
 	case c.Query("etat") == "archivee":
 		d.Flash = "L'offre est archivée : elle n'apparaît plus sur le site public."
+	case c.Query("modifiee") != "":
+		d.Flash = "Les modifications de l'offre sont enregistrées."
 	case c.Query("deplacees") != "":
 		d.Flash = c.Query("deplacees") + " candidature(s) déplacée(s)."
 	}

@@ -79,7 +79,7 @@ var postingFieldHints = map[string]string{
 // postingForm is the editor as typed, kept to be shown back.
 type postingForm struct {
 	Title, Organisation, Contact, Contract, Link, Opens, ClosesDate, ClosesTime, Domains, Technos, Body string
-	Junior                                                                                            bool
+	Junior                                                                                              bool
 }
 
 // postingFormOf fills the editor from a stored posting.
@@ -170,7 +170,10 @@ func (f postingForm) check(old *repository.Posting) (*repository.Posting, postin
 		}
 	}
 	p.ClosesAt = checkClosing(f, oldCloses, errs)
-	if p.OpensAt != nil && p.ClosesAt != nil && !p.ClosesAt.After(*p.OpensAt) && errs[pfClosesDate] == "" {
+	// Dates kept as imported are not held against an edit of the rest
+	// (some files close before they open).
+	kept := old != nil && p.OpensAt == oldOpens && p.ClosesAt == oldCloses
+	if p.OpensAt != nil && p.ClosesAt != nil && !p.ClosesAt.After(*p.OpensAt) && errs[pfClosesDate] == "" && !kept {
 		errs[pfClosesDate] = "La clôture doit venir après la date de publication."
 	}
 

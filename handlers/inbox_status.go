@@ -59,8 +59,13 @@ func (h *Handler) statusForm(c *gin.Context) {
 	}
 	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
 		Application: a, To: to, ToLabel: frfmt.StatusLabel(to), Send: true, Delays: delays, Delay: "0", List: c.Query("liste")}
-	var err error
-	if d.Subject, d.Message, err = h.Emails.StatusMessage(h.statusData(p, a, to, "")); err != nil {
+	overrides, err := h.overrides(c.Request.Context(), p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	e, _ := emailtmpl.EditableByKey("status_" + to)
+	if d.Subject, d.Message, err = h.Emails.Words(e, h.statusData(p, a, to, ""), overrides["status_"+to]); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -159,10 +164,16 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 		return
 	}
 	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email}
+	overrides, err := h.overrides(c.Request.Context(), p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	if c.PostForm("envoyer") == "oui" {
+		editable, _ := emailtmpl.EditableByKey("status_" + to)
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
 			d := h.statusData(p, app, to, "")
-			subject, message, err := h.Emails.StatusMessage(d)
+			subject, message, err := h.Emails.Words(editable, d, overrides["status_"+to])
 			if err != nil {
 				return nil, err
 			}

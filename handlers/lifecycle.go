@@ -70,7 +70,7 @@ func (h *Handler) closePreview(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	words, err := h.closer().DefaultWords(p)
+	words, err := h.closer().DefaultWords(c.Request.Context(), p)
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -32,7 +32,8 @@ func (h *Handler) page(title string) Page {
 // pageNames are the files of templates/pages, each parsed with the layout.
 var pageNames = []string{"home", "posting", "application_sent", "own_application", "erase_confirm",
 	"erased", "error", "static_accessibility", "static_legal", "static_privacy", "devmail_list", "devmail_show",
-	"signin", "signin_confirm", "inbox_postings", "inbox_applications", "inbox_application", "inbox_status", "inbox_posting_form", "inbox_close"}
+	"signin", "signin_confirm", "inbox_postings", "inbox_applications", "inbox_application", "inbox_status", "inbox_posting_form", "inbox_close",
+	"inbox_templates"}
 
 type pages struct{ byName map[string]*template.Template }
 

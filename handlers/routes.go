@@ -89,6 +89,8 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/offres/:id/reouverture", h.reopenPosting)
 	inbox.POST("/offres/:id/publication", h.requireAdmin, h.publishPosting)
 	inbox.POST("/offres/:id/archivage", h.requireAdmin, h.archivePosting)
+	inbox.GET("/offres/:id/modeles", h.postingTemplates)
+	inbox.POST("/offres/:id/modeles/:cle", h.savePostingTemplate)
 	// END lifecycle
 
 	// Dev mode only: the mail caught by the embedded SMTP server.

@@ -13,7 +13,7 @@ import (
 
 // slugAttempts bounds the retries when another posting takes the same
 // slug between choosing it and inserting.
-const slugAttempts = 3
+const slugAttempts = 5
 
 // CreatePosting stores a posting written in the inbox by actor, as a
 // draft: its slug comes from the title (made unique by a numeric suffix),

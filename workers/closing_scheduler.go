@@ -31,7 +31,7 @@ func (s *ClosingScheduler) RunOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return closed, err
 		}
-		words, err := s.Closer.DefaultWords(p)
+		words, err := s.Closer.DefaultWords(ctx, p)
 		if err != nil {
 			return closed, err
 		}

@@ -74,7 +74,7 @@ func TestWorkerKilledDuringALargeClose(t *testing.T) {
 	})
 
 	ctx := context.Background()
-	words, err := app.Closing.Closer.DefaultWords(p)
+	words, err := app.Closing.Closer.DefaultWords(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,15 +37,25 @@ var placeholderApp = &repository.Application{FirstName: repository.PlaceholderFi
 // DefaultWords returns the default subject and message of each group.
 // Accepted applicants get nothing unless the contact writes to them, so
 // their default is a suggestion without a subject.
-func (c *Closer) DefaultWords(p *repository.Posting) (map[string]Words, error) {
+// A posting's own wording of a group's email (saved in the inbox) comes
+// first; an accepted group with its own wording gets it.
+func (c *Closer) DefaultWords(ctx context.Context, p *repository.Posting) (map[string]Words, error) {
+	saved, err := c.Repo.PostingTemplates(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]Words{}
 	for _, g := range repository.CloseGroups {
-		subject, message, err := c.Emails.DefaultWords(emailtmpl.CloseUpdate, &emailtmpl.Data{
-			Operator: c.Operator, Posting: p, Application: placeholderApp, Status: g})
+		e, _ := emailtmpl.EditableByKey(g)
+		var o *emailtmpl.Override
+		if t, ok := saved[g]; ok {
+			o = &emailtmpl.Override{Subject: t.Subject, Body: t.Body}
+		}
+		subject, message, err := c.Emails.Words(e, &emailtmpl.Data{Operator: c.Operator, Posting: p, Application: placeholderApp}, o)
 		if err != nil {
 			return nil, err
 		}
-		if g == repository.CloseAccepted {
+		if g == repository.CloseAccepted && o == nil {
 			subject = ""
 		}
 		out[g] = Words{Subject: subject, Message: message}

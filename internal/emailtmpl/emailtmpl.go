@@ -44,6 +44,7 @@ type Data struct {
 	ValidMinutes    int    // how long a sign-in link lasts
 	Status          string // the application's new status (status_update), or the close group (close_update)
 	Message         string // the reviewer's own words (status_update, close_update)
+	Subject         string // a subject replacing the template's
 	Summary         *CloseSummaryData
 }
 
@@ -88,14 +89,27 @@ func New() (*Renderer, error) {
 	return r, nil
 }
 
-// Render renders one kind of email.
+// Render renders one kind of email. A kind with default words ("message")
+// uses d.Message when set, its default otherwise; d.Subject, when set,
+// replaces the default subject.
 func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
 	t, ok := r.text[kind]
 	if !ok {
 		return Rendered{}, fmt.Errorf("unknown email kind %q", kind)
 	}
 	var subj, text, html bytes.Buffer
-	if err := t.ExecuteTemplate(&subj, "subject", d); err != nil {
+	if d.Message == "" && t.Lookup("message") != nil {
+		var msg bytes.Buffer
+		if err := t.ExecuteTemplate(&msg, "message", d); err != nil {
+			return Rendered{}, fmt.Errorf("render %s message: %w", kind, err)
+		}
+		dd := *d
+		dd.Message = strings.TrimSpace(msg.String())
+		d = &dd
+	}
+	if d.Subject != "" {
+		subj.WriteString(d.Subject)
+	} else if err := t.ExecuteTemplate(&subj, "subject", d); err != nil {
 		return Rendered{}, fmt.Errorf("render %s subject: %w", kind, err)
 	}
 	if err := t.ExecuteTemplate(&text, "text", d); err != nil {

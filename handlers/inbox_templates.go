@@ -1,0 +1,168 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/emailtmpl"
+	"vivier/repository"
+)
+
+// A posting's own wording of its emails: edited in the inbox, checked on
+// save, previewed for a real application.
+
+type templateView struct {
+	emailtmpl.Editable
+	Subject, Body string
+	Custom        bool
+	Error         string
+	Preview       *emailtmpl.Rendered
+	PreviewFor    string
+	Saved         bool
+}
+
+type templatesData struct {
+	inboxPage
+	Posting   postingView
+	Templates []templateView
+	Variables []emailtmpl.Variable
+}
+
+// variableSample shows the default words written with the variables an
+// override uses, so that they can be edited as they are.
+func (h *Handler) variableSample(p *repository.Posting) *emailtmpl.Data {
+	sample := *p
+	sample.Title, sample.Organisation, sample.ContactEmail = "{{.Offre}}", "{{.Organisation}}", "{{.Contact}}"
+	return &emailtmpl.Data{Operator: "{{.Operateur}}", Posting: &sample, Contact: "{{.Contact}}",
+		Application: &repository.Application{FirstName: "{{.Prenom}}", LastName: "{{.Nom}}"}}
+}
+
+func (h *Handler) templateViews(c *gin.Context, p *repository.Posting) ([]templateView, error) {
+	saved, err := h.Repo.PostingTemplates(c.Request.Context(), p.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []templateView
+	for _, e := range emailtmpl.Editables {
+		v := templateView{Editable: e}
+		if t, ok := saved[e.Key]; ok {
+			v.Subject, v.Body, v.Custom = t.Subject, t.Body, true
+		} else if v.Subject, v.Body, err = h.Emails.Words(e, h.variableSample(p), nil); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (h *Handler) postingTemplates(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	views, err := h.templateViews(c, p)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if saved := c.Query("enregistre"); saved != "" {
+		for i := range views {
+			views[i].Saved = views[i].Key == saved
+		}
+	}
+	h.render(c, http.StatusOK, "inbox_templates", templatesData{inboxPage: h.inboxPage(c, "Emails de l'offre — "+p.Title),
+		Posting: viewOf(p), Templates: views, Variables: emailtmpl.Variables})
+}
+
+// savePostingTemplate saves, resets or previews one email's wording.
+func (h *Handler) savePostingTemplate(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	e, ok := emailtmpl.EditableByKey(c.Param("cle"))
+	if !ok {
+		h.notFound(c)
+		return
+	}
+	back := "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/modeles"
+	if c.PostForm("action") == "defaut" {
+		if err := h.Repo.DeletePostingTemplate(ctx, p.ID, e.Key); err != nil {
+			h.fail(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, back+"?enregistre="+e.Key+"#modele-"+e.Key)
+		return
+	}
+	o := emailtmpl.Override{Subject: strings.TrimSpace(c.PostForm("objet")), Body: strings.TrimSpace(strings.ReplaceAll(c.PostForm("message"), "\r\n", "\n"))}
+	views, err := h.templateViews(c, p)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var current *templateView
+	for i := range views {
+		if views[i].Key == e.Key {
+			current = &views[i]
+		}
+	}
+	current.Subject, current.Body = o.Subject, o.Body
+	status := http.StatusOK
+	if err := emailtmpl.CheckOverride(o); err != nil {
+		current.Error = err.Error()
+		status = http.StatusUnprocessableEntity
+	} else if c.PostForm("action") == "apercu" {
+		current.Preview, current.PreviewFor, err = h.previewTemplate(c, p, e, o)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+	} else {
+		if err := h.Repo.SavePostingTemplate(ctx, repository.PostingTemplate{PostingID: p.ID, Kind: e.Key,
+			Subject: o.Subject, Body: o.Body, UpdatedBy: viewerOf(c).Email}); err != nil {
+			h.fail(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, back+"?enregistre="+e.Key+"#modele-"+e.Key)
+		return
+	}
+	h.render(c, status, "inbox_templates", templatesData{inboxPage: h.inboxPage(c, "Emails de l'offre — "+p.Title),
+		Posting: viewOf(p), Templates: views, Variables: emailtmpl.Variables})
+}
+
+// previewTemplate renders the whole email for the posting's latest
+// application (or an example person when there is none yet).
+func (h *Handler) previewTemplate(c *gin.Context, p *repository.Posting, e emailtmpl.Editable, o emailtmpl.Override) (*emailtmpl.Rendered, string, error) {
+	a, err := h.Repo.LatestApplication(c.Request.Context(), p.ID)
+	who := ""
+	switch {
+	case errors.Is(err, repository.ErrNotFound):
+		a = &repository.Application{ID: 1, FirstName: "Camille", LastName: "Exemple", Email: "camille.exemple@example.org",
+			Location: "Lyon", DailyRate: 600, DaysPerWeek: 3, AvailableFrom: time.Now(), CreatedAt: time.Now(),
+			Motivation: "(motivation d'exemple)"}
+		who = "une personne d'exemple (l'offre n'a pas encore de candidature)"
+	case err != nil:
+		return nil, "", err
+	default:
+		who = a.FirstName + " " + a.LastName + ", la dernière candidature reçue"
+	}
+	d := h.emailData(p, a)
+	d.Link = h.Config.BaseURL + "/candidature/…"
+	d.Status = e.Arg
+	subject, message, err := h.Emails.Words(e, d, &o)
+	if err != nil {
+		return nil, "", err
+	}
+	d.Subject, d.Message = subject, message
+	r, err := h.Emails.Render(e.Kind, d)
+	if err != nil {
+		return nil, "", err
+	}
+	return &r, who, nil
+}
