@@ -207,8 +207,9 @@ func (h *Handler) inboxCV(c *gin.Context) {
 	c.Header("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": doc.FileName}))
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Cache-Control", "private, no-store")
-	// The PDF is shown in an iframe of our own page.
-	c.Header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'; sandbox")
+	// The PDF is shown in an iframe of our own page. No "sandbox": the
+	// browsers' PDF viewers refuse to run in a sandboxed frame.
+	c.Header("Content-Security-Policy", "frame-ancestors 'self'")
 	c.Header("X-Frame-Options", "SAMEORIGIN")
 	c.Data(http.StatusOK, doc.ContentType, doc.Content)
 }

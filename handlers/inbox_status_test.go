@@ -115,3 +115,30 @@ func TestBulkChangeOfAHundredApplicationsInOneTransaction(t *testing.T) {
 		t.Errorf("moved %d, history lines %d, emails %d, distinct write times %d; want 100, 100, 100, 1", moved, events, emails, stamps)
 	}
 }
+
+func TestCVIsServedWithItsRealTypeAndName(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	p := app.OpenPosting(time.Time{})
+	c := app.Client()
+	files := []testkit.File{{Field: "cv", Name: "Mon CV.docx", Data: testkit.DOCX()}}
+	if resp, _ := testkit.PostMultipart(t, c, app.URL+"/offres/"+p.Slug+"/candidature", validForm(), files...); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("apply with a DOCX: %d", resp.StatusCode)
+	}
+	var id int64
+	app.DB.Get(&id, `SELECT id FROM applications`)
+	app.SignIn(c, p.ContactEmail)
+	resp, body := testkit.Get(t, c, app.URL+"/boite/candidatures/"+strconv.FormatInt(id, 10)+"/cv")
+	if resp.StatusCode != 200 || body != string(testkit.DOCX()) {
+		t.Fatalf("CV: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.openxmlformats-officedocument.wordprocessingml.document" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") || !strings.Contains(cd, "Mon CV.docx") {
+		t.Errorf("Content-Disposition %q: a Word file is downloaded, under its name", cd)
+	}
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("no nosniff")
+	}
+}

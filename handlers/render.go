@@ -46,6 +46,7 @@ var pageFuncs = template.FuncMap{
 	"join":        func(s []string, sep string) string { return strings.Join(s, sep) },
 	"field":       newFieldView,
 	"emailState":  emailStateLabel,
+	"size":        applyform.HumanSize,
 	"rating": func(avg *float64) string {
 		if avg == nil {
 			return "—"

@@ -273,12 +273,17 @@ func (a *App) SignInLink(c *http.Client, email string) string {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Regardez vos emails") {
 		a.tb.Fatalf("ask for a sign-in link: %d", resp.StatusCode)
 	}
-	for _, m := range a.SMTP.WaitFor(before+1, 20*time.Second)[before:] {
-		if len(m.To) == 1 && m.To[0] == email {
-			if l := signInLinkRe.FindStringSubmatch(m.Text); l != nil {
-				return l[1]
+	deadline := time.Now().Add(20 * time.Second)
+	for seen := before; time.Now().Before(deadline); {
+		msgs := a.SMTP.WaitFor(seen+1, time.Until(deadline))
+		for _, m := range msgs[seen:] {
+			if len(m.To) == 1 && m.To[0] == email {
+				if l := signInLinkRe.FindStringSubmatch(m.Text); l != nil {
+					return l[1]
+				}
 			}
 		}
+		seen = len(msgs)
 	}
 	a.tb.Fatalf("no sign-in link reached %s", email)
 	return ""
