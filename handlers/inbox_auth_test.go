@@ -84,6 +84,9 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		"POST /boite/emails/:id/annulation":         {method: "POST", path: "/boite/emails/" + strconv.FormatInt(pending.ID, 10) + "/annulation"},
 		"POST /boite/emails/:id/renvoi":             {method: "POST", path: "/boite/emails/" + strconv.FormatInt(failed.ID, 10) + "/renvoi"},
 	}
+	for k, v := range personalDataRoutes(pid, aid) {
+		table[k] = v
+	}
 	for k, v := range postingEditorRoutes(pid) {
 		table[k] = v
 	}

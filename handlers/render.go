@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -28,12 +30,6 @@ type Page struct {
 func (h *Handler) page(title string) Page {
 	return Page{Title: title, Operator: h.Config.OperatorName, Dev: h.MailCatcher != nil}
 }
-
-// pageNames are the files of templates/pages, each parsed with the layout.
-var pageNames = []string{"home", "posting", "application_sent", "own_application", "erase_confirm",
-	"erased", "error", "static_accessibility", "static_legal", "static_privacy", "devmail_list", "devmail_show",
-	"signin", "signin_confirm", "inbox_postings", "inbox_applications", "inbox_application", "inbox_status", "inbox_posting_form", "inbox_close",
-	"inbox_templates"}
 
 type pages struct{ byName map[string]*template.Template }
 
@@ -67,8 +63,17 @@ var pageFuncs = template.FuncMap{
 
 func parsePages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}
-	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "pages/layout.html", "pages/"+name+".html")
+	// Every file of templates/pages but the layout is a page.
+	files, err := fs.Glob(templates.FS, "pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(path.Base(file), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "pages/layout.html", file)
 		if err != nil {
 			return nil, fmt.Errorf("page template %s: %w", name, err)
 		}

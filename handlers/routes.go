@@ -93,6 +93,14 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/offres/:id/modeles/:cle", h.savePostingTemplate)
 	// END lifecycle
 
+	// Personal data: audit log, access requests (admins).
+	// BEGIN personal data
+	// END personal data
+
+	// Operations: health, metrics, queues.
+	// BEGIN operations
+	// END operations
+
 	// Dev mode only: the mail caught by the embedded SMTP server.
 	if h.MailCatcher != nil {
 		r.GET("/dev/mail", h.devMailList)
