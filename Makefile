@@ -32,6 +32,13 @@ test: assets
 	$(GO) test -count=1 -timeout 8m ./...
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./internal/posting/
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 10s ./internal/applyform/
+	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 10s ./internal/emailtmpl/
+
+## fuzz: a longer run of every fuzz test (a minute each)
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./internal/posting/
+	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 60s ./internal/applyform/
+	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 60s ./internal/emailtmpl/
 
 ## lint: formatting and vet
 lint:

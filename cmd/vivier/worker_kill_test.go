@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,7 +21,10 @@ import (
 // with VIVIER_TEST_MAIN set, it runs those arguments instead of tests.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("VIVIER_TEST_MAIN"); args != "" {
-		if err := run(context.Background(), strings.Fields(args), os.Getenv, os.Stdout, os.Stderr); err != nil {
+		// As main does: SIGTERM and SIGINT end the context, not the process.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := run(ctx, strings.Fields(args), os.Getenv, os.Stdout, os.Stderr); err != nil {
 			fmt.Fprintln(os.Stderr, "vivier:", err)
 			os.Exit(1)
 		}

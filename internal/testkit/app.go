@@ -61,6 +61,10 @@ type App struct {
 type Options struct {
 	// RedisURL overrides the test's own Redis (e.g. an address nobody listens on).
 	RedisURL string
+	// PostgresProxy, when set, is where the app reaches PostgreSQL: a
+	// proxy the test can cut to simulate an outage. The test's own checks
+	// (App.DB) still go straight to the database.
+	PostgresProxy *Proxy
 	// NoWorker leaves the worker stopped; StartWorker starts it.
 	NoWorker bool
 	// UploadMaxBytes overrides the 10 MiB default.
@@ -73,13 +77,24 @@ type Options struct {
 func NewApp(tb testing.TB, opts Options) *App {
 	tb.Helper()
 	db, dbURL := DB(tb)
+	appDB, appDBURL := db, dbURL
+	if opts.PostgresProxy != nil {
+		u, _ := url.Parse(dbURL)
+		u.Host = opts.PostgresProxy.Addr()
+		appDBURL = u.String()
+		var err error
+		if appDB, err = repository.Open(context.Background(), appDBURL); err != nil {
+			tb.Fatalf("open the database through the proxy: %v", err)
+		}
+		tb.Cleanup(func() { appDB.Close() })
+	}
 	smtp := SMTP(tb)
 	redisURL := opts.RedisURL
 	if redisURL == "" {
 		redisURL = Redis(tb)
 	}
 	env := map[string]string{
-		"DATABASE_URL": dbURL, "REDIS_URL": redisURL, "SMTP_URL": smtp.URL(),
+		"DATABASE_URL": appDBURL, "REDIS_URL": redisURL, "SMTP_URL": smtp.URL(),
 		"MAIL_FROM": "Vivier <ne-pas-repondre@vivier.test>", "BASE_URL": "http://vivier.test",
 	}
 	if opts.AdminEmails != "" {
@@ -126,8 +141,13 @@ func NewApp(tb testing.TB, opts Options) *App {
 	rdb := redis.NewClient(redisOpts)
 	tb.Cleanup(func() { rdb.Close() })
 	a.Limiter = &ratelimit.Limiter{Redis: rdb, Prefix: "vivier:rl"}
-	h, err := handlers.New(handlers.Deps{Config: cfg, Repo: a.Repo, Emails: renderer, Enqueuer: a.Enqueuer, Log: log,
-		Now: func() time.Time { return a.Now() }, Sessions: handlers.NewSessions(db.DB, false, 0), Limiter: a.Limiter})
+	// The web app reaches the database through the proxy when there is one.
+	webRepo := a.Repo
+	if appDB != db {
+		webRepo = repository.New(appDB)
+	}
+	h, err := handlers.New(handlers.Deps{Config: cfg, Repo: webRepo, Emails: renderer, Enqueuer: a.Enqueuer, Log: log,
+		Now: func() time.Time { return a.Now() }, Sessions: handlers.NewSessions(appDB.DB, false, 0), Limiter: a.Limiter})
 	if err != nil {
 		tb.Fatalf("handlers: %v", err)
 	}

@@ -33,6 +33,15 @@ func ServerURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
+// PostgresAddr is host:port of the PostgreSQL server tests use.
+func PostgresAddr() string {
+	u, err := url.Parse(ServerURL())
+	if err != nil || u.Host == "" {
+		return "127.0.0.1:5432"
+	}
+	return u.Host
+}
+
 // RedisAddr is the Redis server tests use (TEST_REDIS_ADDR).
 func RedisAddr() string {
 	if a := os.Getenv("TEST_REDIS_ADDR"); a != "" {
