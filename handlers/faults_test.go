@@ -127,3 +127,25 @@ func TestCloseWhileRedisIsDown(t *testing.T) {
 		t.Fatalf("SMTP server got %d close messages, want 21", got)
 	}
 }
+
+// The application form's per-client limit is counted in Redis, so two web
+// processes share it; past it, a French 429 page.
+func TestApplicationRateLimitIsSharedAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	first := testkit.NewApp(t, testkit.Options{NoWorker: true, Env: map[string]string{"APPLY_RATE_LIMIT": "3"}})
+	second := testkit.NewApp(t, testkit.Options{NoWorker: true, RedisURL: first.Config.RedisURL, Env: map[string]string{"APPLY_RATE_LIMIT": "3"}})
+	var statuses []int
+	for i, app := range []*testkit.App{first, second, first, second} {
+		p := app.OpenPosting(time.Time{})
+		form := validForm()
+		form.Set("email", "p"+strconv.Itoa(i)+"@example.org")
+		resp, body := testkit.PostMultipart(t, app.Client(), app.URL+"/offres/"+p.Slug+"/candidature", form, cv())
+		statuses = append(statuses, resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests && !strings.Contains(body, "Trop de demandes") {
+			t.Error("the 429 page is not the French one")
+		}
+	}
+	if statuses[0] != 303 || statuses[1] != 303 || statuses[2] != 303 || statuses[3] != http.StatusTooManyRequests {
+		t.Fatalf("statuses %v, want three accepted then 429", statuses)
+	}
+}

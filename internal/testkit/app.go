@@ -71,6 +71,8 @@ type Options struct {
 	UploadMaxBytes int64
 	// AdminEmails is ADMIN_EMAILS.
 	AdminEmails string
+	// Env sets other settings, by their environment name.
+	Env map[string]string
 }
 
 // NewApp starts the product for tb.
@@ -96,6 +98,9 @@ func NewApp(tb testing.TB, opts Options) *App {
 	env := map[string]string{
 		"DATABASE_URL": appDBURL, "REDIS_URL": redisURL, "SMTP_URL": smtp.URL(),
 		"MAIL_FROM": "Vivier <ne-pas-repondre@vivier.test>", "BASE_URL": "http://vivier.test",
+	}
+	for k, v := range opts.Env {
+		env[k] = v
 	}
 	if opts.AdminEmails != "" {
 		env["ADMIN_EMAILS"] = opts.AdminEmails
