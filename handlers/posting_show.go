@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"strconv"
 
@@ -23,6 +24,7 @@ type postingData struct {
 	RetentionMonths int
 	ConsentText     string
 	Nonce           string
+	JSONLD          template.JS
 }
 
 type choice struct{ Value, Label string }
@@ -71,6 +73,9 @@ func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Postin
 	}
 	if d.Nonce == "" {
 		d.Nonce = newNonce()
+	}
+	if d.Open {
+		d.JSONLD = h.jobPostingJSONLD(p)
 	}
 	if len(form.Summary) > 0 {
 		d.Page.Title = "Erreur — " + p.Title

@@ -43,6 +43,10 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.POST("/candidature/:token/effacement", h.eraseOwnApplication)
 	r.GET("/donnees-effacees", h.erased)
 
+	// Formats others read.
+	r.GET("/api/v1/postings.json", h.apiPostings)
+	r.GET("/postings.atom", h.atomPostings)
+
 	// Pages every public service has.
 	r.GET("/accessibilite", h.staticPage("accessibility"))
 	r.GET("/mentions-legales", h.staticPage("legal"))
