@@ -2,8 +2,11 @@ package handlers_test
 
 import (
 	"bytes"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +32,12 @@ func TestApplyInABrowser(t *testing.T) {
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(app.URL+"/offres/"+p.Slug),
 		chromedp.WaitVisible(`#prenom`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.CheckAccessibility(t, ctx, "the posting and its form")
+	err = chromedp.Do(ctx,
 		// First a submission with mistakes: the page lists them and keeps what was typed.
 		chromedp.SendKeys(`#prenom`, "Camille"),
 		chromedp.SendKeys(`#email`, "camille@"),
@@ -38,6 +47,7 @@ func TestApplyInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testkit.CheckAccessibility(t, ctx, "the form with its errors")
 	summary, err := chromedp.Run(ctx, chromedp.Text(`#erreurs`))
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +82,7 @@ func TestApplyInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testkit.CheckAccessibility(t, ctx, "the confirmation")
 	heading, err := chromedp.Run(ctx, chromedp.Text(`h1`))
 	if err != nil {
 		t.Fatal(err)
@@ -100,11 +111,86 @@ func TestApplyInABrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+link)); err != nil {
 		t.Fatal(err)
 	}
+	testkit.CheckAccessibility(t, ctx, "the private page")
 	status, err := chromedp.Run(ctx, chromedp.Text(`.fr-badge`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if status != "Reçue" && status != "REÇUE" {
 		t.Fatalf("status on the private page: %q", status)
+	}
+}
+
+// The contact's day, in a real browser: sign in from the link caught by
+// the SMTP server, find the application, open the CV, change its status
+// with an email, close the posting after the preview; every page passes
+// axe-core's WCAG 2.1 A and AA rules.
+func TestContactJourneyInABrowser(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	p := app.OpenPosting(time.Time{})
+	for _, f := range []url.Values{validForm(), func() url.Values {
+		v := validForm()
+		v.Set("prenom", "Hélène")
+		v.Set("nom", "Lefèvre")
+		v.Set("email", "helene@example.org")
+		return v
+	}()} {
+		if resp, _ := testkit.PostMultipart(t, app.Client(), app.URL+"/offres/"+p.Slug+"/candidature", f, cv()); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("apply: %d", resp.StatusCode)
+		}
+	}
+	ctx := testkit.Browser(t)
+	link := app.SignInLink(app.Client(), p.ContactEmail)
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		testkit.CheckAccessibility(t, ctx, name)
+	}
+	step("the sign-in link", chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`button[type=submit]`))
+	step("my postings", chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`a[href^="/boite/offres/"]`))
+	step("the applications", chromedp.Click(`main a[href^="/boite/offres/"]`), chromedp.WaitVisible(`#q`))
+	step("a search", chromedp.SendKeys(`#q`, "helene"), chromedp.Submit(`#q`), chromedp.WaitVisible(`tbody a`))
+	name, err := chromedp.Run(ctx, chromedp.Text(`tbody a`))
+	if err != nil || !strings.Contains(name, "Lefèvre Hélène") {
+		t.Fatalf("search for helene found %q, %v", name, err)
+	}
+	step("the application", chromedp.Click(`tbody a`), chromedp.WaitVisible(`iframe.vivier-cv`))
+	cvSrc, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("iframe.vivier-cv").src`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`fetch(`+strconv.Quote(cvSrc)+`).then(r => r.ok && r.headers.get("content-type") === "application/pdf")`, chromedp.EvalAwaitPromise))
+	if err != nil || !ok {
+		t.Fatalf("the CV shown in the page does not load as a PDF: %v", err)
+	}
+	step("the status editor", chromedp.Click(`a[href*="vers=shortlisted"]`), chromedp.WaitVisible(`#message`))
+	before := len(app.SMTP.Messages())
+	step("the status changed", chromedp.Submit(`#message`), chromedp.WaitVisible(`.fr-alert--success`))
+	if badge, _ := chromedp.Run(ctx, chromedp.Text(`#statut`)); !strings.EqualFold(badge, "Présélectionnée") {
+		t.Errorf("status badge %q", badge)
+	}
+	msgs := app.SMTP.WaitFor(before+1, 20*time.Second)
+	if got := msgs[len(msgs)-1]; got.To[0] != "helene@example.org" || !strings.Contains(got.Subject, "présélectionnée") {
+		t.Errorf("status email: %q to %v", got.Subject, got.To)
+	}
+	step("the close preview", chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"/cloture"), chromedp.WaitVisible(`#message_close_in_review`))
+	before = len(app.SMTP.Messages())
+	step("the posting closed", chromedp.Submit(`#message_close_in_review`), chromedp.WaitVisible(`.fr-alert--success`))
+	// Two applicants still under review and the summary.
+	msgs = app.SMTP.WaitFor(before+3, 30*time.Second)[before:]
+	kinds := map[string]int{}
+	for _, m := range msgs {
+		switch {
+		case strings.HasPrefix(m.Subject, "Candidatures closes"):
+			kinds["update"]++
+		case strings.HasPrefix(m.Subject, "Offre close"):
+			kinds["summary"]++
+		}
+	}
+	if kinds["update"] != 2 || kinds["summary"] != 1 {
+		t.Errorf("emails of the close: %v", kinds)
 	}
 }
