@@ -194,3 +194,84 @@ func TestContactJourneyInABrowser(t *testing.T) {
 		t.Errorf("emails of the close: %v", kinds)
 	}
 }
+
+// The application form can be filled and sent with the keyboard alone:
+// Tab reaches every field in order, with a visible focus, and Enter sends.
+func TestApplyWithTheKeyboardAlone(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
+	p := app.OpenPosting(time.Now().Add(72 * time.Hour))
+	cvPath := filepath.Join(t.TempDir(), "cv.pdf")
+	os.WriteFile(cvPath, testkit.PDF(20<<10), 0o644)
+	ctx := testkit.Browser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(`#prenom`)); err != nil {
+		t.Fatal(err)
+	}
+	active := func() string {
+		id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement ? (document.activeElement.id || document.activeElement.tagName) : ""`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	tab := func() {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// From the top of the page, Tab until the first field.
+	for i := 0; active() != "prenom"; i++ {
+		if i > 150 {
+			t.Fatal("Tab never reaches the first field of the form")
+		}
+		tab()
+	}
+	day := time.Now().AddDate(0, 0, 10)
+	typed := map[string]string{
+		"prenom": "Camille", "nom": "Durand", "email": "camille@example.org", "telephone": "0612345678",
+		"localisation": "Lyon", "tjm": "650", "jours_par_semaine": "3", "disponible_le": day.Format("01022006"),
+		"siret": "", "liens": "", "motivation": "Coach agile depuis huit ans auprès de collectivités, motivée par la mission.",
+	}
+	order := []string{"prenom", "nom", "email", "telephone", "localisation", "tjm", "jours_par_semaine", "disponible_le",
+		"siret", "liens", "cv", "motivation", "consentement"}
+	for _, field := range order {
+		if got := active(); got != field {
+			t.Fatalf("Tab order: focus on %q, want %q", got, field)
+		}
+		visible, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const s = getComputedStyle(document.activeElement);
+			return (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none"; })()`))
+		if !visible {
+			t.Errorf("no visible focus on %q", field)
+		}
+		switch field {
+		case "cv":
+			// The file chooser is the system's, outside the page.
+			if err := chromedp.Do(ctx, chromedp.SetUploadFiles(`#cv`, []string{cvPath})); err != nil {
+				t.Fatal(err)
+			}
+		case "consentement":
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(" ")); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			if v := typed[field]; v != "" {
+				if err := chromedp.Do(ctx, chromedp.KeyEvent(v)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		// A date field takes one Tab per part (day, month, year).
+		for i := 0; i < 4 && active() == field; i++ {
+			tab()
+		}
+	}
+	if got := active(); !strings.Contains(strings.ToUpper(got), "BUTTON") {
+		t.Fatalf("after the consent, focus on %q, want the send button", got)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r"), chromedp.WaitVisible(`.fr-alert--success`)); err != nil {
+		t.Fatalf("Enter on the send button: %v", err)
+	}
+	if apps, _, _ := app.Counts(); apps != 1 {
+		t.Fatalf("%d applications stored", apps)
+	}
+}
