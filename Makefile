@@ -5,7 +5,7 @@ DSFR := node_modules/@gouvfr/dsfr/dist
 DSFR_OUT := templates/static/dsfr
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/vivier?sslmode=disable
 
-.PHONY: run test lint build assets fuzz clean
+.PHONY: run test lint build assets fuzz screenshots clean
 
 ## run: build, then start web + worker + scheduler + SMTP catcher on this machine
 run: build
@@ -39,6 +39,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./internal/posting/
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 60s ./internal/applyform/
 	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 60s ./internal/emailtmpl/
+
+## screenshots: the pictures of the README, taken in Chromium by the browser tests' helper
+screenshots: assets
+	VIVIER_SCREENSHOTS_DIR=$(CURDIR)/templates/static/screenshots $(GO) test -count=1 -run '^TestREADMEScreenshots$$' ./handlers/
 
 ## lint: formatting and vet
 lint:

@@ -229,7 +229,7 @@ func TestApplyWithTheKeyboardAlone(t *testing.T) {
 	day := time.Now().AddDate(0, 0, 10)
 	typed := map[string]string{
 		"prenom": "Camille", "nom": "Durand", "email": "camille@example.org", "telephone": "0612345678",
-		"localisation": "Lyon", "tjm": "650", "jours_par_semaine": "3", "disponible_le": day.Format("01022006"),
+		"localisation": "Lyon", "tjm": "650", "jours_par_semaine": "3", "disponible_le": day.Format("02012006"), // dd mm yyyy: the browser speaks French
 		"siret": "", "liens": "", "motivation": "Coach agile depuis huit ans auprès de collectivités, motivée par la mission.",
 	}
 	order := []string{"prenom", "nom", "email", "telephone", "localisation", "tjm", "jours_par_semaine", "disponible_le",
