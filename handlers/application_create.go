@@ -119,6 +119,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 	}
 	h.enqueue(c, emails...)
 	h.Log.Info("application received", "posting_id", p.ID, "application_id", app.ID)
+	h.Metrics.ApplicationReceived()
 	c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
 }
 

@@ -174,9 +174,11 @@ func viewerOf(c *gin.Context) viewer {
 	return vv
 }
 
-// safeNext keeps only local paths of the inbox as a place to return to.
+// safeNext keeps only local paths of the inbox and the admin pages as a
+// place to return to.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/boite") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
+	if (strings.HasPrefix(next, "/boite") || strings.HasPrefix(next, "/admin/")) && !strings.HasPrefix(next, "//") &&
+		!strings.ContainsAny(next, "\\\r\n") {
 		return next
 	}
 	return ""

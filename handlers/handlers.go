@@ -4,14 +4,17 @@ package handlers
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
 	"vivier/internal/mailcatcher"
+	"vivier/internal/metrics"
 	"vivier/internal/ratelimit"
 	"vivier/repository"
 	"vivier/workers/tasks"
@@ -32,6 +35,13 @@ type Deps struct {
 	Sessions *scs.SessionManager
 	// Limiter counts requests in Redis; nil disables rate limits.
 	Limiter *ratelimit.Limiter
+	// Redis is pinged by /readyz (the client the limiter uses).
+	Redis redis.UniversalClient
+	// Metrics are served at /metrics; nil records nothing.
+	Metrics *metrics.Metrics
+	// Queues is the asynq dashboard (asynqmon, rooted at /admin/queues);
+	// nil answers 404.
+	Queues http.Handler
 }
 
 // Handler serves every route.

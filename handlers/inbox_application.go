@@ -204,6 +204,7 @@ func (h *Handler) inboxCV(c *gin.Context) {
 	if doc.ContentType == "application/pdf" && c.Query("telecharger") == "" {
 		disposition = "inline"
 	}
+	h.audit(c, repository.AuditCVOpened, a.PostingID, a.ID, map[string]any{"telechargement": disposition == "attachment"})
 	c.Header("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": doc.FileName}))
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Cache-Control", "private, no-store")
@@ -232,6 +233,7 @@ func (h *Handler) addNote(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.audit(c, repository.AuditNoteAdded, p.ID, a.ID, nil)
 	c.Redirect(http.StatusSeeOther, applicationLink(a.ID, c, "note"))
 }
 
@@ -249,6 +251,7 @@ func (h *Handler) rate(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.audit(c, repository.AuditRatingSet, p.ID, a.ID, map[string]any{"note": score})
 	c.Redirect(http.StatusSeeOther, applicationLink(a.ID, c, "evaluation"))
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vivier/internal/frfmt"
+	"vivier/repository"
 )
 
 // exportCSV sends the current list (its filters, every page) as CSV that
@@ -25,6 +26,7 @@ func (h *Handler) exportCSV(c *gin.Context) {
 	q.After = ""
 	f, _ := q.Filter(p.ID, viewerOf(c).Email)
 	f.Limit = 1000
+	exported := 0
 
 	name := fmt.Sprintf("candidatures-%s-%s.csv", p.Slug, time.Now().In(frfmt.Paris).Format("2006-01-02"))
 	c.Header("Content-Type", "text/csv; charset=utf-8")
@@ -44,6 +46,7 @@ func (h *Handler) exportCSV(c *gin.Context) {
 			h.Log.Error("export applications", "error", err, "posting_id", p.ID)
 			break
 		}
+		exported += len(rows)
 		for _, r := range rows {
 			rating := ""
 			if r.Rating != nil {
@@ -59,6 +62,7 @@ func (h *Handler) exportCSV(c *gin.Context) {
 		f.After = next
 	}
 	w.Flush()
+	h.audit(c, repository.AuditExported, p.ID, 0, map[string]any{"filtre": q.Values().Encode(), "lignes": exported})
 }
 
 // neutralise keeps a spreadsheet from reading a cell as a formula: a cell

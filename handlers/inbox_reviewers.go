@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"vivier/repository"
 )
 
 // Admins add and remove the reviewers of a posting.
@@ -25,6 +27,7 @@ func (h *Handler) addReviewer(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.audit(c, repository.AuditReviewerAdded, p.ID, 0, map[string]any{"relecteur": email})
 	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?relecteurs=1#relecteurs")
 }
 
@@ -37,5 +40,6 @@ func (h *Handler) removeReviewer(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.audit(c, repository.AuditReviewerRemoved, p.ID, 0, map[string]any{"relecteur": strings.ToLower(strings.TrimSpace(c.PostForm("email")))})
 	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?relecteurs=1#relecteurs")
 }

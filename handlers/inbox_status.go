@@ -132,6 +132,7 @@ func (h *Handler) changeStatus(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.audit(c, repository.AuditStatusChanged, p.ID, a.ID, map[string]any{"de": a.Status, "vers": to, "email": d.Send})
 	h.enqueue(c, emails...)
 	c.Redirect(http.StatusSeeOther, applicationLink(a.ID, c, "statut"))
 }
@@ -195,6 +196,7 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.audit(c, repository.AuditStatusChanged, p.ID, 0, map[string]any{"vers": to, "candidatures": ids, "modifiees": changed, "email": ch.EmailFor != nil})
 	h.enqueue(c, emails...)
 	sep := "&"
 	if strings.HasSuffix(back, "?") {

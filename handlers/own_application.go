@@ -130,6 +130,7 @@ func (h *Handler) eraseOwnApplication(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.audit(c, repository.AuditErased, p.ID, a.ID, nil)
 	h.enqueue(c, emails...)
 	c.Redirect(http.StatusSeeOther, "/donnees-effacees")
 }

@@ -19,7 +19,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	}
 	r.HandleMethodNotAllowed = true
 	r.MaxMultipartMemory = 1 << 20
-	r.Use(h.recoverer(), securityHeaders(h.Config.Secure()))
+	r.Use(h.observe(), h.recoverer(), securityHeaders(h.Config.Secure()))
 	r.NoRoute(func(c *gin.Context) { h.notFound(c) })
 	r.NoMethod(func(c *gin.Context) {
 		h.errorPage(c, http.StatusMethodNotAllowed, "Action impossible", "Cette adresse n'accepte pas cette action.")
@@ -99,10 +99,24 @@ func (h *Handler) Engine() (http.Handler, error) {
 
 	// Personal data: audit log, access requests (admins).
 	// BEGIN personal data
+	inbox.GET("/candidatures/:id/donnees.json", h.requireAdmin, h.adminPersonalData)
+	r.GET("/candidature/:token/donnees.json", h.ownPersonalData)
+	admin := r.Group("/admin", h.requireViewer, h.requireAdmin)
+	admin.GET("/journal", h.auditLogPage)
 	// END personal data
 
 	// Operations: health, metrics, queues.
 	// BEGIN operations
+	r.GET("/healthz", h.healthz)
+	r.GET("/readyz", h.readyz)
+	r.GET("/metrics", h.serveMetrics(h.Metrics.Handler(h.Log)))
+	// asynqmon's page and its API (GET, POST, DELETE), admins only.
+	queues := r.Group(QueuesPath, h.requireViewer, h.requireAdmin)
+	serveQueues := h.serveQueues(h.queuesPolicy())
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		queues.Handle(method, "", serveQueues)
+		queues.Handle(method, "/*path", serveQueues)
+	}
 	// END operations
 
 	// Dev mode only: the mail caught by the embedded SMTP server.

@@ -256,40 +256,65 @@ func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error
 // Erase deletes an application's CV and personal fields at the applicant's
 // request, keeping an anonymous row for counts, and queues emails (the
 // contact is told). Emails already written to the applicant keep their
-// rows for the log but lose their bodies.
+// rows for the log but lose their bodies. Returns ErrNotFound when there
+// is no such application or it is erased already.
 func (r *Repo) Erase(ctx context.Context, appID int64, actor string, emails []*Email) error {
 	return r.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET first_name = '', last_name = '', email = '',
-			phone = '', location = '', siret = '', links = '{}', motivation = '',
-			access_token_hash = sha256(access_token_hash || 'erased'::bytea),
-			erased_at = now(), updated_at = now()
-			WHERE id = $1 AND erased_at IS NULL`, appID)
+		erased, err := eraseApplications(ctx, tx, []int64{appID}, actor)
 		if err != nil {
-			return fmt.Errorf("erase application %d: %w", appID, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE application_id = $1`, appID); err != nil {
-			return fmt.Errorf("erase document of application %d: %w", appID, err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = $1`, appID); err != nil {
-			return fmt.Errorf("erase links of application %d: %w", appID, err)
-		}
-		// Pending mail to the applicant is not sent any more; what was sent
-		// keeps a trace without personal data.
-		if _, err := tx.ExecContext(ctx, `UPDATE emails SET
-			status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
-			to_address = '', to_name = '', reply_to = '', subject = '(effacé)', text_body = '', html_body = '',
-			updated_at = now()
-			WHERE application_id = $1`, appID); err != nil {
-			return fmt.Errorf("erase emails of application %d: %w", appID, err)
-		}
-		if err := insertEvent(ctx, tx, appID, EventErased, nil, nil, actor); err != nil {
 			return err
+		}
+		if len(erased) == 0 {
+			return ErrNotFound
 		}
 		return insertEmails(ctx, tx, emails)
 	})
+}
+
+// eraseApplications erases, inside tx, those of ids not erased yet: the
+// personal fields are blanked, the CV, the reviewers' notes and the
+// private links deleted,
+// pending mail to them cancelled and every email about them emptied; an
+// "erased" event is recorded for each. It returns the ids it erased.
+func eraseApplications(ctx context.Context, tx *sqlx.Tx, ids []int64, actor string) ([]int64, error) {
+	var erased []int64
+	err := tx.SelectContext(ctx, &erased, `UPDATE applications SET first_name = '', last_name = '', email = '',
+		phone = '', location = '', siret = '', links = '{}', motivation = '',
+		access_token_hash = sha256(access_token_hash || 'erased'::bytea),
+		erased_at = now(), updated_at = now()
+		WHERE id = ANY($1) AND erased_at IS NULL RETURNING id`, pq.Array(ids))
+	if err != nil {
+		return nil, fmt.Errorf("erase applications %v: %w", ids, err)
+	}
+	if len(erased) == 0 {
+		return nil, nil
+	}
+	arr := pq.Array(erased)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE application_id = ANY($1)`, arr); err != nil {
+		return nil, fmt.Errorf("erase documents: %w", err)
+	}
+	// Reviewers' notes are about the person: they go too. Ratings are
+	// scores without words and stay for the anonymous counts.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM notes WHERE application_id = ANY($1)`, arr); err != nil {
+		return nil, fmt.Errorf("erase notes: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = ANY($1)`, arr); err != nil {
+		return nil, fmt.Errorf("erase private links: %w", err)
+	}
+	// Pending mail to the applicant is not sent any more; what was sent
+	// keeps a trace without personal data.
+	if _, err := tx.ExecContext(ctx, `UPDATE emails SET
+		status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
+		to_address = '', to_name = '', reply_to = '', subject = '(effacé)', text_body = '', html_body = '',
+		updated_at = now()
+		WHERE application_id = ANY($1)`, arr); err != nil {
+		return nil, fmt.Errorf("erase emails: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, kind, actor)
+		SELECT id, $2, $3 FROM unnest($1::bigint[]) AS id`, arr, EventErased, actor); err != nil {
+		return nil, fmt.Errorf("insert erased events: %w", err)
+	}
+	return erased, nil
 }
 
 // DocumentInfo returns what is known of an application's CV, without its content.

@@ -24,6 +24,8 @@ func (h *CloseFanoutHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 	if err := jsonUnmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("bad %s payload: %w: %w", tasks.TypeCloseFanout, err, asynq.SkipRetry)
 	}
+	// The emails carry the id of the request that closed the posting.
+	ctx = tasks.WithRequestID(ctx, p.RequestID)
 	items, err := h.Repo.PendingCloseEmails(ctx, p.PostingID)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"vivier/internal/metrics"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -24,6 +25,8 @@ type EmailHandler struct {
 	Repo   *repository.Repo
 	Sender EmailSender
 	Log    *slog.Logger
+	// Metrics records send latency; nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // ProcessTask implements asynq.Handler for tasks.TypeSendEmail.
@@ -33,6 +36,9 @@ func (h *EmailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	log := h.Log.With("email_id", p.EmailID)
+	if p.RequestID != "" {
+		log = log.With("request_id", p.RequestID)
+	}
 	e, err := h.Repo.ClaimEmail(ctx, p.EmailID)
 	if errors.Is(err, repository.ErrNotFound) || errors.Is(err, repository.ErrConflict) {
 		log.Debug("email not to be sent now: skipped")
@@ -42,7 +48,9 @@ func (h *EmailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err // the database is not answering: asynq retries
 	}
 
+	start := time.Now()
 	messageID, sendErr := h.Sender.Send(ctx, e)
+	h.Metrics.ObserveSend(sendOutcome(sendErr), time.Since(start))
 	// The outcome is recorded even if the task's context ended meanwhile.
 	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
 	defer cancel()
@@ -80,6 +88,19 @@ func (h *EmailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		return sendErr
+	}
+}
+
+// sendOutcome is the metrics label of a send's result.
+func sendOutcome(err error) string {
+	var permanent *PermanentError
+	switch {
+	case err == nil:
+		return metrics.SendOK
+	case errors.As(err, &permanent):
+		return metrics.SendPermanent
+	default:
+		return metrics.SendTemporary
 	}
 }
 

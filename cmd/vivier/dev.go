@@ -15,6 +15,7 @@ import (
 	"vivier/internal/frfmt"
 	"vivier/internal/importer"
 	"vivier/internal/mailcatcher"
+	"vivier/internal/metrics"
 	"vivier/migrations"
 	"vivier/repository"
 )
@@ -64,12 +65,14 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	defer catcher.Close()
 	cfg.SMTPURL = catcher.URL()
 
-	handler, closeApp, err := webApp(cfg, db, log, catcher)
+	// One process, one registry: the web's /metrics shows the sends too.
+	m := metrics.New()
+	handler, closeApp, err := webApp(cfg, db, log, catcher, m)
 	if err != nil {
 		return err
 	}
 	defer closeApp()
-	srv, mux, closeSender, err := workerServer(cfg, db, log, 4, 2*time.Second)
+	srv, mux, closeSender, err := workerServer(cfg, db, log, m, 4, 2*time.Second)
 	if err != nil {
 		return err
 	}
@@ -81,6 +84,10 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	defer closeSweeper()
 
 	closer, err := closingScheduler(cfg, db, log, sw.Enqueuer)
+	if err != nil {
+		return err
+	}
+	retention, err := retentionScheduler(cfg, db, log, sw.Enqueuer)
 	if err != nil {
 		return err
 	}
@@ -103,6 +110,7 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	})
 	g.Go(func() error { sw.Run(gctx, 5*time.Second); return nil })
 	g.Go(func() error { closer.Run(gctx, 15*time.Second); return nil })
+	g.Go(func() error { retention.Run(gctx, time.Hour); return nil })
 	return g.Wait()
 }
 

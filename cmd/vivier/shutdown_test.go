@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strconv"
 	"syscall"
 	"testing"
@@ -157,4 +160,56 @@ func TestWorkerFinishesItsMessageOnSIGTERM(t *testing.T) {
 	if got := len(app.SMTP.Messages()); got != 30 {
 		t.Fatalf("SMTP server got %d messages, want 30", got)
 	}
+}
+
+// On a schema that is behind, `vivier serve` waits for `vivier migrate`
+// (up to SCHEMA_WAIT), then serves; with SCHEMA_WAIT=0 it refuses at once.
+func TestServeWaitsForTheSchema(t *testing.T) {
+	t.Parallel()
+	admin, err := sql.Open("postgres", testkit.ServerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := "vivier_test_empty_" + strconv.Itoa(os.Getpid())
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatalf("create an empty database: %v", err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
+	u, _ := url.Parse(testkit.ServerURL())
+	u.Path = "/" + name
+	port := freePort(t)
+	env := map[string]string{"DATABASE_URL": u.String(), "REDIS_URL": "redis://" + testkit.RedisAddr() + "/0", "PORT": strconv.Itoa(port)}
+
+	env["SCHEMA_WAIT"] = "0"
+	refused := startVivier(t, env, "serve")
+	if err := refused.Wait(); err == nil {
+		t.Fatal("serve started on an empty schema with SCHEMA_WAIT=0")
+	}
+
+	env["SCHEMA_WAIT"] = "1m"
+	serve := startVivier(t, env, "serve")
+	time.Sleep(time.Second)
+	if resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/"); err == nil {
+		resp.Body.Close()
+		t.Fatal("serve answered before the schema was migrated")
+	}
+	migrate := startVivier(t, env, "migrate")
+	if err := migrate.Wait(); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not start once the schema was migrated")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	serve.Process.Signal(syscall.SIGTERM)
+	serve.Wait()
 }

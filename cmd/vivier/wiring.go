@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
@@ -19,6 +22,7 @@ import (
 	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
 	"vivier/internal/mailcatcher"
+	"vivier/internal/metrics"
 	"vivier/internal/ratelimit"
 	"vivier/migrations"
 	"vivier/repository"
@@ -39,6 +43,35 @@ func openDB(ctx context.Context, cfg *config.Config, checkSchema bool) (*sqlx.DB
 		}
 	}
 	return db, nil
+}
+
+// openDBWhenMigrated is openDB for the long-running processes: on a
+// schema that is behind they do not start, but wait up to SCHEMA_WAIT for
+// `vivier migrate` (a platform may start the new processes before its
+// post-deploy hook migrates), then give up.
+func openDBWhenMigrated(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sqlx.DB, error) {
+	db, err := openDB(ctx, cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(cfg.SchemaWait)
+	for {
+		err := migrations.Check(ctx, db.DB)
+		if err == nil {
+			return db, nil
+		}
+		if !errors.Is(err, migrations.ErrSchemaBehind) || time.Now().After(deadline) {
+			db.Close()
+			return nil, err
+		}
+		log.Warn("the database schema is behind: waiting for `vivier migrate`", "wait_left", time.Until(deadline).Round(time.Second))
+		select {
+		case <-ctx.Done():
+			db.Close()
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Second):
+		}
+	}
 }
 
 // unreachable explains which service does not answer, where, and how to
@@ -71,8 +104,9 @@ func redisOpt(cfg *config.Config) (asynq.RedisConnOpt, error) {
 	return opt, nil
 }
 
-// webApp builds the HTTP handler and what it holds open.
-func webApp(cfg *config.Config, db *sqlx.DB, log *slog.Logger, catcher *mailcatcher.Catcher) (http.Handler, func(), error) {
+// webApp builds the HTTP handler and what it holds open. m collects the
+// process's metrics (dev mode shares it with its worker).
+func webApp(cfg *config.Config, db *sqlx.DB, log *slog.Logger, catcher *mailcatcher.Catcher, m *metrics.Metrics) (http.Handler, func(), error) {
 	opt, err := redisOpt(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -88,12 +122,20 @@ func webApp(cfg *config.Config, db *sqlx.DB, log *slog.Logger, catcher *mailcatc
 	redisOpts.DialTimeout, redisOpts.ReadTimeout, redisOpts.WriteTimeout = time.Second, time.Second, time.Second
 	rdb := redis.NewClient(redisOpts)
 	client := asynq.NewClient(opt)
-	closeAll := func() { client.Close(); rdb.Close() }
+	inspector := asynq.NewInspector(opt)
+	queues := asynqmon.New(asynqmon.Options{RootPath: handlers.QueuesPath, RedisConnOpt: opt})
+	closeAll := func() { client.Close(); rdb.Close(); inspector.Close(); queues.Close() }
+	repo := newRepo(cfg, db)
+	if err := m.Register(metrics.NewStateCollector(repo, repository.EmailStatuses(), inspector, queueNames())); err != nil {
+		closeAll()
+		return nil, nil, err
+	}
 	h, err := handlers.New(handlers.Deps{
-		Config: cfg, Repo: newRepo(cfg, db), Emails: renderer, Log: log, MailCatcher: catcher,
+		Config: cfg, Repo: repo, Emails: renderer, Log: log, MailCatcher: catcher,
 		Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 2 * time.Second},
 		Sessions: handlers.NewSessions(db.DB, cfg.Secure(), 30*time.Minute),
 		Limiter:  &ratelimit.Limiter{Redis: rdb, Prefix: "vivier:rl"},
+		Redis:    rdb, Metrics: m, Queues: queues,
 	})
 	if err != nil {
 		closeAll()
@@ -105,6 +147,16 @@ func webApp(cfg *config.Config, db *sqlx.DB, log *slog.Logger, catcher *mailcatc
 		return nil, nil, err
 	}
 	return engine, closeAll, nil
+}
+
+// queueNames are asynq's queues, reported even when empty.
+func queueNames() []string {
+	names := make([]string, 0, len(tasks.Queues))
+	for q := range tasks.Queues {
+		names = append(names, q)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // runHTTP serves until ctx ends, then lets requests in flight finish.
@@ -134,12 +186,12 @@ func runHTTP(ctx context.Context, addr string, handler http.Handler, log *slog.L
 }
 
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	db, err := openDB(ctx, cfg, true)
+	db, err := openDBWhenMigrated(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	handler, closeApp, err := webApp(cfg, db, log, nil)
+	handler, closeApp, err := webApp(cfg, db, log, nil, metrics.New())
 	if err != nil {
 		return err
 	}
@@ -148,8 +200,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	return runHTTP(ctx, fmt.Sprintf(":%d", cfg.Port), handler, log)
 }
 
-// workerServer builds the asynq server that sends the outbox's emails.
-func workerServer(cfg *config.Config, db *sqlx.DB, log *slog.Logger, concurrency int, retryBase time.Duration) (*asynq.Server, *asynq.ServeMux, func(), error) {
+// workerServer builds the asynq server that sends the outbox's emails;
+// m records send latency.
+func workerServer(cfg *config.Config, db *sqlx.DB, log *slog.Logger, m *metrics.Metrics, concurrency int, retryBase time.Duration) (*asynq.Server, *asynq.ServeMux, func(), error) {
 	opt, err := redisOpt(cfg)
 	if err != nil {
 		return nil, nil, nil, err
@@ -160,19 +213,20 @@ func workerServer(cfg *config.Config, db *sqlx.DB, log *slog.Logger, concurrency
 	}
 	client := asynq.NewClient(opt)
 	repo := newRepo(cfg, db)
-	mux := workers.NewMux(&workers.EmailHandler{Repo: repo, Sender: sender, Log: log},
+	mux := workers.NewMux(&workers.EmailHandler{Repo: repo, Sender: sender, Log: log, Metrics: m},
 		&workers.CloseFanoutHandler{Repo: repo, Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 5 * time.Second}, Log: log}, log)
 	srv := asynq.NewServer(opt, workers.ServerConfig(concurrency, retryBase, log))
 	return srv, mux, func() { sender.Close(); client.Close() }, nil
 }
 
 func worker(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	db, err := openDB(ctx, cfg, true)
+	db, err := openDBWhenMigrated(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	srv, mux, closeSender, err := workerServer(cfg, db, log, 10, 5*time.Second)
+	m := metrics.New()
+	srv, mux, closeSender, err := workerServer(cfg, db, log, m, cfg.WorkerConcurrency, 5*time.Second)
 	if err != nil {
 		return err
 	}
@@ -181,10 +235,55 @@ func worker(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("worker started", "smtp", config.Redact(cfg.SMTPURL))
+	stopMetrics := serveWorkerMetrics(ctx, cfg, m, log)
 	<-ctx.Done()
 	// Shutdown waits for messages being sent and puts the rest back in the queue.
 	srv.Shutdown()
+	stopMetrics()
 	return nil
+}
+
+// serveWorkerMetrics serves /metrics and /healthz on METRICS_PORT (none
+// when 0). A port already taken is logged, not fatal: sending email
+// matters more than being watched.
+func serveWorkerMetrics(ctx context.Context, cfg *config.Config, m *metrics.Metrics, log *slog.Logger) (stop func()) {
+	if cfg.MetricsPort == 0 {
+		return func() {}
+	}
+	prom := m.Handler(log)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		// Without METRICS_TOKEN the port is trusted: keep it off the public network.
+		if cfg.MetricsToken != "" && !metrics.BearerOK(r, cfg.MetricsToken) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vivier metrics"`)
+			http.Error(w, "jeton de métriques refusé", http.StatusUnauthorized)
+			return
+		}
+		prom.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.MetricsPort))
+	if err != nil {
+		log.Error("worker metrics not served: the worker goes on without them", "error", err, "port", cfg.MetricsPort)
+		return func() {}
+	}
+	log.Info("worker metrics listening", "port", cfg.MetricsPort)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("worker metrics server stopped", "error", err)
+		}
+	}()
+	return func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdownCtx)
+	}
 }
 
 // sweeper builds the outbox sweep.
@@ -201,7 +300,7 @@ func sweeper(cfg *config.Config, db *sqlx.DB, log *slog.Logger) (*workers.Sweepe
 }
 
 func scheduler(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	db, err := openDB(ctx, cfg, true)
+	db, err := openDBWhenMigrated(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -215,8 +314,13 @@ func scheduler(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
+	retention, err := retentionScheduler(cfg, db, log, sw.Enqueuer)
+	if err != nil {
+		return err
+	}
 	log.Info("scheduler started")
 	go closer.Run(ctx, 15*time.Second)
+	go retention.Run(ctx, time.Hour)
 	sw.Run(ctx, 10*time.Second)
 	return nil
 }
@@ -230,6 +334,16 @@ func closingScheduler(cfg *config.Config, db *sqlx.DB, log *slog.Logger, enq *ta
 	repo := newRepo(cfg, db)
 	return &workers.ClosingScheduler{Repo: repo, Log: log, Closer: &closing.Closer{Repo: repo, Emails: renderer,
 		Operator: cfg.OperatorName, Enqueue: enq.EnqueueCloseFanout}}, nil
+}
+
+// retentionScheduler builds the job that erases applications past their
+// retention period and tells applicants and contacts a month before.
+func retentionScheduler(cfg *config.Config, db *sqlx.DB, log *slog.Logger, enq *tasks.Enqueuer) (*workers.RetentionScheduler, error) {
+	renderer, err := emailtmpl.New()
+	if err != nil {
+		return nil, err
+	}
+	return &workers.RetentionScheduler{Repo: newRepo(cfg, db), Emails: renderer, Config: cfg, Enqueuer: enq, Log: log}, nil
 }
 
 func migrate(ctx context.Context, cfg *config.Config, stdout interface{ Write([]byte) (int, error) }) error {

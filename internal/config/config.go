@@ -29,9 +29,21 @@ type Config struct {
 	// ApplyRateLimit is how many applications one client may send per
 	// hour (0: no limit).
 	ApplyRateLimit int
+	// WorkerConcurrency is how many emails `vivier worker` sends at once
+	// (and how many SMTP connections it keeps open).
+	WorkerConcurrency int
 	// EmailClaimTimeout is how long an email may stay "sending" before it
 	// is taken for the work of a dead worker and sent again.
 	EmailClaimTimeout time.Duration
+	// SchemaWait is how long serve, worker and scheduler wait for the
+	// schema to be migrated before giving up (0: refuse at once).
+	SchemaWait time.Duration
+	// MetricsToken, when set, lets a scraper read /metrics with
+	// "Authorization: Bearer <token>"; empty: signed-in admins only.
+	MetricsToken string
+	// MetricsPort is where `vivier worker` serves /metrics and /healthz
+	// (0: not at all).
+	MetricsPort int
 }
 
 // Getenv is os.Getenv or a test's map lookup.
@@ -47,6 +59,7 @@ const (
 	DefaultUploadMaxBytes  = 10 << 20
 	DefaultRetentionMonths = 24
 	DefaultOperatorName    = "Incubateur des Territoires"
+	DefaultMetricsPort     = 9090
 )
 
 // Load reads the configuration through getenv and validates every value.
@@ -110,16 +123,30 @@ func Load(getenv Getenv) (*Config, error) {
 		fail("LOG_FORMAT", "expected text or json, got %q", c.LogFormat)
 	}
 	c.OperatorName = str("OPERATOR_NAME", DefaultOperatorName)
+	if c.SchemaWait, err = time.ParseDuration(str("SCHEMA_WAIT", "5m")); err != nil || c.SchemaWait < 0 {
+		fail("SCHEMA_WAIT", "expected a duration such as 5m (0 to refuse at once), got %q", getenv("SCHEMA_WAIT"))
+	}
 	if c.EmailClaimTimeout, err = time.ParseDuration(str("EMAIL_CLAIM_TIMEOUT", "10m")); err != nil || c.EmailClaimTimeout < time.Second {
 		fail("EMAIL_CLAIM_TIMEOUT", "expected a duration such as 10m (at least 1s), got %q", getenv("EMAIL_CLAIM_TIMEOUT"))
 	}
 	if c.ApplyRateLimit, err = strconv.Atoi(str("APPLY_RATE_LIMIT", "30")); err != nil || c.ApplyRateLimit < 0 {
 		fail("APPLY_RATE_LIMIT", "expected a number of applications per client and hour (0 for no limit), got %q", getenv("APPLY_RATE_LIMIT"))
 	}
+	if c.WorkerConcurrency, err = strconv.Atoi(str("WORKER_CONCURRENCY", "10")); err != nil || c.WorkerConcurrency < 1 || c.WorkerConcurrency > 1000 {
+		fail("WORKER_CONCURRENCY", "expected a number of emails sent at once between 1 and 1000, got %q", getenv("WORKER_CONCURRENCY"))
+	}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+	}
+
+	c.MetricsToken = strings.TrimSpace(getenv("METRICS_TOKEN"))
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		fail("METRICS_TOKEN", "expected at least 16 characters (a random secret), got %d", len(c.MetricsToken))
+	}
+	if c.MetricsPort, err = strconv.Atoi(str("METRICS_PORT", strconv.Itoa(DefaultMetricsPort))); err != nil || c.MetricsPort < 0 || c.MetricsPort > 65535 {
+		fail("METRICS_PORT", "expected a port number (0 to turn the worker's metrics off), got %q", getenv("METRICS_PORT"))
 	}
 
 	if len(errs) > 0 {

@@ -9,6 +9,7 @@ import (
 	htmltemplate "html/template"
 	"strings"
 	texttemplate "text/template"
+	"time"
 
 	"vivier/internal/frfmt"
 	"vivier/repository"
@@ -26,10 +27,14 @@ const (
 	StatusUpdate        = "status_update"
 	CloseUpdate         = "close_update"
 	CloseSummary        = "close_summary"
+	// RetentionNotice tells an applicant when their data will be erased;
+	// RetentionNoticeContact tells the posting's contact.
+	RetentionNotice        = repository.KindRetentionNotice
+	RetentionNoticeContact = repository.KindRetentionNoticeContact
 )
 
 var kinds = []string{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, ErasedContact, SignInLink,
-	StatusUpdate, CloseUpdate, CloseSummary}
+	StatusUpdate, CloseUpdate, CloseSummary, RetentionNotice, RetentionNoticeContact}
 
 // Data is what every template may use.
 type Data struct {
@@ -46,6 +51,11 @@ type Data struct {
 	Message         string // the reviewer's own words (status_update, close_update)
 	Subject         string // a subject replacing the template's
 	Summary         *CloseSummaryData
+	// Retention notices: the posting's latest close, when the data is due
+	// for erasure, and how many applications still hold data.
+	ClosedAt time.Time
+	EraseAt  time.Time
+	Count    int
 }
 
 // CloseSummaryData is what the contact is told after a close.

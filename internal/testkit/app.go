@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
@@ -26,6 +27,7 @@ import (
 	"vivier/internal/emailtmpl"
 	"vivier/internal/importer"
 	"vivier/internal/mailcatcher"
+	"vivier/internal/metrics"
 	"vivier/internal/ratelimit"
 	"vivier/repository"
 	"vivier/workers"
@@ -47,6 +49,8 @@ type App struct {
 	Sweeper  *workers.Sweeper
 	Limiter  *ratelimit.Limiter
 	Handler  *handlers.Handler
+	// Metrics is the app's registry, shared by its web app and worker.
+	Metrics *metrics.Metrics
 	// Closing closes postings at their date, as the scheduler does.
 	Closing *workers.ClosingScheduler
 	Log     *slog.Logger
@@ -151,8 +155,16 @@ func NewApp(tb testing.TB, opts Options) *App {
 	if appDB != db {
 		webRepo = repository.New(appDB)
 	}
+	a.Metrics = metrics.New()
+	if err := a.Metrics.Register(metrics.NewStateCollector(webRepo, repository.EmailStatuses(), inspector,
+		[]string{tasks.QueueCritical, tasks.QueueDefault})); err != nil {
+		tb.Fatalf("metrics: %v", err)
+	}
+	queues := asynqmon.New(asynqmon.Options{RootPath: handlers.QueuesPath, RedisConnOpt: redisOpt})
+	tb.Cleanup(func() { queues.Close() })
 	h, err := handlers.New(handlers.Deps{Config: cfg, Repo: webRepo, Emails: renderer, Enqueuer: a.Enqueuer, Log: log,
-		Now: func() time.Time { return a.Now() }, Sessions: handlers.NewSessions(appDB.DB, false, 0), Limiter: a.Limiter})
+		Now: func() time.Time { return a.Now() }, Sessions: handlers.NewSessions(appDB.DB, false, 0), Limiter: a.Limiter,
+		Redis: rdb, Metrics: a.Metrics, Queues: queues})
 	if err != nil {
 		tb.Fatalf("handlers: %v", err)
 	}
@@ -186,7 +198,7 @@ func (a *App) StartWorker() {
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.DelayedTaskCheckInterval = 100 * time.Millisecond
 	srv := asynq.NewServer(a.Redis, cfg)
-	mux := workers.NewMux(&workers.EmailHandler{Repo: a.Repo, Sender: sender, Log: a.Log},
+	mux := workers.NewMux(&workers.EmailHandler{Repo: a.Repo, Sender: sender, Log: a.Log, Metrics: a.Metrics},
 		&workers.CloseFanoutHandler{Repo: a.Repo, Enqueuer: a.Enqueuer, Log: a.Log}, a.Log)
 	if err := srv.Start(mux); err != nil {
 		a.tb.Fatalf("start worker: %v", err)

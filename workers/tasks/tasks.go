@@ -25,11 +25,18 @@ const TypeCloseFanout = "posting:close-fanout"
 type CloseFanoutPayload struct {
 	PostingID int64 `json:"posting_id"`
 	Round     int   `json:"round"`
+	// RequestID is the id of the request that closed the posting, if any.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // NewCloseFanoutTask builds the fan-out task of one close round.
 func NewCloseFanoutTask(postingID int64, round int) (*asynq.Task, error) {
-	payload, err := json.Marshal(CloseFanoutPayload{PostingID: postingID, Round: round})
+	return newCloseFanoutTask(CloseFanoutPayload{PostingID: postingID, Round: round})
+}
+
+func newCloseFanoutTask(p CloseFanoutPayload) (*asynq.Task, error) {
+	postingID, round := p.PostingID, p.Round
+	payload, err := json.Marshal(p)
 	if err != nil {
 		return nil, err
 	}
@@ -54,9 +61,11 @@ func QueueFor(kind string) string {
 // Queues maps each queue to its weight for the asynq server.
 var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3}
 
-// SendEmailPayload carries only the email's id: the row holds the rest.
+// SendEmailPayload carries only the email's id (the row holds the rest)
+// and, for the logs, the id of the request that enqueued it.
 type SendEmailPayload struct {
-	EmailID int64 `json:"email_id"`
+	EmailID   int64  `json:"email_id"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // MaxRetry is how many times a temporary failure is retried before the
@@ -66,12 +75,16 @@ const MaxRetry = 20
 // NewSendEmailTask builds the task of one email. Its TaskID comes from the
 // email id, so enqueuing twice is refused by asynq as a conflict.
 func NewSendEmailTask(emailID int64, queue string, processAt time.Time) (*asynq.Task, error) {
-	payload, err := json.Marshal(SendEmailPayload{EmailID: emailID})
+	return newSendEmailTask(SendEmailPayload{EmailID: emailID}, queue, processAt)
+}
+
+func newSendEmailTask(p SendEmailPayload, queue string, processAt time.Time) (*asynq.Task, error) {
+	payload, err := json.Marshal(p)
 	if err != nil {
 		return nil, err
 	}
 	opts := []asynq.Option{
-		asynq.TaskID(EmailTaskID(emailID)),
+		asynq.TaskID(EmailTaskID(p.EmailID)),
 		asynq.Queue(queue),
 		asynq.MaxRetry(MaxRetry),
 		asynq.Timeout(2 * time.Minute),
@@ -98,7 +111,7 @@ func ParseSendEmail(t *asynq.Task) (SendEmailPayload, error) {
 func (q *Enqueuer) EnqueueCloseFanout(ctx context.Context, postingID int64, round int) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.Timeout+time.Second)
 	defer cancel()
-	task, err := NewCloseFanoutTask(postingID, round)
+	task, err := newCloseFanoutTask(CloseFanoutPayload{PostingID: postingID, Round: round, RequestID: RequestID(ctx)})
 	if err != nil {
 		return err
 	}
@@ -140,12 +153,13 @@ func (q *Enqueuer) EnqueueAll(ctx context.Context, emails ...Outgoing) (conflict
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
+	requestID := RequestID(ctx)
 	var first error
 	for _, e := range emails {
 		if e.Queue == "" {
 			e.Queue = QueueDefault
 		}
-		task, err := NewSendEmailTask(e.ID, e.Queue, e.SendAfter)
+		task, err := newSendEmailTask(SendEmailPayload{EmailID: e.ID, RequestID: requestID}, e.Queue, e.SendAfter)
 		if err == nil {
 			_, err = q.Client.EnqueueContext(ctx, task)
 		}
@@ -163,4 +177,23 @@ func (q *Enqueuer) EnqueueAll(ctx context.Context, emails ...Outgoing) (conflict
 		}
 	}
 	return conflicts, first
+}
+
+// requestIDKey is the context key of the request id.
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the id of the HTTP request (or of the
+// task) on whose behalf work is done: the enqueuer copies it into the
+// payloads so a worker's log lines can be traced to the request.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	if id == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID is the request id ctx carries, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }

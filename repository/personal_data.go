@@ -1,0 +1,80 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RatingRow is one reviewer's rating of an application.
+type RatingRow struct {
+	Reviewer  string    `db:"reviewer"`
+	Score     int       `db:"score"`
+	UpdatedAt time.Time `db:"updated_at"`
+}
+
+// PersonalData is everything held about one application, for the
+// applicant's right of access.
+type PersonalData struct {
+	Application *Application
+	Posting     *Posting
+	Document    *Document // nil: no CV (or erased)
+	Events      []Event
+	Notes       []Note
+	Ratings     []RatingRow
+	Emails      []Email
+	Audit       []AuditEntry
+}
+
+// PersonalDataOf reads everything held about an application, CV content
+// included, as one consistent snapshot. Returns ErrNotFound when there is
+// no such application.
+func (r *Repo) PersonalDataOf(ctx context.Context, appID int64) (*PersonalData, error) {
+	tx, err := r.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	d := &PersonalData{Application: &Application{}, Posting: &Posting{}}
+	err = tx.GetContext(ctx, d.Application, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, appID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("application %d: %w", appID, err)
+	}
+	if err := tx.GetContext(ctx, d.Posting, `SELECT `+postingColumns+` FROM postings WHERE id = $1`, d.Application.PostingID); err != nil {
+		return nil, fmt.Errorf("posting of application %d: %w", appID, err)
+	}
+	var doc Document
+	err = tx.GetContext(ctx, &doc, `SELECT id, application_id, file_name, content_type, size_bytes, sha256,
+		content, created_at FROM documents WHERE application_id = $1`, appID)
+	switch {
+	case err == nil:
+		d.Document = &doc
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("document of application %d: %w", appID, err)
+	}
+	queries := []struct {
+		dest  any
+		query string
+	}{
+		{&d.Events, `SELECT id, application_id, kind, from_status, to_status, actor, created_at
+			FROM application_events WHERE application_id = $1 ORDER BY created_at, id`},
+		{&d.Notes, `SELECT id, application_id, author, body, created_at FROM notes
+			WHERE application_id = $1 ORDER BY created_at, id`},
+		{&d.Ratings, `SELECT reviewer, score, updated_at FROM ratings WHERE application_id = $1 ORDER BY updated_at, reviewer`},
+		{&d.Emails, `SELECT ` + emailColumns + ` FROM emails WHERE application_id = $1 ORDER BY created_at, id`},
+	}
+	for _, q := range queries {
+		if err := tx.SelectContext(ctx, q.dest, q.query, appID); err != nil {
+			return nil, fmt.Errorf("personal data of application %d: %w", appID, err)
+		}
+	}
+	if d.Audit, err = auditOfApplication(ctx, tx, appID, d.Application.PostingID); err != nil {
+		return nil, err
+	}
+	return d, nil
+}

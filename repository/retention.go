@@ -1,0 +1,221 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Retention: applications are kept RETENTION_MONTHS after their posting's
+// latest close, then erased; applicants and the contact are told a month
+// before. A posting's retention cycle is its latest close: a reopen and a
+// new close start another cycle, and the clock again.
+
+// PlaceholderToken stands for an applicant's private link token in the
+// retention notice, rendered once and completed in SQL for each applicant.
+// Plain ASCII letters: neither HTML nor URL escaping changes it.
+const PlaceholderToken = "JETONVIVIERAREMPLACER"
+
+// Email kinds of the retention notices.
+const (
+	KindRetentionNotice        = "retention_notice"
+	KindRetentionNoticeContact = "retention_notice_contact"
+)
+
+// RetentionPosting is a closed or archived posting with the start of its
+// retention clock.
+type RetentionPosting struct {
+	Posting
+	// LastClose is the posting's latest close (its closing date or its last
+	// change for one closed without a recorded close, as an import does).
+	LastClose time.Time `db:"last_close"`
+	// Cycle is the id of the latest close event (0 for none): the notices
+	// of one cycle are written once.
+	Cycle int64 `db:"cycle"`
+	// EraseAt is when its applications are due for erasure: RETENTION_MONTHS
+	// after LastClose.
+	EraseAt time.Time `db:"erase_at"`
+	// Holding counts the applications that still hold personal data.
+	Holding int `db:"holding"`
+}
+
+// retentionPostings selects closed and archived postings with their
+// latest close (as "rp"); it is completed with the posting columns and
+// the conditions.
+const retentionPostings = `WITH rp AS (
+	SELECT p.id AS posting_id, COALESCE(c.created_at, LEAST(p.closes_at, p.updated_at)) AS last_close,
+		COALESCE(c.id, 0) AS cycle
+	FROM postings p
+	LEFT JOIN LATERAL (SELECT e.id, e.created_at FROM posting_events e
+		WHERE e.posting_id = p.id AND e.to_status = 'closed'
+		ORDER BY e.created_at DESC, e.id DESC LIMIT 1) c ON true
+	WHERE p.status IN ('closed', 'archived'))
+SELECT %s, rp.last_close, rp.cycle, rp.last_close + make_interval(months => $2::int) AS erase_at,
+	(SELECT count(*) FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL) AS holding
+FROM rp JOIN postings p ON p.id = rp.posting_id
+WHERE %s
+ORDER BY rp.last_close, p.id`
+
+func noticeKey(postingID, cycle int64) string {
+	return "retention:" + strconv.FormatInt(postingID, 10) + ":" + strconv.FormatInt(cycle, 10) + ":"
+}
+
+// ContactNoticeKey is the dedupe key of a cycle's notice to the contact.
+func ContactNoticeKey(postingID, cycle int64) string {
+	return "retention-contact:" + strconv.FormatInt(postingID, 10) + ":" + strconv.FormatInt(cycle, 10)
+}
+
+// PostingsToErase lists the postings closed more than months ago (their
+// EraseAt is before instant now) whose applications still hold personal data.
+func (r *Repo) PostingsToErase(ctx context.Context, now time.Time, months int) ([]RetentionPosting, error) {
+	var out []RetentionPosting
+	err := r.db.SelectContext(ctx, &out, fmt.Sprintf(retentionPostings, prefixed("p.", postingColumns),
+		`rp.last_close + make_interval(months => $2::int) < $1::timestamptz
+		AND EXISTS (SELECT 1 FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL)`), now, months)
+	if err != nil {
+		return nil, fmt.Errorf("postings to erase: %w", err)
+	}
+	return out, nil
+}
+
+// PostingsToNotify lists the postings whose erasure is due within a month
+// of instant now, and not yet, and that hold an application not yet told
+// of this cycle's erasure.
+func (r *Repo) PostingsToNotify(ctx context.Context, now time.Time, months int) ([]RetentionPosting, error) {
+	var out []RetentionPosting
+	err := r.db.SelectContext(ctx, &out, fmt.Sprintf(retentionPostings, prefixed("p.", postingColumns),
+		`rp.last_close + make_interval(months => $2::int) >= $1::timestamptz
+		AND rp.last_close + make_interval(months => $2::int) - interval '1 month' <= $1::timestamptz
+		AND EXISTS (SELECT 1 FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM emails e
+				WHERE e.dedupe_key = 'retention:' || p.id || ':' || rp.cycle || ':' || a.id))`), now, months)
+	if err != nil {
+		return nil, fmt.Errorf("postings to notify: %w", err)
+	}
+	return out, nil
+}
+
+// RetentionNotice is what a cycle's notices say: the applicants' text,
+// rendered with the name and token placeholders, and the summary to the
+// contact (nil: none).
+type RetentionNotice struct {
+	Subject, Text, HTML string
+	// ReplyTo is the posting's contact, whom applicants may answer.
+	ReplyTo string
+	// EraseAt is when the data is due for erasure (for the audit log).
+	EraseAt time.Time
+	Contact *Email
+}
+
+// NoticeBatch says what one batch of notices wrote.
+type NoticeBatch struct {
+	// Examined is how many applicants the batch took; 0 means none is left.
+	Examined int
+	// Written are the ids of the applicants' notices written.
+	Written []int64
+	// Contact is the id of the summary to the contact, 0 when it was
+	// written before (or there is none).
+	Contact int64
+}
+
+// WriteRetentionNotices writes, in one transaction, the notices of at
+// most limit applicants of the posting not yet told in this cycle, each
+// with a fresh private link (the old ones are stored hashed), and the
+// summary to the contact. Every email has a unique key per cycle, so two
+// schedulers or a rerun never write one twice.
+func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n RetentionNotice, limit int) (NoticeBatch, error) {
+	var b NoticeBatch
+	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+		fill := func(param string, html bool) string {
+			first, last := "t.first_name", "t.last_name"
+			if html {
+				first, last = htmlEscaped(first), htmlEscaped(last)
+			}
+			return `replace(replace(replace(` + param + `, '` + PlaceholderFirstName + `', ` + first + `), '` +
+				PlaceholderLastName + `', ` + last + `), '` + PlaceholderToken + `', t.token)`
+		}
+		// A token is 32 random bytes (two version 4 UUIDs: 244 random
+		// bits from the server's strong generator), base64url without
+		// padding, like the ones the web app makes.
+		var written pq.Int64Array
+		err := tx.QueryRowxContext(ctx, `WITH targets AS MATERIALIZED (
+			SELECT a.id, a.email, a.first_name, a.last_name,
+				rtrim(translate(encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'base64'), '+/', '-_'), '=') AS token
+			FROM applications a
+			WHERE a.posting_id = $1 AND a.erased_at IS NULL
+			  AND NOT EXISTS (SELECT 1 FROM emails e WHERE e.dedupe_key = $2::text || a.id)
+			ORDER BY a.id LIMIT $3
+			FOR UPDATE OF a
+		), sent AS (
+			INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
+				subject, text_body, html_body, dedupe_key)
+			SELECT $4, $1, t.id, t.email, t.first_name || ' ' || t.last_name, $5,
+				`+fill("$6::text", false)+`, `+fill("$7::text", false)+`, `+fill("$8::text", true)+`, $2::text || t.id
+			FROM targets t
+			ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+			RETURNING id, application_id
+		), links AS (
+			INSERT INTO application_tokens (token_hash, application_id)
+			SELECT sha256(convert_to(t.token, 'UTF8')), t.id FROM targets t JOIN sent s ON s.application_id = t.id
+		)
+		SELECT (SELECT count(*) FROM targets), (SELECT COALESCE(array_agg(id ORDER BY id), '{}') FROM sent)`,
+			p.ID, noticeKey(p.ID, p.Cycle), limit, KindRetentionNotice, n.ReplyTo, n.Subject, n.Text, n.HTML).
+			Scan(&b.Examined, &written)
+		if err != nil {
+			return fmt.Errorf("write retention notices of posting %d: %w", p.ID, err)
+		}
+		b.Written = written
+		if n.Contact == nil {
+			return nil
+		}
+		e := n.Contact
+		e.DedupeKey = strPtr(ContactNoticeKey(p.ID, p.Cycle))
+		err = tx.QueryRowxContext(ctx, `INSERT INTO emails (kind, posting_id, to_address, to_name, reply_to,
+			subject, text_body, html_body, dedupe_key)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+			RETURNING id`, e.Kind, p.ID, e.ToAddress, e.ToName, e.ReplyTo, e.Subject, e.TextBody, e.HTMLBody, e.DedupeKey).Scan(&b.Contact)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("write retention notice to the contact of posting %d: %w", p.ID, err)
+		}
+		if b.Contact != 0 || len(b.Written) > 0 {
+			return insertAudit(ctx, tx, ActorSystem, AuditRetentionNotified, p.ID, 0,
+				map[string]any{"candidatures": len(b.Written), "contact": b.Contact != 0, "effacement_le": n.EraseAt.Format(time.RFC3339)})
+		}
+		return nil
+	})
+	return b, err
+}
+
+// EraseForRetention erases, in one transaction, at most limit
+// applications of a posting that still hold personal data, and returns
+// how many it erased (0: none is left).
+func (r *Repo) EraseForRetention(ctx context.Context, postingID int64, limit int) (int, error) {
+	n := 0
+	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+		var ids []int64
+		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM applications WHERE posting_id = $1 AND erased_at IS NULL
+			ORDER BY id LIMIT $2 FOR UPDATE`, postingID, limit); err != nil {
+			return fmt.Errorf("applications of posting %d to erase: %w", postingID, err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		erased, err := eraseApplications(ctx, tx, ids, ActorSystem)
+		if err != nil {
+			return err
+		}
+		n = len(erased)
+		if n == 0 {
+			return nil
+		}
+		return insertAudit(ctx, tx, ActorSystem, AuditRetentionErased, postingID, 0, map[string]any{"candidatures": n})
+	})
+	return n, err
+}
