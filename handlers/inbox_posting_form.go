@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"vivier/internal/frfmt"
+	"vivier/internal/posting"
 	"vivier/repository"
 )
 
@@ -131,7 +132,7 @@ func (f postingForm) check(old *repository.Posting) (*repository.Posting, postin
 	errs := postingErrors{}
 	p := &repository.Posting{Junior: f.Junior}
 
-	switch p.Title = cleanLine(f.Title); {
+	switch p.Title = posting.CleanLine(f.Title); {
 	case strings.ContainsAny(f.Title, "\r\n"):
 		errs[pfTitle] = "L'intitulé doit tenir sur une ligne."
 	case p.Title == "":
@@ -139,16 +140,16 @@ func (f postingForm) check(old *repository.Posting) (*repository.Posting, postin
 	case utf8.RuneCountInString(p.Title) > maxPostingTitle:
 		errs[pfTitle] = "L'intitulé ne doit pas dépasser 200 caractères (il en compte " + strconv.Itoa(utf8.RuneCountInString(p.Title)) + ")."
 	}
-	if p.Organisation = cleanLine(f.Organisation); utf8.RuneCountInString(p.Organisation) > maxPostingLine {
+	if p.Organisation = posting.CleanLine(f.Organisation); utf8.RuneCountInString(p.Organisation) > maxPostingLine {
 		errs[pfOrganisation] = "Le nom de l'organisation ne doit pas dépasser 200 caractères."
 	}
-	if p.Contract = cleanLine(f.Contract); utf8.RuneCountInString(p.Contract) > maxPostingLine {
+	if p.Contract = posting.CleanLine(f.Contract); utf8.RuneCountInString(p.Contract) > maxPostingLine {
 		errs[pfContract] = "Le type de contrat ne doit pas dépasser 200 caractères."
 	}
-	if p.ContactEmail = strings.ToLower(cleanLine(f.Contact)); p.ContactEmail != "" && !validContact(p.ContactEmail) {
+	if p.ContactEmail = strings.ToLower(posting.CleanLine(f.Contact)); p.ContactEmail != "" && !validContact(p.ContactEmail) {
 		errs[pfContact] = "Saisissez une adresse email valide, au format nom@domaine.fr, ou laissez le champ vide."
 	}
-	if p.ExternalURL = cleanLine(f.Link); p.ExternalURL != "" && !validLink(p.ExternalURL) {
+	if p.ExternalURL = posting.CleanLine(f.Link); p.ExternalURL != "" && !validLink(p.ExternalURL) {
 		errs[pfLink] = "Saisissez une adresse web complète commençant par https:// (ou http://), ou laissez le champ vide."
 	}
 
@@ -275,7 +276,7 @@ func checkList(s string, old []string, what string) (pq.StringArray, string) {
 	}
 	out := pq.StringArray{}
 	for _, item := range strings.Split(s, ",") {
-		if item = cleanLine(item); item != "" {
+		if item = posting.CleanLine(item); item != "" {
 			out = append(out, item)
 		}
 	}
@@ -307,28 +308,6 @@ func validLink(s string) bool {
 	}
 	scheme := strings.ToLower(u.Scheme)
 	return scheme == "http" || scheme == "https"
-}
-
-// cleanLine tidies a one-line value as the parser does front matter:
-// invisible characters dropped, runs of white space made one space, ends
-// trimmed, NFC.
-func cleanLine(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToValidUTF8(s, "") {
-		switch {
-		case unicode.IsSpace(r):
-			space = true
-		case unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Co, r):
-		default:
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(r)
-		}
-	}
-	return norm.NFC.String(b.String())
 }
 
 // cleanBody gives the body the form the parser gives a file's body: valid

@@ -206,7 +206,12 @@ func isHTTPURL(s string) bool {
 // run of white space (NBSP and line breaks included) becomes one space, the
 // ends are trimmed and the result is NFC. It is idempotent, which the
 // Markdown round trip relies on.
-func cleanText(s string) string {
+func cleanText(s string) string { return CleanLine(s) }
+
+// CleanLine tidies a one-line value the way the parser tidies front
+// matter, so that a value typed in the inbox survives the Markdown round
+// trip unchanged.
+func CleanLine(s string) string {
 	s = strings.ToValidUTF8(s, "")
 	var b strings.Builder
 	space := false
