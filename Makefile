@@ -5,7 +5,7 @@ DSFR := node_modules/@gouvfr/dsfr/dist
 DSFR_OUT := templates/static/dsfr
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/vivier?sslmode=disable
 
-.PHONY: run test lint build assets fuzz screenshots clean
+.PHONY: run test lint build assets fuzz screenshots bench clean
 
 ## run: build, then start web + worker + scheduler + SMTP catcher on this machine
 run: build
@@ -43,6 +43,10 @@ fuzz:
 ## screenshots: the pictures of the README, taken in Chromium by the browser tests' helper
 screenshots: assets
 	VIVIER_SCREENSHOTS_DIR=$(CURDIR)/templates/static/screenshots $(GO) test -count=1 -run '^TestREADMEScreenshots$$' ./handlers/
+
+## bench: three scenarios against this machine's own baselines; writes BENCHMARKS.md (about 10 minutes)
+bench: assets
+	$(GO) run ./cmd/bench
 
 ## lint: formatting and vet
 lint:

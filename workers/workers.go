@@ -33,6 +33,7 @@ func ServerConfig(concurrency int, retryBase time.Duration, log *slog.Logger) as
 		ShutdownTimeout: 25 * time.Second,
 		// Retries and delayed emails are due to the second.
 		DelayedTaskCheckInterval: time.Second,
+		TaskCheckInterval:        100 * time.Millisecond, // an idle worker looks for work 10 times a second (asynq: once): a burst starts at once
 		Logger:                   asynqLogger{log},
 		LogLevel:                 asynq.WarnLevel,
 		// A failed send is already logged by the handler.

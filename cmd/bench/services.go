@@ -1,0 +1,346 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lib/pq"
+	"github.com/redis/go-redis/v9"
+)
+
+// What the benchmark starts and cleans up: the binary, a database, a
+// Redis index, and the product's processes.
+
+const (
+	defaultPGURL    = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	defaultRedisURL = "127.0.0.1:6379"
+)
+
+func pgServerURL() string {
+	if u := os.Getenv("BENCH_DATABASE_URL"); u != "" {
+		return u
+	}
+	return defaultPGURL
+}
+
+func redisAddr() string {
+	if a := os.Getenv("BENCH_REDIS_ADDR"); a != "" {
+		return a
+	}
+	return defaultRedisURL
+}
+
+func withDB(raw, name string) string {
+	u, _ := url.Parse(raw)
+	u.Path = "/" + name
+	return u.String()
+}
+
+// buildBinary builds cmd/vivier into dir and returns its path.
+func buildBinary(ctx context.Context, root, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/vivier")
+	cmd.Dir = root
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go build ./cmd/vivier: %v\n%s", err, b)
+	}
+	return nil
+}
+
+// benchDB is the fresh database of one run.
+type benchDB struct {
+	name  string
+	url   string
+	admin *sql.DB
+}
+
+func createDB(ctx context.Context) (*benchDB, error) {
+	admin, err := sql.Open("postgres", pgServerURL())
+	if err == nil {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = admin.PingContext(pctx)
+		cancel()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL is not reachable at %s (BENCH_DATABASE_URL): %w — start it (pg_ctlcluster 15 main start)", pgServerURL(), err)
+	}
+	name := fmt.Sprintf("vivier_bench_%d", os.Getpid())
+	if _, err := admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(name)+` WITH (FORCE)`); err != nil {
+		admin.Close()
+		return nil, err
+	}
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name)); err != nil {
+		admin.Close()
+		return nil, fmt.Errorf("create database %s: %w", name, err)
+	}
+	return &benchDB{name: name, url: withDB(pgServerURL(), name), admin: admin}, nil
+}
+
+func (d *benchDB) Drop() error {
+	defer d.admin.Close()
+	_, err := d.admin.Exec(`DROP DATABASE IF EXISTS ` + pq.QuoteIdentifier(d.name) + ` WITH (FORCE)`)
+	return err
+}
+
+// redisIndex is a Redis database index reserved for the run. It follows
+// the tests' reservation scheme (a key vivier:test:db:N in database 0), so
+// a `make test` running meanwhile never shares it.
+type redisIndex struct {
+	n   int
+	ctl *redis.Client
+	db  *redis.Client
+	key string
+}
+
+func reserveRedis(ctx context.Context) (*redisIndex, error) {
+	ctl := redis.NewClient(&redis.Options{Addr: redisAddr(), DialTimeout: 2 * time.Second})
+	if err := ctl.Ping(ctx).Err(); err != nil {
+		ctl.Close()
+		return nil, fmt.Errorf("Redis is not reachable at %s (BENCH_REDIS_ADDR): %w — start it (redis-server --daemonize yes)", redisAddr(), err)
+	}
+	for i := 15; i >= 1; i-- {
+		key := "vivier:test:db:" + strconv.Itoa(i)
+		ok, err := ctl.SetNX(ctx, key, "bench "+strconv.Itoa(os.Getpid()), 30*time.Minute).Result()
+		if err != nil {
+			ctl.Close()
+			return nil, err
+		}
+		if !ok {
+			continue // a test process holds it
+		}
+		db := redis.NewClient(&redis.Options{Addr: redisAddr(), DB: i})
+		if err := db.FlushDB(ctx).Err(); err != nil {
+			db.Close()
+			ctl.Del(ctx, key)
+			ctl.Close()
+			return nil, err
+		}
+		return &redisIndex{n: i, ctl: ctl, db: db, key: key}, nil
+	}
+	ctl.Close()
+	return nil, errors.New("no free Redis database index (1 to 15): tests hold them all")
+}
+
+func (r *redisIndex) URL() string { return fmt.Sprintf("redis://%s/%d", redisAddr(), r.n) }
+
+func (r *redisIndex) Release() {
+	ctx := context.Background()
+	r.db.FlushDB(ctx)
+	r.db.Close()
+	r.ctl.Del(ctx, r.key)
+	r.ctl.Close()
+}
+
+// proc is one product process (serve or worker).
+type proc struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	done    chan error
+}
+
+func startProc(bin, name string, env []string, logDir string, args ...string) (*proc, error) {
+	logPath := filepath.Join(logDir, name+".log")
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start vivier %s: %w", strings.Join(args, " "), err)
+	}
+	p := &proc{name: name, cmd: cmd, logPath: logPath, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait(); f.Close() }()
+	return p, nil
+}
+
+func (p *proc) Pid() int { return p.cmd.Process.Pid }
+
+// Stop asks the process to stop (SIGTERM), and kills it after 30 s.
+func (p *proc) Stop() {
+	if p == nil {
+		return
+	}
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// Exited reports whether the process ended (and how).
+func (p *proc) Exited() (bool, error) {
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return true, err
+	default:
+		return false, nil
+	}
+}
+
+// LogTail returns the last lines of the process's output.
+func (p *proc) LogTail(n int) string {
+	f, err := os.Open(p.logPath)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// memKB reads a field of /proc/<pid>/status (VmHWM, VmRSS) in kB.
+func memKB(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// freePort asks the kernel for a free TCP port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitHTTP waits until url answers (any status below 500).
+func waitHTTP(ctx context.Context, rawURL string, p *proc, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		if exited, err := p.Exited(); exited {
+			return fmt.Errorf("vivier %s stopped: %v\n%s", p.name, err, p.LogTail(20))
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 500 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("vivier %s does not answer at %s after %s: %v\n%s", p.name, rawURL, timeout, err, p.LogTail(20))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// cpuTicks returns the CPU time (user + system, in clock ticks of 1/100 s)
+// used so far by a process.
+func cpuTicks(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + k
+}
+
+// cpuByName sums the CPU time of every process whose command is name.
+func cpuByName(name string) int64 {
+	entries, _ := os.ReadDir("/proc")
+	var total int64
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == name {
+			total += cpuTicks(pid)
+		}
+	}
+	return total
+}
+
+// cpuSnapshot is the CPU time used by each part of the system under test.
+type cpuSnapshot struct {
+	at                                time.Time
+	server, worker, bench, redis, all int64
+	// postgres holds the run's backends (and the WAL writer), by pid.
+	postgres map[int]int64
+}
+
+func (b *bench) cpu() cpuSnapshot {
+	s := cpuSnapshot{at: time.Now(), server: cpuTicks(b.server.Pid()), worker: cpuTicks(b.worker.Pid()),
+		bench: cpuTicks(os.Getpid()), redis: cpuByName("redis-server"), postgres: map[int]int64{}}
+	var pids []int
+	_ = b.sql.Select(&pids, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR backend_type = 'walwriter'`)
+	for _, pid := range pids {
+		s.postgres[pid] = cpuTicks(pid)
+	}
+	if st, err := os.ReadFile("/proc/stat"); err == nil {
+		f := strings.Fields(strings.SplitN(string(st), "\n", 2)[0])
+		for i, v := range f[1:] {
+			if i == 3 || i == 4 { // idle, iowait
+				continue
+			}
+			n, _ := strconv.ParseInt(v, 10, 64)
+			s.all += n
+		}
+	}
+	return s
+}
+
+// since describes the CPU used since an earlier snapshot, in seconds.
+func (s cpuSnapshot) since(before cpuSnapshot) string {
+	t := func(n int64) float64 { return float64(n) / 100 }
+	var pg int64
+	for pid, ticks := range s.postgres {
+		pg += ticks - before.postgres[pid]
+	}
+	wall := s.at.Sub(before.at).Seconds()
+	return fmt.Sprintf("CPU seconds over %.1f s: worker %.1f, server %.1f, PostgreSQL backends of the run %.1f, Redis %.1f, benchmark (SMTP server, clients) %.1f; whole machine %.1f of %.1f",
+		wall, t(s.worker-before.worker), t(s.server-before.server), t(pg), t(s.redis-before.redis),
+		t(s.bench-before.bench), t(s.all-before.all), wall*float64(runtime.NumCPU()))
+}
