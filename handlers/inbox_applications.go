@@ -122,6 +122,7 @@ func (q listQuery) Filter(postingID int64, reader string) (repository.ListFilter
 type statusTab struct {
 	Status, Label, Link string
 	Count               int
+	More                bool // Count is a floor: a search stopped counting there
 	Current             bool
 }
 
@@ -132,6 +133,7 @@ type inboxApplicationsData struct {
 	Tabs       []statusTab
 	Rows       []repository.ListRow
 	Total      int
+	TotalMore  bool // Total is a floor (see repository.SearchCountCap)
 	NextLink   string
 	FirstLink  string
 	Problems   []string
@@ -163,20 +165,24 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 	}
 	d := inboxApplicationsData{inboxPage: h.inboxPage(c, "Candidatures — "+p.Title), Posting: viewOf(p), Query: q,
 		Rows: rows, Problems: problems}
-	total := 0
-	for _, n := range counts {
-		total += n
+	total, more := 0, false
+	tabs := []statusTab{}
+	for _, s := range repository.AllStatuses {
+		n, tabMore := counts[s], false
+		if strings.TrimSpace(f.Query) != "" && n > repository.SearchCountCap {
+			n, tabMore = repository.SearchCountCap, true
+		}
+		total, more = total+n, more || tabMore
+		tabs = append(tabs, statusTab{Status: s, Label: frfmt.StatusLabel(s), Count: n, More: tabMore, Link: q.With("statut", s), Current: f.Status == s})
 	}
-	d.Tabs = append(d.Tabs, statusTab{Label: "Toutes", Count: total, Link: q.With("statut", ""), Current: f.Status == ""})
-	for _, s := range append(append([]string{}, repository.Pipeline...), repository.StatusWithdrawn) {
-		d.Tabs = append(d.Tabs, statusTab{Status: s, Label: frfmt.StatusLabel(s), Count: counts[s], Link: q.With("statut", s), Current: f.Status == s})
-	}
+	d.Tabs = append([]statusTab{{Label: "Toutes", Count: total, More: more, Link: q.With("statut", ""), Current: f.Status == ""}}, tabs...)
 	for _, s := range repository.Pipeline {
 		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: frfmt.StatusLabel(s)})
 	}
-	d.Total = total
-	if f.Status != "" {
-		d.Total = counts[f.Status]
+	for _, t := range d.Tabs {
+		if t.Current {
+			d.Total, d.TotalMore = t.Count, t.More
+		}
 	}
 	if next != "" {
 		d.NextLink = q.With("apres", next)

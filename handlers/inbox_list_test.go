@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"vivier/internal/testkit"
+	"vivier/repository"
 )
 
 type seeded struct {
@@ -154,6 +155,42 @@ func TestApplicationListSearchFiltersSortAndPages(t *testing.T) {
 		t.Errorf("filtered by status, rate and days, sorted by rate: got %v, want %v", ids, want)
 	}
 
+	// Previous and next on an application page walk that same list, in
+	// its order, from the first to the last and back.
+	walk := func(start int64, query url.Values, rel string, limit int) []int64 {
+		t.Helper()
+		linkRe := regexp.MustCompile(`href="/boite/candidatures/(\d+)[^"]*" id="[a-z]+" rel="` + rel + `"`)
+		seen := []int64{start}
+		for id := start; len(seen) < limit; {
+			resp, body := testkit.Get(t, c, app.URL+"/boite/candidatures/"+strconv.FormatInt(id, 10)+"?"+query.Encode())
+			if resp.StatusCode != 200 {
+				t.Fatalf("application %d: %d", id, resp.StatusCode)
+			}
+			m := linkRe.FindStringSubmatch(body)
+			if m == nil {
+				return seen
+			}
+			id, _ = strconv.ParseInt(m[1], 10, 64)
+			seen = append(seen, id)
+		}
+		return seen
+	}
+	if got := walk(want[0], q, "next", len(apps)); !slices.Equal(got, want) {
+		t.Errorf("next links from the first of the filtered list: %v, want %v", got, want)
+	}
+	if got := walk(want[len(want)-1], q, "prev", len(apps)); !slices.Equal(got, reversed(want)) {
+		t.Errorf("previous links from the last of the filtered list: %v, want the list backwards", got)
+	}
+	byDateIDs := expect(all, byDate)
+	if got := walk(byDateIDs[0], url.Values{}, "next", 60); !slices.Equal(got, byDateIDs[:60]) {
+		t.Errorf("next links from the newest application: %v, want %v", got, byDateIDs[:60])
+	}
+	outside := expect(func(a seeded) bool { return a.status != "in_review" }, byDate)[0]
+	_, body := testkit.Get(t, c, app.URL+"/boite/candidatures/"+strconv.FormatInt(outside, 10)+"?"+q.Encode())
+	if strings.Contains(body, `id="suivante"`) || strings.Contains(body, `id="precedente"`) {
+		t.Error("an application outside the filtered list shows previous or next links within it")
+	}
+
 	// French search, accents ignored: "helene" finds "Hélène", "accompagner" finds "accompagnement".
 	ids, _, _ = fetch(url.Values{"q": {"helene"}, "tri": {"nom"}})
 	want = expect(func(a seeded) bool { return a.first == "Hélène" }, func(a, b seeded) bool {
@@ -243,5 +280,47 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 	}
 	if records[1][3] != `'=HYPERLINK("http://evil")` || records[1][4] != "'@SUM(1)" {
 		t.Errorf("cells not neutralised: %q %q", records[1][3], records[1][4])
+	}
+}
+
+func reversed(ids []int64) []int64 {
+	out := slices.Clone(ids)
+	slices.Reverse(out)
+	return out
+}
+
+// A search matching more applications than SearchCountCap says so in its
+// tabs instead of counting them all; without a search, counts are exact.
+func TestSearchCountsStopAtTheCap(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
+	p := app.OpenPosting(time.Time{})
+	n := repository.SearchCountCap + 5
+	if _, err := app.DB.Exec(`INSERT INTO applications (posting_id, status, first_name, last_name, email, location, daily_rate,
+		days_per_week, available_from, motivation, consent_at, access_token_hash)
+		SELECT $1, 'in_review', 'Camille', 'Durand', 'p' || i || '@example.org', 'Lyon', 500, 3, now(),
+			'J''accompagne les collectivités depuis dix ans.', now(), convert_to('token-' || i, 'UTF8')
+		FROM generate_series(1, $2) i`, p.ID, n); err != nil {
+		t.Fatal(err)
+	}
+	c := app.Client()
+	app.StartWorker()
+	app.SignIn(c, p.ContactEmail)
+	app.StopWorker()
+	listURL := app.URL + "/boite/offres/" + strconv.FormatInt(p.ID, 10)
+
+	_, body := testkit.Get(t, c, listURL+"?statut=in_review")
+	if want := fmt.Sprintf("En cours d&#39;examen (%d)", n); !strings.Contains(body, want) {
+		t.Errorf("without a search the tab does not count %d exactly", n)
+	}
+	_, body = testkit.Get(t, c, listURL+"?statut=in_review&q=collectivite")
+	if want := fmt.Sprintf("(%d+)", repository.SearchCountCap); !strings.Contains(body, want) {
+		t.Errorf("a search over %d matches: no tab %q", n, want)
+	}
+	if want := fmt.Sprintf("Plus de %d candidatures", repository.SearchCountCap); !strings.Contains(body, want) {
+		t.Errorf("a search over %d matches: no caption %q", n, want)
+	}
+	if got := len(rowRe.FindAllStringSubmatch(body, -1)); got != 50 {
+		t.Errorf("the first page of the search shows %d applications, want 50", got)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Sort orders of the application list.
@@ -137,23 +139,28 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 			where += fmt.Sprintf(" AND (a.created_at, a.id) < (%s, %s)", arg(c.T), arg(c.ID))
 		}
 	}
+	var pageOrder string // the same order, over the page's columns
 	switch f.Sort {
 	case SortName:
-		order = "lower(a.last_name || ' ' || a.first_name), a.id"
+		order, pageOrder = "lower(a.last_name || ' ' || a.first_name), a.id", "l.sort_name, l.id"
 	case SortRate:
-		order = "a.daily_rate, a.id"
+		order, pageOrder = "a.daily_rate, a.id", "l.daily_rate, l.id"
 	default:
-		order = "a.created_at DESC, a.id DESC"
+		order, pageOrder = "a.created_at DESC, a.id DESC", "l.created_at DESC, l.id DESC"
 	}
 	reader := arg(f.Reader)
 	limit := arg(f.Limit + 1)
+	// The page is chosen first; unread marks and ratings are looked up
+	// for its rows only.
 	var rows []ListRow
-	err := r.db.SelectContext(ctx, &rows, `SELECT a.id, a.status, a.first_name, a.last_name, a.email, a.phone,
-		a.location, a.daily_rate, a.days_per_week, a.available_from, a.siret, a.motivation, a.created_at,
-		lower(a.last_name || ' ' || a.first_name) AS sort_name,
-		NOT EXISTS (SELECT 1 FROM application_reads ar WHERE ar.application_id = a.id AND ar.email = lower(`+reader+`)) AS unread,
-		(SELECT avg(score)::float8 FROM ratings rt WHERE rt.application_id = a.id) AS rating
-		FROM applications a WHERE `+where+` ORDER BY `+order+` LIMIT `+limit, args...)
+	err := r.db.SelectContext(ctx, &rows, `SELECT l.*,
+		NOT EXISTS (SELECT 1 FROM application_reads ar WHERE ar.application_id = l.id AND ar.email = lower(`+reader+`)) AS unread,
+		(SELECT avg(score)::float8 FROM ratings rt WHERE rt.application_id = l.id) AS rating
+		FROM (SELECT a.id, a.status, a.first_name, a.last_name, a.email, a.phone,
+			a.location, a.daily_rate, a.days_per_week, a.available_from, a.siret, a.motivation, a.created_at,
+			lower(a.last_name || ' ' || a.first_name) AS sort_name
+			FROM applications a WHERE `+where+` ORDER BY `+order+` LIMIT `+limit+`) l
+		ORDER BY `+pageOrder, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list applications: %w", err)
 	}
@@ -166,10 +173,25 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 	return rows, next, nil
 }
 
-// StatusCounts counts the applications matching the filter, by status.
+// SearchCountCap bounds each count of StatusCounts under a text search:
+// a common word may match tens of thousands of applications, and reading
+// them all to count them would make every page of the search slow.
+const SearchCountCap = 500
+
+// StatusCounts counts the applications matching the filter, by status,
+// one count a status so that each reads only its own index entries. Under
+// a text search a count stops past SearchCountCap (it is then
+// SearchCountCap+1: "more than").
 func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[string]int, error) {
 	where, args := f.where(false)
-	rows, err := r.db.QueryContext(ctx, `SELECT a.status, count(*) FROM applications a WHERE `+where+` GROUP BY a.status`, args...)
+	args = append(args, pq.StringArray(AllStatuses))
+	statuses := "$" + strconv.Itoa(len(args))
+	count := `SELECT count(*) FROM applications a WHERE ` + where + ` AND a.status = s`
+	if strings.TrimSpace(f.Query) != "" {
+		count = `SELECT count(*) FROM (SELECT 1 FROM applications a WHERE ` + where + ` AND a.status = s LIMIT ` +
+			strconv.Itoa(SearchCountCap+1) + `) capped`
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT s, (`+count+`) FROM unnest(`+statuses+`::text[]) s`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("status counts: %w", err)
 	}
@@ -181,31 +203,49 @@ func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[string]int, 
 		if err := rows.Scan(&s, &n); err != nil {
 			return nil, err
 		}
-		counts[s] = n
+		if n > 0 {
+			counts[s] = n
+		}
 	}
 	return counts, rows.Err()
 }
 
 // Neighbours returns the ids before and after appID in the list the
-// filter describes (0 when there is none), for previous/next links.
+// filter describes (0 when there is none), for previous/next links. Each
+// is one step along the sort's index from the application's own key, so
+// the cost does not grow with the list.
 func (r *Repo) Neighbours(ctx context.Context, f ListFilter, appID int64) (prev, next int64, err error) {
 	where, args := f.where(true)
-	var order string
+	args = append(args, appID)
+	self := "$" + strconv.Itoa(len(args))
+	var key string
+	desc := false
 	switch f.Sort {
 	case SortName:
-		order = "lower(a.last_name || ' ' || a.first_name), a.id"
+		key = "lower(a.last_name || ' ' || a.first_name)"
 	case SortRate:
-		order = "a.daily_rate, a.id"
+		key = "a.daily_rate"
 	default:
-		order = "a.created_at DESC, a.id DESC"
+		key, desc = "a.created_at", true
 	}
-	args = append(args, appID)
-	q := `SELECT prev, next FROM (SELECT a.id, lag(a.id) OVER w AS prev, lead(a.id) OVER w AS next
-		FROM applications a WHERE ` + where + ` WINDOW w AS (ORDER BY ` + order + `)) x WHERE id = $` + strconv.Itoa(len(args))
+	// before and after in the list's order, whichever way the key runs.
+	before, after := "<", ">"
+	beforeOrder, afterOrder := "DESC", "ASC"
+	if desc {
+		before, after = after, before
+		beforeOrder, afterOrder = afterOrder, beforeOrder
+	}
+	step := func(cmp, order string) string {
+		return `(SELECT a.id FROM applications a WHERE ` + where + ` AND (` + key + `, a.id) ` + cmp + ` (cur.k, cur.id)
+			ORDER BY ` + key + ` ` + order + `, a.id ` + order + ` LIMIT 1)`
+	}
+	// cur is empty when the application is not in this list: no neighbours.
+	q := `WITH cur AS (SELECT ` + key + ` AS k, a.id FROM applications a WHERE ` + where + ` AND a.id = ` + self + `)
+		SELECT ` + step(before, beforeOrder) + `, ` + step(after, afterOrder) + ` FROM cur`
 	var p, n *int64
 	err = r.db.QueryRowContext(ctx, q, args...).Scan(&p, &n)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, nil // not in this list: no neighbours
+		return 0, 0, nil
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("neighbours of application %d: %w", appID, err)

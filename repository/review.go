@@ -14,6 +14,9 @@ import (
 // Pipeline lists the statuses a reviewer may set, in order.
 var Pipeline = []string{StatusReceived, StatusInReview, StatusShortlisted, StatusInterview, StatusAccepted, StatusRejected}
 
+// AllStatuses is the pipeline and withdrawn.
+var AllStatuses = append(append([]string{}, Pipeline...), StatusWithdrawn)
+
 // IsReviewerStatus reports whether a reviewer may set status.
 func IsReviewerStatus(status string) bool {
 	for _, s := range Pipeline {

@@ -41,7 +41,9 @@ type options struct {
 	Concurrency  []int
 	Out          string
 	KeepLogs     bool
+	KeepDB       bool
 	WhatIf       bool
+	Scenarios    map[int]bool
 }
 
 // bench is one run: the services it started and what it measured.
@@ -81,7 +83,18 @@ func main() {
 	flag.BoolVar(&o.WhatIf, "what-if", true, "scenario 3: close once more with the outbox index on the id (on the benchmark's database only)")
 	flag.StringVar(&o.Out, "out", "BENCHMARKS.md", "where to write the report (empty: nowhere)")
 	flag.BoolVar(&o.KeepLogs, "keep-logs", false, "keep the processes' logs after the run")
+	flag.BoolVar(&o.KeepDB, "keep-db", false, "keep the benchmark's database after the run, to look at its plans")
+	only := flag.String("scenarios", "1,2,3", "which scenarios to run")
 	flag.Parse()
+	o.Scenarios = map[int]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 3 {
+			fmt.Fprintf(os.Stderr, "bench: -scenarios: %q is not 1, 2 or 3\n", s)
+			os.Exit(2)
+		}
+		o.Scenarios[n] = true
+	}
 	for _, s := range strings.Split(conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -111,17 +124,23 @@ func run(ctx context.Context, o options) (err error) {
 	if err := b.setup(ctx); err != nil {
 		return err
 	}
-	if err := b.scenarioApply(ctx); err != nil {
-		return fmt.Errorf("scenario 1: %w", err)
+	if o.Scenarios[1] {
+		if err := b.scenarioApply(ctx); err != nil {
+			return fmt.Errorf("scenario 1: %w", err)
+		}
 	}
 	if b.reviewer, err = signIn(ctx, b.baseURL, b.admin, b.smtp); err != nil {
 		return err
 	}
-	if err := b.scenarioInbox(ctx); err != nil {
-		return fmt.Errorf("scenario 2: %w", err)
+	if o.Scenarios[2] {
+		if err := b.scenarioInbox(ctx); err != nil {
+			return fmt.Errorf("scenario 2: %w", err)
+		}
 	}
-	if err := b.scenarioClose(ctx); err != nil {
-		return fmt.Errorf("scenario 3: %w", err)
+	if o.Scenarios[3] {
+		if err := b.scenarioClose(ctx); err != nil {
+			return fmt.Errorf("scenario 3: %w", err)
+		}
 	}
 	b.report.Machine = machine(ctx, b.sql, b.redis)
 	b.report.Total = time.Since(start)
@@ -258,7 +277,9 @@ func (b *bench) cleanup() error {
 	if b.sql != nil {
 		b.sql.Close()
 	}
-	if b.db != nil {
+	if b.db != nil && b.opts.KeepDB {
+		fmt.Println("Database kept:", b.db.url)
+	} else if b.db != nil {
 		if err := b.db.Drop(); err != nil {
 			errs = append(errs, fmt.Errorf("drop database %s: %w", b.db.name, err))
 		}
