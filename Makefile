@@ -18,8 +18,11 @@ build: assets
 ## assets: the DSFR from npm, copied where the binary embeds it
 assets: $(DSFR_OUT)/.stamp
 
-$(DSFR_OUT)/.stamp: package.json package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(DSFR_OUT)/.stamp: node_modules/.package-lock.json
 	rm -rf $(DSFR_OUT) && mkdir -p $(DSFR_OUT)/utility/icons
 	cp -r $(DSFR)/dsfr.min.css $(DSFR)/dsfr.module.min.js $(DSFR)/dsfr.nomodule.min.js \
 		$(DSFR)/fonts $(DSFR)/icons $(DSFR)/favicon $(DSFR_OUT)/

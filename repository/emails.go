@@ -1,10 +1,12 @@
 package repository
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -116,6 +118,26 @@ func (r *Repo) ClaimEmail(ctx context.Context, id int64) (*Email, error) {
 	return &e, nil
 }
 
+// ClaimEmails claims, in one statement, those of ids that are to be sent
+// now (as ClaimEmail does for one), in id order. The others are left
+// alone: sent, cancelled, claimed by a live worker, or due later.
+func (r *Repo) ClaimEmails(ctx context.Context, ids []int64) ([]*Email, error) {
+	var es []*Email
+	stmt, err := r.prepared(ctx, `UPDATE emails SET status = 'sending', claimed_at = now(),
+		attempts = attempts + 1, updated_at = now()
+		WHERE id = ANY($1) AND send_after <= now()
+		  AND (status = 'pending' OR (status = 'sending' AND claimed_at < now() - $2::interval))
+		RETURNING `+emailColumns)
+	if err == nil {
+		err = stmt.SelectContext(ctx, &es, pq.Array(ids), r.claimTimeout())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim %d emails: %w", len(ids), err)
+	}
+	slices.SortFunc(es, func(a, b *Email) int { return cmp.Compare(a.ID, b.ID) })
+	return es, nil
+}
+
 // The outcome of a send is recorded only by the claim that made it: the
 // row must still be "sending" with the attempt number the claim set
 // (a fencing token), so a worker that lost its claim changes nothing.
@@ -137,8 +159,12 @@ func (r *Repo) MarkEmailFailed(ctx context.Context, e *Email, reason string) err
 }
 
 func (r *Repo) settle(ctx context.Context, e *Email, set string, arg string) error {
-	res, err := r.db.ExecContext(ctx, `UPDATE emails SET `+set+`, updated_at = now()
-		WHERE id = $1 AND status = 'sending' AND attempts = $2`, e.ID, e.Attempts, arg)
+	stmt, err := r.prepared(ctx, `UPDATE emails SET `+set+`, updated_at = now()
+		WHERE id = $1 AND status = 'sending' AND attempts = $2`)
+	var res sql.Result
+	if err == nil {
+		res, err = stmt.ExecContext(ctx, e.ID, e.Attempts, arg)
+	}
 	if err != nil {
 		return fmt.Errorf("record outcome of email %d: %w", e.ID, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	neturl "net/url"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -26,10 +27,34 @@ type Repo struct {
 	db *sqlx.DB
 	// ClaimTimeout is EMAIL_CLAIM_TIMEOUT (DefaultClaimTimeout when zero).
 	ClaimTimeout time.Duration
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sqlx.Stmt
 }
 
 // New wraps an open database.
 func New(db *sqlx.DB) *Repo { return &Repo{db: db} }
+
+// prepared returns query as a prepared statement, preparing it on first
+// use. For the statements the worker runs for every email: PostgreSQL
+// then parses and plans them once a connection instead of once a call.
+// database/sql prepares it again on each new connection by itself.
+func (r *Repo) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	r.stmtMu.Lock()
+	defer r.stmtMu.Unlock()
+	if s := r.stmts[query]; s != nil {
+		return s, nil
+	}
+	s, err := r.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if r.stmts == nil {
+		r.stmts = map[string]*sqlx.Stmt{}
+	}
+	r.stmts[query] = s
+	return s, nil
+}
 
 // DB returns the underlying handle (for health checks and migrations).
 func (r *Repo) DB() *sqlx.DB { return r.db }

@@ -11,7 +11,7 @@ import (
 	"vivier/workers/tasks"
 )
 
-// CloseFanoutHandler enqueues, in batches, the emails a close wrote.
+// CloseFanoutHandler enqueues the emails a close wrote, as batch tasks.
 type CloseFanoutHandler struct {
 	Repo     *repository.Repo
 	Enqueuer *tasks.Enqueuer
@@ -30,15 +30,14 @@ func (h *CloseFanoutHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 	if err != nil {
 		return err
 	}
-	const batch = 500
-	for start := 0; start < len(items); start += batch {
-		end := min(start+batch, len(items))
-		out := make([]tasks.Outgoing, 0, end-start)
-		for _, it := range items[start:end] {
-			out = append(out, tasks.Outgoing{ID: it.ID, Queue: tasks.QueueFor(it.Kind)})
-		}
-		if err := h.Enqueuer.Enqueue(ctx, out...); err != nil {
-			return err // retried; emails already queued are conflicts, not copies
+	byQueue := map[string][]int64{}
+	for _, it := range items {
+		q := tasks.QueueFor(it.Kind)
+		byQueue[q] = append(byQueue[q], it.ID)
+	}
+	for queue, ids := range byQueue {
+		if err := h.Enqueuer.EnqueueBatches(ctx, queue, ids); err != nil {
+			return err // retried; batches already queued are conflicts, not copies
 		}
 	}
 	h.Log.Info("close emails enqueued", "posting_id", p.PostingID, "round", p.Round, "count", len(items))

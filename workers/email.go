@@ -27,10 +27,19 @@ type EmailHandler struct {
 	Log    *slog.Logger
 	// Metrics records send latency; nil records nothing.
 	Metrics *metrics.Metrics
+	// Enqueuer hands an email of a batch that failed for now to a task of
+	// its own, which retries it with backoff.
+	Enqueuer *tasks.Enqueuer
+	// RetryDelay is the wait before that task's first attempt.
+	RetryDelay time.Duration
 }
 
-// ProcessTask implements asynq.Handler for tasks.TypeSendEmail.
+// ProcessTask implements asynq.Handler for tasks.TypeSendEmail and
+// tasks.TypeSendEmailBatch.
 func (h *EmailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	if t.Type() == tasks.TypeSendEmailBatch {
+		return h.processBatch(ctx, t)
+	}
 	p, err := tasks.ParseSendEmail(t)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
@@ -47,7 +56,65 @@ func (h *EmailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err // the database is not answering: asynq retries
 	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, ok := asynq.GetMaxRetry(ctx)
+	return h.deliver(ctx, log, e, ok && retried >= maxRetry)
+}
 
+// processBatch claims a batch's emails in one statement and sends them in
+// turn. One that fails for now goes back to pending with a task of its
+// own; the others carry on.
+func (h *EmailHandler) processBatch(ctx context.Context, t *asynq.Task) error {
+	p, err := tasks.ParseSendEmailBatch(t)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	log := h.Log
+	if p.RequestID != "" {
+		log = log.With("request_id", p.RequestID)
+	}
+	claimed, err := h.Repo.ClaimEmails(ctx, p.EmailIDs)
+	if err != nil {
+		return err // the database is not answering: asynq retries the batch
+	}
+	for i, e := range claimed {
+		if ctx.Err() != nil {
+			// Shutting down: what is left goes back to pending, and the
+			// batch is retried (what was sent is skipped then).
+			h.release(log, claimed[i:], "arrêt du worker")
+			return ctx.Err()
+		}
+		err := h.deliver(ctx, log.With("email_id", e.ID), e, false)
+		if err == nil || errors.Is(err, asynq.SkipRetry) {
+			continue // sent, or refused for good and recorded
+		}
+		if h.Enqueuer == nil {
+			continue // the sweep enqueues it again
+		}
+		retry := []tasks.Outgoing{{ID: e.ID, Queue: tasks.QueueFor(e.Kind), SendAfter: time.Now().Add(h.RetryDelay)}}
+		if err := h.Enqueuer.Enqueue(ctx, retry...); err != nil {
+			log.Warn("enqueue retry failed; the outbox sweep will retry", "email_id", e.ID, "error", err)
+		}
+	}
+	return nil
+}
+
+// release puts claimed emails back to pending, unsent.
+func (h *EmailHandler) release(log *slog.Logger, es []*repository.Email, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, e := range es {
+		if err := h.Repo.ReleaseEmail(ctx, e, reason); err != nil && !errors.Is(err, repository.ErrConflict) {
+			log.Warn("release email", "email_id", e.ID, "error", err)
+		}
+	}
+}
+
+// deliver sends one claimed email and records the outcome. It returns nil
+// when sent, an error wrapping asynq.SkipRetry when refused for good (or
+// on the last try), and the send error when worth a retry, the email
+// being back to pending.
+func (h *EmailHandler) deliver(ctx context.Context, log *slog.Logger, e *repository.Email, lastTry bool) error {
 	start := time.Now()
 	messageID, sendErr := h.Sender.Send(ctx, e)
 	h.Metrics.ObserveSend(sendOutcome(sendErr), time.Since(start))
@@ -73,17 +140,14 @@ func (h *EmailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		return fmt.Errorf("%w: %w", sendErr, asynq.SkipRetry)
-	default:
-		retried, _ := asynq.GetRetryCount(ctx)
-		maxRetry, ok := asynq.GetMaxRetry(ctx)
-		if ok && retried >= maxRetry {
-			log.Error("email failed after every retry", "error", sendErr)
-			if err := h.Repo.MarkEmailFailed(recordCtx, e, sendErr.Error()); err != nil {
-				return err
-			}
-			return fmt.Errorf("%w: %w", sendErr, asynq.SkipRetry)
+	case lastTry:
+		log.Error("email failed after every retry", "error", sendErr)
+		if err := h.Repo.MarkEmailFailed(recordCtx, e, sendErr.Error()); err != nil {
+			return err
 		}
-		log.Warn("email not sent, will retry", "error", sendErr, "retry", retried)
+		return fmt.Errorf("%w: %w", sendErr, asynq.SkipRetry)
+	default:
+		log.Warn("email not sent, will retry", "error", sendErr)
 		if err := h.Repo.ReleaseEmail(recordCtx, e, sendErr.Error()); err != nil {
 			return err
 		}

@@ -20,7 +20,7 @@ type Sender struct {
 	smtp     config.SMTP
 	from     *mail.Address
 	domain   string
-	pool     chan *gomail.Client
+	pool     chan pooled
 	timeouts time.Duration
 }
 
@@ -38,15 +38,32 @@ func NewSender(smtpURL, from string, poolSize int) (*Sender, error) {
 	if poolSize < 1 {
 		poolSize = 1
 	}
-	sender := &Sender{smtp: s, from: addr, domain: domain, pool: make(chan *gomail.Client, poolSize), timeouts: 30 * time.Second}
+	sender := &Sender{smtp: s, from: addr, domain: domain, pool: make(chan pooled, poolSize), timeouts: 30 * time.Second}
 	for range poolSize {
-		sender.pool <- nil // a free slot, dialed on first use
+		sender.pool <- pooled{} // a free slot, dialed on first use
 	}
 	return sender, nil
 }
 
+// pooled is a slot of the pool: a connection (nil until dialed) and when
+// it was last used.
+type pooled struct {
+	client *gomail.Client
+	since  time.Time
+}
+
+// maxIdle is how long a pooled connection may sit unused before it is
+// replaced rather than reused: relays close idle connections after a
+// while (Postfix: 5 minutes).
+const maxIdle = 30 * time.Second
+
 func (s *Sender) newClient() (*gomail.Client, error) {
-	opts := []gomail.Option{gomail.WithPort(s.smtp.Port), gomail.WithTimeout(s.timeouts), gomail.WithHELO("localhost")}
+	// Neither NOOP before each message nor RSET after it: on a busy
+	// connection they are two round trips of seven, and the end of DATA
+	// already ends the transaction. A connection that died while pooled
+	// fails at MAIL FROM, before anything was sent, and is dialed again.
+	opts := []gomail.Option{gomail.WithPort(s.smtp.Port), gomail.WithTimeout(s.timeouts), gomail.WithHELO("localhost"),
+		gomail.WithoutNoop(), gomail.WithoutRset()}
 	switch s.smtp.TLS {
 	case "none":
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
@@ -101,11 +118,16 @@ func (s *Sender) Send(ctx context.Context, e *repository.Email) (string, error) 
 	if err != nil {
 		return "", &PermanentError{Reason: "adresse invalide : " + err.Error()}
 	}
-	var client *gomail.Client
+	var slot pooled
 	select {
-	case client = <-s.pool:
+	case slot = <-s.pool:
 	case <-ctx.Done():
 		return "", ctx.Err()
+	}
+	client := slot.client
+	if client != nil && time.Since(slot.since) > maxIdle {
+		_ = client.Close()
+		client = nil
 	}
 	keep := false
 	defer func() {
@@ -113,7 +135,7 @@ func (s *Sender) Send(ctx context.Context, e *repository.Email) (string, error) 
 			_ = client.Close()
 			client = nil
 		}
-		s.pool <- client
+		s.pool <- pooled{client: client, since: time.Now()}
 	}()
 	for attempt := 0; ; attempt++ {
 		fresh := client == nil
@@ -129,15 +151,16 @@ func (s *Sender) Send(ctx context.Context, e *repository.Email) (string, error) 
 		}
 		err = client.Send(msg)
 		if msg.IsDelivered() {
-			// The server accepted the message: whatever failed after (the
-			// RSET that readies the connection) must not make us send it
-			// again. Only the connection is not kept.
+			// The server accepted the message: whatever failed after must
+			// not make us send it again. Only the connection is not kept.
 			keep = err == nil
 			return msg.GetMessageID(), nil
 		}
 		var se *gomail.SendError
-		if err != nil && !fresh && attempt == 0 && errors.As(err, &se) && se.Reason == gomail.ErrConnCheck {
-			// A pooled connection the server closed while idle: dial again, once.
+		if err != nil && !fresh && attempt == 0 && errors.As(err, &se) &&
+			(se.Reason == gomail.ErrConnCheck || se.Reason == gomail.ErrSMTPMailFrom) {
+			// A pooled connection the server closed (or refuses to go on
+			// with): nothing was sent yet; dial again, once.
 			_ = client.Close()
 			client = nil
 			continue
@@ -153,8 +176,8 @@ func (s *Sender) Send(ctx context.Context, e *repository.Email) (string, error) 
 // Close closes every idle connection.
 func (s *Sender) Close() {
 	for range cap(s.pool) {
-		if c := <-s.pool; c != nil {
-			_ = c.Close()
+		if slot := <-s.pool; slot.client != nil {
+			_ = slot.client.Close()
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"vivier/repository"
 	"vivier/workers"
+	"vivier/workers/tasks"
 )
 
 // Scenario 3: the close of a large posting. Close through the HTTP
@@ -407,8 +408,8 @@ func (w walStats) minus(before walStats, n int) string {
 		float64(w.FPI-before.FPI)/float64(n), w.Syncs-before.Syncs, float64(w.Syncs-before.Syncs)/float64(n))
 }
 
-// claimPlans adds to the report the plans of the worker's two writes per
-// email (claim, then record as sent), taken while the close's updates
+// claimPlans adds to the report the plans of the worker's writes (the
+// claim of a batch, then the record of one email as sent), taken while the close's updates
 // wait in the outbox, with the statistics PostgreSQL has at that moment.
 func (b *bench) claimPlans(ctx context.Context, label string, emailID int64) error {
 	repo, rec, closeRepo, err := recordingRepo(b.db.url)
@@ -417,10 +418,20 @@ func (b *bench) claimPlans(ctx context.Context, label string, emailID int64) err
 	}
 	defer closeRepo()
 	rec.Dry(true)
-	_, _ = repo.ClaimEmail(ctx, emailID)
+	ids := make([]int64, 0, tasks.EmailBatchSize)
+	for i := range int64(tasks.EmailBatchSize) {
+		ids = append(ids, emailID+i)
+	}
+	_, _ = repo.ClaimEmails(ctx, ids)
 	_ = repo.MarkEmailSent(ctx, &repository.Email{ID: emailID, Attempts: 1}, "<id@bench>")
-	names := []string{"ClaimEmail", "MarkEmailSent"}
-	for i, q := range rec.Take() {
+	names := []string{"ClaimEmails (a batch of the close)", "MarkEmailSent"}
+	var updates []recorded
+	for _, q := range rec.Take() {
+		if strings.HasPrefix(strings.TrimSpace(q.SQL), "UPDATE") {
+			updates = append(updates, q)
+		}
+	}
+	for i, q := range updates {
 		if i >= len(names) {
 			break
 		}

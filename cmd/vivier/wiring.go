@@ -213,8 +213,9 @@ func workerServer(cfg *config.Config, db *sqlx.DB, log *slog.Logger, m *metrics.
 	}
 	client := asynq.NewClient(opt)
 	repo := newRepo(cfg, db)
-	mux := workers.NewMux(&workers.EmailHandler{Repo: repo, Sender: sender, Log: log, Metrics: m},
-		&workers.CloseFanoutHandler{Repo: repo, Enqueuer: &tasks.Enqueuer{Client: client, Timeout: 5 * time.Second}, Log: log}, log)
+	enqueuer := &tasks.Enqueuer{Client: client, Timeout: 5 * time.Second}
+	mux := workers.NewMux(&workers.EmailHandler{Repo: repo, Sender: sender, Log: log, Metrics: m, Enqueuer: enqueuer, RetryDelay: retryBase},
+		&workers.CloseFanoutHandler{Repo: repo, Enqueuer: enqueuer, Log: log}, log)
 	srv := asynq.NewServer(opt, workers.ServerConfig(concurrency, retryBase, log))
 	return srv, mux, func() { sender.Close(); client.Close() }, nil
 }

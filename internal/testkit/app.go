@@ -198,7 +198,7 @@ func (a *App) StartWorker() {
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.DelayedTaskCheckInterval = 100 * time.Millisecond
 	srv := asynq.NewServer(a.Redis, cfg)
-	mux := workers.NewMux(&workers.EmailHandler{Repo: a.Repo, Sender: sender, Log: a.Log, Metrics: a.Metrics},
+	mux := workers.NewMux(&workers.EmailHandler{Repo: a.Repo, Sender: sender, Log: a.Log, Metrics: a.Metrics, Enqueuer: a.Enqueuer, RetryDelay: 200 * time.Millisecond},
 		&workers.CloseFanoutHandler{Repo: a.Repo, Enqueuer: a.Enqueuer, Log: a.Log}, a.Log)
 	if err := srv.Start(mux); err != nil {
 		a.tb.Fatalf("start worker: %v", err)

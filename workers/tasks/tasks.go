@@ -107,6 +107,50 @@ func ParseSendEmail(t *asynq.Task) (SendEmailPayload, error) {
 	return p, nil
 }
 
+// TypeSendEmailBatch sends several emails of the outbox in turn: a close
+// writes thousands at once, and one task for many saves a round of queue
+// bookkeeping and a claim statement per email.
+const TypeSendEmailBatch = "email:send-batch"
+
+// SendEmailBatchPayload carries the emails' ids.
+type SendEmailBatchPayload struct {
+	EmailIDs  []int64 `json:"email_ids"`
+	RequestID string  `json:"request_id,omitempty"`
+}
+
+// EmailBatchSize is how many emails one batch task sends.
+const EmailBatchSize = 20
+
+// ParseSendEmailBatch reads a batch payload.
+func ParseSendEmailBatch(t *asynq.Task) (SendEmailBatchPayload, error) {
+	var p SendEmailBatchPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || len(p.EmailIDs) == 0 {
+		return p, fmt.Errorf("bad %s payload: %v", TypeSendEmailBatch, err)
+	}
+	return p, nil
+}
+
+// EnqueueBatches enqueues ids (due now, on one queue) as batch tasks of
+// EmailBatchSize. A batch's task id comes from its first email's id, so
+// enqueuing the same batches again is refused as a conflict.
+func (q *Enqueuer) EnqueueBatches(ctx context.Context, queue string, ids []int64) error {
+	requestID := RequestID(ctx)
+	for start := 0; start < len(ids); start += EmailBatchSize {
+		batch := ids[start:min(start+EmailBatchSize, len(ids))]
+		payload, err := json.Marshal(SendEmailBatchPayload{EmailIDs: batch, RequestID: requestID})
+		if err != nil {
+			return err
+		}
+		task := asynq.NewTask(TypeSendEmailBatch, payload, asynq.Queue(queue),
+			asynq.TaskID("emails:"+strconv.FormatInt(batch[0], 10)+"+"+strconv.Itoa(len(batch))),
+			asynq.MaxRetry(MaxRetry), asynq.Timeout(5*time.Minute))
+		if _, err := q.Client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("enqueue emails from %d: %w", batch[0], err)
+		}
+	}
+	return nil
+}
+
 // EnqueueCloseFanout enqueues the fan-out of a close round.
 func (q *Enqueuer) EnqueueCloseFanout(ctx context.Context, postingID int64, round int) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.Timeout+time.Second)
