@@ -106,8 +106,11 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 	var out []*Email
 	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
 		var open bool
-		err := tx.QueryRowContext(ctx, `SELECT status = 'open' AND (closes_at IS NULL OR closes_at > now())
-			FROM postings WHERE id = $1 FOR SHARE`, app.PostingID).Scan(&open)
+		lock, err := r.txPrepared(ctx, tx, `SELECT status = 'open' AND (closes_at IS NULL OR closes_at > now())
+			FROM postings WHERE id = $1 FOR SHARE`)
+		if err == nil {
+			err = lock.QueryRowxContext(ctx, app.PostingID).Scan(&open)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -117,42 +120,40 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 		if !open {
 			return ErrPostingClosed
 		}
-		rows, err := tx.NamedQuery(`INSERT INTO applications (posting_id, first_name, last_name, email, phone,
+		insert, err := r.txPrepared(ctx, tx, `INSERT INTO applications (posting_id, first_name, last_name, email, phone,
 			location, daily_rate, days_per_week, available_from, siret, links, motivation, consent_at,
 			access_token_hash, submission_nonce)
-			VALUES (:posting_id, :first_name, :last_name, :email, :phone, :location, :daily_rate,
-			:days_per_week, :available_from, :siret, :links, :motivation, :consent_at, :access_token_hash, :submission_nonce)
-			RETURNING id, status, created_at, updated_at`, app)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			RETURNING id, status, created_at, updated_at`)
+		if err == nil {
+			err = insert.QueryRowxContext(ctx, app.PostingID, app.FirstName, app.LastName, app.Email, app.Phone,
+				app.Location, app.DailyRate, app.DaysPerWeek, app.AvailableFrom, app.SIRET, app.Links, app.Motivation,
+				app.ConsentAt, app.AccessTokenHash, app.SubmissionNonce).Scan(&app.ID, &app.Status, &app.CreatedAt, &app.UpdatedAt)
+		}
 		if err != nil {
 			if isUniqueViolation(err, "applications_one_per_email_idx") {
 				return ErrDuplicateApplication
 			}
 			return fmt.Errorf("insert application: %w", err)
 		}
-		if !rows.Next() {
-			rows.Close()
-			return fmt.Errorf("insert application: no id returned: %w", rows.Err())
-		}
-		err = rows.Scan(&app.ID, &app.Status, &app.CreatedAt, &app.UpdatedAt)
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("insert application: %w", err)
-		}
 		if doc != nil {
 			doc.ApplicationID = app.ID
-			if _, err := tx.NamedExecContext(ctx, `INSERT INTO documents (application_id, file_name,
-				content_type, size_bytes, sha256, content)
-				VALUES (:application_id, :file_name, :content_type, :size_bytes, :sha256, :content)`, doc); err != nil {
+			insertDoc, err := r.txPrepared(ctx, tx, `INSERT INTO documents (application_id, file_name,
+				content_type, size_bytes, sha256, content) VALUES ($1, $2, $3, $4, $5, $6)`)
+			if err == nil {
+				_, err = insertDoc.ExecContext(ctx, doc.ApplicationID, doc.FileName, doc.ContentType, doc.SizeBytes, doc.SHA256, doc.Content)
+			}
+			if err != nil {
 				return fmt.Errorf("insert document: %w", err)
 			}
 		}
-		if err := insertEvent(ctx, tx, app.ID, EventReceived, nil, &app.Status, ActorApplicant); err != nil {
+		if err := r.insertEvent(ctx, tx, app.ID, EventReceived, nil, &app.Status, ActorApplicant); err != nil {
 			return err
 		}
 		if out, err = emails(app); err != nil {
 			return err
 		}
-		return insertEmails(ctx, tx, out)
+		return r.insertEmails(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, err
@@ -160,9 +161,12 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 	return out, nil
 }
 
-func insertEvent(ctx context.Context, tx *sqlx.Tx, appID int64, kind string, from, to *string, actor string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, kind, from_status, to_status, actor)
-		VALUES ($1, $2, $3, $4, $5)`, appID, kind, from, to, actor)
+func (r *Repo) insertEvent(ctx context.Context, tx *sqlx.Tx, appID int64, kind string, from, to *string, actor string) error {
+	stmt, err := r.txPrepared(ctx, tx, `INSERT INTO application_events (application_id, kind, from_status, to_status, actor)
+		VALUES ($1, $2, $3, $4, $5)`)
+	if err == nil {
+		_, err = stmt.ExecContext(ctx, appID, kind, from, to, actor)
+	}
 	if err != nil {
 		return fmt.Errorf("insert %s event: %w", kind, err)
 	}
@@ -211,7 +215,7 @@ func (r *Repo) AddAccessToken(ctx context.Context, appID int64, hash []byte, ema
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		return insertEmails(ctx, tx, emails)
+		return r.insertEmails(ctx, tx, emails)
 	})
 }
 
@@ -246,10 +250,10 @@ func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error
 			return fmt.Errorf("withdraw application %d: %w", appID, err)
 		}
 		to := StatusWithdrawn
-		if err := insertEvent(ctx, tx, appID, EventWithdrawn, &from, &to, ActorApplicant); err != nil {
+		if err := r.insertEvent(ctx, tx, appID, EventWithdrawn, &from, &to, ActorApplicant); err != nil {
 			return err
 		}
-		return insertEmails(ctx, tx, emails)
+		return r.insertEmails(ctx, tx, emails)
 	})
 }
 
@@ -267,7 +271,7 @@ func (r *Repo) Erase(ctx context.Context, appID int64, actor string, emails []*E
 		if len(erased) == 0 {
 			return ErrNotFound
 		}
-		return insertEmails(ctx, tx, emails)
+		return r.insertEmails(ctx, tx, emails)
 	})
 }
 

@@ -54,15 +54,19 @@ const emailColumns = `id, kind, posting_id, application_id, to_address, to_name,
 	created_at, updated_at, dedupe_key, about_status`
 
 // insertEmails writes emails to the outbox inside tx and fills their ids.
-func insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) error {
+func (r *Repo) insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) error {
 	for _, e := range emails {
 		if e.SendAfter.IsZero() {
 			e.SendAfter = time.Now()
 		}
-		err := tx.QueryRowxContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name,
+		stmt, err := r.txPrepared(ctx, tx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name,
 			reply_to, subject, text_body, html_body, send_after, dedupe_key, about_status)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-			RETURNING id, status, created_at, updated_at`,
+			RETURNING id, status, created_at, updated_at`)
+		if err != nil {
+			return fmt.Errorf("insert %s email: %w", e.Kind, err)
+		}
+		err = stmt.QueryRowxContext(ctx,
 			e.Kind, e.PostingID, e.ApplicationID, e.ToAddress, e.ToName, e.ReplyTo, e.Subject, e.TextBody,
 			e.HTMLBody, e.SendAfter, e.DedupeKey, e.AboutStatus).Scan(&e.ID, &e.Status, &e.CreatedAt, &e.UpdatedAt)
 		if err != nil {
@@ -74,7 +78,7 @@ func insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) error {
 
 // InsertEmails writes emails to the outbox in their own transaction.
 func (r *Repo) InsertEmails(ctx context.Context, emails []*Email) error {
-	return r.inTx(ctx, func(tx *sqlx.Tx) error { return insertEmails(ctx, tx, emails) })
+	return r.inTx(ctx, func(tx *sqlx.Tx) error { return r.insertEmails(ctx, tx, emails) })
 }
 
 // DefaultClaimTimeout is how long a claim lasts: an email still
@@ -97,11 +101,14 @@ func (r *Repo) claimTimeout() string {
 // a live worker, or due later) and ErrNotFound when there is no such row.
 func (r *Repo) ClaimEmail(ctx context.Context, id int64) (*Email, error) {
 	var e Email
-	err := r.db.GetContext(ctx, &e, `UPDATE emails SET status = 'sending', claimed_at = now(),
+	stmt, err := r.prepared(ctx, `UPDATE emails SET status = 'sending', claimed_at = now(),
 		attempts = attempts + 1, updated_at = now()
 		WHERE id = $1 AND send_after <= now()
 		  AND (status = 'pending' OR (status = 'sending' AND claimed_at < now() - $2::interval))
-		RETURNING `+emailColumns, id, r.claimTimeout())
+		RETURNING `+emailColumns)
+	if err == nil {
+		err = stmt.GetContext(ctx, &e, id, r.claimTimeout())
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		var exists bool
 		if err := r.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM emails WHERE id = $1)`, id); err != nil {

@@ -126,7 +126,7 @@ func (r *Repo) ClosePosting(ctx context.Context, postingID int64, plan ClosePlan
 			}
 			if e != nil {
 				e.DedupeKey = strPtr("close-summary:" + strconv.FormatInt(postingID, 10) + ":" + strconv.Itoa(res.Round))
-				if err := insertEmails(ctx, tx, []*Email{e}); err != nil {
+				if err := r.insertEmails(ctx, tx, []*Email{e}); err != nil {
 					return err
 				}
 				res.Summary = e

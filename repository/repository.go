@@ -28,32 +28,71 @@ type Repo struct {
 	// ClaimTimeout is EMAIL_CLAIM_TIMEOUT (DefaultClaimTimeout when zero).
 	ClaimTimeout time.Duration
 
-	stmtMu sync.Mutex
-	stmts  map[string]*sqlx.Stmt
+	stmtMu    sync.Mutex
+	stmts     map[string]*sqlx.Stmt
+	preparing map[string]bool
 }
 
 // New wraps an open database.
 func New(db *sqlx.DB) *Repo { return &Repo{db: db} }
 
 // prepared returns query as a prepared statement, preparing it on first
-// use. For the statements the worker runs for every email: PostgreSQL
-// then parses and plans them once a connection instead of once a call.
-// database/sql prepares it again on each new connection by itself.
+// use. For the statements run for every email and every application:
+// PostgreSQL then parses and plans them once a connection instead of once
+// a call. database/sql prepares it again on each new connection by itself.
 func (r *Repo) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
 	r.stmtMu.Lock()
-	defer r.stmtMu.Unlock()
-	if s := r.stmts[query]; s != nil {
+	s := r.stmts[query]
+	r.stmtMu.Unlock()
+	if s != nil {
 		return s, nil
 	}
 	s, err := r.db.PreparexContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
+	r.stmtMu.Lock()
+	defer r.stmtMu.Unlock()
+	if kept := r.stmts[query]; kept != nil {
+		_ = s.Close() // prepared twice at once: keep the first
+		return kept, nil
+	}
 	if r.stmts == nil {
 		r.stmts = map[string]*sqlx.Stmt{}
 	}
 	r.stmts[query] = s
 	return s, nil
+}
+
+// txPrepared is query prepared for use inside tx. The first time, it is
+// prepared on tx's own connection for this once, and for later in the
+// background: waiting here for a second connection could wait forever
+// when every connection is held by a transaction doing the same.
+func (r *Repo) txPrepared(ctx context.Context, tx *sqlx.Tx, query string) (*sqlx.Stmt, error) {
+	r.stmtMu.Lock()
+	s := r.stmts[query]
+	start := s == nil && !r.preparing[query]
+	if start {
+		if r.preparing == nil {
+			r.preparing = map[string]bool{}
+		}
+		r.preparing[query] = true
+	}
+	r.stmtMu.Unlock()
+	if s != nil {
+		return tx.StmtxContext(ctx, s), nil
+	}
+	if start {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, _ = r.prepared(ctx, query)
+			r.stmtMu.Lock()
+			delete(r.preparing, query) // if it failed, tried again next time
+			r.stmtMu.Unlock()
+		}()
+	}
+	return tx.PreparexContext(ctx, query)
 }
 
 // DB returns the underlying handle (for health checks and migrations).
@@ -65,8 +104,11 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// As many idle as open: under a burst, closing the connections past
+	// the idle limit and opening new ones (a new PostgreSQL process each)
+	// cost more than the queries. Idle ones close after a quiet while.
 	db.SetMaxOpenConns(40)
-	db.SetMaxIdleConns(20)
+	db.SetMaxIdleConns(40)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

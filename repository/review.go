@@ -155,7 +155,7 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 				return fmt.Errorf("change status of application %d: %w", a.ID, err)
 			}
 			a.Status = ch.To
-			if err := insertEvent(ctx, tx, a.ID, EventStatusChanged, &from, &ch.To, ch.Actor); err != nil {
+			if err := r.insertEvent(ctx, tx, a.ID, EventStatusChanged, &from, &ch.To, ch.Actor); err != nil {
 				return err
 			}
 			changed++
@@ -170,7 +170,7 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 				out = append(out, e)
 			}
 		}
-		return insertEmails(ctx, tx, out)
+		return r.insertEmails(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, 0, err

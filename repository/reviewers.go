@@ -128,7 +128,7 @@ func (r *Repo) CreateSignInToken(ctx context.Context, hash []byte, email string,
 		if err != nil {
 			return fmt.Errorf("store sign-in token: %w", err)
 		}
-		return insertEmails(ctx, tx, emails)
+		return r.insertEmails(ctx, tx, emails)
 	})
 }
 

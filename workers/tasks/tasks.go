@@ -135,6 +135,12 @@ func ParseSendEmailBatch(t *asynq.Task) (SendEmailBatchPayload, error) {
 // enqueuing the same batches again is refused as a conflict.
 func (q *Enqueuer) EnqueueBatches(ctx context.Context, queue string, ids []int64) error {
 	requestID := RequestID(ctx)
+	timeout := q.Timeout
+	if timeout == 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
 	for start := 0; start < len(ids); start += EmailBatchSize {
 		batch := ids[start:min(start+EmailBatchSize, len(ids))]
 		payload, err := json.Marshal(SendEmailBatchPayload{EmailIDs: batch, RequestID: requestID})
