@@ -116,17 +116,19 @@ func (r *report) markdown(w io.Writer) error {
 		p("\n")
 	}
 	p("## What we changed and what it gained\n\n")
+	p("%s\n\n", history)
+	p("Measured in this run:\n\n")
 	for _, c := range r.Changes {
 		p("%s\n\n", c)
 	}
 	if len(r.Findings) > 0 {
-		p("## What we found and did not change\n\n")
+		p("## Targets not met, and why\n\n")
 		for _, f := range r.Findings {
 			p("%s\n\n", f)
 		}
 	}
 	p("## Query plans\n\n")
-	p("The SQL below is what the product's repository sends, recorded by calling `repository` from the benchmark (with the same filter as the page for the inbox), then run under `EXPLAIN (ANALYZE, BUFFERS)` in a transaction rolled back: the inbox pages of scenario 2 on the 100,000 applications, and the worker's two writes per email in scenario 3, right after the close, while its updates wait in the outbox.\n\n")
+	p("The SQL below is what the product's repository sends, recorded by calling `repository` from the benchmark (with the same filter as the page for the inbox), then run under `EXPLAIN (ANALYZE, BUFFERS)` in a transaction rolled back: the inbox pages of scenario 2 on the 100,000 applications, and the worker's writes in scenario 3 (the claim of a batch, the record of one email as sent), right after the close, while its updates wait in the outbox.\n\n")
 	for _, pl := range r.Plans {
 		idx := "reaches its rows through an index"
 		if !pl.UsesIndexes {

@@ -123,7 +123,20 @@ func (b *bench) scenarioInbox(ctx context.Context) error {
 	rp.add(scenario, fmt.Sprintf("application page, no filter (%d requests) p95", few), ms(appAll.Percentile(95)), "", "< 30 ms", check(appAll.Percentile(95) < 30*time.Millisecond))
 
 	step("scenario 2: query plans")
-	return b.explainInbox(ctx, filter, sample[0])
+	if err := b.explainInbox(ctx, filter, sample[0]); err != nil {
+		return err
+	}
+	if list.Percentile(95) >= 50*time.Millisecond {
+		counts := "?"
+		for _, pl := range rp.Plans {
+			if pl.Query == "StatusCounts" {
+				counts = execTime(pl.Text)
+			}
+		}
+		rp.Findings = append(rp.Findings, fmt.Sprintf("**Scenario 2, list page p95 under 50 ms with a search (%s here).** The page counts the matches in each of its 7 tabs. The word searched is in one application of five, 20,000 here: each tab's count stops past %d, but still reads those rows from the table to know their status, in pages spread over the whole table (StatusCounts took %s in its plan below, with the default `shared_buffers` of 128 MB holding less than the table). The list itself took a few milliseconds. Without a search the counts read the index alone and the page stays under the target.",
+			ms(list.Percentile(95)), repository.SearchCountCap, counts))
+	}
+	return nil
 }
 
 // timePages requests each URL in turn and returns the latencies; every
