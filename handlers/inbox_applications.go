@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -218,10 +219,16 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 	case c.Query("deplacees") != "":
 		d.Flash = c.Query("deplacees") + " candidature(s) déplacée(s)."
 	}
-	if q.After == "" {
-		if err := h.Repo.RecordVisit(ctx, p.ID, v.Email); err != nil {
-			h.Log.Warn("record visit", "error", err, "posting_id", p.ID)
-		}
-	}
 	h.render(c, http.StatusOK, "inbox_applications", d)
+	if q.After == "" {
+		// The time of this visit only feeds the "new since" counts of the
+		// next one: it need not hold the page back.
+		visitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		go func() {
+			defer cancel()
+			if err := h.Repo.RecordVisit(visitCtx, p.ID, v.Email); err != nil {
+				h.Log.Warn("record visit", "error", err, "posting_id", p.ID)
+			}
+		}()
+	}
 }

@@ -324,3 +324,43 @@ func TestSearchCountsStopAtTheCap(t *testing.T) {
 		t.Errorf("the first page of the search shows %d applications, want 50", got)
 	}
 }
+
+// My postings counts the applications received since the reviewer last
+// opened the posting's list.
+func TestMyPostingsCountsWhatIsNewSinceTheLastVisit(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
+	p := app.OpenPosting(time.Time{})
+	seedApplication(t, app, p.ID, "Camille", "Durand", "camille@example.org")
+	seedApplication(t, app, p.ID, "Noël", "Martin", "noel@example.org")
+	c := app.Client()
+	app.StartWorker()
+	app.SignIn(c, p.ContactEmail)
+	app.StopWorker()
+
+	newOnMyPostings := func() string {
+		t.Helper()
+		_, body := testkit.Get(t, c, app.URL+"/boite")
+		m := regexp.MustCompile(`(\d+) nouvelles?<`).FindStringSubmatch(body)
+		if m == nil {
+			return "0"
+		}
+		return m[1]
+	}
+	if got := newOnMyPostings(); got != "2" {
+		t.Fatalf("before any visit: %s new, want 2", got)
+	}
+	testkit.Get(t, c, app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10))
+	// The visit is recorded just after the page is sent.
+	deadline := time.Now().Add(5 * time.Second)
+	for newOnMyPostings() != "0" {
+		if time.Now().After(deadline) {
+			t.Fatal("after opening the list, applications still counted as new")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	seedApplication(t, app, p.ID, "Zoé", "Roux", "zoe@example.org")
+	if got := newOnMyPostings(); got != "1" {
+		t.Errorf("one application after the visit: %s new, want 1", got)
+	}
+}
