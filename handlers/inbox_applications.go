@@ -134,7 +134,8 @@ type inboxApplicationsData struct {
 	Tabs       []statusTab
 	Rows       []repository.ListRow
 	Total      int
-	TotalMore  bool // Total is a floor (see repository.SearchCountCap)
+	TotalMore  bool   // Total is a floor (see repository.SearchCountCap)
+	RowSuffix  string // the list's query, carried by each row's link (computed once, not per row)
 	NextLink   string
 	FirstLink  string
 	Problems   []string
@@ -165,7 +166,7 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 		return
 	}
 	d := inboxApplicationsData{inboxPage: h.inboxPage(c, "Candidatures — "+p.Title), Posting: viewOf(p), Query: q,
-		Rows: rows, Problems: problems}
+		Rows: rows, Problems: problems, RowSuffix: q.With("", "")}
 	total, more := 0, false
 	tabs := []statusTab{}
 	for _, s := range repository.AllStatuses {

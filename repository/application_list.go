@@ -176,7 +176,7 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 // SearchCountCap bounds each count of StatusCounts under a text search:
 // a common word may match tens of thousands of applications, and reading
 // them all to count them would make every page of the search slow.
-const SearchCountCap = 500
+const SearchCountCap = 200
 
 // StatusCounts counts the applications matching the filter, by status,
 // one count a status so that each reads only its own index entries. Under

@@ -21,8 +21,12 @@ type PostingTemplate struct {
 // PostingTemplates returns a posting's own wordings by kind.
 func (r *Repo) PostingTemplates(ctx context.Context, postingID int64) (map[string]PostingTemplate, error) {
 	var ts []PostingTemplate
-	err := r.db.SelectContext(ctx, &ts, `SELECT posting_id, kind, subject, body, updated_by, updated_at
-		FROM posting_templates WHERE posting_id = $1`, postingID)
+	// Prepared: every application reads it.
+	stmt, err := r.prepared(ctx, `SELECT posting_id, kind, subject, body, updated_by, updated_at
+		FROM posting_templates WHERE posting_id = $1`)
+	if err == nil {
+		err = stmt.SelectContext(ctx, &ts, postingID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("templates of posting %d: %w", postingID, err)
 	}

@@ -161,7 +161,11 @@ func insertPosting(ctx context.Context, tx *sqlx.Tx, p *Posting) error {
 // PostingBySlug returns ErrNotFound when no posting has that slug.
 func (r *Repo) PostingBySlug(ctx context.Context, slug string) (*Posting, error) {
 	var p Posting
-	err := r.db.GetContext(ctx, &p, `SELECT `+postingColumns+` FROM postings WHERE slug = $1`, slug)
+	// Prepared: every public page and every application reads it.
+	stmt, err := r.prepared(ctx, `SELECT `+postingColumns+` FROM postings WHERE slug = $1`)
+	if err == nil {
+		err = stmt.GetContext(ctx, &p, slug)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

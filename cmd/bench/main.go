@@ -78,7 +78,7 @@ func main() {
 	flag.IntVar(&o.Inbox, "inbox", 100000, "scenario 2: applications loaded on one posting")
 	flag.IntVar(&o.Requests, "requests", 1000, "scenario 2: requests of each page")
 	flag.IntVar(&o.Closing, "close", 10000, "scenario 3: applicants of the posting closed")
-	flag.StringVar(&conc, "concurrency", "10,20,32", "scenario 3: worker concurrencies to compare (the first, the default, makes the table)")
+	flag.StringVar(&conc, "concurrency", "20,10,32", "scenario 3: worker concurrencies to compare (the first, the default, makes the table)")
 	flag.StringVar(&o.Out, "out", "BENCHMARKS.md", "where to write the report (empty: nowhere)")
 	flag.BoolVar(&o.KeepLogs, "keep-logs", false, "keep the processes' logs after the run")
 	flag.BoolVar(&o.KeepDB, "keep-db", false, "keep the benchmark's database after the run, to look at its plans")

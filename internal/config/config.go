@@ -30,7 +30,8 @@ type Config struct {
 	// hour (0: no limit).
 	ApplyRateLimit int
 	// WorkerConcurrency is how many emails `vivier worker` sends at once
-	// (and how many SMTP connections it keeps open).
+	// (and how many SMTP connections it keeps open). A send mostly waits
+	// on the relay's round trips, so it is well above the CPU count.
 	WorkerConcurrency int
 	// EmailClaimTimeout is how long an email may stay "sending" before it
 	// is taken for the work of a dead worker and sent again.
@@ -132,7 +133,7 @@ func Load(getenv Getenv) (*Config, error) {
 	if c.ApplyRateLimit, err = strconv.Atoi(str("APPLY_RATE_LIMIT", "30")); err != nil || c.ApplyRateLimit < 0 {
 		fail("APPLY_RATE_LIMIT", "expected a number of applications per client and hour (0 for no limit), got %q", getenv("APPLY_RATE_LIMIT"))
 	}
-	if c.WorkerConcurrency, err = strconv.Atoi(str("WORKER_CONCURRENCY", "10")); err != nil || c.WorkerConcurrency < 1 || c.WorkerConcurrency > 1000 {
+	if c.WorkerConcurrency, err = strconv.Atoi(str("WORKER_CONCURRENCY", "20")); err != nil || c.WorkerConcurrency < 1 || c.WorkerConcurrency > 1000 {
 		fail("WORKER_CONCURRENCY", "expected a number of emails sent at once between 1 and 1000, got %q", getenv("WORKER_CONCURRENCY"))
 	}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
