@@ -85,8 +85,9 @@ func (b *bench) scenarioClose(ctx context.Context) error {
 	rp := b.report
 	rp.add(scenario, "close request", secs(final.Request), "", "< 2 s", check(final.Request < 2*time.Second))
 	rp.add(scenario, fmt.Sprintf("until the %s update is accepted", ordinal(final.Updates)), secs(final.LastArrival), secs(pooled), "", nil)
-	rp.add(scenario, "emails per second", fmt.Sprintf("%.0f /s", final.Rate()), fmt.Sprintf("%.0f /s", baseRate),
-		"≥ 1,000 /s and ≥ ½ baseline", check(final.Rate() >= 1000 && final.Rate() >= baseRate/2))
+	rp.add(scenario, "emails per second", fmt.Sprintf("%.0f /s", final.Rate()), "", "≥ 1,000 /s", check(final.Rate() >= 1000))
+	rp.add(scenario, "emails per second, against go-mail alone", fmt.Sprintf("%.0f /s", final.Rate()), fmt.Sprintf("%.0f /s", baseRate),
+		"≥ ½ baseline", check(final.Rate() >= baseRate/2))
 	rp.add(scenario, "duplicates at the SMTP server", strconv.Itoa(final.Duplicates), "", "0", check(final.Duplicates == 0))
 	rp.add(scenario, "missing at the SMTP server", strconv.Itoa(final.Missing), "", "0", check(final.Missing == 0))
 	if final.Rate() < baseRate/2 {
