@@ -52,43 +52,12 @@ func (b *bench) scenarioApply(ctx context.Context) error {
 	baseRate := rate(n, baseElapsed)
 
 	step("scenario 1: submissions over HTTP")
-	var lat latencies
-	var errs firstErrors
-	var next atomic.Int64
 	var peakRSS atomic.Int64
 	stopSampling := b.sampleRSS(&peakRSS)
 	target := b.baseURL + "/offres/coach-investigation-http/candidature"
-	client := newClient(clients, nil)
 	cpuBefore := b.cpu()
 	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := mrand.New(mrand.NewPCG(uint64(w), 1))
-			var body bytes.Buffer
-			for {
-				i := int(next.Add(1))
-				if i > n || ctx.Err() != nil {
-					return
-				}
-				ct := applicationForm(&body, r, newPerson(r, "h", i), cv)
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body.Bytes()))
-				req.Header.Set("Content-Type", ct)
-				t0 := time.Now()
-				resp, _, err := do(client, req)
-				lat.Add(time.Since(t0))
-				switch {
-				case err != nil:
-					errs.Add(err.Error())
-				case resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "/candidature-envoyee"):
-					errs.Add(fmt.Sprintf("status %d, Location %q", resp.StatusCode, resp.Header.Get("Location")))
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	lat, errs := submitAll(ctx, target, cv, clients, n, "h", 1)
 	elapsed := time.Since(start)
 	cpuUsed := b.cpu().since(cpuBefore)
 	stopSampling()
@@ -175,7 +144,20 @@ func (b *bench) bigUploads(ctx context.Context, target string) error {
 // returns the server's peak RSS after, by how much it grew, and the errors.
 func (b *bench) uploadMany(ctx context.Context, target string, cv []byte, conc, total int, prefix string) (peak, growth int64, errCount int) {
 	before := memKB(b.server.Pid(), "VmRSS")
+	_, errs := submitAll(ctx, target, cv, conc, total, prefix, 99)
+	after := memKB(b.server.Pid(), "VmHWM")
+	for _, m := range errs.msgs {
+		b.report.note("10 MiB upload error: %s", m)
+	}
+	return after, after - before, errs.Count()
+}
+
+// submitAll sends total complete applications with the CV data to target
+// from conc clients, and returns their latencies and errors: anything but
+// the 303 to the confirmation page is one.
+func submitAll(ctx context.Context, target string, cv []byte, conc, total int, prefix string, seed uint64) (*latencies, *firstErrors) {
 	client := newClient(conc, nil)
+	var lat latencies
 	var errs firstErrors
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -183,7 +165,7 @@ func (b *bench) uploadMany(ctx context.Context, target string, cv []byte, conc, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := mrand.New(mrand.NewPCG(uint64(w), 99))
+			r := mrand.New(mrand.NewPCG(uint64(w), seed))
 			var body bytes.Buffer
 			for {
 				i := int(next.Add(1))
@@ -193,22 +175,20 @@ func (b *bench) uploadMany(ctx context.Context, target string, cv []byte, conc, 
 				ct := applicationForm(&body, r, newPerson(r, prefix, i), cv)
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body.Bytes()))
 				req.Header.Set("Content-Type", ct)
+				t0 := time.Now()
 				resp, _, err := do(client, req)
+				lat.Add(time.Since(t0))
 				switch {
 				case err != nil:
 					errs.Add(err.Error())
-				case resp.StatusCode != http.StatusSeeOther:
-					errs.Add(fmt.Sprintf("status %d", resp.StatusCode))
+				case resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "/candidature-envoyee"):
+					errs.Add(fmt.Sprintf("status %d, Location %q", resp.StatusCode, resp.Header.Get("Location")))
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	after := memKB(b.server.Pid(), "VmHWM")
-	for _, m := range errs.msgs {
-		b.report.note("10 MiB upload error: %s", m)
-	}
-	return after, after - before, errs.Count()
+	return &lat, &errs
 }
 
 // applicationForm writes a complete application as multipart/form-data
