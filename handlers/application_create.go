@@ -110,9 +110,6 @@ func (h *Handler) createApplication(c *gin.Context) {
 	case errors.Is(err, repository.ErrDuplicateApplication):
 		h.refuseDuplicate(c, p, values, app.SubmissionNonce)
 		return
-	case errors.Is(err, repository.ErrNotFound):
-		h.notFound(c)
-		return
 	case err != nil:
 		h.fail(c, err)
 		return

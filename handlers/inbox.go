@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -54,10 +53,6 @@ func (h *Handler) reviewedPosting(c *gin.Context) (*repository.Posting, bool) {
 		return nil, false
 	}
 	p, err := h.Repo.PostingByID(c.Request.Context(), id)
-	if errors.Is(err, repository.ErrNotFound) {
-		h.notFound(c)
-		return nil, false
-	}
 	if err != nil {
 		h.fail(c, err)
 		return nil, false
@@ -75,10 +70,6 @@ func (h *Handler) reviewedApplication(c *gin.Context) (*repository.Application, 
 		return nil, nil, false
 	}
 	a, err := h.Repo.ApplicationByID(ctx, id)
-	if errors.Is(err, repository.ErrNotFound) {
-		h.notFound(c)
-		return nil, nil, false
-	}
 	if err != nil {
 		h.fail(c, err)
 		return nil, nil, false

@@ -192,10 +192,6 @@ func (h *Handler) inboxCV(c *gin.Context) {
 		return
 	}
 	doc, err := h.Repo.DocumentByApplication(c.Request.Context(), a.ID)
-	if errors.Is(err, repository.ErrNotFound) {
-		h.notFound(c)
-		return
-	}
 	if err != nil {
 		h.fail(c, err)
 		return

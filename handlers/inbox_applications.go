@@ -170,12 +170,9 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 	total, more := 0, false
 	tabs := []statusTab{}
 	for _, s := range repository.AllStatuses {
-		n, tabMore := counts[s], false
-		if strings.TrimSpace(f.Query) != "" && n > repository.SearchCountCap {
-			n, tabMore = repository.SearchCountCap, true
-		}
-		total, more = total+n, more || tabMore
-		tabs = append(tabs, statusTab{Status: s, Label: frfmt.StatusLabel(s), Count: n, More: tabMore, Link: q.With("statut", s), Current: f.Status == s})
+		n := counts[s]
+		total, more = total+n.N, more || n.More
+		tabs = append(tabs, statusTab{Status: s, Label: frfmt.StatusLabel(s), Count: n.N, More: n.More, Link: q.With("statut", s), Current: f.Status == s})
 	}
 	d.Tabs = append([]statusTab{{Label: "Toutes", Count: total, More: more, Link: q.With("statut", ""), Current: f.Status == ""}}, tabs...)
 	for _, s := range repository.Pipeline {

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"html/template"
 	"net/http"
 	"regexp"
@@ -132,10 +131,6 @@ func (h *Handler) updatePosting(c *gin.Context) {
 		return
 	}
 	err := h.Repo.UpdatePosting(c.Request.Context(), row, viewerOf(c).Email)
-	if errors.Is(err, repository.ErrNotFound) {
-		h.notFound(c)
-		return
-	}
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -188,10 +188,6 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 		}
 	}
 	emails, changed, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, ids, ch)
-	if errors.Is(err, repository.ErrNotFound) {
-		h.notFound(c)
-		return
-	}
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"mime"
 	"net/http"
 	"strconv"
@@ -189,10 +188,6 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 // sendPersonalData answers the JSON of everything held on an application.
 func (h *Handler) sendPersonalData(c *gin.Context, appID int64) {
 	d, err := h.Repo.PersonalDataOf(c.Request.Context(), appID)
-	if errors.Is(err, repository.ErrNotFound) {
-		h.notFound(c)
-		return
-	}
 	if err != nil {
 		h.fail(c, err)
 		return

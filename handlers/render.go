@@ -15,6 +15,7 @@ import (
 
 	"vivier/internal/applyform"
 	"vivier/internal/frfmt"
+	"vivier/repository"
 	"vivier/templates"
 )
 
@@ -117,8 +118,13 @@ func (h *Handler) notFound(c *gin.Context) {
 		"La page que vous cherchez n'existe pas ou plus. Si vous avez tapé l'adresse, vérifiez-la ; sinon, repartez de la liste des offres.")
 }
 
-// fail is the one place that maps an unexpected error to a response.
+// fail is the one place that maps an error to a response: what the
+// repository did not find is a 404, like anything the visitor may not see.
 func (h *Handler) fail(c *gin.Context, err error) {
+	if errors.Is(err, repository.ErrNotFound) {
+		h.notFound(c)
+		return
+	}
 	if isUnavailable(err) {
 		h.Log.Warn("service unavailable", "error", err, "route", c.FullPath())
 		c.Header("Retry-After", "10")

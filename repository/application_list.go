@@ -178,16 +178,22 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 // them all to count them would make every page of the search slow.
 const SearchCountCap = 200
 
+// StatusCount is one tab's count. Under a text search a count stops at
+// SearchCountCap, and More says there are more.
+type StatusCount struct {
+	N    int
+	More bool
+}
+
 // StatusCounts counts the applications matching the filter, by status,
-// one count a status so that each reads only its own index entries. Under
-// a text search a count stops past SearchCountCap (it is then
-// SearchCountCap+1: "more than").
-func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[string]int, error) {
+// one count a status so that each reads only its own index entries.
+func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[string]StatusCount, error) {
 	where, args := f.where(false)
 	args = append(args, pq.StringArray(AllStatuses))
 	statuses := "$" + strconv.Itoa(len(args))
 	count := `SELECT count(*) FROM applications a WHERE ` + where + ` AND a.status = s`
-	if strings.TrimSpace(f.Query) != "" {
+	capped := strings.TrimSpace(f.Query) != ""
+	if capped {
 		count = `SELECT count(*) FROM (SELECT 1 FROM applications a WHERE ` + where + ` AND a.status = s LIMIT ` +
 			strconv.Itoa(SearchCountCap+1) + `) capped`
 	}
@@ -196,15 +202,17 @@ func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[string]int, 
 		return nil, fmt.Errorf("status counts: %w", err)
 	}
 	defer rows.Close()
-	counts := map[string]int{}
+	counts := map[string]StatusCount{}
 	for rows.Next() {
 		var s string
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
 			return nil, err
 		}
-		if n > 0 {
-			counts[s] = n
+		if capped && n > SearchCountCap {
+			counts[s] = StatusCount{N: SearchCountCap, More: true}
+		} else {
+			counts[s] = StatusCount{N: n}
 		}
 	}
 	return counts, rows.Err()

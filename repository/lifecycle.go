@@ -82,13 +82,9 @@ type CloseResult struct {
 func (r *Repo) ClosePosting(ctx context.Context, postingID int64, plan ClosePlan) (*CloseResult, error) {
 	res := &CloseResult{Written: map[string]int{}}
 	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
-		var status string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM postings WHERE id = $1 FOR UPDATE`, postingID).Scan(&status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		status, err := lockPosting(ctx, tx, postingID)
 		if err != nil {
-			return fmt.Errorf("lock posting %d: %w", postingID, err)
+			return err
 		}
 		if status != PostingOpen {
 			return fmt.Errorf("close posting %d that is %s: %w", postingID, status, ErrConflict)
@@ -216,13 +212,9 @@ func (r *Repo) PendingCloseEmails(ctx context.Context, postingID int64) ([]Sweep
 // in none of the from statuses.
 func (r *Repo) SetPostingState(ctx context.Context, postingID int64, from []string, to, actor string) error {
 	return r.inTx(ctx, func(tx *sqlx.Tx) error {
-		var status string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM postings WHERE id = $1 FOR UPDATE`, postingID).Scan(&status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		status, err := lockPosting(ctx, tx, postingID)
 		if err != nil {
-			return fmt.Errorf("lock posting %d: %w", postingID, err)
+			return err
 		}
 		allowed := false
 		for _, f := range from {
@@ -279,4 +271,18 @@ func (r *Repo) SetClosingDate(ctx context.Context, postingID int64, closesAt *ti
 		return fmt.Errorf("set closing date of posting %d: %w", postingID, err)
 	}
 	return nil
+}
+
+// lockPosting locks a posting's row for the rest of tx and returns its
+// status; ErrNotFound when there is no such posting.
+func lockPosting(ctx context.Context, tx *sqlx.Tx, postingID int64) (string, error) {
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM postings WHERE id = $1 FOR UPDATE`, postingID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("lock posting %d: %w", postingID, err)
+	}
+	return status, nil
 }

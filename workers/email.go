@@ -81,18 +81,16 @@ func (h *EmailHandler) processBatch(ctx context.Context, t *asynq.Task) error {
 		if ctx.Err() != nil {
 			// Shutting down: what is left goes back to pending, and the
 			// batch is retried (what was sent is skipped then).
-			h.release(log, claimed[i:], "arrêt du worker")
+			h.release(log, claimed[i:], "envoi interrompu par l’arrêt du service d’envoi ; il reprendra")
 			return ctx.Err()
 		}
 		err := h.deliver(ctx, log.With("email_id", e.ID), e, false)
 		if err == nil || errors.Is(err, asynq.SkipRetry) {
 			continue // sent, or refused for good and recorded
 		}
-		if h.Enqueuer == nil {
-			continue // the sweep enqueues it again
-		}
 		retry := []tasks.Outgoing{{ID: e.ID, Queue: tasks.QueueFor(e.Kind), SendAfter: time.Now().Add(h.RetryDelay)}}
 		if err := h.Enqueuer.Enqueue(ctx, retry...); err != nil {
+			// It is pending in the outbox: the sweep enqueues it again.
 			log.Warn("enqueue retry failed; the outbox sweep will retry", "email_id", e.ID, "error", err)
 		}
 	}
