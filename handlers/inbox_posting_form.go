@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/mail"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -296,18 +295,10 @@ func validContact(s string) bool {
 	return err == nil && a.Address == s && len(s) <= maxPostingEmail && contactRe.MatchString(s)
 }
 
-// validLink accepts what the parser keeps as an external link: an
-// absolute http(s) address with a host.
+// validLink accepts what the parser keeps as an external link, up to the
+// form's length.
 func validLink(s string) bool {
-	if utf8.RuneCountInString(s) > maxPostingLink || strings.ContainsAny(s, " <>\"") {
-		return false
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	scheme := strings.ToLower(u.Scheme)
-	return scheme == "http" || scheme == "https"
+	return utf8.RuneCountInString(s) <= maxPostingLink && posting.IsHTTPURL(s)
 }
 
 // cleanBody gives the body the form the parser gives a file's body: valid

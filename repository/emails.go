@@ -87,12 +87,16 @@ func (r *Repo) InsertEmails(ctx context.Context, emails []*Email) error {
 // timeouts, so a slow live worker is never taken for a dead one.
 const DefaultClaimTimeout = 10 * time.Minute
 
-func (r *Repo) claimTimeout() string {
-	d := r.ClaimTimeout
-	if d <= 0 {
-		d = DefaultClaimTimeout
+// ClaimLifetime is how long a claim holds (ClaimTimeout, or the default).
+func (r *Repo) ClaimLifetime() time.Duration {
+	if r.ClaimTimeout <= 0 {
+		return DefaultClaimTimeout
 	}
-	return fmt.Sprintf("%d milliseconds", d.Milliseconds())
+	return r.ClaimTimeout
+}
+
+func (r *Repo) claimTimeout() string {
+	return fmt.Sprintf("%d milliseconds", r.ClaimLifetime().Milliseconds())
 }
 
 // ClaimEmail moves an email from pending (or a stale sending) to sending,

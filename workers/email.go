@@ -73,16 +73,22 @@ func (h *EmailHandler) processBatch(ctx context.Context, t *asynq.Task) error {
 	if p.RequestID != "" {
 		log = log.With("request_id", p.RequestID)
 	}
+	claimedAt := time.Now()
 	claimed, err := h.Repo.ClaimEmails(ctx, p.EmailIDs)
 	if err != nil {
 		return err // the database is not answering: asynq retries the batch
 	}
 	for i, e := range claimed {
-		if ctx.Err() != nil {
-			// Shutting down: what is left goes back to pending, and the
-			// batch is retried (what was sent is skipped then).
-			h.release(log, claimed[i:], "envoi interrompu par l’arrêt du service d’envoi ; il reprendra")
-			return ctx.Err()
+		// The claim fences an email only until it goes stale: past half its
+		// lifetime (a very slow relay), what is left is handed back rather
+		// than sent on a claim another worker may take over.
+		if ctx.Err() != nil || time.Since(claimedAt) > h.Repo.ClaimLifetime()/2 {
+			// The batch is retried; what was sent is skipped then.
+			h.release(log, claimed[i:], "envoi interrompu ; il reprendra")
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return fmt.Errorf("batch of %d emails: %d left after %s", len(claimed), len(claimed)-i, time.Since(claimedAt).Round(time.Second))
 		}
 		err := h.deliver(ctx, log.With("email_id", e.ID), e, false)
 		if err == nil || errors.Is(err, asynq.SkipRetry) {

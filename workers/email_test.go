@@ -2,6 +2,7 @@ package workers_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -253,5 +254,49 @@ func TestOddNamesMakeValidAddresses(t *testing.T) {
 	waitStatus(t, app, e.ID, repository.EmailSent, 20*time.Second)
 	if to := app.SMTP.Messages()[0].Header.Get("To"); !strings.Contains(to, "camille@example.org") {
 		t.Errorf("To header %q", to)
+	}
+}
+
+// A batch sent through a relay so slow that its claim would go stale
+// hands the rest back instead of sending on that claim: every email is
+// still sent, once.
+func TestASlowBatchHandsBackWhatItCannotSendInTime(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
+	app.Repo.ClaimTimeout = 600 * time.Millisecond
+	app.SMTP.SetFault(func(string, []string) *smtp.SMTPError {
+		time.Sleep(100 * time.Millisecond)
+		return nil
+	})
+	var ids []int64
+	for i := range 8 {
+		e := &repository.Email{Kind: "close_in_review", ToAddress: fmt.Sprintf("p%d@example.org", i), Subject: "Candidatures closes",
+			TextBody: "Bonjour,\n\nLes candidatures sont closes."}
+		if err := app.Repo.InsertEmails(context.Background(), []*repository.Email{e}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+	}
+	if err := app.Enqueuer.EnqueueBatches(context.Background(), tasks.QueueDefault, ids); err != nil {
+		t.Fatal(err)
+	}
+	app.StartWorker()
+	// The sweep runs meanwhile, as in production: it hands stale claims to
+	// other slots.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go app.Sweeper.Run(ctx, 100*time.Millisecond)
+	for _, id := range ids {
+		waitStatus(t, app, id, repository.EmailSent, 30*time.Second)
+	}
+	time.Sleep(time.Second) // room for a wrong extra send
+	copies := map[string]int{}
+	for _, m := range app.SMTP.Messages() {
+		copies[m.To[0]]++
+	}
+	for i := range 8 {
+		if n := copies[fmt.Sprintf("p%d@example.org", i)]; n != 1 {
+			t.Errorf("p%d@example.org received %d copies, want 1", i, n)
+		}
 	}
 }

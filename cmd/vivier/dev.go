@@ -72,25 +72,16 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 		return err
 	}
 	defer closeApp()
-	srv, mux, closeSender, err := workerServer(cfg, db, log, m, 4, 2*time.Second)
+	srv, mux, closeSender, err := workerServer(cfg, db, log, m, cfg.WorkerConcurrency, 2*time.Second)
 	if err != nil {
 		return err
 	}
 	defer closeSender()
-	sw, closeSweeper, err := sweeper(cfg, db, log)
+	jobs, closeJobs, err := newSchedulerJobs(cfg, db, log)
 	if err != nil {
 		return err
 	}
-	defer closeSweeper()
-
-	closer, err := closingScheduler(cfg, db, log, sw.Enqueuer)
-	if err != nil {
-		return err
-	}
-	retention, err := retentionScheduler(cfg, db, log, sw.Enqueuer)
-	if err != nil {
-		return err
-	}
+	defer closeJobs()
 
 	fmt.Fprintf(stdout, "\nVivier tourne en mode développement :\n"+
 		"  site          %s/\n"+
@@ -108,9 +99,7 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 		srv.Shutdown()
 		return nil
 	})
-	g.Go(func() error { sw.Run(gctx, 5*time.Second); return nil })
-	g.Go(func() error { closer.Run(gctx, 15*time.Second); return nil })
-	g.Go(func() error { retention.Run(gctx, time.Hour); return nil })
+	g.Go(func() error { jobs.run(gctx, 5*time.Second); return nil })
 	return g.Wait()
 }
 

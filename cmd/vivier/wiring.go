@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -306,24 +307,49 @@ func scheduler(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 		return err
 	}
 	defer db.Close()
+	jobs, closeJobs, err := newSchedulerJobs(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer closeJobs()
+	log.Info("scheduler started")
+	jobs.run(ctx, 10*time.Second)
+	return nil
+}
+
+// schedulerJobs are the scheduler's periodic jobs, for `vivier scheduler`
+// and `vivier dev` alike.
+type schedulerJobs struct {
+	sweep     *workers.Sweeper
+	closer    *workers.ClosingScheduler
+	retention *workers.RetentionScheduler
+}
+
+func newSchedulerJobs(cfg *config.Config, db *sqlx.DB, log *slog.Logger) (*schedulerJobs, func(), error) {
 	sw, closeSweeper, err := sweeper(cfg, db, log)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer closeSweeper()
 	closer, err := closingScheduler(cfg, db, log, sw.Enqueuer)
-	if err != nil {
-		return err
+	if err == nil {
+		var retention *workers.RetentionScheduler
+		if retention, err = retentionScheduler(cfg, db, log, sw.Enqueuer); err == nil {
+			return &schedulerJobs{sweep: sw, closer: closer, retention: retention}, closeSweeper, nil
+		}
 	}
-	retention, err := retentionScheduler(cfg, db, log, sw.Enqueuer)
-	if err != nil {
-		return err
-	}
-	log.Info("scheduler started")
-	go closer.Run(ctx, 15*time.Second)
-	go retention.Run(ctx, time.Hour)
-	sw.Run(ctx, 10*time.Second)
-	return nil
+	closeSweeper()
+	return nil, nil, err
+}
+
+// run runs the jobs until ctx ends: the sweep every sweepEvery, closings
+// every 15 seconds, retention every hour.
+// It returns once each has finished what it was doing.
+func (j *schedulerJobs) run(ctx context.Context, sweepEvery time.Duration) {
+	var wg sync.WaitGroup
+	wg.Go(func() { j.closer.Run(ctx, 15*time.Second) })
+	wg.Go(func() { j.retention.Run(ctx, time.Hour) })
+	j.sweep.Run(ctx, sweepEvery)
+	wg.Wait()
 }
 
 // closingScheduler builds the job that closes postings at their date.

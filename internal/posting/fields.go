@@ -181,7 +181,7 @@ func walkScalars(n *yaml.Node, depth int, budget *int, f func(string) bool) bool
 func (m meta) httpURL(keys ...string) string {
 	for _, k := range keys {
 		for _, s := range items(m[k]) {
-			if u := cleanText(s); isHTTPURL(u) {
+			if u := cleanText(s); IsHTTPURL(u) {
 				return u
 			}
 		}
@@ -189,7 +189,9 @@ func (m meta) httpURL(keys ...string) string {
 	return ""
 }
 
-func isHTTPURL(s string) bool {
+// IsHTTPURL tells an absolute http(s) address with a host, the only
+// external links a posting keeps.
+func IsHTTPURL(s string) bool {
 	if s == "" || strings.ContainsAny(s, " <>\"") {
 		return false
 	}
