@@ -170,12 +170,18 @@ func TestServeWaitsForTheSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
-	name := "vivier_test_empty_" + strconv.Itoa(os.Getpid())
+	name := "vivier_test_empty_" + strconv.Itoa(os.Getpid()) + "_" + strconv.FormatInt(time.Now().UnixNano()%1e9, 10)
 	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
 		t.Fatalf("create an empty database: %v", err)
 	}
-	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
+	// After the processes' own clean-ups (they run first), and with the
+	// handle still open: a deferred Close would come before it.
+	t.Cleanup(func() {
+		if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+		admin.Close()
+	})
 	u, _ := url.Parse(testkit.ServerURL())
 	u.Path = "/" + name
 	port := freePort(t)
