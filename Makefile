@@ -5,7 +5,7 @@ DSFR := node_modules/@gouvfr/dsfr/dist
 DSFR_OUT := templates/static/dsfr
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/vivier?sslmode=disable
 
-.PHONY: run test lint build assets fuzz screenshots bench clean
+.PHONY: run test lint build assets chromium fuzz screenshots bench clean
 
 ## run: build, then start web + worker + scheduler + SMTP catcher on this machine
 run: build
@@ -29,8 +29,19 @@ $(DSFR_OUT)/.stamp: node_modules/.package-lock.json
 	cp $(DSFR)/utility/icons/icons.min.css $(DSFR_OUT)/utility/icons/
 	touch $@
 
+## chromium: Debian's Chromium for the browser tests, installed when missing
+## (as root, or through sudo); CHROMIUM names another one instead
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@if [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then \
+		echo "Installing Debian's Chromium for the browser tests (apt-get)"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium fonts-dejavu-core >/dev/null; \
+	fi
+
 ## test: every test, against the PostgreSQL and Redis of this machine
-test: assets
+test: assets chromium
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 8m ./...
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./internal/posting/
@@ -44,7 +55,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 60s ./internal/emailtmpl/
 
 ## screenshots: the pictures of the README, taken in Chromium by the browser tests' helper
-screenshots: assets
+screenshots: assets chromium
 	VIVIER_SCREENSHOTS_DIR=$(CURDIR)/templates/static/screenshots $(GO) test -count=1 -run '^TestREADMEScreenshots$$' ./handlers/
 
 ## bench: three scenarios against this machine's own baselines; writes BENCHMARKS.md (about 10 minutes)

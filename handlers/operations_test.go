@@ -150,6 +150,9 @@ func TestMetricsAfterAnApplication(t *testing.T) {
 	if n, ok := metricValue(body, `vivier_email_send_duration_seconds_count{outcome="sent"}`); !ok || n != 2 {
 		t.Errorf("send latency count: %v %v\n%s", n, ok, grepLines(body, "vivier_email_send"))
 	}
+	if n, ok := metricValue(body, `vivier_email_record_duration_seconds_count`); !ok || n != 2 {
+		t.Errorf("record latency count: %v %v\n%s", n, ok, grepLines(body, "vivier_email_record"))
+	}
 }
 
 // checkEmailGauges compares vivier_emails with the database, status by status.

@@ -125,6 +125,7 @@ func (h *EmailHandler) deliver(ctx context.Context, log *slog.Logger, e *reposit
 	// The outcome is recorded even if the task's context ended meanwhile.
 	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
 	defer cancel()
+	defer func(recording time.Time) { h.Metrics.ObserveRecord(time.Since(recording)) }(time.Now())
 
 	var permanent *PermanentError
 	switch {

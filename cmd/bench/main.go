@@ -64,8 +64,10 @@ type bench struct {
 	contact string
 	// workerConcurrency is the running worker's WORKER_CONCURRENCY.
 	workerConcurrency int
-	reviewer          *http.Client
-	report            *report
+	// workerMetrics is the running worker's /metrics, behind metricsToken.
+	workerMetrics, metricsToken string
+	reviewer                    *http.Client
+	report                      *report
 }
 
 const mailFrom = "Vivier banc d'essai <ne-pas-repondre@bench.vivier.localhost>"
@@ -232,7 +234,13 @@ func (b *bench) env(extra map[string]string) []string {
 // startWorker (re)starts `vivier worker`; concurrency 0 keeps the default.
 func (b *bench) startWorker(ctx context.Context, concurrency int) error {
 	b.worker.Stop()
-	extra := map[string]string{}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	b.metricsToken = newMetricsToken()
+	extra := map[string]string{"METRICS_PORT": strconv.Itoa(port), "METRICS_TOKEN": b.metricsToken}
+	b.workerMetrics = "http://127.0.0.1:" + strconv.Itoa(port) + "/metrics"
 	if concurrency > 0 {
 		extra["WORKER_CONCURRENCY"] = strconv.Itoa(concurrency)
 	}

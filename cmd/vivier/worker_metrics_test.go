@@ -64,6 +64,9 @@ func TestWorkerServesMetricsAndLogsTheRequestID(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "\nvivier_email_send_duration_seconds_count{outcome=\"sent\"} 1\n") {
 		t.Errorf("worker /metrics: %d, no send latency for one email sent", resp.StatusCode)
 	}
+	if !strings.Contains(body, "\nvivier_email_record_duration_seconds_count 1\n") {
+		t.Errorf("worker /metrics: no record latency for one email sent")
+	}
 
 	worker.Process.Signal(syscall.SIGTERM)
 	if err := worker.Wait(); err != nil {

@@ -24,6 +24,10 @@ type Metrics struct {
 	httpDuration *prometheus.HistogramVec
 	applications prometheus.Counter
 	sendDuration *prometheus.HistogramVec
+	// recordDuration is the wait after the relay answered: a worker slot
+	// sends its next email only once the last one's outcome is committed,
+	// so a slow database slows every email.
+	recordDuration prometheus.Histogram
 }
 
 // New builds the collectors on a fresh registry, with the Go runtime's and
@@ -43,13 +47,18 @@ func New() *Metrics {
 		sendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "vivier_email_send_duration_seconds",
 			Help:    "Time to hand one email to the SMTP relay, by outcome (sent, temporary, permanent).",
-			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
 		}, []string{"outcome"}),
+		recordDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "vivier_email_record_duration_seconds",
+			Help:    "Time to record in PostgreSQL what the SMTP relay answered for one email (sent, refused or to retry).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, 1, 5, 30},
+		}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpDuration, m.applications, m.sendDuration,
+		m.httpDuration, m.applications, m.sendDuration, m.recordDuration,
 	)
 	return m
 }
@@ -96,6 +105,14 @@ func (m *Metrics) ObserveSend(outcome string, d time.Duration) {
 		return
 	}
 	m.sendDuration.WithLabelValues(outcome).Observe(d.Seconds())
+}
+
+// ObserveRecord records how long writing one email's outcome took.
+func (m *Metrics) ObserveRecord(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.recordDuration.Observe(d.Seconds())
 }
 
 // Register adds a collector (such as a StateCollector) to the registry.

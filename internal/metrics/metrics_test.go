@@ -11,6 +11,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.ObserveHTTP("/", "GET", 200, time.Millisecond)
 	m.ApplicationReceived()
 	m.ObserveSend(SendOK, time.Second)
+	m.ObserveRecord(time.Millisecond)
 }
 
 // Labels stay bounded: no route is "unmatched", odd methods are "other".

@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// chromiumPath finds Debian's Chromium (installed by .ci/run) or CHROMIUM.
+// chromiumPath finds Debian's Chromium (installed by make test) or CHROMIUM.
 func chromiumPath() string {
 	if p := os.Getenv("CHROMIUM"); p != "" {
 		return p
@@ -32,7 +32,7 @@ func Browser(tb testing.TB) context.Context {
 	tb.Helper()
 	path := chromiumPath()
 	if path == "" {
-		tb.Fatalf("Chromium is not installed: `apt-get install chromium` (.ci/run does it), or set CHROMIUM to its path")
+		tb.Fatalf("Chromium is not installed: `make chromium` (make test does it) or `apt-get install chromium`, or set CHROMIUM to its path")
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
