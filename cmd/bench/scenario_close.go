@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,8 @@ type closeRun struct {
 	// Send and Record are a slot's mean time per email, from the worker's
 	// metrics: the SMTP exchange, then the record of it as sent.
 	Send, Record time.Duration
+	// MachineCPU is the CPU time the whole machine used, in seconds.
+	MachineCPU float64
 }
 
 func (c closeRun) Rate() float64 { return rate(c.Updates-c.Missing, c.LastArrival) }
@@ -76,11 +79,12 @@ func (b *bench) scenarioClose(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pooled, pooledExchange, err := b.sendBaseline(ctx, "baseline-pooled", ids, final.Concurrency, true)
+	pooledRun, err := b.sendBaseline(ctx, "baseline-pooled", ids, final.Concurrency, true)
 	if err != nil {
 		return err
 	}
-	perMessage, _, err := b.sendBaseline(ctx, "baseline-per-message", ids, final.Concurrency, false)
+	pooled, pooledExchange := pooledRun.Last, pooledRun.Exchange
+	perMessage, err := b.sendBaseline(ctx, "baseline-per-message", ids, final.Concurrency, false)
 	if err != nil {
 		return err
 	}
@@ -94,15 +98,20 @@ func (b *bench) scenarioClose(ctx context.Context) error {
 		"≥ ½ baseline", check(final.Rate() >= baseRate/2))
 	rp.add(scenario, "duplicates at the SMTP server", strconv.Itoa(final.Duplicates), "", "0", check(final.Duplicates == 0))
 	rp.add(scenario, "missing at the SMTP server", strconv.Itoa(final.Missing), "", "0", check(final.Missing == 0))
-	fmt.Printf("  baseline: one message's SMTP exchange %s on average over %d connections\n", ms(pooledExchange), final.Concurrency)
+	perEmail := func(cpu float64, n int) time.Duration { return time.Duration(cpu / float64(n) * float64(time.Second)) }
+	productCPU, baseCPUPerEmail := perEmail(final.MachineCPU, final.Updates), perEmail(pooledRun.MachineCPU, len(ids))
+	fmt.Printf("  machine CPU per email: %s for the product (close, worker, PostgreSQL, Redis, SMTP server), %s for the baseline (go-mail, SMTP server); baseline: one message's SMTP exchange %s over %d connections\n",
+		ms(productCPU), ms(baseCPUPerEmail), ms(pooledExchange), final.Concurrency)
 	if final.Rate() < baseRate/2 {
 		slots := ""
 		if final.Send > 0 && final.Record > 0 {
 			slots = fmt.Sprintf(" Per email, a slot spent %s on the SMTP exchange (%s in the baseline, with the same server and as many connections) and then %s on the record: %d slots can send at most %.0f emails per second here.",
 				ms(final.Send), ms(pooledExchange), ms(final.Record), final.Concurrency, float64(final.Concurrency)/(final.Send+final.Record).Seconds())
 		}
-		rp.Findings = append(rp.Findings, fmt.Sprintf("**Scenario 3, half the baseline's rate (%.0f /s against %.0f /s).** The baseline only builds messages and hands them to the SMTP server. Each slot of the worker also records every email as sent in PostgreSQL before it sends the next, so that a crash neither loses an email nor repeats more than one per slot, and its batches come from Redis and are claimed in PostgreSQL.%s The clock starts at the close request, which writes the %d emails first (%s). On 2 cores all of this shares the CPU with the SMTP server (%s).",
-			final.Rate(), baseRate, slots, final.Updates, secs(final.Request), final.CPU))
+		cores := float64(runtime.NumCPU())
+		rp.Findings = append(rp.Findings, fmt.Sprintf("**Scenario 3, half the baseline's rate (%.0f /s against %.0f /s).** The baseline only builds messages and hands them to the SMTP server. Each slot of the worker also records every email as sent in PostgreSQL before it sends the next, so that a crash neither loses an email nor repeats more than one per slot, and its batches come from Redis and are claimed in PostgreSQL.%s The clock starts at the close request, which writes the %d emails first (%s). The machine spent %s of CPU per email on all of this (%s), against %s in the baseline: on %d cores, that alone caps the product at %.0f emails per second, whatever the number of slots, where half the baseline is %.0f.",
+			final.Rate(), baseRate, slots, final.Updates, secs(final.Request), ms(productCPU), final.CPU, ms(baseCPUPerEmail),
+			int(cores), cores/productCPU.Seconds(), baseRate/2))
 	}
 	rp.Setup = append(rp.Setup, fmt.Sprintf("Scenario 3: %d applicants loaded with COPY on a posting (received, in review, shortlisted, interview, accepted, rejected), so that each gets a status update; the signed-in admin opens the preview (`GET /boite/offres/ID/cloture`) and posts its words back with a subject for the accepted group too (`POST`, fields `objet_<group>`/`message_<group>`). Time runs from the POST until the SMTP server (in the benchmark's process, counting by Message-ID) has accepted the last update; duplicates and missing updates are counted there. The table shows the run with the default `WORKER_CONCURRENCY` (%d). Baseline: go-mail builds the same %d rows into messages as the worker does (`workers.Sender.Message`) and sends them to the same server over %d connections each reused for every message, the worker's pool size.",
 		n, final.Concurrency, len(ids), final.Concurrency))
@@ -129,7 +138,7 @@ func (b *bench) scenarioClose(ctx context.Context) error {
 	}
 	rp.Changes = append(rp.Changes,
 		"**`WORKER_CONCURRENCY`** (setting read by `internal/config` and used by `vivier worker`, default 20, 10 before this benchmark; the SMTP pool holds as many connections). Scenario 3 closed one posting of "+strconv.Itoa(n)+" applicants per run, in this run:\n\n"+table+"\n\n"+verdict,
-		"**Reused SMTP connections.** `workers.Sender` keeps a bounded pool, as listmonk does: one connection per concurrency slot, dialed on first use, replaced after 30 s idle or after an error, dialed again once when the server closed it meanwhile. What reuse gains, "+rp.pooling(pooled, perMessage, len(ids), final.Concurrency))
+		"**Reused SMTP connections.** `workers.Sender` keeps a bounded pool, as listmonk does: one connection per concurrency slot, dialed on first use, replaced after 30 s idle or after an error, dialed again once when the server closed it meanwhile. What reuse gains, "+rp.pooling(pooled, perMessage.Last, len(ids), final.Concurrency))
 	return nil
 }
 
@@ -245,7 +254,8 @@ func (b *bench) closeOnce(ctx context.Context, i, concurrency, n int, label stri
 		}
 	}
 	run.LastArrival = last.Sub(t0)
-	run.CPU = b.cpu().since(cpuBefore)
+	cpuAfter := b.cpu()
+	run.CPU, run.MachineCPU = cpuAfter.since(cpuBefore), cpuAfter.machine(cpuBefore)
 	if slotErr == nil {
 		var slotAfter slotTimes
 		if slotAfter, slotErr = b.workerSlotTimes(ctx); slotErr == nil {
@@ -273,21 +283,28 @@ func (b *bench) closeEmailIDs(ctx context.Context, postingID int64) ([]int64, er
 	return ids, err
 }
 
+// baselineRun is what one go-mail baseline measured.
+type baselineRun struct {
+	Last       time.Duration // until the SMTP server accepted the last message
+	Exchange   time.Duration // one message's SMTP exchange, on average
+	MachineCPU float64       // seconds of CPU the whole machine used meanwhile
+}
+
 // sendBaseline sends the emails of ids with go-mail over conns
 // goroutines, reusing one connection each (pooled) or dialing for every
-// message, and returns the time until the SMTP server accepted the last
-// and the mean time of one message's exchange.
-func (b *bench) sendBaseline(ctx context.Context, phase string, ids []int64, conns int, pooled bool) (last, perMessage time.Duration, err error) {
+// message.
+func (b *bench) sendBaseline(ctx context.Context, phase string, ids []int64, conns int, pooled bool) (baselineRun, error) {
+	var run baselineRun
 	sender, err := workers.NewSender(b.smtp.URL(), mailFrom, conns)
 	if err != nil {
-		return 0, 0, err
+		return run, err
 	}
 	defer sender.Close()
 	emails := make([]*repository.Email, 0, len(ids))
 	for _, id := range ids {
 		e, err := b.repo.EmailByID(ctx, id)
 		if err != nil {
-			return 0, 0, err
+			return run, err
 		}
 		emails = append(emails, e)
 	}
@@ -300,6 +317,7 @@ func (b *bench) sendBaseline(ctx context.Context, phase string, ids []int64, con
 	work := make(chan *repository.Email)
 	var errs firstErrors
 	var exchanges atomic.Int64 // nanoseconds, over every message
+	cpuBefore := b.cpu()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range conns {
@@ -348,10 +366,10 @@ func (b *bench) sendBaseline(ctx context.Context, phase string, ids []int64, con
 	close(work)
 	wg.Wait()
 	if errs.Count() > 0 {
-		return 0, 0, fmt.Errorf("%s: %d sends failed: %s", phase, errs.Count(), strings.Join(errs.msgs, "; "))
+		return run, fmt.Errorf("%s: %d sends failed: %s", phase, errs.Count(), strings.Join(errs.msgs, "; "))
 	}
 	if missing := b.smtp.WaitIDs(phase, ids, 10*time.Second); missing > 0 {
-		return 0, 0, fmt.Errorf("%s: %d messages never arrived", phase, missing)
+		return run, fmt.Errorf("%s: %d messages never arrived", phase, missing)
 	}
 	var lastArrival time.Time
 	for _, a := range b.smtp.Arrivals(phase) {
@@ -359,7 +377,9 @@ func (b *bench) sendBaseline(ctx context.Context, phase string, ids []int64, con
 			lastArrival = a.first
 		}
 	}
-	return lastArrival.Sub(start), time.Duration(exchanges.Load() / int64(len(emails))), nil
+	run.Last, run.Exchange = lastArrival.Sub(start), time.Duration(exchanges.Load()/int64(len(emails)))
+	run.MachineCPU = b.cpu().machine(cpuBefore)
+	return run, nil
 }
 
 func ordinal(n int) string {

@@ -332,6 +332,10 @@ func (b *bench) cpu() cpuSnapshot {
 	return s
 }
 
+// machine is the CPU time, in seconds, the whole machine used since an
+// earlier snapshot (every process, not idle, not waiting on the disk).
+func (s cpuSnapshot) machine(before cpuSnapshot) float64 { return float64(s.all-before.all) / 100 }
+
 // since describes the CPU used since an earlier snapshot, in seconds.
 func (s cpuSnapshot) since(before cpuSnapshot) string {
 	t := func(n int64) float64 { return float64(n) / 100 }
