@@ -322,7 +322,9 @@ func (b *bench) cpu() cpuSnapshot {
 	if st, err := os.ReadFile("/proc/stat"); err == nil {
 		f := strings.Fields(strings.SplitN(string(st), "\n", 2)[0])
 		for i, v := range f[1:] {
-			if i == 3 || i == 4 { // idle, iowait
+			// user, nice, system, irq, softirq: not idle or iowait, not the
+			// time the hypervisor took (steal), not guest (counted in user).
+			if i != 0 && i != 1 && i != 2 && i != 5 && i != 6 {
 				continue
 			}
 			n, _ := strconv.ParseInt(v, 10, 64)
