@@ -20,7 +20,7 @@ const history = `Changes made with this benchmark, by scenario, each measured by
 | No NOOP before and no RSET after each message on a pooled SMTP connection (two round trips of seven; a connection that died while pooled is dialed again) | 3. emails per second | 879 /s | 1,124 /s |
 | ` + "`WORKER_CONCURRENCY`" + ` 20 by default instead of 10 (see this run's comparison below) | 3. emails per second | 1,124 /s | 1,155 /s |
 
-The baseline of scenario 1 gained from the uncompressed CVs as much as the product did: the ratio stayed near one half. Across the runs of ` + "`make bench`" + ` made since, on this machine, scenario 1 received 133 to 243 submissions per second against 295 to 513 for its baseline, a ratio of 38 % to 55 %: both move with the machine's day, and not always together (over three runs within one hour, the same code took 3.8 to 4.7 ms of the machine's CPU per application in the baseline, 8.6 to 10.1 ms in the product).
+The baseline of scenario 1 gained from the uncompressed CVs as much as the product did: the ratio stayed near one half. Across the runs of ` + "`make bench`" + ` made since, on this machine, scenario 1 received 133 to 282 submissions per second against 295 to 562 for its baseline, a ratio of 38 % to 55 %: both move with the machine's day, and not always together (over the runs of one morning, the same code took 3.7 to 4.7 ms of the machine's CPU per application in the baseline and 7.7 to 10.1 ms in the product).
 
 Tried and not kept:
 
