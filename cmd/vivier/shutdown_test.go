@@ -131,8 +131,11 @@ func TestWorkerFinishesItsMessageOnSIGTERM(t *testing.T) {
 	if err := app.Enqueuer.Enqueue(context.Background(), out...); err != nil {
 		t.Fatal(err)
 	}
+	// Two slots: the stop comes while most emails still wait (with the
+	// default 20 slots, 30 emails go out in two waves, and the second
+	// could be under way before the signal).
 	env := map[string]string{"DATABASE_URL": app.Config.DatabaseURL, "REDIS_URL": app.Config.RedisURL,
-		"SMTP_URL": app.Config.SMTPURL, "MAIL_FROM": app.Config.MailFrom}
+		"SMTP_URL": app.Config.SMTPURL, "MAIL_FROM": app.Config.MailFrom, "WORKER_CONCURRENCY": "2"}
 	worker := startVivier(t, env, "worker")
 	deadline := time.Now().Add(30 * time.Second)
 	for len(app.SMTP.Messages()) < 3 {
