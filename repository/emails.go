@@ -55,18 +55,21 @@ const emailColumns = `id, kind, posting_id, application_id, to_address, to_name,
 
 // insertEmails writes emails to the outbox inside tx and fills their ids.
 func (r *Repo) insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) error {
+	if len(emails) == 0 {
+		return nil
+	}
+	stmt, err := r.txPrepared(ctx, tx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name,
+		reply_to, subject, text_body, html_body, send_after, dedupe_key, about_status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		RETURNING id, status, created_at, updated_at`)
+	if err != nil {
+		return fmt.Errorf("insert emails: %w", err)
+	}
 	for _, e := range emails {
 		if e.SendAfter.IsZero() {
 			e.SendAfter = time.Now()
 		}
-		stmt, err := r.txPrepared(ctx, tx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name,
-			reply_to, subject, text_body, html_body, send_after, dedupe_key, about_status)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-			RETURNING id, status, created_at, updated_at`)
-		if err != nil {
-			return fmt.Errorf("insert %s email: %w", e.Kind, err)
-		}
-		err = stmt.QueryRowxContext(ctx,
+		err := stmt.QueryRowxContext(ctx,
 			e.Kind, e.PostingID, e.ApplicationID, e.ToAddress, e.ToName, e.ReplyTo, e.Subject, e.TextBody,
 			e.HTMLBody, e.SendAfter, e.DedupeKey, e.AboutStatus).Scan(&e.ID, &e.Status, &e.CreatedAt, &e.UpdatedAt)
 		if err != nil {
@@ -104,29 +107,21 @@ func (r *Repo) claimTimeout() string {
 // email is not to be sent now (already sent, failed, cancelled, claimed by
 // a live worker, or due later) and ErrNotFound when there is no such row.
 func (r *Repo) ClaimEmail(ctx context.Context, id int64) (*Email, error) {
-	var e Email
-	stmt, err := r.prepared(ctx, `UPDATE emails SET status = 'sending', claimed_at = now(),
-		attempts = attempts + 1, updated_at = now()
-		WHERE id = $1 AND send_after <= now()
-		  AND (status = 'pending' OR (status = 'sending' AND claimed_at < now() - $2::interval))
-		RETURNING `+emailColumns)
-	if err == nil {
-		err = stmt.GetContext(ctx, &e, id, r.claimTimeout())
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		var exists bool
-		if err := r.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM emails WHERE id = $1)`, id); err != nil {
-			return nil, fmt.Errorf("claim email %d: %w", id, err)
-		}
-		if !exists {
-			return nil, ErrNotFound
-		}
-		return nil, ErrConflict
-	}
+	claimed, err := r.ClaimEmails(ctx, []int64{id})
 	if err != nil {
+		return nil, err
+	}
+	if len(claimed) == 1 {
+		return claimed[0], nil
+	}
+	var exists bool
+	if err := r.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM emails WHERE id = $1)`, id); err != nil {
 		return nil, fmt.Errorf("claim email %d: %w", id, err)
 	}
-	return &e, nil
+	if !exists {
+		return nil, ErrNotFound
+	}
+	return nil, ErrConflict
 }
 
 // ClaimEmails claims, in one statement, those of ids that are to be sent

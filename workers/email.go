@@ -34,12 +34,9 @@ type EmailHandler struct {
 	RetryDelay time.Duration
 }
 
-// ProcessTask implements asynq.Handler for tasks.TypeSendEmail and
-// tasks.TypeSendEmailBatch.
+// ProcessTask implements asynq.Handler for tasks.TypeSendEmail
+// (processBatch handles tasks.TypeSendEmailBatch).
 func (h *EmailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	if t.Type() == tasks.TypeSendEmailBatch {
-		return h.processBatch(ctx, t)
-	}
 	p, err := tasks.ParseSendEmail(t)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)

@@ -18,7 +18,7 @@ func NewMux(emails *EmailHandler, fanout *CloseFanoutHandler, log *slog.Logger) 
 	mux := asynq.NewServeMux()
 	mux.Use(logging(log))
 	mux.Handle(tasks.TypeSendEmail, emails)
-	mux.Handle(tasks.TypeSendEmailBatch, emails)
+	mux.HandleFunc(tasks.TypeSendEmailBatch, emails.processBatch)
 	mux.Handle(tasks.TypeCloseFanout, fanout)
 	return mux
 }

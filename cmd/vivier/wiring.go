@@ -331,14 +331,16 @@ func newSchedulerJobs(cfg *config.Config, db *sqlx.DB, log *slog.Logger) (*sched
 		return nil, nil, err
 	}
 	closer, err := closingScheduler(cfg, db, log, sw.Enqueuer)
-	if err == nil {
-		var retention *workers.RetentionScheduler
-		if retention, err = retentionScheduler(cfg, db, log, sw.Enqueuer); err == nil {
-			return &schedulerJobs{sweep: sw, closer: closer, retention: retention}, closeSweeper, nil
-		}
+	if err != nil {
+		closeSweeper()
+		return nil, nil, err
 	}
-	closeSweeper()
-	return nil, nil, err
+	retention, err := retentionScheduler(cfg, db, log, sw.Enqueuer)
+	if err != nil {
+		closeSweeper()
+		return nil, nil, err
+	}
+	return &schedulerJobs{sweep: sw, closer: closer, retention: retention}, closeSweeper, nil
 }
 
 // run runs the jobs until ctx ends: the sweep every sweepEvery, closings

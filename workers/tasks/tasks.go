@@ -134,13 +134,9 @@ func ParseSendEmailBatch(t *asynq.Task) (SendEmailBatchPayload, error) {
 // EmailBatchSize. A batch's task id comes from its first email's id, so
 // enqueuing the same batches again is refused as a conflict.
 func (q *Enqueuer) EnqueueBatches(ctx context.Context, queue string, ids []int64) error {
-	requestID := RequestID(ctx)
-	timeout := q.Timeout
-	if timeout == 0 {
-		timeout = 2 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	ctx, cancel := q.bounded(ctx)
 	defer cancel()
+	requestID := RequestID(ctx)
 	for start := 0; start < len(ids); start += EmailBatchSize {
 		batch := ids[start:min(start+EmailBatchSize, len(ids))]
 		payload, err := json.Marshal(SendEmailBatchPayload{EmailIDs: batch, RequestID: requestID})
@@ -159,7 +155,7 @@ func (q *Enqueuer) EnqueueBatches(ctx context.Context, queue string, ids []int64
 
 // EnqueueCloseFanout enqueues the fan-out of a close round.
 func (q *Enqueuer) EnqueueCloseFanout(ctx context.Context, postingID int64, round int) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.Timeout+time.Second)
+	ctx, cancel := q.bounded(ctx)
 	defer cancel()
 	task, err := newCloseFanoutTask(CloseFanoutPayload{PostingID: postingID, Round: round, RequestID: RequestID(ctx)})
 	if err != nil {
@@ -197,11 +193,7 @@ func (q *Enqueuer) Enqueue(ctx context.Context, emails ...Outgoing) error {
 // EnqueueAll enqueues each email and also returns those whose task id
 // asynq already holds (queued, retrying, or kept archived or completed).
 func (q *Enqueuer) EnqueueAll(ctx context.Context, emails ...Outgoing) (conflicts []Outgoing, err error) {
-	timeout := q.Timeout
-	if timeout == 0 {
-		timeout = 2 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	ctx, cancel := q.bounded(ctx)
 	defer cancel()
 	requestID := RequestID(ctx)
 	var first error
@@ -227,6 +219,17 @@ func (q *Enqueuer) EnqueueAll(ctx context.Context, emails ...Outgoing) (conflict
 		}
 	}
 	return conflicts, first
+}
+
+// bounded is ctx without its cancellation (what was committed is enqueued
+// even if the request ended) but with the enqueuer's timeout: a Redis
+// that does not answer must not hold the caller back.
+func (q *Enqueuer) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	timeout := q.Timeout
+	if timeout == 0 {
+		timeout = 2 * time.Second
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
 }
 
 // requestIDKey is the context key of the request id.
