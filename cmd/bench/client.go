@@ -1,21 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/http"
 	"net/http/cookiejar"
-	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"vivier/internal/mailcatcher"
 )
 
 // newClient is an HTTP client that does not follow redirects (a 303 is
@@ -84,7 +80,7 @@ func signIn(ctx context.Context, baseURL, email string, smtpd *countingSMTP) (*h
 		}
 		msgs := smtpd.Watched()
 		for _, raw := range msgs[before:] {
-			if m := signInLink.FindString(textOf(raw)); m != "" {
+			if m := signInLink.FindString(mailcatcher.Parse(raw).Text); m != "" {
 				link = m
 			}
 		}
@@ -98,42 +94,4 @@ func signIn(ctx context.Context, baseURL, email string, smtpd *countingSMTP) (*h
 		return nil, fmt.Errorf("sign in: status %d, want 303", resp.StatusCode)
 	}
 	return c, nil
-}
-
-// textOf returns the decoded text parts of a raw message.
-func textOf(raw []byte) string {
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		return string(raw)
-	}
-	var out strings.Builder
-	var walk func(ct, enc string, body io.Reader)
-	walk = func(ct, enc string, body io.Reader) {
-		mt, params, err := mime.ParseMediaType(ct)
-		if err != nil {
-			mt = "text/plain"
-		}
-		if strings.HasPrefix(mt, "multipart/") {
-			mr := multipart.NewReader(body, params["boundary"])
-			for {
-				p, err := mr.NextRawPart()
-				if err != nil {
-					return
-				}
-				walk(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p)
-			}
-		}
-		switch strings.ToLower(enc) {
-		case "quoted-printable":
-			body = quotedprintable.NewReader(body)
-		case "base64":
-			b, _ := io.ReadAll(body)
-			dec, _ := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(b)))
-			body = bytes.NewReader(dec)
-		}
-		b, _ := io.ReadAll(body)
-		out.Write(b)
-	}
-	walk(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
-	return out.String()
 }

@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"vivier/internal/config"
 	"vivier/repository"
 )
 
@@ -80,7 +82,8 @@ func main() {
 	flag.IntVar(&o.Inbox, "inbox", 100000, "scenario 2: applications loaded on one posting")
 	flag.IntVar(&o.Requests, "requests", 1000, "scenario 2: requests of each page")
 	flag.IntVar(&o.Closing, "close", 10000, "scenario 3: applicants of the posting closed")
-	flag.StringVar(&conc, "concurrency", "20,10,32", "scenario 3: worker concurrencies to compare (the first, the default, makes the table)")
+	flag.StringVar(&conc, "concurrency", fmt.Sprintf("%d,10,32", config.DefaultWorkerConcurrency),
+		"scenario 3: worker concurrencies to compare (the first makes the table; the product's default first)")
 	flag.StringVar(&o.Out, "out", "BENCHMARKS.md", "where to write the report (empty: nowhere)")
 	flag.BoolVar(&o.KeepLogs, "keep-logs", false, "keep the processes' logs after the run")
 	flag.BoolVar(&o.KeepDB, "keep-db", false, "keep the benchmark's database after the run, to look at its plans")
@@ -190,8 +193,9 @@ func (b *bench) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := <-migrate.done; err != nil {
-		return fmt.Errorf("vivier migrate: %v\n%s", err, migrate.LogTail(20))
+	<-migrate.done
+	if migrate.err != nil {
+		return fmt.Errorf("vivier migrate: %v\n%s", migrate.err, migrate.LogTail(20))
 	}
 	if b.sql, err = repository.Open(ctx, b.db.url); err != nil {
 		return err
@@ -205,7 +209,7 @@ func (b *bench) setup(ctx context.Context) error {
 	if err := waitHTTP(ctx, b.baseURL+"/", b.server, 30*time.Second); err != nil {
 		return err
 	}
-	return b.startWorker(ctx, 0)
+	return b.startWorker(ctx, config.DefaultWorkerConcurrency)
 }
 
 // env is the processes' environment: this one's, with the run's settings.
@@ -231,24 +235,18 @@ func (b *bench) env(extra map[string]string) []string {
 	return out
 }
 
-// startWorker (re)starts `vivier worker`; concurrency 0 keeps the default.
+// startWorker (re)starts `vivier worker` with WORKER_CONCURRENCY set.
 func (b *bench) startWorker(ctx context.Context, concurrency int) error {
 	b.worker.Stop()
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
-	b.metricsToken = newMetricsToken()
-	extra := map[string]string{"METRICS_PORT": strconv.Itoa(port), "METRICS_TOKEN": b.metricsToken}
+	b.metricsToken = rand.Text()
+	extra := map[string]string{"METRICS_PORT": strconv.Itoa(port), "METRICS_TOKEN": b.metricsToken,
+		"WORKER_CONCURRENCY": strconv.Itoa(concurrency)}
 	b.workerMetrics = "http://127.0.0.1:" + strconv.Itoa(port) + "/metrics"
-	if concurrency > 0 {
-		extra["WORKER_CONCURRENCY"] = strconv.Itoa(concurrency)
-	}
-	name := "worker"
-	if concurrency > 0 {
-		name = "worker-" + strconv.Itoa(concurrency)
-	}
-	w, err := startProc(b.bin, name, b.env(extra), b.logDir, "worker")
+	w, err := startProc(b.bin, "worker-"+strconv.Itoa(concurrency), b.env(extra), b.logDir, "worker")
 	if err != nil {
 		return err
 	}

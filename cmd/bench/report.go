@@ -36,7 +36,7 @@ type report struct {
 
 // pooling compares go-mail with reused connections and with one
 // connection per message.
-func (r *report) pooling(pooled, perMessage time.Duration, n, conns int) string {
+func pooling(pooled, perMessage time.Duration, n, conns int) string {
 	return fmt.Sprintf("same run, go-mail sending the same %d messages to the same server from %d goroutines: one connection per goroutine reused for every message took %s (%.0f /s); a new connection for every message took %s (%.0f /s), %.1f× slower.",
 		n, conns, secs(pooled), rate(n, pooled), secs(perMessage), rate(n, perMessage), perMessage.Seconds()/pooled.Seconds())
 }
@@ -128,7 +128,7 @@ func (r *report) markdown(w io.Writer) error {
 		}
 	}
 	p("## Query plans\n\n")
-	p("The SQL below is what the product's repository sends, recorded by calling `repository` from the benchmark (with the same filter as the page for the inbox), then run under `EXPLAIN (ANALYZE, BUFFERS)` in a transaction rolled back: the inbox pages of scenario 2 on the 100,000 applications, and the worker's writes in scenario 3 (the claim of a batch, the record of one email as sent), right after the close, while its updates wait in the outbox.\n\n")
+	p("The SQL below is what the product's repository sends, recorded by calling `repository` from the benchmark (with the same filter as the page for the inbox), then run under `EXPLAIN (ANALYZE, BUFFERS)` in a transaction rolled back: the inbox pages of scenario 2 on its applications, and the worker's writes in scenario 3 (the claim of a batch, the record of one email as sent) on a close of its own made with the worker stopped, while its updates wait in the outbox.\n\n")
 	for _, pl := range r.Plans {
 		idx := "reaches its rows through an index"
 		if !pl.UsesIndexes {

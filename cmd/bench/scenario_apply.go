@@ -34,7 +34,8 @@ func (b *bench) scenarioApply(ctx context.Context) error {
 	const scenario = "1. Applications received"
 	n, clients := b.opts.Applications, b.opts.Clients
 	fmt.Printf("\n== %s: %d submissions, %d clients ==\n", scenario, n, clients)
-	httpPosting, err := b.createPosting(ctx, "coach-investigation-http", "Coach pour le Programme national d'investigation")
+	const httpSlug = "coach-investigation-http"
+	httpPosting, err := b.createPosting(ctx, httpSlug, "Coach pour le Programme national d'investigation")
 	if err != nil {
 		return err
 	}
@@ -53,9 +54,7 @@ func (b *bench) scenarioApply(ctx context.Context) error {
 	baseRate := rate(n, baseElapsed)
 
 	step("scenario 1: submissions over HTTP")
-	var peakRSS atomic.Int64
-	stopSampling := b.sampleRSS(&peakRSS)
-	target := b.baseURL + "/offres/coach-investigation-http/candidature"
+	target := b.baseURL + "/offres/" + httpSlug + "/candidature"
 	cpuBefore := b.cpu()
 	start := time.Now()
 	lat, errs := submitAll(ctx, target, cv, clients, n, "h", 1)
@@ -67,7 +66,6 @@ func (b *bench) scenarioApply(ctx context.Context) error {
 	productCPU, baselineCPU := perApp(cpuAfter.machine(cpuBefore)), perApp(baseCPU)
 	cores := float64(runtime.NumCPU())
 	cpuCap := cores / productCPU.Seconds()
-	stopSampling()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -111,30 +109,6 @@ func (b *bench) scenarioApply(ctx context.Context) error {
 		return err
 	}
 	return nil
-}
-
-// sampleRSS records the server's largest resident size until stopped
-// (VmHWM says the same; sampling also shows when).
-func (b *bench) sampleRSS(peak *atomic.Int64) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if kb := memKB(b.server.Pid(), "VmRSS"); kb > peak.Load() {
-				peak.Store(kb)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
 }
 
 // bigUploads sends 10 MiB CVs, one at a time then a few at once, and

@@ -37,7 +37,7 @@ func (b *bench) scenarioInbox(ctx context.Context) error {
 	}
 	step("scenario 2: loading applications with COPY")
 	t0 := time.Now()
-	if _, err := b.loadApplications(ctx, postingID, n, inboxMix, 0.2, 42); err != nil {
+	if err := b.loadApplications(ctx, postingID, n, inboxMix, 0.2, 42); err != nil {
 		return err
 	}
 	// The applications the application page opens: some of those the
@@ -127,14 +127,20 @@ func (b *bench) scenarioInbox(ctx context.Context) error {
 		return err
 	}
 	if list.Percentile(95) >= 50*time.Millisecond {
-		counts := "?"
+		took := map[string]string{"StatusCounts": "?", "ListApplications": "?"}
 		for _, pl := range rp.Plans {
-			if pl.Query == "StatusCounts" {
-				counts = execTime(pl.Text)
+			if _, ok := took[pl.Query]; ok && pl.Page == "list page" {
+				took[pl.Query] = execTime(pl.Text)
 			}
 		}
-		rp.Findings = append(rp.Findings, fmt.Sprintf("**Scenario 2, list page p95 under 50 ms with a search (%s here).** The page counts the matches in each of its 7 tabs. The word searched is in one application of five, 20,000 here: each tab's count stops past %d, but still reads those rows from the table to know their status, in pages spread over the whole table (StatusCounts took %s in its plan below, with the default `shared_buffers` of 128 MB holding less than the table). The list itself took a few milliseconds. Without a search the counts read the index alone and the page stays under the target.",
-			ms(list.Percentile(95)), repository.SearchCountCap, counts))
+		var buffers string
+		_ = b.sql.GetContext(ctx, &buffers, `SHOW shared_buffers`)
+		unfiltered := "Without a search the counts read the index alone, and the page stayed under the target."
+		if listAll.Percentile(95) >= 50*time.Millisecond {
+			unfiltered = fmt.Sprintf("Without a search the counts read the index alone, yet the page took %s at p95 here.", ms(listAll.Percentile(95)))
+		}
+		rp.Findings = append(rp.Findings, fmt.Sprintf("**Scenario 2, list page p95 under 50 ms with a search (%s here).** The page counts the matches of each of its %d statuses. The word searched is in about one application of five, %d here: each tab's count stops past %d, but still reads those rows from the table to know their status, in pages spread over the whole table (StatusCounts took %s in its plan below, with `shared_buffers` at %s). The list itself took %s in its plan. %s",
+			ms(list.Percentile(95)), len(repository.AllStatuses), n/5, repository.SearchCountCap, took["StatusCounts"], buffers, took["ListApplications"], unfiltered))
 	}
 	return nil
 }
@@ -163,7 +169,7 @@ func (b *bench) timePages(ctx context.Context, n int, urlOf func(i int) string, 
 // explainInbox records the SQL the repository runs for both pages and
 // adds the plans to the report.
 func (b *bench) explainInbox(ctx context.Context, f repository.ListFilter, appID int64) error {
-	repo, rec, closeRepo, err := recordingRepo(b.db.url)
+	repo, rec, closeRepo, err := recordingRepo(b.db.url, false)
 	if err != nil {
 		return err
 	}

@@ -150,7 +150,8 @@ type proc struct {
 	name    string
 	cmd     *exec.Cmd
 	logPath string
-	done    chan error
+	done    chan struct{} // closed once the process has exited, with err
+	err     error
 }
 
 func startProc(bin, name string, env []string, logDir string, args ...string) (*proc, error) {
@@ -166,8 +167,8 @@ func startProc(bin, name string, env []string, logDir string, args ...string) (*
 		f.Close()
 		return nil, fmt.Errorf("start vivier %s: %w", strings.Join(args, " "), err)
 	}
-	p := &proc{name: name, cmd: cmd, logPath: logPath, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait(); f.Close() }()
+	p := &proc{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); f.Close(); close(p.done) }()
 	return p, nil
 }
 
@@ -195,9 +196,8 @@ func (p *proc) Stop() {
 // Exited reports whether the process ended (and how).
 func (p *proc) Exited() (bool, error) {
 	select {
-	case err := <-p.done:
-		p.done <- err
-		return true, err
+	case <-p.done:
+		return true, p.err
 	default:
 		return false, nil
 	}

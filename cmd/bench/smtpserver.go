@@ -25,12 +25,10 @@ type countingSMTP struct {
 	listener net.Listener
 	watch    string
 
-	mu       sync.Mutex
-	phase    string
-	seen     map[string]map[int64]*arrival // phase → email id → arrival
-	other    int                           // messages without a Vivier id
-	watched  [][]byte
-	accepted int
+	mu      sync.Mutex
+	phase   string
+	seen    map[string]map[int64]*arrival // phase → email id → arrival
+	watched [][]byte
 }
 
 type arrival struct {
@@ -115,23 +113,21 @@ func (c *countingSMTP) record(id int64, raw []byte) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.accepted++
 	if raw != nil {
 		c.watched = append(c.watched, raw)
 	}
 	if id == 0 {
-		c.other++
+		return // not one of Vivier's emails
+	}
+	m := c.seen[c.phase]
+	if m == nil {
+		m = map[int64]*arrival{}
+		c.seen[c.phase] = m
+	}
+	if a := m[id]; a != nil {
+		a.count++
 	} else {
-		m := c.seen[c.phase]
-		if m == nil {
-			m = map[int64]*arrival{}
-			c.seen[c.phase] = m
-		}
-		if a := m[id]; a != nil {
-			a.count++
-		} else {
-			m[id] = &arrival{first: now, count: 1}
-		}
+		m[id] = &arrival{first: now, count: 1}
 	}
 }
 

@@ -47,13 +47,6 @@ func (r *recorder) add(q string, args []driver.NamedValue) error {
 	return nil
 }
 
-// Dry sets whether statements are only recorded.
-func (r *recorder) Dry(dry bool) {
-	r.mu.Lock()
-	r.dry = dry
-	r.mu.Unlock()
-}
-
 // Take returns what was recorded since the last call.
 func (r *recorder) Take() []recorded {
 	r.mu.Lock()
@@ -144,8 +137,9 @@ func (c *recConn) CheckNamedValue(nv *driver.NamedValue) error {
 	return driver.ErrSkip
 }
 
-// recordingRepo is a repository over a handle that records its SQL.
-func recordingRepo(dbURL string) (*repository.Repo, *recorder, func(), error) {
+// recordingRepo is a repository over a handle that records its SQL; dry,
+// it only records.
+func recordingRepo(dbURL string, dry bool) (*repository.Repo, *recorder, func(), error) {
 	u := dbURL
 	if !strings.Contains(u, "binary_parameters") {
 		sep := "?"
@@ -158,7 +152,7 @@ func recordingRepo(dbURL string) (*repository.Repo, *recorder, func(), error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rec := &recorder{}
+	rec := &recorder{dry: dry}
 	db := sqlx.NewDb(sql.OpenDB(recConnector{base: base, rec: rec}), "postgres")
 	db.SetMaxOpenConns(1)
 	return repository.New(db), rec, func() { db.Close() }, nil

@@ -33,12 +33,6 @@ func (l *latencies) Percentile(p float64) time.Duration {
 	return s[max(0, min(i, len(s)-1))]
 }
 
-func (l *latencies) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.d)
-}
-
 // ms formats a duration in milliseconds, one decimal.
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))

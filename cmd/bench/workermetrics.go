@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -31,6 +30,14 @@ func (t slotTimes) minus(before slotTimes) (send, record time.Duration) {
 		mean(t.RecordSum-before.RecordSum, t.RecordCount-before.RecordCount)
 }
 
+// msOrDash is a slot time, or a dash when the worker reported none.
+func msOrDash(d time.Duration) string {
+	if d <= 0 {
+		return "—"
+	}
+	return ms(d)
+}
+
 // workerSlotTimes scrapes the running worker's /metrics.
 func (b *bench) workerSlotTimes(ctx context.Context) (slotTimes, error) {
 	var t slotTimes
@@ -39,7 +46,7 @@ func (b *bench) workerSlotTimes(ctx context.Context) (slotTimes, error) {
 		return t, err
 	}
 	req.Header.Set("Authorization", "Bearer "+b.metricsToken)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
 	if err != nil {
 		return t, fmt.Errorf("worker metrics: %w", err)
 	}
@@ -61,9 +68,4 @@ func (b *bench) workerSlotTimes(ctx context.Context) (slotTimes, error) {
 		}
 	}
 	return t, sc.Err()
-}
-
-// newMetricsToken is a fresh secret for the worker's /metrics.
-func newMetricsToken() string {
-	return rand.Text()
 }

@@ -170,6 +170,13 @@ func (s *session) Data(r io.Reader) error {
 	return nil
 }
 
+// Parse reads a raw message as the catcher does the ones it receives.
+func Parse(raw []byte) *Message {
+	m := &Message{Raw: raw}
+	parse(m)
+	return m
+}
+
 // parse fills the header, subject and the text and HTML parts; a message
 // it cannot read keeps only its raw bytes.
 func parse(m *Message) {
