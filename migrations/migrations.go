@@ -4,9 +4,12 @@ package migrations
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"fmt"
+	"io/fs"
 
 	"github.com/pressly/goose/v3"
 )
@@ -49,4 +52,18 @@ func Check(ctx context.Context, db *sql.DB) error {
 		return ErrSchemaBehind
 	}
 	return nil
+}
+
+// Fingerprint is a short hash of every migration's file name and content:
+// tests name their template database after it, so checkouts with other
+// migrations never share one.
+func Fingerprint() string {
+	h := sha256.New()
+	names, _ := fs.Glob(files, "*.sql")
+	for _, n := range names {
+		b, _ := files.ReadFile(n)
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }

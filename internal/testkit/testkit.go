@@ -50,7 +50,9 @@ func RedisAddr() string {
 	return "127.0.0.1:6379"
 }
 
-const templateDB = "vivier_test_template"
+// templateDB is named after the migrations, so that a checkout with other
+// migrations gets a template of its own.
+var templateDB = "vivier_test_template_" + migrations.Fingerprint()
 
 // lockID guards the template database across test processes: migrating
 // it takes the lock exclusively, cloning it takes it shared.
