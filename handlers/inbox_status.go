@@ -43,10 +43,11 @@ type statusFormData struct {
 	Delays      []choice
 	Errors      map[string]string
 	List        string
+	Variables   []emailtmpl.Variable
 }
 
-// statusForm shows the email prefilled from the new status's template,
-// to edit before the change is made.
+// statusForm shows the email prefilled from the new status's wording, in
+// the wordings' language, to edit before the change is made.
 func (h *Handler) statusForm(c *gin.Context) {
 	a, p, ok := h.reviewedApplication(c)
 	if !ok {
@@ -58,17 +59,14 @@ func (h *Handler) statusForm(c *gin.Context) {
 		return
 	}
 	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
-		Application: a, To: to, ToLabel: frfmt.StatusLabel(to), Send: true, Delays: delays, Delay: "0", List: c.Query("liste")}
+		Application: a, To: to, ToLabel: frfmt.StatusLabel(to), Send: true, Delays: delays, Delay: "0", List: c.Query("liste"),
+		Variables: emailtmpl.Variables}
 	overrides, err := h.overrides(c.Request.Context(), p.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	e, _ := emailtmpl.EditableByKey("status_" + to)
-	if d.Subject, d.Message, err = h.Emails.Words(e, h.statusData(p, a, to, ""), overrides["status_"+to]); err != nil {
-		h.fail(c, err)
-		return
-	}
+	d.Subject, d.Message = h.Emails.Source(emailtmpl.StatusEditable(to), overrides["status_"+to])
 	h.render(c, http.StatusOK, "inbox_status", d)
 }
 
@@ -87,7 +85,7 @@ func (h *Handler) changeStatus(c *gin.Context) {
 	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
 		Application: a, To: to, ToLabel: frfmt.StatusLabel(to), Send: c.PostForm("envoyer") == "oui",
 		Subject: strings.TrimSpace(c.PostForm("objet")), Message: strings.TrimSpace(c.PostForm("message")),
-		Delay: c.PostForm("delai"), Delays: delays, Errors: map[string]string{}, List: c.PostForm("liste")}
+		Delay: c.PostForm("delai"), Delays: delays, Errors: map[string]string{}, List: c.PostForm("liste"), Variables: emailtmpl.Variables}
 	if !repository.IsReviewerStatus(to) {
 		d.Errors["vers"] = "Choisissez un statut de la liste."
 	}
@@ -102,11 +100,18 @@ func (h *Handler) changeStatus(c *gin.Context) {
 		case strings.ContainsAny(d.Subject, "\r\n") || utf8.RuneCountInString(d.Subject) > 200:
 			d.Errors["objet"] = "L'objet tient sur une ligne de 200 caractères au plus."
 		}
-		switch n := utf8.RuneCountInString(d.Message); {
-		case n == 0:
+		if d.Message == "" {
 			d.Errors["message"] = "Écrivez le message, ou décochez l'envoi d'un email."
-		case n > 10000:
-			d.Errors["message"] = "Le message ne doit pas dépasser 10000 caractères."
+		}
+		// The words are in the wordings' language, checked for this person.
+		if d.Errors["objet"] == "" && d.Errors["message"] == "" {
+			if err := emailtmpl.Check(d.Subject, d.Message, h.emailData(p, a)); err != nil {
+				field := "message"
+				if strings.HasPrefix(err.Error(), "Objet") {
+					field = "objet"
+				}
+				d.Errors[field] = err.Error()
+			}
 		}
 	}
 	if a.Status == repository.StatusWithdrawn || a.ErasedAt != nil {
@@ -119,11 +124,17 @@ func (h *Handler) changeStatus(c *gin.Context) {
 	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email}
 	if d.Send {
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
-			e, err := h.newEmail(emailtmpl.StatusUpdate, h.statusData(p, app, to, d.Message), app.Email, app.FirstName+" "+app.LastName, p.ContactEmail)
+			data := h.statusData(p, app, to, "")
+			subject, message, err := emailtmpl.RenderWords(d.Subject, d.Message, data)
 			if err != nil {
 				return nil, err
 			}
-			e.Subject, e.SendAfter, e.AboutStatus = d.Subject, time.Now().Add(delay), to
+			data.Subject, data.Message = subject, message
+			e, err := h.newEmail(emailtmpl.StatusUpdate, data, app.Email, app.FirstName+" "+app.LastName, p.ContactEmail)
+			if err != nil {
+				return nil, err
+			}
+			e.SendAfter, e.AboutStatus = time.Now().Add(delay), to
 			return e, nil
 		}
 	}
@@ -171,19 +182,19 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 		return
 	}
 	if c.PostForm("envoyer") == "oui" {
-		editable, _ := emailtmpl.EditableByKey("status_" + to)
+		editable := emailtmpl.StatusEditable(to)
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
 			d := h.statusData(p, app, to, "")
 			subject, message, err := h.Emails.Words(editable, d, overrides["status_"+to])
 			if err != nil {
 				return nil, err
 			}
-			d.Message = message
+			d.Subject, d.Message = subject, message
 			e, err := h.newEmail(emailtmpl.StatusUpdate, d, app.Email, app.FirstName+" "+app.LastName, p.ContactEmail)
 			if err != nil {
 				return nil, err
 			}
-			e.Subject, e.SendAfter, e.AboutStatus = subject, time.Now().Add(delay), to
+			e.SendAfter, e.AboutStatus = time.Now().Add(delay), to
 			return e, nil
 		}
 	}

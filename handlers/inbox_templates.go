@@ -23,6 +23,7 @@ type templateView struct {
 	Error         string
 	Preview       *emailtmpl.Rendered
 	PreviewFor    string
+	PreviewNote   string
 	Saved         bool
 }
 
@@ -31,15 +32,6 @@ type templatesData struct {
 	Posting   postingView
 	Templates []templateView
 	Variables []emailtmpl.Variable
-}
-
-// variableSample shows the default words written with the variables an
-// override uses, so that they can be edited as they are.
-func (h *Handler) variableSample(p *repository.Posting) *emailtmpl.Data {
-	sample := *p
-	sample.Title, sample.Organisation, sample.ContactEmail = "{{.Offre}}", "{{.Organisation}}", "{{.Contact}}"
-	return &emailtmpl.Data{Operator: "{{.Operateur}}", Posting: &sample, Contact: "{{.Contact}}",
-		Application: &repository.Application{FirstName: "{{.Prenom}}", LastName: "{{.Nom}}"}}
 }
 
 func (h *Handler) templateViews(c *gin.Context, p *repository.Posting) ([]templateView, error) {
@@ -52,8 +44,12 @@ func (h *Handler) templateViews(c *gin.Context, p *repository.Posting) ([]templa
 		v := templateView{Editable: e}
 		if t, ok := saved[e.Key]; ok {
 			v.Subject, v.Body, v.Custom = t.Subject, t.Body, true
-		} else if v.Subject, v.Body, err = h.Emails.Words(e, h.variableSample(p), nil); err != nil {
-			return nil, err
+			// Saved before the wordings had a language of their own.
+			if err := emailtmpl.Stored(&emailtmpl.Override{Subject: t.Subject, Body: t.Body}); err != nil {
+				v.Error = "Ce texte n'est plus accepté : le texte par défaut part à sa place tant qu'il n'est pas corrigé. " + err.Error()
+			}
+		} else {
+			v.Subject, v.Body = h.Emails.Source(e, nil)
 		}
 		out = append(out, v)
 	}
@@ -112,13 +108,13 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 			current = &views[i]
 		}
 	}
-	current.Subject, current.Body = o.Subject, o.Body
+	current.Subject, current.Body, current.Error = o.Subject, o.Body, ""
 	status := http.StatusOK
-	if err := emailtmpl.CheckOverride(o); err != nil {
+	if err := emailtmpl.Check(o.Subject, o.Body, &emailtmpl.Data{Operator: h.Config.OperatorName, Posting: p}); err != nil {
 		current.Error = err.Error()
 		status = http.StatusUnprocessableEntity
 	} else if c.PostForm("action") == "apercu" {
-		current.Preview, current.PreviewFor, err = h.previewTemplate(c, p, e, o)
+		current.Preview, current.PreviewFor, current.PreviewNote, err = h.previewTemplate(c, p, e, o)
 		if err != nil {
 			h.fail(c, err)
 			return
@@ -137,8 +133,9 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 }
 
 // previewTemplate renders the whole email for the posting's latest
-// application (or an example person when there is none yet).
-func (h *Handler) previewTemplate(c *gin.Context, p *repository.Posting, e emailtmpl.Editable, o emailtmpl.Override) (*emailtmpl.Rendered, string, error) {
+// application (or an example person when there is none yet), with a note
+// when the subject is too long and will be cut.
+func (h *Handler) previewTemplate(c *gin.Context, p *repository.Posting, e emailtmpl.Editable, o emailtmpl.Override) (*emailtmpl.Rendered, string, string, error) {
 	a, err := h.Repo.LatestApplication(c.Request.Context(), p.ID)
 	who := ""
 	switch {
@@ -148,7 +145,7 @@ func (h *Handler) previewTemplate(c *gin.Context, p *repository.Posting, e email
 			Motivation: "(motivation d'exemple)"}
 		who = "une personne d'exemple (l'offre n'a pas encore de candidature)"
 	case err != nil:
-		return nil, "", err
+		return nil, "", "", err
 	default:
 		who = a.FirstName + " " + a.LastName + ", la dernière candidature reçue"
 	}
@@ -157,12 +154,16 @@ func (h *Handler) previewTemplate(c *gin.Context, p *repository.Posting, e email
 	d.Status = e.Arg
 	subject, message, err := h.Emails.Words(e, d, &o)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	d.Subject, d.Message = subject, message
 	r, err := h.Emails.Render(e.Kind, d)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	return &r, who, nil
+	note := ""
+	if emailtmpl.SubjectTooLong(o.Subject, d) {
+		note = "Une fois les variables remplacées, l'objet dépasse " + strconv.Itoa(emailtmpl.MaxSubjectLen) + " caractères : il est coupé."
+	}
+	return &r, who, note, nil
 }

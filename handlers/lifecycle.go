@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vivier/internal/closing"
+	"vivier/internal/emailtmpl"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -32,20 +33,23 @@ type closeGroupView struct {
 
 type closePreviewData struct {
 	inboxPage
-	Posting postingView
-	Counts  repository.CloseCounts
-	Groups  []closeGroupView
-	Errors  bool
+	Posting   postingView
+	Counts    repository.CloseCounts
+	Groups    []closeGroupView
+	Errors    bool
+	Variables []emailtmpl.Variable
 }
 
 var closeGroupLabels = map[string][2]string{
-	repository.CloseInReview: {"Candidatures encore à l'étude", "Reçues, en cours d'examen, présélectionnées ou en entretien : elles apprennent que les candidatures sont closes et que la leur est toujours examinée."},
-	repository.CloseAccepted: {"Candidatures retenues", "Elles ne reçoivent rien de nouveau, sauf si vous leur écrivez ici : laissez l'objet vide pour ne rien envoyer."},
-	repository.CloseRejected: {"Candidatures non retenues, pas encore prévenues", "Un message courtois leur annonce que leur candidature n'est pas retenue. Les personnes déjà prévenues ne reçoivent rien."},
+	repository.CloseInReview:  {"Candidatures encore à l'étude", "Reçues, en cours d'examen ou présélectionnées : elles apprennent que les candidatures sont closes et que la leur est toujours examinée."},
+	repository.CloseInterview: {"Candidatures en entretien", "Elles apprennent que les candidatures sont closes et que leur entretien se poursuit : rendez-vous maintenu, ou prise de contact pour en fixer un."},
+	repository.CloseAccepted:  {"Candidatures retenues", "Elles ne reçoivent rien de nouveau, sauf si vous leur écrivez ici : laissez l'objet vide pour ne rien envoyer."},
+	repository.CloseRejected:  {"Candidatures non retenues, pas encore prévenues", "Un message courtois leur annonce que leur candidature n'est pas retenue. Les personnes déjà prévenues ne reçoivent rien."},
 }
 
 func (h *Handler) closeGroups(counts repository.CloseCounts, words map[string]closing.Words) []closeGroupView {
-	n := map[string]int{repository.CloseInReview: counts.InReview, repository.CloseAccepted: counts.Accepted, repository.CloseRejected: counts.RejectedNew}
+	n := map[string]int{repository.CloseInReview: counts.InReview, repository.CloseInterview: counts.Interview,
+		repository.CloseAccepted: counts.Accepted, repository.CloseRejected: counts.RejectedNew}
 	var out []closeGroupView
 	for _, g := range repository.CloseGroups {
 		out = append(out, closeGroupView{Group: g, Label: closeGroupLabels[g][0], Hint: closeGroupLabels[g][1], Count: n[g],
@@ -76,7 +80,7 @@ func (h *Handler) closePreview(c *gin.Context) {
 		return
 	}
 	h.render(c, http.StatusOK, "inbox_close", closePreviewData{inboxPage: h.inboxPage(c, "Clore l'offre — "+p.Title),
-		Posting: viewOf(p), Counts: counts, Groups: h.closeGroups(counts, words)})
+		Posting: viewOf(p), Counts: counts, Groups: h.closeGroups(counts, words), Variables: emailtmpl.Variables})
 }
 
 func (h *Handler) closePosting(c *gin.Context) {
@@ -106,14 +110,17 @@ func (h *Handler) closePosting(c *gin.Context) {
 			g.Error = "L'objet tient sur une ligne de 200 caractères au plus."
 		case g.Message == "":
 			g.Error = "Écrivez le message de ce groupe."
-		case utf8.RuneCountInString(g.Message) > 10000:
-			g.Error = "Le message ne doit pas dépasser 10000 caractères."
+		default:
+			// In the wordings' language, names counted at their longest.
+			if err := emailtmpl.Check(g.Subject, g.Message, &emailtmpl.Data{Operator: h.Config.OperatorName, Posting: p}); err != nil {
+				g.Error = err.Error()
+			}
 		}
 		bad = bad || g.Error != ""
 	}
 	if bad {
 		h.render(c, http.StatusUnprocessableEntity, "inbox_close", closePreviewData{inboxPage: h.inboxPage(c, "Clore l'offre — "+p.Title),
-			Posting: viewOf(p), Counts: counts, Groups: groups, Errors: true})
+			Posting: viewOf(p), Counts: counts, Groups: groups, Errors: true, Variables: emailtmpl.Variables})
 		return
 	}
 	res, err := h.closer().Close(ctx, p, viewerOf(c).Email, words)

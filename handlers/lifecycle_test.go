@@ -25,8 +25,8 @@ func closeForm(t *testing.T, body string) url.Values {
 	for _, m := range regexp.MustCompile(`(?s)name="(message_[a-z_]+)" rows="\d+">(.*?)</textarea>`).FindAllStringSubmatch(body, -1) {
 		v.Set(m[1], unescape(m[2]))
 	}
-	if len(v) != 6 {
-		t.Fatalf("the close form has %d fields, want 6", len(v))
+	if len(v) != 2*len(repository.CloseGroups) {
+		t.Fatalf("the close form has %d fields, want %d", len(v), 2*len(repository.CloseGroups))
 	}
 	return v
 }
@@ -82,7 +82,7 @@ func TestClosingAPostingTellsEachApplicantOnce(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("preview: %d", resp.StatusCode)
 	}
-	for _, want := range []string{"Candidatures encore à l&#39;étude : 4 personne(s)", "Candidatures retenues : 1 personne(s)",
+	for _, want := range []string{"Candidatures encore à l&#39;étude : 3 personne(s)", "Candidatures en entretien : 1 personne(s)", "Candidatures retenues : 1 personne(s)",
 		"pas encore prévenues : 1 personne(s)", "1 non retenue(s) déjà prévenue(s)", "1 retirée(s)"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("preview lacks %q", want)
@@ -95,9 +95,9 @@ func TestClosingAPostingTellsEachApplicantOnce(t *testing.T) {
 		t.Fatalf("close: %d", resp.StatusCode)
 	}
 
-	got := kindsByApplication(t, app, "close_in_review", "close_accepted", "close_rejected")
+	got := kindsByApplication(t, app, "close_in_review", "close_interview", "close_accepted", "close_rejected")
 	want := map[string]string{"received": "close_in_review", "in_review": "close_in_review", "shortlisted": "close_in_review",
-		"interview": "close_in_review", "rejected": "close_rejected"}
+		"interview": "close_interview", "rejected": "close_rejected"}
 	for st, a := range byStatus {
 		kinds := got[a.ID]
 		if w, ok := want[st]; ok {
@@ -122,7 +122,7 @@ func TestClosingAPostingTellsEachApplicantOnce(t *testing.T) {
 	}
 	var summary string
 	app.DB.QueryRow(`SELECT text_body FROM emails WHERE kind = 'close_summary' AND to_address = $1`, p.ContactEmail).Scan(&summary)
-	for _, want := range []string{"à l'étude : 4 personne(s) prévenue(s)", "retenues : 0 message(s) envoyé(s) (1 personne(s) retenue(s) sans nouveau message)",
+	for _, want := range []string{"à l'étude : 3 personne(s) prévenue(s)", "en entretien : 1 personne(s) prévenue(s)", "retenues : 0 message(s) envoyé(s) (1 personne(s) retenue(s) sans nouveau message)",
 		"non retenues : 1 personne(s) informée(s), et 1 déjà prévenue(s)", "retirées : 1"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, summary)
@@ -208,5 +208,60 @@ func TestTheSchedulerClosesAtTheDateOnce(t *testing.T) {
 	app.DB.Get(&updates, `SELECT count(*) FROM emails WHERE kind = 'close_in_review'`)
 	if status != "closed" || actor != repository.ActorSystem || updates != 5 {
 		t.Errorf("after the date: %s by %q, %d updates; want closed by the system, 5 updates", status, actor, updates)
+	}
+}
+
+// Someone in "Entretien" has just been asked for a time: the close tells
+// them that their interview goes on, never that they have nothing to do,
+// in a group of its own in the preview, the editor and the summary.
+func TestCloseTellsInterviewsTheirInterviewGoesOn(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
+	p := app.OpenPosting(time.Time{})
+	waiting := seedApplication(t, app, p.ID, "Camille", "Durand", "camille@example.org")
+	met := seedApplication(t, app, p.ID, "Dominique", "Martin", "dominique@example.org")
+	app.DB.MustExec(`UPDATE applications SET status = 'interview' WHERE id = $1`, met.ID)
+	c := app.Client()
+	app.StartWorker()
+	app.SignIn(c, p.ContactEmail)
+	app.StopWorker()
+	base := app.URL + "/boite/offres/" + strconv.FormatInt(p.ID, 10)
+
+	// The wordings editor has the group's own wording, in the language.
+	_, body := testkit.Get(t, c, base+"/modeles")
+	if !strings.Contains(body, `id="modele-close_interview"`) || !strings.Contains(body, "Clôture : candidatures en entretien") {
+		t.Error("the editor has no wording for the interview group")
+	}
+	_, body = testkit.Get(t, c, base+"/cloture")
+	for _, want := range []string{"Candidatures en entretien : 1 personne(s)", "Candidatures encore à l&#39;étude : 1 personne(s)", "1 encore à l'étude, 1 en entretien"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("preview lacks %q", want)
+		}
+	}
+	form := closeForm(t, body)
+	form.Set("message_close_interview", form.Get("message_close_interview")+"\n\nÀ bientôt, {{.Prenom}} {{.Nom}}.")
+	if resp, _ := testkit.PostForm(t, c, base+"/cloture", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("close: %d", resp.StatusCode)
+	}
+	var kind, subject, text, html string
+	app.DB.QueryRow(`SELECT kind, subject, text_body, html_body FROM emails WHERE application_id = $1 AND kind LIKE 'close_%'`, met.ID).Scan(&kind, &subject, &text, &html)
+	if kind != "close_interview" || !strings.Contains(subject, "votre entretien se poursuit") || !strings.Contains(text, "votre entretien") ||
+		!strings.Contains(text, "À bientôt, Dominique Martin.") || strings.Contains(text+html, "rien à faire") || strings.Contains(text+html, "⟦") {
+		t.Errorf("the interview's update (%s) %q:\n%s", kind, subject, text)
+	}
+	app.DB.QueryRow(`SELECT kind, text_body FROM emails WHERE application_id = $1 AND kind LIKE 'close_%'`, waiting.ID).Scan(&kind, &text)
+	if kind != "close_in_review" || !strings.Contains(text, "Vous n'avez rien à faire d'ici là") {
+		t.Errorf("the waiting one's update (%s):\n%s", kind, text)
+	}
+	var summary string
+	app.DB.QueryRow(`SELECT text_body FROM emails WHERE kind = 'close_summary'`).Scan(&summary)
+	if !strings.Contains(summary, "en entretien : 1 personne(s) prévenue(s) que les candidatures sont closes et que leur entretien se poursuit") ||
+		!strings.Contains(summary, "à l'étude : 1 personne(s) prévenue(s)") {
+		t.Errorf("summary:\n%s", summary)
+	}
+	var subj string
+	app.DB.QueryRow(`SELECT subject FROM emails WHERE kind = 'close_summary'`).Scan(&subj)
+	if !strings.Contains(subj, "2 personne(s) prévenue(s)") {
+		t.Errorf("summary subject %q", subj)
 	}
 }

@@ -13,13 +13,22 @@ import (
 
 // The groups of applicants a close writes to, by where their application stands.
 const (
-	CloseInReview = "close_in_review" // received, in review, shortlisted, interview
-	CloseAccepted = "close_accepted"  // accepted: only when the contact wrote a message
-	CloseRejected = "close_rejected"  // rejected and not yet told
+	CloseInReview  = "close_in_review" // received, in review, shortlisted
+	CloseInterview = "close_interview" // interview: their interview goes on
+	CloseAccepted  = "close_accepted"  // accepted: only when the contact wrote a message
+	CloseRejected  = "close_rejected"  // rejected and not yet told
 )
 
 // CloseGroups lists the groups in the order pages show them.
-var CloseGroups = []string{CloseInReview, CloseAccepted, CloseRejected}
+var CloseGroups = []string{CloseInReview, CloseInterview, CloseAccepted, CloseRejected}
+
+// closeGroupWhere selects the applications of each group.
+var closeGroupWhere = map[string]string{
+	CloseInReview:  `a.status IN ('received', 'in_review', 'shortlisted')`,
+	CloseInterview: `a.status = 'interview'`,
+	CloseAccepted:  `a.status = 'accepted'`,
+	CloseRejected:  `a.status = 'rejected' AND NOT ` + toldRejected,
+}
 
 // Placeholders stand for an applicant's names in a close's texts, which
 // are rendered once per group and completed in SQL for each applicant.
@@ -36,6 +45,7 @@ type CloseText struct {
 // CloseCounts says how many applicants are in each group of a close.
 type CloseCounts struct {
 	InReview     int `db:"in_review"`
+	Interview    int `db:"interview"`
 	Accepted     int `db:"accepted"`
 	RejectedNew  int `db:"rejected_new"`  // rejected, not yet told: get the notice
 	RejectedTold int `db:"rejected_told"` // rejected and already told: nothing new
@@ -139,7 +149,8 @@ func (r *Repo) ClosePosting(ctx context.Context, postingID int64, plan ClosePlan
 func closeCounts(ctx context.Context, q sqlx.QueryerContext, postingID int64) (CloseCounts, error) {
 	var c CloseCounts
 	err := sqlx.GetContext(ctx, q, &c, `SELECT
-		count(*) FILTER (WHERE a.status IN ('received', 'in_review', 'shortlisted', 'interview')) AS in_review,
+		count(*) FILTER (WHERE `+closeGroupWhere[CloseInReview]+`) AS in_review,
+		count(*) FILTER (WHERE `+closeGroupWhere[CloseInterview]+`) AS interview,
 		count(*) FILTER (WHERE a.status = 'accepted') AS accepted,
 		count(*) FILTER (WHERE a.status = 'rejected' AND NOT `+toldRejected+`) AS rejected_new,
 		count(*) FILTER (WHERE a.status = 'rejected' AND `+toldRejected+`) AS rejected_told,
@@ -159,17 +170,11 @@ func htmlEscaped(col string) string {
 
 // insertCloseGroup writes one group's updates with one INSERT ... SELECT.
 func insertCloseGroup(ctx context.Context, tx *sqlx.Tx, postingID int64, round int, group string, text CloseText) (int, error) {
-	var where, about string
-	switch group {
-	case CloseInReview:
-		where, about = `a.status IN ('received', 'in_review', 'shortlisted', 'interview')`, ""
-	case CloseAccepted:
-		where, about = `a.status = 'accepted'`, "accepted"
-	case CloseRejected:
-		where, about = `a.status = 'rejected' AND NOT `+toldRejected, "rejected"
-	default:
+	where, ok := closeGroupWhere[group]
+	if !ok {
 		return 0, fmt.Errorf("unknown close group %q", group)
 	}
+	about := map[string]string{CloseAccepted: "accepted", CloseRejected: "rejected"}[group]
 	fill := func(param string, html bool) string {
 		first, last := "a.first_name", "a.last_name"
 		if html {
@@ -180,7 +185,7 @@ func insertCloseGroup(ctx context.Context, tx *sqlx.Tx, postingID int64, round i
 	res, err := tx.ExecContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
 		subject, text_body, html_body, dedupe_key, about_status)
 		SELECT $3, a.posting_id, a.id, a.email, a.first_name || ' ' || a.last_name, p.contact_email,
-		`+fill("$4::text", false)+`, `+fill("$5::text", false)+`, `+fill("$6::text", true)+`,
+		`+capped(fill("$4::text", false), 200)+`, `+fill("$5::text", false)+`, `+fill("$6::text", true)+`,
 		'close:' || a.posting_id || ':' || $2::int || ':' || a.id, $7
 		FROM applications a JOIN postings p ON p.id = a.posting_id
 		WHERE a.posting_id = $1 AND a.erased_at IS NULL AND `+where+`
@@ -193,6 +198,12 @@ func insertCloseGroup(ctx context.Context, tx *sqlx.Tx, postingID int64, round i
 	return int(n), nil
 }
 
+// capped cuts a text past n characters, ending it with "…": a subject
+// whose names, filled in, made it longer than a subject may be.
+func capped(expr string, n int) string {
+	return `(CASE WHEN char_length(` + expr + `) > ` + strconv.Itoa(n) + ` THEN left(` + expr + `, ` + strconv.Itoa(n-1) + `) || '…' ELSE ` + expr + ` END)`
+}
+
 func strPtr(s string) *string { return &s }
 
 // PendingCloseEmails lists the ids of a posting's close updates and
@@ -200,7 +211,7 @@ func strPtr(s string) *string { return &s }
 func (r *Repo) PendingCloseEmails(ctx context.Context, postingID int64) ([]SweepItem, error) {
 	var items []SweepItem
 	err := r.db.SelectContext(ctx, &items, `SELECT id, kind FROM emails WHERE posting_id = $1 AND status = 'pending'
-		AND kind IN ('close_in_review', 'close_accepted', 'close_rejected', 'close_summary') ORDER BY id`, postingID)
+		AND kind IN ('close_in_review', 'close_interview', 'close_accepted', 'close_rejected', 'close_summary') ORDER BY id`, postingID)
 	if err != nil {
 		return nil, fmt.Errorf("pending close emails of posting %d: %w", postingID, err)
 	}

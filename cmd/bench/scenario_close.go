@@ -348,7 +348,7 @@ func (b *bench) closePlans(ctx context.Context, n int) error {
 func (b *bench) closeEmailIDs(ctx context.Context, postingID int64) ([]int64, error) {
 	var ids []int64
 	err := b.sql.SelectContext(ctx, &ids, `SELECT id FROM emails WHERE posting_id = $1
-		AND kind IN ('close_in_review', 'close_accepted', 'close_rejected') ORDER BY id`, postingID)
+		AND kind IN ('close_in_review', 'close_interview', 'close_accepted', 'close_rejected') ORDER BY id`, postingID)
 	return ids, err
 }
 

@@ -34,9 +34,10 @@ type Closer struct {
 // filled in by the database, row by row.
 var placeholderApp = &repository.Application{FirstName: repository.PlaceholderFirstName, LastName: repository.PlaceholderLastName}
 
-// DefaultWords returns the default subject and message of each group.
-// Accepted applicants get nothing unless the contact writes to them, so
-// their default is a suggestion without a subject.
+// DefaultWords returns the default subject and message of each group, as
+// people edit them: in the wordings' language, with {{.Prenom}} and the
+// other variables. Accepted applicants get nothing unless the contact
+// writes to them, so their default is a suggestion without a subject.
 // A posting's own wording of a group's email (saved in the inbox) comes
 // first; an accepted group with its own wording gets it.
 func (c *Closer) DefaultWords(ctx context.Context, p *repository.Posting) (map[string]Words, error) {
@@ -51,11 +52,8 @@ func (c *Closer) DefaultWords(ctx context.Context, p *repository.Posting) (map[s
 		if t, ok := saved[g]; ok {
 			o = &emailtmpl.Override{Subject: t.Subject, Body: t.Body}
 		}
-		subject, message, err := c.Emails.Words(e, &emailtmpl.Data{Operator: c.Operator, Posting: p, Application: placeholderApp}, o)
-		if err != nil {
-			return nil, err
-		}
-		if g == repository.CloseAccepted && o == nil {
+		subject, message := c.Emails.Source(e, o)
+		if g == repository.CloseAccepted && (o == nil || emailtmpl.Stored(o) != nil) {
 			subject = ""
 		}
 		out[g] = Words{Subject: subject, Message: message}
@@ -63,28 +61,37 @@ func (c *Closer) DefaultWords(ctx context.Context, p *repository.Posting) (map[s
 	return out, nil
 }
 
-// Close closes an open posting with the given words. It returns what it
-// wrote; repository.ErrConflict when the posting was not open.
+// Close closes an open posting with the given words, written in the
+// wordings' language (see emailtmpl.Check). Each group's words are
+// rendered once, the names standing as placeholders that the database
+// fills in for each applicant. It returns what it wrote;
+// repository.ErrConflict when the posting was not open.
 func (c *Closer) Close(ctx context.Context, p *repository.Posting, actor string, words map[string]Words) (*repository.CloseResult, error) {
 	plan := repository.ClosePlan{Actor: actor, Texts: map[string]repository.CloseText{}}
 	for g, w := range words {
 		if strings.TrimSpace(w.Subject) == "" || strings.TrimSpace(w.Message) == "" {
 			continue
 		}
-		r, err := c.Emails.Render(emailtmpl.CloseUpdate, &emailtmpl.Data{Operator: c.Operator, Posting: p,
-			Application: placeholderApp, Status: g, Message: w.Message})
+		d := &emailtmpl.Data{Operator: c.Operator, Posting: p, Application: placeholderApp, Status: g}
+		subject, message, err := emailtmpl.RenderWords(w.Subject, w.Message, d)
+		if err != nil {
+			return nil, fmt.Errorf("close group %s: %w", g, err)
+		}
+		d.Subject, d.Message = subject, message
+		r, err := c.Emails.Render(emailtmpl.CloseUpdate, d)
 		if err != nil {
 			return nil, err
 		}
-		plan.Texts[g] = repository.CloseText{Subject: strings.Join(strings.Fields(w.Subject), " "), Text: r.Text, HTML: r.HTML}
+		plan.Texts[g] = repository.CloseText{Subject: subject, Text: r.Text, HTML: r.HTML}
 	}
 	if p.ContactEmail != "" {
 		plan.Summary = func(written map[string]int, n repository.CloseCounts) (*repository.Email, error) {
 			s := &emailtmpl.CloseSummaryData{Actor: actor, InReview: written[repository.CloseInReview],
-				Accepted: written[repository.CloseAccepted], Rejected: written[repository.CloseRejected],
+				Interview: written[repository.CloseInterview],
+				Accepted:  written[repository.CloseAccepted], Rejected: written[repository.CloseRejected],
 				Withdrawn: n.Withdrawn, AcceptedSilent: n.Accepted - written[repository.CloseAccepted],
 				RejectedTold: n.RejectedTold}
-			s.Told = s.InReview + s.Accepted + s.Rejected
+			s.Told = s.InReview + s.Interview + s.Accepted + s.Rejected
 			r, err := c.Emails.Render(emailtmpl.CloseSummary, &emailtmpl.Data{Operator: c.Operator, Posting: p, Summary: s})
 			if err != nil {
 				return nil, err

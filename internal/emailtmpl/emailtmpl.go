@@ -60,9 +60,9 @@ type Data struct {
 
 // CloseSummaryData is what the contact is told after a close.
 type CloseSummaryData struct {
-	Actor                                   string
-	InReview, Accepted, Rejected, Withdrawn int
-	AcceptedSilent, RejectedTold, Told      int
+	Actor                                              string
+	InReview, Interview, Accepted, Rejected, Withdrawn int
+	AcceptedSilent, RejectedTold, Told                 int
 }
 
 // Rendered is a rendered email.
@@ -70,10 +70,12 @@ type Rendered struct {
 	Subject, Text, HTML string
 }
 
-// Renderer holds the parsed templates of every kind.
+// Renderer holds the parsed templates of every kind and the default
+// wordings.
 type Renderer struct {
-	text map[string]*texttemplate.Template
-	html map[string]*htmltemplate.Template
+	text     map[string]*texttemplate.Template
+	html     map[string]*htmltemplate.Template
+	defaults map[string]words
 }
 
 var funcs = map[string]any{
@@ -84,7 +86,11 @@ var funcs = map[string]any{
 
 // New parses every email template; an error names the file at fault.
 func New() (*Renderer, error) {
-	r := &Renderer{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	defaults, err := loadDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}, defaults: defaults}
 	for _, k := range kinds {
 		t, err := texttemplate.New(k).Funcs(funcs).ParseFS(templates.FS, "email/"+k+".txt")
 		if err != nil {
@@ -99,24 +105,29 @@ func New() (*Renderer, error) {
 	return r, nil
 }
 
-// Render renders one kind of email. A kind with default words ("message")
-// uses d.Message when set, its default otherwise; d.Subject, when set,
-// replaces the default subject.
+// Render renders one kind of email. A kind with a wording (see
+// Editables) uses d.Subject and d.Message when set, its default wording
+// for d otherwise; d.Subject, when set, replaces any kind's subject.
 func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
 	t, ok := r.text[kind]
 	if !ok {
 		return Rendered{}, fmt.Errorf("unknown email kind %q", kind)
 	}
-	var subj, text, html bytes.Buffer
-	if d.Message == "" && t.Lookup("message") != nil {
-		var msg bytes.Buffer
-		if err := t.ExecuteTemplate(&msg, "message", d); err != nil {
-			return Rendered{}, fmt.Errorf("render %s message: %w", kind, err)
+	if e, worded := editableFor(kind, d.Status); worded && (d.Subject == "" || d.Message == "") {
+		subject, message, err := r.Words(e, d, nil)
+		if err != nil {
+			return Rendered{}, fmt.Errorf("render %s words: %w", kind, err)
 		}
 		dd := *d
-		dd.Message = strings.TrimSpace(msg.String())
+		if dd.Subject == "" {
+			dd.Subject = subject
+		}
+		if dd.Message == "" {
+			dd.Message = message
+		}
 		d = &dd
 	}
+	var subj, text, html bytes.Buffer
 	if d.Subject != "" {
 		subj.WriteString(d.Subject)
 	} else if err := t.ExecuteTemplate(&subj, "subject", d); err != nil {
@@ -131,27 +142,4 @@ func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
 	// A subject is one line, whatever a field held.
 	subject := strings.Join(strings.Fields(subj.String()), " ")
 	return Rendered{Subject: subject, Text: strings.TrimLeft(text.String(), "\n"), HTML: html.String()}, nil
-}
-
-// StatusMessage renders the default words of a status update, which the
-// reviewer may edit before the email is written.
-func (r *Renderer) StatusMessage(d *Data) (subject, message string, err error) {
-	return r.DefaultWords(StatusUpdate, d)
-}
-
-// DefaultWords renders the default subject and words of a kind that has
-// them (status_update and close_update), for a person to edit.
-func (r *Renderer) DefaultWords(kind string, d *Data) (subject, message string, err error) {
-	var subj, msg bytes.Buffer
-	t, ok := r.text[kind]
-	if !ok || t.Lookup("message") == nil {
-		return "", "", fmt.Errorf("email kind %q has no default words", kind)
-	}
-	if err := t.ExecuteTemplate(&subj, "subject", d); err != nil {
-		return "", "", fmt.Errorf("render status subject: %w", err)
-	}
-	if err := t.ExecuteTemplate(&msg, "message", d); err != nil {
-		return "", "", fmt.Errorf("render status message: %w", err)
-	}
-	return strings.Join(strings.Fields(subj.String()), " "), strings.TrimSpace(msg.String()), nil
 }

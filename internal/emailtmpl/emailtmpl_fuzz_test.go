@@ -8,11 +8,16 @@ import (
 
 // FuzzRender: whatever an applicant or a reviewer types, rendering never
 // panics, the subject stays on one line, and the HTML part holds no tag
-// the input brought in.
+// the input brought in. A reviewer's wording is either refused with a
+// reason naming its field, or renders within the bounds, its variables
+// replaced by values that are never read as wording.
 func FuzzRender(f *testing.F) {
 	f.Add("Camille", "Durand", "Coach", "Je suis motivée.", "Bonjour {{.Prenom}}")
 	f.Add("<script>", "\r\nBcc: x@y", "\x00", "{{.Nom}}", "{{")
 	f.Add("Zoé", "O'Hara & <Fils>", "Offre « spéciale »", "ligne 1\nligne 2", "{{.Inconnu}}")
+	f.Add("{{.Nom}}", "{{range $}}", "{{printf \"%d\" 1}}", "}}", `{{range $}}{{range $}}{{range $}}{{printf "%01000000d" 1}}{{end}}{{end}}{{end}}`)
+	f.Add("Léa", "⟦nom⟧", "T", "m", "{{if .Organisation}}({{.Organisation}}){{else}}{{ .Offre }}{{end}} {{end}}")
+	f.Add("Léa", "Nom", strings.Repeat("Titre long ", 20), "m", strings.Repeat("{{.Offre}}", 999))
 	r, err := New()
 	if err != nil {
 		f.Fatal(err)
@@ -32,13 +37,35 @@ func FuzzRender(f *testing.F) {
 				t.Fatalf("%s: input reached the HTML unescaped", kind)
 			}
 		}
-		// A reviewer's override is either refused with a reason or renders.
-		o := Override{Subject: "Objet", Body: override}
-		if CheckOverride(o) == nil {
-			e, _ := EditableByKey("acknowledgement")
-			if _, _, err := r.Words(e, d, &o); err != nil {
-				t.Fatalf("an accepted override fails to render: %v", err)
+		// A reviewer's wording, as subject or message.
+		for _, o := range []Override{{Subject: "Objet", Body: override}, {Subject: override, Body: "Message"}} {
+			err := Check(o.Subject, o.Body, d)
+			if err != nil {
+				if msg := err.Error(); !strings.HasPrefix(msg, "Objet") && !strings.HasPrefix(msg, "Message") {
+					t.Fatalf("refusal %q names no field", msg)
+				}
+				continue
 			}
+			for _, e := range Editables {
+				subject, body, err := r.Words(e, d, &o)
+				if err != nil {
+					t.Fatalf("an accepted wording fails to render: %v", err)
+				}
+				if n := utf8.RuneCountInString(subject); n > MaxSubjectLen || strings.ContainsAny(subject, "\r\n") {
+					t.Fatalf("subject of %d characters or on two lines: %q", n, subject)
+				}
+				if n := utf8.RuneCountInString(body); n > MaxMessageLen {
+					t.Fatalf("message of %d characters", n)
+				}
+			}
+		}
+		// Values are written as they are, never read as wording.
+		w, err := ParseWording("Message", "{{.Prenom}}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := w.Render(variables(d), MaxMessageLen); utf8.RuneCountInString(first) <= MaxMessageLen && got != first {
+			t.Fatalf("{{.Prenom}} rendered %q for %q", got, first)
 		}
 	})
 }

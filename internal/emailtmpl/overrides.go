@@ -1,19 +1,29 @@
 package emailtmpl
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
+	"strconv"
 	"strings"
-	texttemplate "text/template"
+	"unicode"
 	"unicode/utf8"
+
+	"vivier/internal/applyform"
+	"vivier/templates"
 )
 
 // A posting may word some emails its own way: the subject and the message
 // (the words between the greeting and the signature; the private link,
-// the answers and the data notice stay). Overrides are small templates
-// over the variables below.
+// the answers and the data notice stay). Wordings, the defaults in
+// templates/email/wordings included, are written in the language of
+// wording.go, over the variables below; so are the words a reviewer edits
+// when changing a status or closing a posting.
+
+// Bounds of a subject and of a message, written and rendered.
+const (
+	MaxSubjectLen = 200   // one line; a longer rendered subject is cut
+	MaxMessageLen = 10000 // the source, and the rendered text counting names at their longest
+)
 
 // Override is a posting's own subject and message for one kind of email.
 type Override struct {
@@ -39,9 +49,14 @@ var Editables = []Editable{
 	{"status_accepted", "Statut « Retenue »", StatusUpdate, "accepted"},
 	{"status_rejected", "Statut « Non retenue »", StatusUpdate, "rejected"},
 	{"close_in_review", "Clôture : candidatures encore à l'étude", CloseUpdate, "close_in_review"},
+	{"close_interview", "Clôture : candidatures en entretien", CloseUpdate, "close_interview"},
 	{"close_accepted", "Clôture : candidatures retenues", CloseUpdate, "close_accepted"},
 	{"close_rejected", "Clôture : candidatures non retenues", CloseUpdate, "close_rejected"},
 }
+
+// otherStatus words a status update to a status without its own wording
+// (back to "received"); it is not offered in the editor.
+var otherStatus = Editable{Key: "status_other", Kind: StatusUpdate}
 
 // EditableByKey finds an editable email.
 func EditableByKey(key string) (Editable, bool) {
@@ -53,7 +68,30 @@ func EditableByKey(key string) (Editable, bool) {
 	return Editable{}, false
 }
 
-// Variable is a name an override may use, as {{.Name}}.
+// StatusEditable is the wording of the update announcing status.
+func StatusEditable(status string) Editable {
+	if e, ok := EditableByKey("status_" + status); ok {
+		return e
+	}
+	e := otherStatus
+	e.Arg = status
+	return e
+}
+
+// editableFor finds the wording of a kind for a status or close group.
+func editableFor(kind, status string) (Editable, bool) {
+	if kind == StatusUpdate {
+		return StatusEditable(status), true
+	}
+	for _, e := range Editables {
+		if e.Kind == kind && (e.Arg == "" || e.Arg == status) {
+			return e, true
+		}
+	}
+	return Editable{}, false
+}
+
+// Variable is a name a wording may use, as {{.Name}}.
 type Variable struct{ Name, Meaning string }
 
 // Variables are listed next to the editor.
@@ -77,73 +115,170 @@ func variables(d *Data) map[string]string {
 	return v
 }
 
-var unknownKey = regexp.MustCompile(`map has no entry for key "([^"]*)"`)
+// words is a wording, parsed, with its source for people to edit.
+type words struct {
+	subject, message string
+	s, m             *Wording
+}
 
-// renderOverride executes one override template over d's variables.
-func renderOverride(name, src string, d *Data) (string, error) {
-	t, err := texttemplate.New(name).Option("missingkey=error").Parse(src)
-	if err != nil {
-		return "", fmt.Errorf("%s illisible : %s", fieldName(name), strings.TrimPrefix(err.Error(), "template: "))
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, variables(d)); err != nil {
-		if m := unknownKey.FindStringSubmatch(err.Error()); m != nil {
-			return "", fmt.Errorf("%s : la variable « %s » n'existe pas (variables possibles : %s)", fieldName(name), m[1], variableNames())
+// loadDefaults reads templates/email/wordings/KEY.txt: the subject on
+// the first line, a blank line, the message.
+func loadDefaults() (map[string]words, error) {
+	out := map[string]words{}
+	for _, e := range append(append([]Editable{}, Editables...), otherStatus) {
+		name := "email/wordings/" + e.Key + ".txt"
+		b, err := templates.FS.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("default wording %s: %w", name, err)
 		}
-		return "", fmt.Errorf("%s : %s", fieldName(name), strings.TrimPrefix(err.Error(), "template: "))
+		subject, message, _ := strings.Cut(string(b), "\n")
+		w, err := parseWords(strings.TrimSpace(subject), strings.TrimSpace(message))
+		if err != nil {
+			return nil, fmt.Errorf("default wording %s: %w", name, err)
+		}
+		out[e.Key] = w
 	}
-	return b.String(), nil
+	return out, nil
 }
 
-func fieldName(name string) string {
-	if name == "subject" {
-		return "Objet"
+func parseWords(subject, message string) (words, error) {
+	s, err := ParseWording("Objet", subject)
+	if err != nil {
+		return words{}, err
 	}
-	return "Message"
+	m, err := ParseWording("Message", message)
+	if err != nil {
+		return words{}, err
+	}
+	return words{subject: subject, message: message, s: s, m: m}, nil
 }
 
-func variableNames() string {
-	var names []string
-	for _, v := range Variables {
-		names = append(names, "{{."+v.Name+"}}")
-	}
-	return strings.Join(names, ", ")
-}
-
-// CheckOverride refuses, with the reason in French, an override that does
-// not parse, names an unknown variable, or is empty or too long.
-func CheckOverride(o Override) error {
-	switch {
-	case strings.TrimSpace(o.Subject) == "":
+// Check refuses, with the reason in French naming the field, a subject
+// and message that are empty, too long, hold control characters, are not
+// written in the wordings' language, or whose message would pass
+// MaxMessageLen once its variables are replaced by d's values. Without an
+// application in d, names count at their longest.
+func Check(subject, message string, d *Data) error {
+	switch n := utf8.RuneCountInString(message); {
+	case strings.TrimSpace(subject) == "":
 		return errors.New("Objet : indiquez l'objet de l'email.")
-	case strings.ContainsAny(o.Subject, "\r\n") || utf8.RuneCountInString(o.Subject) > 200:
+	case strings.ContainsAny(subject, "\r\n") || utf8.RuneCountInString(subject) > MaxSubjectLen:
 		return errors.New("Objet : il tient sur une ligne de 200 caractères au plus.")
-	case strings.TrimSpace(o.Body) == "":
+	case !printable(subject):
+		return errors.New("Objet : il contient des caractères invisibles ou illisibles ; retapez-le.")
+	case strings.TrimSpace(message) == "":
 		return errors.New("Message : écrivez le message.")
-	case utf8.RuneCountInString(o.Body) > 10000:
-		return errors.New("Message : il ne doit pas dépasser 10000 caractères.")
+	case n > MaxMessageLen:
+		return fmt.Errorf("Message : il ne doit pas dépasser 10 000 caractères (il en compte %s).", thousands(n))
+	case !printable(message):
+		return errors.New("Message : il contient des caractères invisibles ou illisibles ; retapez-le.")
 	}
-	sample := &Data{Operator: "Opérateur"}
-	if _, err := renderOverride("subject", o.Subject, sample); err != nil {
+	w, err := parseWords(subject, message)
+	if err != nil {
 		return err
 	}
-	_, err := renderOverride("body", o.Body, sample)
+	vars := variables(d)
+	if d.Application == nil {
+		vars["Prenom"] = strings.Repeat("x", applyform.MaxNameLen)
+		vars["Nom"] = vars["Prenom"]
+	}
+	if n := w.m.Len(vars); n > MaxMessageLen {
+		longest := ""
+		if d.Application == nil {
+			longest = ", un prénom et un nom comptant jusqu'à " + strconv.Itoa(applyform.MaxNameLen) + " caractères chacun"
+		}
+		return fmt.Errorf("Message : une fois les variables remplacées%s, il peut atteindre %s caractères, au-delà des 10 000 permis ; raccourcissez-le.", longest, thousands(n))
+	}
+	return nil
+}
+
+// printable is false for invalid UTF-8 and control characters other than
+// line breaks and tabs.
+func printable(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t') {
+			return false
+		}
+	}
+	return true
+}
+
+// thousands writes n the French way: 10 000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "\u202f" + s[i:]
+	}
+	return s
+}
+
+// SubjectTooLong says whether subject, rendered for d, passes
+// MaxSubjectLen and will be cut.
+func SubjectTooLong(subject string, d *Data) bool {
+	w, err := ParseWording("Objet", subject)
+	return err == nil && w.Len(variables(d)) > MaxSubjectLen
+}
+
+// Stored checks a wording saved earlier: one the language refuses (saved
+// before it was what it is) gives way to the default until it is
+// corrected.
+func Stored(o *Override) error {
+	_, err := parseWords(o.Subject, o.Body)
 	return err
 }
 
-// Words renders the subject and message of an editable email for d: the
-// posting's override when there is one, the default otherwise.
-func (r *Renderer) Words(e Editable, d *Data, o *Override) (subject, message string, err error) {
-	dd := *d
-	dd.Status = e.Arg
-	if o != nil {
-		if subject, err = renderOverride("subject", o.Subject, &dd); err != nil {
-			return "", "", err
-		}
-		if message, err = renderOverride("body", o.Body, &dd); err != nil {
-			return "", "", err
-		}
-		return strings.Join(strings.Fields(subject), " "), strings.TrimSpace(message), nil
+// Source is what a person edits for e: the posting's own wording when it
+// has a valid one, the default otherwise.
+func (r *Renderer) Source(e Editable, o *Override) (subject, message string) {
+	if o != nil && Stored(o) == nil {
+		return o.Subject, o.Body
 	}
-	return r.DefaultWords(e.Kind, &dd)
+	w := r.defaultOf(e)
+	return w.subject, w.message
+}
+
+func (r *Renderer) defaultOf(e Editable) words {
+	if w, ok := r.defaults[e.Key]; ok {
+		return w
+	}
+	return r.defaults[otherStatus.Key]
+}
+
+// Words renders the subject and message of an editable email for d: the
+// posting's override when there is a valid one, the default otherwise.
+func (r *Renderer) Words(e Editable, d *Data, o *Override) (subject, message string, err error) {
+	w := r.defaultOf(e)
+	if o != nil {
+		if own, err := parseWords(o.Subject, o.Body); err == nil {
+			w = own
+		}
+	}
+	subject, message = render(w, d)
+	return subject, message, nil
+}
+
+// RenderWords renders a person's own words (a status change, a close)
+// for d; an error says in French what is wrong with them.
+func RenderWords(subject, message string, d *Data) (string, string, error) {
+	w, err := parseWords(subject, message)
+	if err != nil {
+		return "", "", err
+	}
+	subject, message = render(w, d)
+	return subject, message, nil
+}
+
+// render writes words within their bounds: the subject on one line of
+// MaxSubjectLen characters at most, the message trimmed and cut at
+// MaxMessageLen.
+func render(w words, d *Data) (subject, message string) {
+	vars := variables(d)
+	// Line breaks in values are folded before the bound is applied.
+	s, _ := w.s.Render(vars, 4*MaxSubjectLen)
+	subject = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(subject) > MaxSubjectLen {
+		subject = ellipsis(string([]rune(subject)[:MaxSubjectLen]))
+	}
+	message, _ = w.m.Render(vars, MaxMessageLen)
+	return subject, strings.TrimSpace(message)
 }
