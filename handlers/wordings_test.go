@@ -95,9 +95,27 @@ func TestWordingsRefuseCodeAndStayBounded(t *testing.T) {
 		t.Errorf("status email %q:\n%s", msgs[0].Subject, msgs[0].Text)
 	}
 
+	// A status without a wording of its own (back to "received") has a
+	// default too.
+	if resp, body := testkit.Get(t, c, page+"/statut?vers=received"); resp.StatusCode != 200 || !strings.Contains(body, "a changé d&#39;état") {
+		t.Errorf("back to received: %d", resp.StatusCode)
+	}
+
+	// A wording saved when wordings were Go templates, that the language
+	// refuses: the editor says so, and the default goes out instead.
+	app.DB.MustExec(`INSERT INTO posting_templates (posting_id, kind, subject, body, updated_by)
+		VALUES ($1, 'close_in_review', 'Clôture', '{{with .Prenom}}Bonjour {{.}}{{end}}', 'x')`, p.ID)
+	if _, body := testkit.Get(t, c, base+"/modeles"); !strings.Contains(body, "Ce texte n&#39;est plus accepté : le texte par défaut part à sa place") ||
+		!strings.Contains(body, html.EscapeString("« with » ne l'est pas")) {
+		t.Error("the editor does not say that the old wording is refused")
+	}
+
 	// A close: the hint names the variables, code is refused per group,
 	// and the posting stays open.
 	_, body = testkit.Get(t, c, base+"/cloture")
+	if !strings.Contains(body, "Vous n&#39;avez rien à faire d&#39;ici là") {
+		t.Error("the close form does not fall back to the default wording")
+	}
 	if !strings.Contains(body, "<code>{{.Prenom}}</code>") || strings.Contains(body, "⟦") {
 		t.Error("the close form does not name the variables")
 	}
