@@ -264,4 +264,14 @@ func TestCloseTellsInterviewsTheirInterviewGoesOn(t *testing.T) {
 	if !strings.Contains(subj, "2 personne(s) prévenue(s)") {
 		t.Errorf("summary subject %q", subj)
 	}
+	// Once per round, like the other groups.
+	if n, _ := app.Closing.RunOnce(context.Background()); n != 0 {
+		t.Errorf("the scheduler closed %d postings again", n)
+	}
+	var updates int
+	app.DB.Get(&updates, `SELECT count(*) FROM emails WHERE kind = 'close_interview' AND dedupe_key = $1`,
+		"close:"+strconv.FormatInt(p.ID, 10)+":1:"+strconv.FormatInt(met.ID, 10))
+	if updates != 1 {
+		t.Errorf("%d interview updates with the round's key, want 1", updates)
+	}
 }
