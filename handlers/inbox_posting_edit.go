@@ -135,7 +135,7 @@ func (h *Handler) updatePosting(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?modifiee=1")
+	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10), "Les modifications de l'offre sont enregistrées.", "")
 }
 
 // previewPosting re-shows the edit form as typed, with the body rendered

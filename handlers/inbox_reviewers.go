@@ -28,7 +28,7 @@ func (h *Handler) addReviewer(c *gin.Context) {
 		return
 	}
 	h.audit(c, repository.AuditReviewerAdded, p.ID, 0, map[string]any{"relecteur": email})
-	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?relecteurs=1#relecteurs")
+	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"#relecteurs", email+" peut désormais relire les candidatures de cette offre.", "relecteurs")
 }
 
 func (h *Handler) removeReviewer(c *gin.Context) {

@@ -70,7 +70,7 @@ func (h *Handler) postingTemplates(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if saved := c.Query("enregistre"); saved != "" {
+	if msg, saved := h.popFlash(c); msg != "" {
 		for i := range views {
 			views[i].Saved = views[i].Key == saved
 		}
@@ -97,7 +97,7 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 			h.fail(c, err)
 			return
 		}
-		c.Redirect(http.StatusSeeOther, back+"?enregistre="+e.Key+"#modele-"+e.Key)
+		h.redirectFlash(c, back+"#modele-"+e.Key, "Enregistré.", e.Key)
 		return
 	}
 	o := emailtmpl.Override{Subject: strings.TrimSpace(c.PostForm("objet")), Body: strings.TrimSpace(strings.ReplaceAll(c.PostForm("message"), "\r\n", "\n"))}
@@ -129,7 +129,7 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 			h.fail(c, err)
 			return
 		}
-		c.Redirect(http.StatusSeeOther, back+"?enregistre="+e.Key+"#modele-"+e.Key)
+		h.redirectFlash(c, back+"#modele-"+e.Key, "Enregistré.", e.Key)
 		return
 	}
 	h.render(c, status, "inbox_templates", templatesData{inboxPage: h.inboxPage(c, "Emails de l'offre — "+p.Title),

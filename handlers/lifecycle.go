@@ -129,7 +129,12 @@ func (h *Handler) closePosting(c *gin.Context) {
 	for _, n := range res.Written {
 		told += n
 	}
-	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?cloture="+strconv.Itoa(told))
+	msg := "L'offre est close. " + countOf(told, "email de mise à jour part", "emails de mise à jour partent") +
+		" vers les personnes candidates ; vous recevez un récapitulatif."
+	if told == 0 {
+		msg = "L'offre est close. Aucun email de mise à jour ne part vers les personnes candidates ; vous recevez un récapitulatif."
+	}
+	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10), msg, "")
 }
 
 // reopenPosting opens a closed posting again; a closing date already
@@ -163,17 +168,18 @@ func (h *Handler) reopenPosting(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?etat=rouverte")
+	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10), "L'offre est rouverte : elle accepte de nouveau des candidatures.", "")
 }
 
 func (h *Handler) publishPosting(c *gin.Context) {
-	h.movePosting(c, []string{repository.PostingDraft}, repository.PostingOpen, "publiee")
+	h.movePosting(c, []string{repository.PostingDraft}, repository.PostingOpen, "L'offre est publiée.")
 }
 
 func (h *Handler) archivePosting(c *gin.Context) {
-	h.movePosting(c, []string{repository.PostingClosed}, repository.PostingArchived, "archivee")
+	h.movePosting(c, []string{repository.PostingClosed}, repository.PostingArchived, "L'offre est archivée : elle n'apparaît plus sur le site public.")
 }
 
+// movePosting moves the posting and says so with done.
 func (h *Handler) movePosting(c *gin.Context, from []string, to, done string) {
 	p, ok := h.reviewedPosting(c)
 	if !ok {
@@ -183,7 +189,7 @@ func (h *Handler) movePosting(c *gin.Context, from []string, to, done string) {
 		h.stateError(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?etat="+done)
+	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10), done, "")
 }
 
 func (h *Handler) stateError(c *gin.Context, err error) {
