@@ -189,7 +189,7 @@ type inboxApplicationsData struct {
 	Problems   []string
 	Statuses   []statusTab
 	ExportLink string
-	Reviewers  []string
+	Reviewers  []repository.Reviewer
 	Flash      string
 	FlashAbout string // "relecteurs": the message is about the reviewers
 	Open       bool
@@ -243,7 +243,7 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 	export.Del("apres")
 	d.ExportLink = "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/export.csv?" + export.Encode()
 	if v.Admin {
-		if d.Reviewers, err = h.Repo.Reviewers(ctx, p.ID); err != nil {
+		if d.Reviewers, err = h.Repo.ReviewerList(ctx, p.ID); err != nil {
 			h.fail(c, err)
 			return
 		}
