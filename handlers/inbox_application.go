@@ -207,6 +207,9 @@ func (h *Handler) addNote(c *gin.Context) {
 	}
 	body := strings.TrimSpace(c.PostForm("note"))
 	switch n := utf8.RuneCountInString(body); {
+	case badText(body):
+		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "Votre note contient des caractères invisibles non autorisés : retapez-la ou collez-la sans mise en forme.")
+		return
 	case n == 0:
 		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "Écrivez votre note avant de l'ajouter.")
 		return

@@ -101,8 +101,12 @@ func (h *Handler) changeStatus(c *gin.Context) {
 			d.Errors["objet"] = "Indiquez l'objet de l'email."
 		case strings.ContainsAny(d.Subject, "\r\n") || utf8.RuneCountInString(d.Subject) > 200:
 			d.Errors["objet"] = "L'objet tient sur une ligne de 200 caractères au plus."
+		case badText(d.Subject):
+			d.Errors["objet"] = "L'objet contient des caractères invisibles non autorisés : retapez-le."
 		}
 		switch n := utf8.RuneCountInString(d.Message); {
+		case badText(d.Message):
+			d.Errors["message"] = "Le message contient des caractères invisibles non autorisés : retapez-le ou collez-le sans mise en forme."
 		case n == 0:
 			d.Errors["message"] = "Écrivez le message, ou décochez l'envoi d'un email."
 		case n > 10000:

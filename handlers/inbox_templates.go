@@ -114,7 +114,10 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 	}
 	current.Subject, current.Body = o.Subject, o.Body
 	status := http.StatusOK
-	if err := emailtmpl.CheckOverride(o); err != nil {
+	if badText(o.Subject) || badText(o.Body) {
+		current.Error = "L'objet ou le message contient des caractères invisibles non autorisés : retapez-le ou collez-le sans mise en forme."
+		status = http.StatusUnprocessableEntity
+	} else if err := emailtmpl.CheckOverride(o); err != nil {
 		current.Error = err.Error()
 		status = http.StatusUnprocessableEntity
 	} else if c.PostForm("action") == "apercu" {

@@ -111,6 +111,15 @@ func checkQuery(raw string) string {
 	return ""
 }
 
+// badText reports text PostgreSQL refuses (bytes that are not UTF-8,
+// NUL) or holding other invisible control characters than line breaks
+// and tabs: what a form's free text may not hold.
+func badText(s string) bool {
+	return !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+	}) >= 0
+}
+
 func searchTooLong(n int) string {
 	return fmt.Sprintf("La recherche ne doit pas dépasser %d mots ni %d caractères (elle en compte %d) : « Rechercher » n'en prend pas plus.",
 		maxSearchWords, maxSearchRunes, n)

@@ -274,3 +274,44 @@ func TestHostileInputCases(t *testing.T) {
 		t.Errorf("a search of 300 words: %d, not cut to 32 words with a notice", resp.StatusCode)
 	}
 }
+
+// Free text posted in the inbox's forms that PostgreSQL would refuse
+// (NUL, bytes that are not UTF-8) is refused with the field's message.
+func TestHostileFormTextIsRefused(t *testing.T) {
+	t.Parallel()
+	f := newGuardFixture(t)
+	app := f.app
+	admin := app.Client()
+	app.SignIn(admin, guardAdmin)
+	app.DB.MustExec(`DELETE FROM emails`)
+	for _, bad := range []string{"Une note\x00.", "Une note \xff\xfe."} {
+		for _, tc := range []struct {
+			path    string
+			form    url.Values
+			message string
+		}{
+			{"/boite/candidatures/" + f.aid + "/notes", url.Values{"note": {bad}}, "Votre note contient des caractères invisibles"},
+			{"/boite/candidatures/" + f.aid + "/statut", url.Values{"vers": {"in_review"}, "envoyer": {"oui"}, "objet": {"Objet"}, "message": {bad}, "delai": {"0"}},
+				"Le message contient des caractères invisibles"},
+			{"/boite/candidatures/" + f.aid + "/statut", url.Values{"vers": {"in_review"}, "envoyer": {"oui"}, "objet": {bad}, "message": {"Bonjour."}, "delai": {"0"}},
+				"L&#39;objet contient des caractères invisibles"},
+			{"/boite/offres/" + f.pid + "/cloture", url.Values{"objet_close_in_review": {"Objet"}, "message_close_in_review": {bad},
+				"objet_close_rejected": {"Objet"}, "message_close_rejected": {"Bonjour."}}, "caractères invisibles non autorisés"},
+			{"/boite/offres/" + f.pid + "/modeles/status_rejected", url.Values{"objet": {"Objet"}, "message": {bad}}, "caractères invisibles non autorisés"},
+			{"/boite/offres/" + f.pid + "/relecteurs/retrait", url.Values{"email": {"x\x00@anct.gouv.fr"}}, "Choisissez dans la liste la personne à retirer."},
+		} {
+			resp, body := testkit.PostForm(t, admin, app.URL+tc.path, tc.form)
+			if resp.StatusCode != http.StatusUnprocessableEntity || !frenchPage(resp, body) || !strings.Contains(body, tc.message) {
+				t.Errorf("%s with %q: %d, want 422 saying %q", tc.path, bad, resp.StatusCode, tc.message)
+			}
+		}
+	}
+	var notes, emails int
+	var status string
+	app.DB.Get(&notes, `SELECT count(*) FROM notes`)
+	app.DB.Get(&emails, `SELECT count(*) FROM emails`)
+	app.DB.Get(&status, `SELECT status FROM postings WHERE id = $1`, f.posting.ID)
+	if notes != 0 || emails != 0 || status != "open" {
+		t.Errorf("refused forms wrote %d notes, %d emails, left the posting %s", notes, emails, status)
+	}
+}

@@ -104,6 +104,8 @@ func (h *Handler) closePosting(c *gin.Context) {
 			g.Error = "Indiquez l'objet de l'email de ce groupe."
 		case strings.ContainsAny(g.Subject, "\r\n") || utf8.RuneCountInString(g.Subject) > 200:
 			g.Error = "L'objet tient sur une ligne de 200 caractères au plus."
+		case badText(g.Subject) || badText(g.Message):
+			g.Error = "L'objet ou le message de ce groupe contient des caractères invisibles non autorisés : retapez-le ou collez-le sans mise en forme."
 		case g.Message == "":
 			g.Error = "Écrivez le message de ce groupe."
 		case utf8.RuneCountInString(g.Message) > 10000:
