@@ -141,6 +141,10 @@ func (h *Handler) changeStatus(c *gin.Context) {
 	h.redirectFlash(c, applicationLink(a.ID, c), "Statut modifié.", "")
 }
 
+// maxBulkMove bounds one bulk move (a list page shows 50 applications),
+// and so the message naming those left where they were.
+const maxBulkMove = 1000
+
 // bulkChangeStatus moves the selected applications of a posting at once,
 // each with the status's templated email when asked.
 func (h *Handler) bulkChangeStatus(c *gin.Context) {
@@ -160,6 +164,10 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 	switch {
 	case len(ids) == 0:
 		h.errorPage(c, http.StatusUnprocessableEntity, "Aucune candidature choisie", "Cochez les candidatures à déplacer, puis choisissez leur nouveau statut.")
+		return
+	case len(ids) > maxBulkMove:
+		h.errorPage(c, http.StatusUnprocessableEntity, "Trop de candidatures choisies",
+			"Déplacez au plus "+strconv.Itoa(maxBulkMove)+" candidatures à la fois.")
 		return
 	case !repository.IsReviewerStatus(to):
 		h.errorPage(c, http.StatusUnprocessableEntity, "Statut manquant", "Choisissez le nouveau statut des candidatures cochées.")

@@ -99,7 +99,8 @@ func checkQuery(raw string) string {
 			case !cleanText(v):
 				return "La valeur de " + name + " dans l'adresse contient un caractère de contrôle (invisible), qui n'est pas accepté."
 			case k == "q" && n > maxQueryValue:
-				return searchTooLong(n)
+				return fmt.Sprintf("La recherche ne doit pas dépasser %d mots ni %d caractères : celle-ci est bien plus longue.",
+					maxSearchWords, maxSearchRunes)
 			case n > maxQueryValue:
 				return fmt.Sprintf("La valeur de %s dans l'adresse est trop longue (%d caractères ; %d au plus).", name, n, maxQueryValue)
 			}
@@ -118,9 +119,4 @@ func badText(s string) bool {
 	return !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool {
 		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
 	}) >= 0
-}
-
-func searchTooLong(n int) string {
-	return fmt.Sprintf("La recherche ne doit pas dépasser %d mots ni %d caractères (elle en compte %d) : « Rechercher » n'en prend pas plus.",
-		maxSearchWords, maxSearchRunes, n)
 }
