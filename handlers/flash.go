@@ -30,6 +30,8 @@ func (h *Handler) redirectFlash(c *gin.Context, target, msg, about string) {
 		h.Sessions.Put(ctx, flashKey+path, msg)
 		if about != "" {
 			h.Sessions.Put(ctx, flashAnchorKey+path, about)
+		} else {
+			h.Sessions.Remove(ctx, flashAnchorKey+path) // a message not yet shown is replaced whole
 		}
 	}
 	c.Redirect(http.StatusSeeOther, target)

@@ -104,3 +104,20 @@ func TestPreviousContactKeepsAccessOnlyIfTheAdminSaysSo(t *testing.T) {
 		t.Error("a former contact named again is not shown as the contact")
 	}
 }
+
+// A posting file imported again with another contact keeps the previous
+// one as a reviewer, marked as the former contact.
+func TestImportWithAnotherContactMarksTheFormerContact(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{AdminEmails: editorAdmin})
+	p := app.Posting("tests/2024-01-01-contact.md", []byte("---\ntitle: Offre\ncontact: ancien@anct.gouv.fr\nopen: true\n---\nUne mission.\n"))
+	app.Posting("tests/2024-01-01-contact.md", []byte("---\ntitle: Offre\ncontact: nouveau@anct.gouv.fr\nopen: true\n---\nUne mission.\n"))
+	reviewers, err := app.Repo.ReviewerList(t.Context(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reviewers) != 2 || reviewers[0].Email != "ancien@anct.gouv.fr" || reviewers[0].ContactUntil == nil || reviewers[0].Contact ||
+		reviewers[1].Email != "nouveau@anct.gouv.fr" || !reviewers[1].Contact || reviewers[1].ContactUntil != nil {
+		t.Errorf("reviewers after the import: %+v", reviewers)
+	}
+}
