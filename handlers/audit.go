@@ -180,8 +180,20 @@ func (h *Handler) auditLogPage(c *gin.Context) {
 	if _, ok := auditLabels[q.Get("action")]; ok {
 		f.Action = q.Get("action")
 	}
-	f.PostingID, _ = strconv.ParseInt(q.Get("offre"), 10, 64)
-	f.Before, _ = strconv.ParseInt(q.Get("avant"), 10, 64)
+	// Ids fit a bigint and are positive; anything else names nothing.
+	for _, p := range []struct {
+		key, label string
+		to         *int64
+	}{{"offre", "Offre", &f.PostingID}, {"avant", "Page suivante", &f.Before}} {
+		if s := q.Get(p.key); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n <= 0 {
+				h.errorPage(c, http.StatusBadRequest, "Adresse invalide", "« "+p.label+" » doit être un numéro (un nombre entier positif) : repartez du journal.")
+				return
+			}
+			*p.to = n
+		}
+	}
 	entries, next, err := h.Repo.AuditLog(ctx, f)
 	if err != nil {
 		h.fail(c, err)

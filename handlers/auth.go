@@ -39,6 +39,7 @@ type signInData struct {
 	Sent  bool
 	Next  string
 	Token string
+	Flash string
 }
 
 func (h *Handler) signInForm(c *gin.Context) {
@@ -46,7 +47,9 @@ func (h *Handler) signInForm(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/boite")
 		return
 	}
-	h.render(c, http.StatusOK, "signin", signInData{Page: h.page("Connexion"), Next: safeNext(c.Query("suite"))})
+	d := signInData{Page: h.page("Connexion"), Next: safeNext(c.Query("suite"))}
+	d.Flash, _ = h.popFlash(c)
+	h.render(c, http.StatusOK, "signin", d)
 }
 
 // requestSignIn answers the same whether the address is known or not, so
@@ -148,7 +151,8 @@ func (h *Handler) signOut(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/connexion?deconnecte=1")
+	// The flash lives in a fresh, anonymous session.
+	h.redirectFlash(c, "/connexion", "Vous êtes déconnecté·e.", "")
 }
 
 func (h *Handler) currentEmail(c *gin.Context) string {
@@ -159,7 +163,12 @@ func (h *Handler) currentEmail(c *gin.Context) string {
 func (h *Handler) requireViewer(c *gin.Context) {
 	email := h.currentEmail(c)
 	if email == "" {
-		c.Redirect(http.StatusSeeOther, "/connexion?suite="+url.QueryEscape(c.Request.URL.RequestURI()))
+		// Back there after signing in, if the address is not too long to carry.
+		target := "/connexion"
+		if next := c.Request.URL.RequestURI(); len(next) <= maxQueryValue {
+			target += "?suite=" + url.QueryEscape(next)
+		}
+		c.Redirect(http.StatusSeeOther, target)
 		c.Abort()
 		return
 	}

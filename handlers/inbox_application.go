@@ -105,18 +105,7 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		d.NextLink = "/boite/candidatures/" + strconv.FormatInt(next, 10) + suffix
 	}
 	d.ListLink = "/boite/offres/" + strconv.FormatInt(p.ID, 10) + suffix
-	switch c.Query("fait") {
-	case "note":
-		d.Flash = "Note ajoutée."
-	case "evaluation":
-		d.Flash = "Évaluation enregistrée."
-	case "statut":
-		d.Flash = "Statut modifié."
-	case "annule":
-		d.Flash = "Envoi annulé."
-	case "renvoi":
-		d.Flash = "L'email va être renvoyé."
-	}
+	d.Flash, _ = h.popFlash(c)
 	if err := h.Repo.MarkRead(ctx, a.ID, v.Email); err != nil {
 		h.Log.Warn("mark read", "error", err, "application_id", a.ID)
 	}
@@ -218,6 +207,9 @@ func (h *Handler) addNote(c *gin.Context) {
 	}
 	body := strings.TrimSpace(c.PostForm("note"))
 	switch n := utf8.RuneCountInString(body); {
+	case badText(body):
+		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "Votre note contient des caractères invisibles non autorisés : retapez-la ou collez-la sans mise en forme.")
+		return
 	case n == 0:
 		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "Écrivez votre note avant de l'ajouter.")
 		return
@@ -230,7 +222,7 @@ func (h *Handler) addNote(c *gin.Context) {
 		return
 	}
 	h.audit(c, repository.AuditNoteAdded, p.ID, a.ID, nil)
-	c.Redirect(http.StatusSeeOther, applicationLink(a.ID, c, "note"))
+	h.redirectFlash(c, applicationLink(a.ID, c), "Note ajoutée.", "")
 }
 
 func (h *Handler) rate(c *gin.Context) {
@@ -248,16 +240,23 @@ func (h *Handler) rate(c *gin.Context) {
 		return
 	}
 	h.audit(c, repository.AuditRatingSet, p.ID, a.ID, map[string]any{"note": score})
-	c.Redirect(http.StatusSeeOther, applicationLink(a.ID, c, "evaluation"))
+	h.redirectFlash(c, applicationLink(a.ID, c), "Évaluation enregistrée.", "")
 }
 
 // applicationLink returns to an application page, keeping the list's
-// filter (posted back as "liste") and saying what was done.
-func applicationLink(id int64, c *gin.Context, done string) string {
-	q := readListQuery(mustParseQuery(c.PostForm("liste")))
-	v := q.Values()
-	v.Set("fait", done)
-	return "/boite/candidatures/" + strconv.FormatInt(id, 10) + "?" + v.Encode()
+// filter (posted back as "liste").
+func applicationLink(id int64, c *gin.Context) string {
+	return "/boite/candidatures/" + strconv.FormatInt(id, 10) + listSuffix(c)
+}
+
+// listSuffix is the list's filter posted back as "liste", as a query
+// string ("" for none, or one too long for an address).
+func listSuffix(c *gin.Context) string {
+	v := readListQuery(mustParseQuery(c.PostForm("liste"))).Values().Encode()
+	if v == "" || len(v) > maxQueryBytes {
+		return ""
+	}
+	return "?" + v
 }
 
 func mustParseQuery(s string) url.Values {

@@ -2,14 +2,18 @@ package handlers
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/applyform"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -17,16 +21,51 @@ import (
 // pageSize is how many applications a list page shows.
 const pageSize = 50
 
+// Bounds of a search: PostgreSQL's parser of a search recurses once per
+// word (tens of thousands of words exhaust its stack), and the search is
+// written back into the page and every link of the list.
+const (
+	maxSearchWords = 32
+	maxSearchRunes = 200
+)
+
 // listQuery is the list's filter as it lives in the URL, so a view can be
 // shared and reloaded.
 type listQuery struct {
 	Status, Query, DaysMin, DaysMax, RateMin, RateMax, From, To, Sort, After string
+	// SearchCut says the search was longer than its bounds and was cut.
+	SearchCut string
 }
 
 func readListQuery(v url.Values) listQuery {
-	return listQuery{Status: v.Get("statut"), Query: v.Get("q"), DaysMin: v.Get("dispo_min"), DaysMax: v.Get("dispo_max"),
+	q := listQuery{Status: v.Get("statut"), DaysMin: v.Get("dispo_min"), DaysMax: v.Get("dispo_max"),
 		RateMin: v.Get("tjm_min"), RateMax: v.Get("tjm_max"), From: v.Get("recu_du"), To: v.Get("recu_au"),
 		Sort: v.Get("tri"), After: v.Get("apres")}
+	q.Query, q.SearchCut = boundSearch(v.Get("q"))
+	return q
+}
+
+// boundSearch keeps the first maxSearchWords words of a search, and at
+// most maxSearchRunes characters of them (cut between words when it can),
+// and says in French what was left out.
+func boundSearch(s string) (string, string) {
+	words := strings.Fields(s)
+	if len(words) <= maxSearchWords && utf8.RuneCountInString(s) <= maxSearchRunes {
+		return s, ""
+	}
+	note := fmt.Sprintf("Votre recherche est longue : seuls les %d premiers mots sont cherchés.", maxSearchWords)
+	if len(words) > maxSearchWords {
+		words = words[:maxSearchWords]
+	}
+	out := strings.Join(words, " ")
+	if r := []rune(out); len(r) > maxSearchRunes {
+		out = string(r[:maxSearchRunes])
+		if i := strings.LastIndexByte(out, ' '); i > 0 {
+			out = out[:i]
+		}
+		note = fmt.Sprintf("Votre recherche est longue : seuls ses %d premiers caractères sont cherchés.", maxSearchRunes)
+	}
+	return out, note
 }
 
 // Values encodes the query back, leaving out empty parts.
@@ -77,20 +116,21 @@ func (q listQuery) Filter(postingID int64, reader string) (repository.ListFilter
 			return 0
 		}
 		d, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
-		if err != nil || d < 0.5 || d > 5 {
+		if err != nil || math.IsNaN(d) || d < 0.5 || d > 5 {
 			problems = append(problems, "« "+label+" » doit être un nombre de jours entre 0,5 et 5.")
 			return 0
 		}
 		return d
 	}
 	f.DaysMin, f.DaysMax = days(q.DaysMin, "Disponibilité minimale"), days(q.DaysMax, "Disponibilité maximale")
+	// Rates are those the form accepts: within the column's integer range.
 	rate := func(s, label string) int {
 		if s == "" {
 			return 0
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 0 {
-			problems = append(problems, "« "+label+" » doit être un nombre entier d'euros.")
+		if err != nil || n < 0 || n > applyform.MaxDailyRate {
+			problems = append(problems, "« "+label+" » doit être un nombre entier d'euros entre 0 et 10 000.")
 			return 0
 		}
 		return n
@@ -105,6 +145,10 @@ func (q listQuery) Filter(postingID int64, reader string) (repository.ListFilter
 			problems = append(problems, "« "+label+" » doit être une date (jj/mm/aaaa).")
 			return nil
 		}
+		if d.Year() < 2000 || d.Year() > 2100 {
+			problems = append(problems, "« "+label+" » doit être une date entre l'an 2000 et l'an 2100.")
+			return nil
+		}
 		if next {
 			d = d.AddDate(0, 0, 1) // "received until" includes that whole day
 		}
@@ -116,6 +160,10 @@ func (q listQuery) Filter(postingID int64, reader string) (repository.ListFilter
 	default:
 		problems = append(problems, "Tri inconnu : les candidatures sont triées par date.")
 		f.Sort = ""
+	}
+	if q.After != "" && !repository.ValidCursor(q.After) {
+		problems = append(problems, "Ce lien de page n'est pas valable : la liste reprend à sa première page.")
+		f.After = ""
 	}
 	return f, problems
 }
@@ -141,8 +189,9 @@ type inboxApplicationsData struct {
 	Problems   []string
 	Statuses   []statusTab
 	ExportLink string
-	Reviewers  []string
+	Reviewers  []repository.Reviewer
 	Flash      string
+	FlashAbout string // "relecteurs": the message is about the reviewers
 	Open       bool
 	Events     []repository.PostingEvent
 }
@@ -167,6 +216,7 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 	}
 	d := inboxApplicationsData{inboxPage: h.inboxPage(c, "Candidatures — "+p.Title), Posting: viewOf(p), Query: q,
 		Rows: rows, Problems: problems, RowSuffix: q.With("", "")}
+	d.Flash, d.FlashAbout = h.popFlash(c)
 	total, more := 0, false
 	tabs := []statusTab{}
 	for _, s := range repository.AllStatuses {
@@ -193,7 +243,7 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 	export.Del("apres")
 	d.ExportLink = "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/export.csv?" + export.Encode()
 	if v.Admin {
-		if d.Reviewers, err = h.Repo.Reviewers(ctx, p.ID); err != nil {
+		if d.Reviewers, err = h.Repo.ReviewerList(ctx, p.ID); err != nil {
 			h.fail(c, err)
 			return
 		}
@@ -203,21 +253,13 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	switch {
-	case c.Query("cloture") != "":
-		d.Flash = "L'offre est close. " + c.Query("cloture") + " email(s) de mise à jour partent vers les personnes candidates ; vous recevez un récapitulatif."
-	case c.Query("etat") == "rouverte":
-		d.Flash = "L'offre est rouverte : elle accepte de nouveau des candidatures."
-	case c.Query("etat") == "publiee":
-		d.Flash = "L'offre est publiée."
-	case c.Query("etat") == "archivee":
-		d.Flash = "L'offre est archivée : elle n'apparaît plus sur le site public."
-	case c.Query("modifiee") != "":
-		d.Flash = "Les modifications de l'offre sont enregistrées."
-	case c.Query("deplacees") != "":
-		d.Flash = c.Query("deplacees") + " candidature(s) déplacée(s)."
+	// A value the list could not use was left out and named: the page
+	// shows the rest, as a refusal of that value.
+	status := http.StatusOK
+	if len(problems) > 0 {
+		status = http.StatusBadRequest
 	}
-	h.render(c, http.StatusOK, "inbox_applications", d)
+	h.render(c, status, "inbox_applications", d)
 	if q.After == "" {
 		// The time of this visit only feeds the "new since" counts of the
 		// next one: it need not hold the page back.

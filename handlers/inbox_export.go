@@ -24,7 +24,12 @@ func (h *Handler) exportCSV(c *gin.Context) {
 	}
 	q := readListQuery(c.Request.URL.Query())
 	q.After = ""
-	f, _ := q.Filter(p.ID, viewerOf(c).Email)
+	f, problems := q.Filter(p.ID, viewerOf(c).Email)
+	if len(problems) > 0 {
+		h.errorPage(c, http.StatusBadRequest, "Export impossible", "Le filtre de cet export n'est pas valable : "+strings.Join(problems, " ")+
+			" Corrigez-le dans la liste, puis exportez-la de nouveau.")
+		return
+	}
 	f.Limit = 1000
 	exported := 0
 

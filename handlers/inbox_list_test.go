@@ -223,9 +223,9 @@ func TestApplicationListSearchFiltersSortAndPages(t *testing.T) {
 		t.Errorf("received between dates: got %d ids, want %d", len(ids), len(want))
 	}
 
-	// A bad filter value is named, and the rest still applies.
+	// A bad filter value is named and refused (400), and the rest still applies.
 	resp, body := testkit.Get(t, c, listURL+"?tjm_min=beaucoup&statut=accepted")
-	if resp.StatusCode != 200 || !strings.Contains(body, "TJM minimal") {
+	if resp.StatusCode != 400 || !strings.Contains(body, "TJM minimal") {
 		t.Errorf("bad filter: %d, message missing", resp.StatusCode)
 	}
 

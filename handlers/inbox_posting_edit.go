@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,6 +27,9 @@ type postingFormData struct {
 	Previewed     bool
 	Preview       template.HTML
 	PreviewAnchor string
+	// Contact is the posting's contact, whose access the admin decides on
+	// when the edit names another one ("" on the creation form).
+	Contact string
 }
 
 // editorField is one field of the editor, as the template shows it.
@@ -57,6 +61,7 @@ func (h *Handler) postingFormPage(c *gin.Context, p *repository.Posting, f posti
 		d.Posting = &v
 		d.inboxPage = h.inboxPage(c, "Modifier l'offre — "+p.Title)
 		d.Action = "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/modification"
+		d.Contact = strings.ToLower(p.ContactEmail)
 	}
 	return d
 }
@@ -130,12 +135,24 @@ func (h *Handler) updatePosting(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	err := h.Repo.UpdatePosting(c.Request.Context(), row, viewerOf(c).Email)
+	former := repository.FormerContactKept
+	if f.FormerContact == formerRemove {
+		former = repository.FormerContactRemoved
+	}
+	previous, err := h.Repo.UpdatePosting(c.Request.Context(), row, viewerOf(c).Email, former)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?modifiee=1")
+	msg := "Les modifications de l'offre sont enregistrées."
+	switch {
+	case previous != "" && former == repository.FormerContactRemoved:
+		h.audit(c, repository.AuditReviewerRemoved, p.ID, 0, map[string]any{"relecteur": previous})
+		msg += " " + previous + ", l'ancienne personne à contacter, n'a plus accès aux candidatures de cette offre."
+	case previous != "":
+		msg += " " + previous + ", l'ancienne personne à contacter, garde l'accès aux candidatures : vous pouvez lui retirer cet accès dans la liste des personnes qui relisent cette offre."
+	}
+	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10), msg, "")
 }
 
 // previewPosting re-shows the edit form as typed, with the body rendered

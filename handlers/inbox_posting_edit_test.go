@@ -218,8 +218,11 @@ func TestAdminCreatesAndEditsAPosting(t *testing.T) {
 	v.Del("junior")
 	v.Set("texte", "Une mission <!--more--> longue.")
 	resp, _ = testkit.PostForm(t, admin, page+"/modification", v)
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/boite/offres/"+strconv.FormatInt(id, 10)+"?modifiee=1" {
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/boite/offres/"+strconv.FormatInt(id, 10) {
 		t.Fatalf("edit: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, body := testkit.Get(t, admin, app.URL+"/boite/offres/"+strconv.FormatInt(id, 10)); !strings.Contains(body, "Les modifications de l&#39;offre sont enregistrées.") {
+		t.Error("the posting's page does not say the edit is saved")
 	}
 	edited, _ := app.Repo.PostingByID(ctx, id)
 	want = *p

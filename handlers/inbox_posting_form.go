@@ -28,6 +28,7 @@ const (
 	pfTitle        = "titre"
 	pfOrganisation = "organisation"
 	pfContact      = "contact"
+	pfFormer       = "ancien_contact" // what becomes of the previous contact: "garder" or "retirer"
 	pfContract     = "contrat"
 	pfLink         = "lien"
 	pfOpens        = "ouverture"
@@ -51,11 +52,12 @@ const (
 )
 
 // postingFieldOrder is the form's order, for the error summary.
-var postingFieldOrder = []string{pfTitle, pfOrganisation, pfContact, pfContract, pfLink, pfOpens, pfClosesDate,
+var postingFieldOrder = []string{pfTitle, pfOrganisation, pfContact, pfFormer, pfContract, pfLink, pfOpens, pfClosesDate,
 	pfClosesTime, pfDomains, pfTechnos, pfJunior, pfBody}
 
 var postingFieldLabels = map[string]string{
 	pfTitle: "Intitulé du poste", pfOrganisation: "Organisation", pfContact: "Email de contact",
+	pfFormer:   "Ancienne personne à contacter",
 	pfContract: "Type de contrat", pfLink: "Lien vers l'offre d'origine", pfOpens: "Date de publication",
 	pfClosesDate: "Date de clôture", pfClosesTime: "Heure de clôture", pfDomains: "Domaines",
 	pfTechnos: "Technologies", pfJunior: "Profils junior", pfBody: "Texte de l'offre",
@@ -80,6 +82,9 @@ var postingFieldHints = map[string]string{
 type postingForm struct {
 	Title, Organisation, Contact, Contract, Link, Opens, ClosesDate, ClosesTime, Domains, Technos, Body string
 	Junior                                                                                              bool
+	// FormerContact is the admin's choice for the previous contact when
+	// the contact changes: "garder" (a reviewer still) or "retirer".
+	FormerContact string
 }
 
 // postingFormOf fills the editor from a stored posting.
@@ -102,7 +107,7 @@ func readPostingForm(c *gin.Context) postingForm {
 	return postingForm{Title: get(pfTitle), Organisation: get(pfOrganisation), Contact: get(pfContact),
 		Contract: get(pfContract), Link: get(pfLink), Opens: get(pfOpens), ClosesDate: get(pfClosesDate),
 		ClosesTime: get(pfClosesTime), Domains: get(pfDomains), Technos: get(pfTechnos),
-		Junior: c.PostForm(pfJunior) == "oui", Body: get(pfBody)}
+		Junior: c.PostForm(pfJunior) == "oui", Body: get(pfBody), FormerContact: c.PostForm(pfFormer)}
 }
 
 // postingErrors are the form's errors by field name.
@@ -147,6 +152,11 @@ func (f postingForm) check(old *repository.Posting) (*repository.Posting, postin
 	}
 	if p.ContactEmail = strings.ToLower(posting.CleanLine(f.Contact)); p.ContactEmail != "" && !validContact(p.ContactEmail) {
 		errs[pfContact] = "Saisissez une adresse email valide, au format nom@domaine.fr, ou laissez le champ vide."
+	}
+	// A new contact: the admin says whether the previous one keeps access
+	// (the form offers keeping it, checked, or removing it).
+	if old != nil && f.FormerContact != "" && f.FormerContact != formerKeep && f.FormerContact != formerRemove {
+		errs[pfFormer] = "Choisissez si " + strings.ToLower(old.ContactEmail) + " garde l'accès aux candidatures de cette offre ou le perd."
 	}
 	if p.ExternalURL = posting.CleanLine(f.Link); p.ExternalURL != "" && !validLink(p.ExternalURL) {
 		errs[pfLink] = "Saisissez une adresse web complète commençant par https:// (ou http://), ou laissez le champ vide."
@@ -284,6 +294,12 @@ func checkList(s string, old []string, what string) (pq.StringArray, string) {
 	}
 	return out, ""
 }
+
+// The choices offered for the previous contact.
+const (
+	formerKeep   = "garder"
+	formerRemove = "retirer"
+)
 
 // contactRe is the shape of address the Markdown parser recognises in a
 // contact field: a domain with a dot and a top-level domain of letters.

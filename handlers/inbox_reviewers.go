@@ -28,7 +28,7 @@ func (h *Handler) addReviewer(c *gin.Context) {
 		return
 	}
 	h.audit(c, repository.AuditReviewerAdded, p.ID, 0, map[string]any{"relecteur": email})
-	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?relecteurs=1#relecteurs")
+	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"#relecteurs", email+" peut désormais relire les candidatures de cette offre.", "relecteurs")
 }
 
 func (h *Handler) removeReviewer(c *gin.Context) {
@@ -36,10 +36,15 @@ func (h *Handler) removeReviewer(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := h.Repo.RemoveReviewer(c.Request.Context(), p.ID, c.PostForm("email")); err != nil {
+	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
+	if badText(email) || len(email) > 254 {
+		h.errorPage(c, http.StatusUnprocessableEntity, "Adresse invalide", "Choisissez dans la liste la personne à retirer.")
+		return
+	}
+	if err := h.Repo.RemoveReviewer(c.Request.Context(), p.ID, email); err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.audit(c, repository.AuditReviewerRemoved, p.ID, 0, map[string]any{"relecteur": strings.ToLower(strings.TrimSpace(c.PostForm("email")))})
-	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?relecteurs=1#relecteurs")
+	h.audit(c, repository.AuditReviewerRemoved, p.ID, 0, map[string]any{"relecteur": email})
+	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"#relecteurs", email+" n'a plus accès aux candidatures de cette offre.", "relecteurs")
 }

@@ -99,8 +99,13 @@ func (h *Handler) changeStatus(c *gin.Context) {
 			d.Errors["objet"] = "Indiquez l'objet de l'email."
 		case strings.ContainsAny(d.Subject, "\r\n") || utf8.RuneCountInString(d.Subject) > 200:
 			d.Errors["objet"] = "L'objet tient sur une ligne de 200 caractères au plus."
+		case badText(d.Subject):
+			d.Errors["objet"] = "L'objet contient des caractères invisibles non autorisés : retapez-le."
 		}
-		if d.Message == "" {
+		switch {
+		case badText(d.Message):
+			d.Errors["message"] = "Le message contient des caractères invisibles non autorisés : retapez-le ou collez-le sans mise en forme."
+		case d.Message == "":
 			d.Errors["message"] = "Écrivez le message, ou décochez l'envoi d'un email."
 		}
 		// The words are in the wordings' language, checked for this person.
@@ -138,15 +143,19 @@ func (h *Handler) changeStatus(c *gin.Context) {
 			return e, nil
 		}
 	}
-	emails, _, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, []int64{a.ID}, ch)
+	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, []int64{a.ID}, ch)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	h.audit(c, repository.AuditStatusChanged, p.ID, a.ID, map[string]any{"de": a.Status, "vers": to, "email": d.Send})
-	h.enqueue(c, emails...)
-	c.Redirect(http.StatusSeeOther, applicationLink(a.ID, c, "statut"))
+	h.enqueue(c, res.Emails...)
+	h.redirectFlash(c, applicationLink(a.ID, c), "Statut modifié.", "")
 }
+
+// maxBulkMove bounds one bulk move (a list page shows 50 applications),
+// and so the message naming those left where they were.
+const maxBulkMove = 1000
 
 // bulkChangeStatus moves the selected applications of a posting at once,
 // each with the status's templated email when asked.
@@ -156,7 +165,7 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 		return
 	}
 	to := c.PostForm("vers")
-	back := "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "?" + mustParseQuery(c.PostForm("liste")).Encode()
+	back := "/boite/offres/" + strconv.FormatInt(p.ID, 10) + listSuffix(c)
 	var ids []int64
 	for _, s := range c.PostFormArray("ids") {
 		if id, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -167,6 +176,10 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 	switch {
 	case len(ids) == 0:
 		h.errorPage(c, http.StatusUnprocessableEntity, "Aucune candidature choisie", "Cochez les candidatures à déplacer, puis choisissez leur nouveau statut.")
+		return
+	case len(ids) > maxBulkMove:
+		h.errorPage(c, http.StatusUnprocessableEntity, "Trop de candidatures choisies",
+			"Déplacez au plus "+strconv.Itoa(maxBulkMove)+" candidatures à la fois.")
 		return
 	case !repository.IsReviewerStatus(to):
 		h.errorPage(c, http.StatusUnprocessableEntity, "Statut manquant", "Choisissez le nouveau statut des candidatures cochées.")
@@ -198,18 +211,42 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 			return e, nil
 		}
 	}
-	emails, changed, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, ids, ch)
+	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, ids, ch)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.audit(c, repository.AuditStatusChanged, p.ID, 0, map[string]any{"vers": to, "candidatures": ids, "modifiees": changed, "email": ch.EmailFor != nil})
-	h.enqueue(c, emails...)
-	sep := "&"
-	if strings.HasSuffix(back, "?") {
-		sep = ""
+	h.audit(c, repository.AuditStatusChanged, p.ID, 0, map[string]any{"vers": to, "candidatures": ids, "modifiees": res.Changed, "email": ch.EmailFor != nil})
+	h.enqueue(c, res.Emails...)
+	h.redirectFlash(c, back, bulkMoveMessage(res, to), "")
+}
+
+// bulkMoveMessage says how many applications moved, and names each one
+// left where it was, with the reason.
+func bulkMoveMessage(res repository.StatusChangeResult, to string) string {
+	label := frfmt.StatusLabel(to)
+	msg := countOf(res.Changed, "candidature déplacée", "candidatures déplacées") + " vers « " + label + " »."
+	if res.Changed == 0 {
+		msg = "Aucune candidature déplacée vers « " + label + " »."
 	}
-	c.Redirect(http.StatusSeeOther, back+sep+"deplacees="+strconv.Itoa(changed))
+	if len(res.Skipped) == 0 {
+		return msg
+	}
+	parts := make([]string, len(res.Skipped))
+	for i, s := range res.Skipped {
+		who := "n° " + strconv.FormatInt(s.ID, 10)
+		if name := strings.TrimSpace(s.FirstName + " " + s.LastName); name != "" {
+			who = name + " (" + who + ")"
+		}
+		why := map[string]string{
+			repository.SkipWithdrawn:  "retirée par la personne candidate",
+			repository.SkipErased:     "données effacées",
+			repository.SkipSameStatus: "déjà « " + label + " »",
+			repository.SkipNotFound:   "introuvable dans cette offre",
+		}[s.Reason]
+		parts[i] = who + ", " + why
+	}
+	return msg + " " + countOf(len(res.Skipped), "non déplacée", "non déplacées") + " : " + strings.Join(parts, " ; ") + "."
 }
 
 // reviewedEmail loads the email of :id if the viewer may see its application.
@@ -252,7 +289,7 @@ func (h *Handler) cancelEmail(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, applicationLink(*e.ApplicationID, c, "annule"))
+	h.redirectFlash(c, applicationLink(*e.ApplicationID, c), "Envoi annulé.", "")
 }
 
 func (h *Handler) resendEmail(c *gin.Context) {
@@ -270,5 +307,5 @@ func (h *Handler) resendEmail(c *gin.Context) {
 		return
 	}
 	h.enqueue(c, copy)
-	c.Redirect(http.StatusSeeOther, applicationLink(*e.ApplicationID, c, "renvoi"))
+	h.redirectFlash(c, applicationLink(*e.ApplicationID, c), "L'email va être renvoyé.", "")
 }

@@ -102,8 +102,12 @@ func TestBulkChangeOfAHundredApplicationsInOneTransaction(t *testing.T) {
 		form.Add("ids", strconv.FormatInt(a.id, 10))
 	}
 	resp, _ := testkit.PostForm(t, c, app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"/statuts", form)
-	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "deplacees=100") {
+	list := "/boite/offres/" + strconv.FormatInt(p.ID, 10)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != list {
 		t.Fatalf("bulk: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, body := testkit.Get(t, c, app.URL+list); !strings.Contains(body, "100 candidatures déplacées vers « En cours d&#39;examen ».") {
+		t.Error("the list does not say that 100 applications moved")
 	}
 	var moved, events, emails, stamps int
 	app.DB.Get(&moved, `SELECT count(*) FROM applications WHERE status = 'in_review'`)

@@ -66,7 +66,7 @@ func (h *Handler) postingTemplates(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if saved := c.Query("enregistre"); saved != "" {
+	if msg, saved := h.popFlash(c); msg != "" {
 		for i := range views {
 			views[i].Saved = views[i].Key == saved
 		}
@@ -93,7 +93,7 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 			h.fail(c, err)
 			return
 		}
-		c.Redirect(http.StatusSeeOther, back+"?enregistre="+e.Key+"#modele-"+e.Key)
+		h.redirectFlash(c, back+"#modele-"+e.Key, "Enregistré.", e.Key)
 		return
 	}
 	o := emailtmpl.Override{Subject: strings.TrimSpace(c.PostForm("objet")), Body: strings.TrimSpace(strings.ReplaceAll(c.PostForm("message"), "\r\n", "\n"))}
@@ -110,7 +110,10 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 	}
 	current.Subject, current.Body, current.Error = o.Subject, o.Body, ""
 	status := http.StatusOK
-	if err := emailtmpl.Check(o.Subject, o.Body, &emailtmpl.Data{Operator: h.Config.OperatorName, Posting: p}); err != nil {
+	if badText(o.Subject) || badText(o.Body) {
+		current.Error = "L'objet ou le message contient des caractères invisibles non autorisés : retapez-le ou collez-le sans mise en forme."
+		status = http.StatusUnprocessableEntity
+	} else if err := emailtmpl.Check(o.Subject, o.Body, &emailtmpl.Data{Operator: h.Config.OperatorName, Posting: p}); err != nil {
 		current.Error = err.Error()
 		status = http.StatusUnprocessableEntity
 	} else if c.PostForm("action") == "apercu" {
@@ -125,7 +128,7 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 			h.fail(c, err)
 			return
 		}
-		c.Redirect(http.StatusSeeOther, back+"?enregistre="+e.Key+"#modele-"+e.Key)
+		h.redirectFlash(c, back+"#modele-"+e.Key, "Enregistré.", e.Key)
 		return
 	}
 	h.render(c, status, "inbox_templates", templatesData{inboxPage: h.inboxPage(c, "Emails de l'offre — "+p.Title),

@@ -108,6 +108,8 @@ func (h *Handler) closePosting(c *gin.Context) {
 			g.Error = "Indiquez l'objet de l'email de ce groupe."
 		case strings.ContainsAny(g.Subject, "\r\n") || utf8.RuneCountInString(g.Subject) > 200:
 			g.Error = "L'objet tient sur une ligne de 200 caractères au plus."
+		case badText(g.Subject) || badText(g.Message):
+			g.Error = "L'objet ou le message de ce groupe contient des caractères invisibles non autorisés : retapez-le ou collez-le sans mise en forme."
 		case g.Message == "":
 			g.Error = "Écrivez le message de ce groupe."
 		default:
@@ -136,7 +138,12 @@ func (h *Handler) closePosting(c *gin.Context) {
 	for _, n := range res.Written {
 		told += n
 	}
-	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?cloture="+strconv.Itoa(told))
+	msg := "L'offre est close. " + countOf(told, "email de mise à jour part", "emails de mise à jour partent") +
+		" vers les personnes candidates ; vous recevez un récapitulatif."
+	if told == 0 {
+		msg = "L'offre est close. Aucun email de mise à jour ne part vers les personnes candidates ; vous recevez un récapitulatif."
+	}
+	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10), msg, "")
 }
 
 // reopenPosting opens a closed posting again; a closing date already
@@ -170,17 +177,18 @@ func (h *Handler) reopenPosting(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?etat=rouverte")
+	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10), "L'offre est rouverte : elle accepte de nouveau des candidatures.", "")
 }
 
 func (h *Handler) publishPosting(c *gin.Context) {
-	h.movePosting(c, []string{repository.PostingDraft}, repository.PostingOpen, "publiee")
+	h.movePosting(c, []string{repository.PostingDraft}, repository.PostingOpen, "L'offre est publiée.")
 }
 
 func (h *Handler) archivePosting(c *gin.Context) {
-	h.movePosting(c, []string{repository.PostingClosed}, repository.PostingArchived, "archivee")
+	h.movePosting(c, []string{repository.PostingClosed}, repository.PostingArchived, "L'offre est archivée : elle n'apparaît plus sur le site public.")
 }
 
+// movePosting moves the posting and says so with done.
 func (h *Handler) movePosting(c *gin.Context, from []string, to, done string) {
 	p, ok := h.reviewedPosting(c)
 	if !ok {
@@ -190,7 +198,7 @@ func (h *Handler) movePosting(c *gin.Context, from []string, to, done string) {
 		h.stateError(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?etat="+done)
+	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10), done, "")
 }
 
 func (h *Handler) stateError(c *gin.Context, err error) {

@@ -45,13 +45,14 @@ func (h *Handler) recoverer() gin.HandlerFunc {
 }
 
 // staticFiles serves the embedded assets with long caching for the DSFR
-// (versioned by package.json) and a short one for our own files.
-func staticFiles(files fs.FS) gin.HandlerFunc {
+// (versioned by package.json) and a short one for our own files; a
+// missing file gets the French 404 page.
+func (h *Handler) staticFiles(files fs.FS) gin.HandlerFunc {
 	server := http.FileServer(http.FS(files))
 	return func(c *gin.Context) {
 		p := c.Param("filepath")
-		if strings.HasSuffix(p, "/") {
-			c.Status(http.StatusNotFound)
+		if st, err := fs.Stat(files, strings.TrimPrefix(p, "/")); strings.HasSuffix(p, "/") || err != nil || st.IsDir() {
+			h.notFound(c)
 			return
 		}
 		if strings.HasPrefix(p, "/dsfr/") {

@@ -67,11 +67,15 @@ func (h *Handler) showOwnApplication(c *gin.Context) {
 	if doc, err := h.Repo.DocumentInfo(c.Request.Context(), a.ID); err == nil {
 		d.CVName = doc.FileName
 	}
-	switch c.Query("fait") {
-	case "retrait":
-		d.Flash = "Votre candidature est retirée. La personne qui recrute en a été informée."
-	}
+	// Applicants have no session: the URL carries a code, never a text.
+	d.Flash = ownMessages[c.Query("fait")]
 	h.render(c, http.StatusOK, "own_application", d)
+}
+
+// ownMessages are the only messages the private page shows after an
+// action, by their code in the URL ("?fait=retrait").
+var ownMessages = map[string]string{
+	"retrait": "Votre candidature est retirée. La personne qui recrute en a été informée.",
 }
 
 func (h *Handler) withdrawOwnApplication(c *gin.Context) {

@@ -19,7 +19,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	}
 	r.HandleMethodNotAllowed = true
 	r.MaxMultipartMemory = 1 << 20
-	r.Use(h.observe(), h.recoverer(), securityHeaders(h.Config.Secure()))
+	r.Use(h.observe(), h.recoverer(), securityHeaders(h.Config.Secure()), h.guardInput())
 	r.NoRoute(func(c *gin.Context) { h.notFound(c) })
 	r.NoMethod(func(c *gin.Context) {
 		h.errorPage(c, http.StatusMethodNotAllowed, "Action impossible", "Cette adresse n'accepte pas cette action.")
@@ -29,7 +29,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.GET("/static/*filepath", staticFiles(static))
+	r.GET("/static/*filepath", h.staticFiles(static))
 
 	// The applicant's path.
 	r.GET("/", h.home)

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lib/pq"
 )
@@ -72,13 +74,32 @@ func (c cursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// decodeCursor reads a cursor from a URL, refusing one whose values do
+// not fit their columns (ids are bigint, rates integer, names text
+// without NUL, times within PostgreSQL's range).
 func decodeCursor(s string) (cursor, bool) {
 	var c cursor
+	if len(s) > maxCursorLen {
+		return cursor{}, false
+	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(b, &c) != nil || c.ID <= 0 {
+	if err != nil || json.Unmarshal(b, &c) != nil || c.ID <= 0 || c.N < 0 || c.N > math.MaxInt32 ||
+		len(c.S) > maxCursorLen || !utf8.ValidString(c.S) || strings.ContainsRune(c.S, 0) ||
+		(!c.T.IsZero() && (c.T.Year() < 1 || c.T.Year() > 9999)) {
 		return cursor{}, false
 	}
 	return c, true
+}
+
+// maxCursorLen bounds a cursor and the name it holds: two names of 100
+// characters, escaped, fit well within.
+const maxCursorLen = 2000
+
+// ValidCursor reports whether s is a cursor this list can resume from;
+// ListApplications ignores (starts from the first page on) any other.
+func ValidCursor(s string) bool {
+	_, ok := decodeCursor(s)
+	return ok
 }
 
 // where builds the filter's conditions (without the status when

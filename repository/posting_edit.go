@@ -3,7 +3,9 @@ package repository
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -51,14 +53,36 @@ func (r *Repo) CreatePosting(ctx context.Context, p *Posting, actor string) erro
 	return err
 }
 
+// FormerContact says what becomes of a posting's contact when an edit
+// names another one.
+type FormerContact int
+
+const (
+	// FormerContactKept: they stay a reviewer, shown as the former contact.
+	FormerContactKept FormerContact = iota
+	// FormerContactRemoved: they lose access to the posting.
+	FormerContactRemoved
+)
+
 // UpdatePosting saves the fields an admin edits (title, organisation,
 // contact, contract, link, dates, domains, technos, junior, body and its
 // HTML) on the posting p.ID; status, slug and source are kept. A new
-// contact becomes a reviewer (the previous one stays). On return p holds
-// the stored row. Returns ErrNotFound when no posting has that id.
-func (r *Repo) UpdatePosting(ctx context.Context, p *Posting, actor string) error {
+// contact becomes a reviewer; the previous one is kept as a reviewer
+// marked as the former contact, or removed, as former says. It returns
+// the previous contact when the contact changed ("" otherwise). On return
+// p holds the stored row. Returns ErrNotFound when no posting has that id.
+func (r *Repo) UpdatePosting(ctx context.Context, p *Posting, actor string, former FormerContact) (string, error) {
 	p.Domains, p.Technos = nonNilArray(p.Domains), nonNilArray(p.Technos)
-	return r.inTx(ctx, func(tx *sqlx.Tx) error {
+	previous := ""
+	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+		var old string
+		err := tx.GetContext(ctx, &old, `SELECT contact_email FROM postings WHERE id = $1 FOR UPDATE`, p.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock posting %d: %w", p.ID, err)
+		}
 		res, err := tx.NamedExecContext(ctx, `UPDATE postings SET title = :title, organisation = :organisation,
 			contact_email = lower(:contact_email), contract = :contract, external_url = :external_url,
 			opens_at = :opens_at, closes_at = :closes_at, domains = :domains, technos = :technos,
@@ -71,9 +95,17 @@ func (r *Repo) UpdatePosting(ctx context.Context, p *Posting, actor string) erro
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
+		if old = strings.ToLower(old); old != "" && old != strings.ToLower(p.ContactEmail) {
+			previous = old
+			if err := leaveContact(ctx, tx, p.ID, old, former == FormerContactRemoved); err != nil {
+				return err
+			}
+		}
 		if p.ContactEmail != "" {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO posting_reviewers (posting_id, email, added_by)
-				VALUES ($1, lower($2), $3) ON CONFLICT DO NOTHING`, p.ID, p.ContactEmail, actor); err != nil {
+				VALUES ($1, lower($2), $3) ON CONFLICT (posting_id, email) DO UPDATE SET contact_until = NULL
+				WHERE posting_reviewers.contact_until IS NOT NULL`,
+				p.ID, p.ContactEmail, actor); err != nil {
 				return fmt.Errorf("add contact as reviewer of posting %d: %w", p.ID, err)
 			}
 		}
@@ -82,6 +114,23 @@ func (r *Repo) UpdatePosting(ctx context.Context, p *Posting, actor string) erro
 		}
 		return nil
 	})
+	if err != nil {
+		return "", err
+	}
+	return previous, nil
+}
+
+// leaveContact marks email, a posting's contact until now, as its former
+// contact, or takes it off the posting's reviewers when remove is true.
+func leaveContact(ctx context.Context, tx *sqlx.Tx, postingID int64, email string, remove bool) error {
+	q := `UPDATE posting_reviewers SET contact_until = now() WHERE posting_id = $1 AND email = lower($2) AND contact_until IS NULL`
+	if remove {
+		q = `DELETE FROM posting_reviewers WHERE posting_id = $1 AND email = lower($2)`
+	}
+	if _, err := tx.ExecContext(ctx, q, postingID, email); err != nil {
+		return fmt.Errorf("former contact of posting %d: %w", postingID, err)
+	}
+	return nil
 }
 
 func nonNilArray(s pq.StringArray) pq.StringArray {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -103,6 +104,13 @@ func (r *Repo) ImportPosting(ctx context.Context, p *Posting, dryRun bool) (Impo
 		if err != nil {
 			return fmt.Errorf("update posting %d: %w", p.ID, err)
 		}
+		// A file naming another contact keeps the previous one as a
+		// reviewer, shown as the former contact.
+		if old := strings.ToLower(existing.ContactEmail); old != "" && old != strings.ToLower(p.ContactEmail) {
+			if err := leaveContact(ctx, tx, p.ID, old, false); err != nil {
+				return err
+			}
+		}
 		return addContactReviewer(ctx, tx, p)
 	})
 	return outcome, err
@@ -114,7 +122,8 @@ func addContactReviewer(ctx context.Context, tx *sqlx.Tx, p *Posting) error {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO posting_reviewers (posting_id, email) VALUES ($1, lower($2))
-		ON CONFLICT DO NOTHING`, p.ID, p.ContactEmail)
+		ON CONFLICT (posting_id, email) DO UPDATE SET contact_until = NULL
+		WHERE posting_reviewers.contact_until IS NOT NULL`, p.ID, p.ContactEmail)
 	if err != nil {
 		return fmt.Errorf("add contact as reviewer of posting %d: %w", p.ID, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -125,17 +126,40 @@ type StatusChange struct {
 	EmailFor func(a *Application) (*Email, error)
 }
 
+// Why a status change left an application as it was.
+const (
+	SkipWithdrawn  = "withdrawn"   // withdrawn by the applicant
+	SkipErased     = "erased"      // its data erased
+	SkipSameStatus = "same_status" // already in that status
+	SkipNotFound   = "not_found"   // not an application of the posting
+)
+
+// SkippedApplication is an application a status change did not move.
+type SkippedApplication struct {
+	ID                  int64
+	FirstName, LastName string // blank when erased or not found
+	Reason              string // one of the Skip... reasons
+}
+
+// StatusChangeResult is what a status change did.
+type StatusChangeResult struct {
+	Emails  []*Email // written in the outbox, to enqueue
+	Changed int
+	Skipped []SkippedApplication // in the order of their ids
+}
+
 // ChangeStatus moves applications of a posting to a status in one
 // transaction: the status, the history line and the email of each.
-// Withdrawn and erased applications are left as they are. It returns the
-// emails written and ErrNotFound when none of the ids is in the posting.
-func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, ch StatusChange) ([]*Email, int, error) {
+// Withdrawn and erased applications, those already in that status and ids
+// not in the posting are left out and listed, with the reason. It returns
+// ErrNotFound when none of the ids is in the posting.
+func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, ch StatusChange) (StatusChangeResult, error) {
+	var res StatusChangeResult
 	if !IsReviewerStatus(ch.To) {
-		return nil, 0, fmt.Errorf("status %q: %w", ch.To, ErrConflict)
+		return res, fmt.Errorf("status %q: %w", ch.To, ErrConflict)
 	}
-	var out []*Email
-	changed := 0
 	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+		res = StatusChangeResult{}
 		var apps []Application
 		err := tx.SelectContext(ctx, &apps, `SELECT `+applicationColumns+` FROM applications
 			WHERE posting_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`, postingID, pq.Array(ids))
@@ -145,9 +169,21 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 		if len(apps) == 0 {
 			return ErrNotFound
 		}
+		found := make(map[int64]bool, len(apps))
 		for i := range apps {
 			a := &apps[i]
-			if a.Status == StatusWithdrawn || a.ErasedAt != nil || a.Status == ch.To {
+			found[a.ID] = true
+			skip := ""
+			switch {
+			case a.ErasedAt != nil:
+				skip = SkipErased
+			case a.Status == StatusWithdrawn:
+				skip = SkipWithdrawn
+			case a.Status == ch.To:
+				skip = SkipSameStatus
+			}
+			if skip != "" {
+				res.Skipped = append(res.Skipped, SkippedApplication{ID: a.ID, FirstName: a.FirstName, LastName: a.LastName, Reason: skip})
 				continue
 			}
 			from := a.Status
@@ -158,7 +194,7 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 			if err := r.insertEvent(ctx, tx, a.ID, EventStatusChanged, &from, &ch.To, ch.Actor); err != nil {
 				return err
 			}
-			changed++
+			res.Changed++
 			if ch.EmailFor == nil {
 				continue
 			}
@@ -167,15 +203,22 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 				return err
 			}
 			if e != nil {
-				out = append(out, e)
+				res.Emails = append(res.Emails, e)
 			}
 		}
-		return r.insertEmails(ctx, tx, out)
+		for _, id := range ids {
+			if !found[id] {
+				found[id] = true // an id sent twice is named once
+				res.Skipped = append(res.Skipped, SkippedApplication{ID: id, Reason: SkipNotFound})
+			}
+		}
+		sort.Slice(res.Skipped, func(i, j int) bool { return res.Skipped[i].ID < res.Skipped[j].ID })
+		return r.insertEmails(ctx, tx, res.Emails)
 	})
 	if err != nil {
-		return nil, 0, err
+		return StatusChangeResult{}, err
 	}
-	return out, changed, nil
+	return res, nil
 }
 
 // CancelEmail cancels an email that has not left yet.

@@ -42,6 +42,28 @@ func (r *Repo) Reviewers(ctx context.Context, postingID int64) ([]string, error)
 	return emails, nil
 }
 
+// Reviewer is one reviewer of a posting, as the admins' list shows it.
+type Reviewer struct {
+	Email string `db:"email"`
+	// Contact: the posting's contact now.
+	Contact bool `db:"contact"`
+	// ContactUntil: the posting's contact until then, kept as a reviewer.
+	ContactUntil *time.Time `db:"contact_until"`
+}
+
+// ReviewerList lists the reviewers of a posting, saying which is its
+// contact and which were.
+func (r *Repo) ReviewerList(ctx context.Context, postingID int64) ([]Reviewer, error) {
+	var out []Reviewer
+	err := r.db.SelectContext(ctx, &out, `SELECT pr.email, pr.email = lower(p.contact_email) AS contact, pr.contact_until
+		FROM posting_reviewers pr JOIN postings p ON p.id = pr.posting_id
+		WHERE pr.posting_id = $1 ORDER BY pr.email`, postingID)
+	if err != nil {
+		return nil, fmt.Errorf("reviewers of posting %d: %w", postingID, err)
+	}
+	return out, nil
+}
+
 // AddReviewer lets email review a posting; adding twice is harmless.
 func (r *Repo) AddReviewer(ctx context.Context, postingID int64, email, by string) error {
 	_, err := r.db.ExecContext(ctx, `INSERT INTO posting_reviewers (posting_id, email, added_by) VALUES ($1, lower($2), $3)

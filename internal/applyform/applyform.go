@@ -121,12 +121,32 @@ func clean(s string) string {
 	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' })
 }
 
+// stripFormat removes the characters of Unicode's category Cf: invisible
+// format controls, among them the bidirectional embeddings, overrides and
+// isolates (U+202A–U+202E, U+2066–U+2069), the zero-width spaces, joiners
+// and marks (U+200B–U+200F) and the BOM, with which a name or a file name
+// shows other than what it is ("‮fdp.exe" reads "exe.pdf").
+func stripFormat(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func hasFormat(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) >= 0
+}
+
 func hasControl(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0
 }
 
+// line reads a one-line field; reviewers see it as typed, so format
+// characters are removed.
 func line(v url.Values, field string, max int, required bool, errs Errors) string {
-	s := clean(v.Get(field))
+	s := clean(stripFormat(strings.ToValidUTF8(v.Get(field), "")))
 	label := strings.ToLower(Labels[field][:1]) + Labels[field][1:]
 	switch {
 	case s == "" && required:
@@ -146,7 +166,9 @@ func email(raw string, errs Errors) string {
 		return s
 	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || hasControl(s) || len(s) > 254 || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+	// An address is not cleaned (that would send mail elsewhere): one with
+	// invisible format characters is refused.
+	if err != nil || a.Address != s || hasControl(s) || hasFormat(s) || len(s) > 254 || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
 		errs[FieldEmail] = "Saisissez une adresse email valide, au format nom@domaine.fr."
 	}
 	return s
@@ -346,13 +368,14 @@ func CheckCV(name string, data []byte, maxBytes int64) (CV, string) {
 	return CV{Name: cleanFileName(name, ext), ContentType: contentType}, ""
 }
 
-// cleanFileName keeps a readable base name without path, control
-// characters or quotes, and the extension of the real type.
+// cleanFileName keeps a readable base name without path, control or
+// format characters (see stripFormat) or quotes, and the extension of the
+// real type.
 func cleanFileName(name, ext string) string {
 	name = norm.NFC.String(strings.ToValidUTF8(name, ""))
 	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || strings.ContainsRune(`"'<>:|?*/;`, r) {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || strings.ContainsRune(`"'<>:|?*/;`, r) {
 			return -1
 		}
 		return r

@@ -83,6 +83,44 @@ func TestCVIsRecognisedByContent(t *testing.T) {
 	}
 }
 
+// Names and CV file names lose the invisible format characters that make
+// them show other than they are; an address holding one is refused.
+func TestFormatCharactersAreStrippedFromNames(t *testing.T) {
+	v := valid()
+	v.Set(FieldFirstName, "\u202eellimaC")                  // right-to-left override: shows "Camille"
+	v.Set(FieldLastName, "\u2066Dur\u200band\ufeff\u2069 ") // isolate, zero-width space, BOM
+	v.Set(FieldLocation, "Ly\u200don\u200e")
+	got, errs := Check(v, today)
+	if len(errs) != 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if got.FirstName != "ellimaC" || got.LastName != "Durand" || got.Location != "Lyon" {
+		t.Errorf("got %q %q, %q", got.FirstName, got.LastName, got.Location)
+	}
+	v.Set(FieldFirstName, "\u200b\u202e")
+	if _, errs := Check(v, today); errs[FieldFirstName] == "" {
+		t.Error("a first name of format characters only was accepted")
+	}
+	for _, email := range []string{"cam\u202eille@example.org", "camille@exa\u200bmple.org"} {
+		v := valid()
+		v.Set(FieldEmail, email)
+		if _, errs := Check(v, today); errs[FieldEmail] == "" {
+			t.Errorf("address %q accepted", email)
+		}
+	}
+	pdf := []byte("%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")
+	for name, want := range map[string]string{
+		"Mon CV\u202efdp.exe":          "Mon CVfdp.pdf",
+		"cv\u2067\u200d\u2069.pdf":     "cv.pdf",
+		"\u202bCV\u202c \ufeffLéa.pdf": "CV Léa.pdf",
+		"\u202e\u200f.pdf":             "cv.pdf",
+	} {
+		if cv, msg := CheckCV(name, pdf, 1<<20); msg != "" || cv.Name != want {
+			t.Errorf("CV named %q: %q, %q; want %q", name, cv.Name, msg, want)
+		}
+	}
+}
+
 // FuzzCheck: no input makes the form checker panic, and what it accepts
 // holds no control characters in one-line fields.
 func FuzzCheck(f *testing.F) {
@@ -107,6 +145,9 @@ func FuzzCheck(f *testing.F) {
 			if strings.ContainsAny(s, "\r\n") || !utf8.ValidString(s) {
 				t.Fatalf("accepted a field with a line break or bad UTF-8: %q", s)
 			}
+		}
+		if hasFormat(got.FirstName) || hasFormat(got.Email) {
+			t.Fatalf("accepted a name or an address with a format character: %q, %q", got.FirstName, got.Email)
 		}
 		if got.DaysPerWeek < 0.5 || got.DaysPerWeek > 5 || got.DailyRate < MinDailyRate {
 			t.Fatalf("accepted out-of-range numbers: %+v", got)
