@@ -10,7 +10,10 @@ ALTER TABLE emails ADD COLUMN link_sealed bytea;
 -- (the key is not in the database) and is not sent without its link: it
 -- is cancelled, saying why. Its recipient can ask again (a sign-in link at
 -- /connexion; a private link by applying again with the same address).
--- One being sent at this very moment is left to its worker.
+-- One being sent at this very moment is left to its worker. (A web process
+-- of the previous version still running after this migration writes its
+-- links in clear as before: running this UPDATE again once it is gone
+-- masks them too.)
 UPDATE emails SET
     status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
     last_error = CASE WHEN status = 'pending'
