@@ -19,6 +19,7 @@ import (
 	"vivier/internal/applyform"
 	"vivier/internal/emailtmpl"
 	"vivier/internal/frfmt"
+	"vivier/internal/links"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -219,19 +220,9 @@ func newNonce() string {
 
 // newToken returns a 256-bit random token for a private link and its
 // SHA-256, which alone is stored.
-func newToken() (string, []byte, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", nil, err
-	}
-	token := base64.RawURLEncoding.EncodeToString(b)
-	return token, hashToken(token), nil
-}
+func newToken() (string, []byte, error) { return links.NewToken() }
 
-func hashToken(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
-}
+func hashToken(token string) []byte { return links.Hash(token) }
 
 func (h *Handler) privateLink(token string) string { return h.Config.BaseURL + "/candidature/" + token }
 
@@ -266,6 +257,7 @@ func (h *Handler) newApplicationEmails(p *repository.Posting, a *repository.Appl
 	if err != nil {
 		return nil, err
 	}
+	ack.Token = token // stored sealed, never in clear
 	out := []*repository.Email{ack}
 	if p.ContactEmail != "" {
 		note, err := h.newWordedEmail(emailtmpl.ContactNotification, d, overrides, p.ContactEmail, "", a.Email)
@@ -313,6 +305,7 @@ func (h *Handler) privateLinkEmails(p *repository.Posting, a *repository.Applica
 	if err != nil {
 		return nil, err
 	}
+	e.Token = token // stored sealed, never in clear
 	return []*repository.Email{e}, nil
 }
 

@@ -10,18 +10,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"vivier/internal/emailtmpl"
 	"vivier/repository"
-	"vivier/workers/tasks"
 )
 
 // Reviewers sign in with a single-use link sent by email.
 
 const (
-	signInTTL         = 15 * time.Minute
 	sessionEmailKey   = "email"
 	viewerKey         = "viewer"
-	signInPerAddress  = 5  // links an address may ask for per hour
 	signInPerClient   = 20 // sign-in requests a client may make per hour
 	signInLimitWindow = time.Hour
 )
@@ -40,6 +36,8 @@ type signInData struct {
 	Next  string
 	Token string
 	Flash string
+	// Expired: the sign-in link was used already or is past its time.
+	Expired bool
 }
 
 func (h *Handler) signInForm(c *gin.Context) {
@@ -52,8 +50,11 @@ func (h *Handler) signInForm(c *gin.Context) {
 	h.render(c, http.StatusOK, "signin", d)
 }
 
-// requestSignIn answers the same whether the address is known or not, so
-// that the page tells nobody who reviews what.
+// requestSignIn answers the same, and does the same work, whatever the
+// address: past the per-client limit, every well-formed address is handed
+// to a worker, which looks it up and emails a link only to one that may
+// sign in (at most signin.PerAddress an hour). The page tells nobody who
+// reviews what, neither by its words nor by its time.
 func (h *Handler) requestSignIn(c *gin.Context) {
 	ctx := c.Request.Context()
 	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
@@ -64,69 +65,48 @@ func (h *Handler) requestSignIn(c *gin.Context) {
 		h.render(c, http.StatusUnprocessableEntity, "signin", d)
 		return
 	}
-	if !h.allow(c, "signin:client:"+c.ClientIP(), signInPerClient, signInLimitWindow) ||
-		!h.allow(c, "signin:address:"+email, signInPerAddress, signInLimitWindow) {
+	if !h.allow(c, "signin:client:"+c.ClientIP(), signInPerClient, signInLimitWindow) {
 		h.tooManyRequests(c)
 		return
 	}
-	known := h.Config.IsAdmin(email)
-	if !known {
-		var err error
-		if known, err = h.Repo.IsReviewer(ctx, email); err != nil {
+	if err := h.Enqueuer.EnqueueSignInRequest(ctx, email, next); err != nil {
+		// Redis is down (and /readyz says so): rather than lose a
+		// reviewer's request, do the work here; its email waits in the
+		// outbox until Redis is back.
+		h.Log.Warn("enqueue sign-in request failed; handled in the request", "error", err)
+		if err := h.signInMailer.Send(ctx, email, next); err != nil {
 			h.fail(c, err)
 			return
 		}
-	}
-	if known {
-		if err := h.sendSignInLink(c, email, next); err != nil {
-			h.fail(c, err)
-			return
-		}
-	} else {
-		h.Log.Info("sign-in asked for an unknown address")
 	}
 	d.Sent = true
 	h.render(c, http.StatusOK, "signin", d)
 }
 
-func (h *Handler) sendSignInLink(c *gin.Context, email, next string) error {
-	token, hash, err := newToken()
-	if err != nil {
-		return err
-	}
-	link := h.Config.BaseURL + "/connexion/lien/" + token
-	if next != "" {
-		link += "?suite=" + url.QueryEscape(next)
-	}
-	e, err := h.newEmail(emailtmpl.SignInLink, &emailtmpl.Data{Operator: h.Config.OperatorName, Link: link,
-		ValidMinutes: int(signInTTL.Minutes())}, email, "", "")
-	if err != nil {
-		return err
-	}
-	if err := h.Repo.CreateSignInToken(c.Request.Context(), hash, email, signInTTL, []*repository.Email{e}); err != nil {
-		return err
-	}
-	if err := h.Enqueuer.Enqueue(c.Request.Context(), tasks.Outgoing{ID: e.ID, Queue: tasks.QueueCritical}); err != nil {
-		h.Log.Warn("enqueue sign-in link failed; the outbox sweep will retry", "error", err)
-	}
-	return nil
-}
-
 // signInConfirm shows a button: mail scanners that open links do not
-// press buttons, so they do not use the link up.
+// press buttons, so they do not use the link up. A link already used or
+// expired says so at once, without being used.
 func (h *Handler) signInConfirm(c *gin.Context) {
 	c.Header("Referrer-Policy", "no-referrer")
 	c.Header("Cache-Control", "no-store")
-	h.render(c, http.StatusOK, "signin_confirm", signInData{Page: h.page("Connexion"), Token: c.Param("token"),
-		Next: safeNext(c.Query("suite"))})
+	next := safeNext(c.Query("suite"))
+	usable, err := h.Repo.SignInTokenUsable(c.Request.Context(), hashToken(c.Param("token")))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if !usable {
+		h.signInExpired(c, next)
+		return
+	}
+	h.render(c, http.StatusOK, "signin_confirm", signInData{Page: h.page("Connexion"), Token: c.Param("token"), Next: next})
 }
 
 func (h *Handler) signIn(c *gin.Context) {
 	ctx := c.Request.Context()
 	email, err := h.Repo.ConsumeSignInToken(ctx, hashToken(c.Param("token")))
 	if errors.Is(err, repository.ErrNotFound) {
-		h.errorPage(c, http.StatusGone, "Lien de connexion expiré",
-			"Ce lien de connexion a déjà servi ou a expiré (il est valable 15 minutes, une seule fois). Demandez-en un nouveau.")
+		h.signInExpired(c, safeNext(c.PostForm("suite")))
 		return
 	}
 	if err != nil {
@@ -144,6 +124,15 @@ func (h *Handler) signIn(c *gin.Context) {
 		next = "/boite"
 	}
 	c.Redirect(http.StatusSeeOther, next)
+}
+
+// signInExpired answers a sign-in link used already or expired: 410, and
+// a button to ask for a new one.
+func (h *Handler) signInExpired(c *gin.Context, next string) {
+	c.Header("Referrer-Policy", "no-referrer")
+	c.Header("Cache-Control", "no-store")
+	h.render(c, http.StatusGone, "signin_confirm", signInData{Page: h.page("Lien de connexion expiré"), Expired: true, Next: next})
+	c.Abort()
 }
 
 func (h *Handler) signOut(c *gin.Context) {

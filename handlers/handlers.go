@@ -16,6 +16,7 @@ import (
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
 	"vivier/internal/ratelimit"
+	"vivier/internal/signin"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -49,6 +50,9 @@ type Handler struct {
 	Deps
 	pages  *pages
 	routes gin.RoutesInfo
+	// signInMailer does a sign-in request's work in the request itself
+	// when it cannot be handed to a worker.
+	signInMailer *signin.Mailer
 }
 
 // New parses the page templates and returns the handler.
@@ -60,5 +64,6 @@ func New(d Deps) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{Deps: d, pages: p}, nil
+	return &Handler{Deps: d, pages: p, signInMailer: &signin.Mailer{Repo: d.Repo, Emails: d.Emails, Config: d.Config,
+		Limiter: d.Limiter, Enqueuer: d.Enqueuer, Log: d.Log}}, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"vivier/internal/signin"
 	"vivier/internal/testkit"
 	"vivier/repository"
 )
@@ -164,9 +165,9 @@ func TestSignInLink(t *testing.T) {
 	if strip(known, p.ContactEmail) != strip(unknown, "inconnu@example.org") {
 		t.Error("the page differs for a known and an unknown address")
 	}
-	msgs := app.SMTP.WaitFor(1, 20*time.Second)
-	time.Sleep(300 * time.Millisecond)
-	if msgs = app.SMTP.Messages(); len(msgs) != 1 || msgs[0].To[0] != p.ContactEmail {
+	app.SMTP.WaitFor(1, 20*time.Second)
+	app.WaitQueuesEmpty()
+	if msgs := app.SMTP.Messages(); len(msgs) != 1 || msgs[0].To[0] != p.ContactEmail {
 		t.Fatalf("want one email to the contact, got %d", len(msgs))
 	}
 
@@ -218,16 +219,69 @@ func TestSignInLink(t *testing.T) {
 	}
 }
 
+// Asking for a link is limited per client (a French 429), not per
+// address: whoever asks for a reviewer's address, from wherever, the page
+// is the same, at most signin.PerAddress links an hour are emailed to it,
+// and its owner can still sign in.
 func TestSignInRequestsAreRateLimited(t *testing.T) {
 	t.Parallel()
-	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
-	c := app.Client()
-	var last *http.Response
-	for i := 0; i < 6; i++ {
-		last, _ = testkit.PostForm(t, c, app.URL+"/connexion", url.Values{"email": {"quelqu.un@example.org"}})
+	app := testkit.NewApp(t, testkit.Options{Env: map[string]string{"TRUSTED_PROXIES": "127.0.0.1"}})
+	p := app.OpenPosting(time.Time{})
+	victim := p.ContactEmail
+	ask := func(c *http.Client, from, email string) (*http.Response, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, app.URL+"/connexion", strings.NewReader(url.Values{"email": {email}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", from) // the client's address, as the trusted proxy tells it
+		return testkit.Do(t, c, req)
 	}
-	if last.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("6th request for one address within the hour: %d, want 429", last.StatusCode)
+	linksTo := func() int {
+		var n int
+		app.DB.Get(&n, `SELECT count(*) FROM emails WHERE kind = 'sign_in_link' AND to_address = $1`, victim)
+		return n
+	}
+
+	// Ten clients ask for the reviewer's address, then the reviewer does.
+	var first string
+	for i := range 11 {
+		from := "198.51.100." + strconv.Itoa(i+1)
+		resp, body := ask(app.Client(), from, victim)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Regardez vos emails") {
+			t.Fatalf("request %d, from %s: %d", i+1, from, resp.StatusCode)
+		}
+		if i == 0 {
+			first = body
+		} else if body != first {
+			t.Errorf("request %d got another page than the first", i+1)
+		}
+	}
+	app.WaitQueuesEmpty()
+	if n := linksTo(); n != signin.PerAddress {
+		t.Errorf("%d links written to the address, want %d (the limit per address and hour)", n, signin.PerAddress)
+	}
+	// One of the links received still signs its owner in.
+	link := app.LinkTo(victim)
+	if resp, _ := testkit.PostForm(t, app.Client(), app.URL+link, nil); resp.StatusCode != http.StatusSeeOther ||
+		resp.Header.Get("Location") != "/boite" {
+		t.Errorf("sign in with a link received: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if n := linksTo(); n != signin.PerAddress {
+		t.Errorf("%d links written to the address after all, want %d", n, signin.PerAddress)
+	}
+
+	// One client asking more than 20 times in the hour gets the 429 page.
+	c := app.Client()
+	for i := range 20 {
+		if resp, _ := ask(c, "192.0.2.9", "quelqu.un"+strconv.Itoa(i)+"@example.org"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d of one client: %d", i+1, resp.StatusCode)
+		}
+	}
+	if resp, body := ask(c, "192.0.2.9", "quelqu.un@example.org"); resp.StatusCode != http.StatusTooManyRequests ||
+		!strings.Contains(body, "Trop de demandes") {
+		t.Fatalf("21st request of one client within the hour: %d, want the 429 page", resp.StatusCode)
 	}
 }
 

@@ -105,16 +105,9 @@ func TestMetricsAfterAnApplication(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("apply: %d", resp.StatusCode)
 	}
-	var ack string
-	if err := app.DB.Get(&ack, `SELECT text_body FROM emails WHERE kind = 'acknowledgement'`); err != nil {
-		t.Fatal(err)
-	}
-	link := linkRe.FindStringSubmatch(ack)
-	if link == nil {
-		t.Fatal("no private link in the acknowledgement")
-	}
-	token := strings.TrimPrefix(link[1], "/candidature/")
-	if resp, _ := testkit.Get(t, app.Client(), app.URL+link[1]); resp.StatusCode != http.StatusOK {
+	private := app.LinkTo("camille.durand@example.org")
+	token := strings.TrimPrefix(private, "/candidature/")
+	if resp, _ := testkit.Get(t, app.Client(), app.URL+private); resp.StatusCode != http.StatusOK {
 		t.Fatalf("private page: %d", resp.StatusCode)
 	}
 

@@ -20,27 +20,19 @@ import (
 )
 
 // applyThroughTheForm sends validForm with its CV and returns the
-// application and its private link (a path), read from the
-// acknowledgement written to the outbox.
+// application and its private link (a path), as the acknowledgement
+// brings it to the applicant.
 func applyThroughTheForm(t *testing.T, app *testkit.App, p *repository.Posting) (*repository.Application, string) {
 	t.Helper()
 	resp, _ := testkit.PostMultipart(t, app.Client(), app.URL+"/offres/"+p.Slug+"/candidature", validForm(), cv())
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("apply: %d", resp.StatusCode)
 	}
-	var ack string
-	if err := app.DB.Get(&ack, `SELECT text_body FROM emails WHERE kind = 'acknowledgement' ORDER BY id DESC LIMIT 1`); err != nil {
-		t.Fatal(err)
-	}
-	m := linkRe.FindStringSubmatch(ack)
-	if m == nil {
-		t.Fatalf("no private link in the acknowledgement:\n%s", ack)
-	}
 	a, err := app.Repo.ApplicationByEmail(t.Context(), p.ID, "camille.durand@example.org")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a, m[1]
+	return a, app.LinkTo("camille.durand@example.org")
 }
 
 // personalDataOf downloads the access JSON and checks its headers.

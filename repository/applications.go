@@ -310,7 +310,7 @@ func eraseApplications(ctx context.Context, tx *sqlx.Tx, ids []int64, actor stri
 	if _, err := tx.ExecContext(ctx, `UPDATE emails SET
 		status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
 		to_address = '', to_name = '', reply_to = '', subject = '(effacé)', text_body = '', html_body = '',
-		updated_at = now()
+		link_sealed = NULL, updated_at = now()
 		WHERE application_id = ANY($1)`, arr); err != nil {
 		return nil, fmt.Errorf("erase emails: %w", err)
 	}

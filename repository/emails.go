@@ -11,6 +11,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"vivier/internal/links"
 )
 
 // Email states.
@@ -47,17 +49,27 @@ type Email struct {
 	DedupeKey *string `db:"dedupe_key"`
 	// AboutStatus is the application status the email announces.
 	AboutStatus string `db:"about_status"`
+	// LinkSealed is the token of the link the email carries, sealed with
+	// LINK_KEY for this row (see links.Key): the stored subject and bodies
+	// hold links.Marker in its place. Emptied once the email is sent.
+	LinkSealed []byte `db:"link_sealed"`
+	// Token, when set on an email to write, is the working token of the
+	// link it carries: never stored in clear, it is hidden from the
+	// subject and bodies and sealed into LinkSealed as the row is written.
+	Token string `db:"-"`
 }
 
 const emailColumns = `id, kind, posting_id, application_id, to_address, to_name, reply_to, subject,
 	text_body, html_body, status, attempts, last_error, message_id, send_after, claimed_at, sent_at,
-	created_at, updated_at, dedupe_key, about_status`
+	created_at, updated_at, dedupe_key, about_status, link_sealed`
 
 // insertEmails writes emails to the outbox inside tx and fills their ids.
+// An email's Token is hidden from what is stored and sealed for its row.
 func (r *Repo) insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) error {
 	if len(emails) == 0 {
 		return nil
 	}
+	var sealed []*Email
 	stmt, err := r.txPrepared(ctx, tx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name,
 		reply_to, subject, text_body, html_body, send_after, dedupe_key, about_status)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -69,6 +81,12 @@ func (r *Repo) insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) e
 		if e.SendAfter.IsZero() {
 			e.SendAfter = time.Now()
 		}
+		if e.Token != "" {
+			// Hidden before the row is written: the token never reaches
+			// the table, its old row versions or the write-ahead log.
+			e.Subject, e.TextBody, e.HTMLBody = links.Hide(e.Subject, e.Token), links.Hide(e.TextBody, e.Token), links.Hide(e.HTMLBody, e.Token)
+			sealed = append(sealed, e)
+		}
 		err := stmt.QueryRowxContext(ctx,
 			e.Kind, e.PostingID, e.ApplicationID, e.ToAddress, e.ToName, e.ReplyTo, e.Subject, e.TextBody,
 			e.HTMLBody, e.SendAfter, e.DedupeKey, e.AboutStatus).Scan(&e.ID, &e.Status, &e.CreatedAt, &e.UpdatedAt)
@@ -76,7 +94,60 @@ func (r *Repo) insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) e
 			return fmt.Errorf("insert %s email: %w", e.Kind, err)
 		}
 	}
+	return r.sealLinks(ctx, tx, sealed)
+}
+
+// sealLinks stores, inside tx, the Token of each email already written
+// (its id known) sealed for its row, and forgets the clear one. Every
+// email carrying a working link goes through it.
+func (r *Repo) sealLinks(ctx context.Context, tx *sqlx.Tx, emails []*Email) error {
+	if len(emails) == 0 {
+		return nil
+	}
+	if r.Links == nil {
+		return errors.New("no LINK_KEY to seal the links of emails with")
+	}
+	ids := make([]int64, len(emails))
+	values := make([][]byte, len(emails))
+	for i, e := range emails {
+		s, err := r.Links.Seal(e.ID, e.ToAddress, e.Token)
+		if err != nil {
+			return fmt.Errorf("seal the link of email %d: %w", e.ID, err)
+		}
+		ids[i], values[i], e.LinkSealed, e.Token = e.ID, s, s, ""
+	}
+	stmt, err := r.txPrepared(ctx, tx, `UPDATE emails e SET link_sealed = u.sealed
+		FROM unnest($1::bigint[], $2::bytea[]) AS u(id, sealed) WHERE e.id = u.id`)
+	if err == nil {
+		_, err = stmt.ExecContext(ctx, pq.Array(ids), pq.ByteaArray(values))
+	}
+	if err != nil {
+		return fmt.Errorf("seal the links of %d emails: %w", len(emails), err)
+	}
 	return nil
+}
+
+// ErrLinkUnreadable means an email's sealed link does not open (LINK_KEY
+// changed since it was written): sent, it would carry no working link.
+var ErrLinkUnreadable = errors.New("the link of this email cannot be opened (has LINK_KEY changed?)")
+
+// WithLink returns e as it is to be sent: with the working token of its
+// sealed link in place of links.Marker. An email without one is returned
+// as it is.
+func (r *Repo) WithLink(e *Email) (*Email, error) {
+	if len(e.LinkSealed) == 0 {
+		return e, nil
+	}
+	if r.Links == nil {
+		return nil, ErrLinkUnreadable
+	}
+	token, err := r.Links.Open(e.ID, e.ToAddress, e.LinkSealed)
+	if err != nil {
+		return nil, fmt.Errorf("email %d: %w", e.ID, ErrLinkUnreadable)
+	}
+	out := *e
+	out.Subject, out.TextBody, out.HTMLBody = links.Fill(e.Subject, token), links.Fill(e.TextBody, token), links.Fill(e.HTMLBody, token)
+	return &out, nil
 }
 
 // InsertEmails writes emails to the outbox in their own transaction.
@@ -149,9 +220,10 @@ func (r *Repo) ClaimEmails(ctx context.Context, ids []int64) ([]*Email, error) {
 // (a fencing token), so a worker that lost its claim changes nothing.
 // They return ErrConflict when the claim was lost.
 
-// MarkEmailSent records a successful send.
+// MarkEmailSent records a successful send, and forgets the sealed link:
+// it is in the recipient's mailbox now, and nowhere here.
 func (r *Repo) MarkEmailSent(ctx context.Context, e *Email, messageID string) error {
-	return r.settle(ctx, e, `status = 'sent', message_id = $3, sent_at = now(), last_error = ''`, messageID)
+	return r.settle(ctx, e, `status = 'sent', message_id = $3, sent_at = now(), last_error = '', link_sealed = NULL`, messageID)
 }
 
 // ReleaseEmail puts an email back to pending after a failure worth a retry.
@@ -159,7 +231,8 @@ func (r *Repo) ReleaseEmail(ctx context.Context, e *Email, reason string) error 
 	return r.settle(ctx, e, `status = 'pending', claimed_at = NULL, last_error = $3`, reason)
 }
 
-// MarkEmailFailed records a final failure, shown to reviewers.
+// MarkEmailFailed records a final failure, shown to reviewers. A sealed
+// link is kept (sealed) for a reviewer's resend (ResendEmail moves it).
 func (r *Repo) MarkEmailFailed(ctx context.Context, e *Email, reason string) error {
 	return r.settle(ctx, e, `status = 'failed', last_error = $3`, reason)
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"vivier/internal/links"
 )
 
 var (
@@ -27,6 +29,9 @@ type Repo struct {
 	db *sqlx.DB
 	// ClaimTimeout is EMAIL_CLAIM_TIMEOUT (DefaultClaimTimeout when zero).
 	ClaimTimeout time.Duration
+	// Links seals the tokens of the links emails carry (LINK_KEY); without
+	// it, writing such an email fails.
+	Links *links.Key
 
 	stmtMu    sync.Mutex
 	stmts     map[string]*sqlx.Stmt

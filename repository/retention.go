@@ -10,6 +10,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"vivier/internal/links"
 )
 
 // Retention: applications are kept RETENTION_MONTHS after their posting's
@@ -18,8 +20,9 @@ import (
 // new close start another cycle, and the clock again.
 
 // PlaceholderToken stands for an applicant's private link token in the
-// retention notice, rendered once and completed in SQL for each applicant.
-// Plain ASCII letters: neither HTML nor URL escaping changes it.
+// retention notice, rendered once for all applicants; each notice is
+// stored with links.Marker in its place and a fresh token of its own
+// sealed. Plain ASCII letters: neither HTML nor URL escaping changes it.
 const PlaceholderToken = "JETONVIVIERAREMPLACER"
 
 // Email kinds of the retention notices.
@@ -126,9 +129,9 @@ type NoticeBatch struct {
 
 // WriteRetentionNotices writes, in one transaction, the notices of at
 // most limit applicants of the posting not yet told in this cycle, each
-// with a fresh private link (the old ones are stored hashed), and the
-// summary to the contact. Every email has a unique key per cycle, so two
-// schedulers or a rerun never write one twice.
+// with a fresh private link (stored hashed, and sealed in the notice),
+// and the summary to the contact. Every email has a unique key per cycle,
+// so two schedulers or a rerun never write one twice.
 func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n RetentionNotice, limit int) (NoticeBatch, error) {
 	var b NoticeBatch
 	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -137,16 +140,13 @@ func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n
 			if html {
 				first, last = htmlEscaped(first), htmlEscaped(last)
 			}
-			return `replace(replace(replace(` + param + `, '` + PlaceholderFirstName + `', ` + first + `), '` +
-				PlaceholderLastName + `', ` + last + `), '` + PlaceholderToken + `', t.token)`
+			return `replace(replace(` + param + `, '` + PlaceholderFirstName + `', ` + first + `), '` +
+				PlaceholderLastName + `', ` + last + `)`
 		}
-		// A token is 32 random bytes (two version 4 UUIDs: 244 random
-		// bits from the server's strong generator), base64url without
-		// padding, like the ones the web app makes.
-		var written pq.Int64Array
+		var written, apps pq.Int64Array
+		var to pq.StringArray
 		err := tx.QueryRowxContext(ctx, `WITH targets AS MATERIALIZED (
-			SELECT a.id, a.email, a.first_name, a.last_name,
-				rtrim(translate(encode(uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()), 'base64'), '+/', '-_'), '=') AS token
+			SELECT a.id, a.email, a.first_name, a.last_name
 			FROM applications a
 			WHERE a.posting_id = $1 AND a.erased_at IS NULL
 			  AND NOT EXISTS (SELECT 1 FROM emails e WHERE e.dedupe_key = $2::text || a.id)
@@ -159,16 +159,34 @@ func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n
 				`+fill("$6::text", false)+`, `+fill("$7::text", false)+`, `+fill("$8::text", true)+`, $2::text || t.id
 			FROM targets t
 			ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
-			RETURNING id, application_id
-		), links AS (
-			INSERT INTO application_tokens (token_hash, application_id)
-			SELECT sha256(convert_to(t.token, 'UTF8')), t.id FROM targets t JOIN sent s ON s.application_id = t.id
+			RETURNING id, application_id, to_address
 		)
-		SELECT (SELECT count(*) FROM targets), (SELECT COALESCE(array_agg(id ORDER BY id), '{}') FROM sent)`,
-			p.ID, noticeKey(p.ID, p.Cycle), limit, KindRetentionNotice, n.ReplyTo, n.Subject, n.Text, n.HTML).
-			Scan(&b.Examined, &written)
+		SELECT (SELECT count(*) FROM targets), COALESCE(array_agg(id ORDER BY id), '{}'),
+			COALESCE(array_agg(application_id ORDER BY id), '{}'), COALESCE(array_agg(to_address ORDER BY id), '{}')
+		FROM sent`,
+			p.ID, noticeKey(p.ID, p.Cycle), limit, KindRetentionNotice, n.ReplyTo, links.Hide(n.Subject, PlaceholderToken),
+			links.Hide(n.Text, PlaceholderToken), links.Hide(n.HTML, PlaceholderToken)).
+			Scan(&b.Examined, &written, &apps, &to)
 		if err != nil {
 			return fmt.Errorf("write retention notices of posting %d: %w", p.ID, err)
+		}
+		// Each notice gets a link of its own: stored hashed for the
+		// application, sealed for the email.
+		notices := make([]*Email, len(written))
+		hashes := make([][]byte, len(written))
+		for i := range written {
+			token, hash, err := links.NewToken()
+			if err != nil {
+				return err
+			}
+			notices[i], hashes[i] = &Email{ID: written[i], ToAddress: to[i], Token: token}, hash
+		}
+		if err := r.sealLinks(ctx, tx, notices); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO application_tokens (token_hash, application_id)
+			SELECT * FROM unnest($1::bytea[], $2::bigint[])`, pq.ByteaArray(hashes), apps); err != nil {
+			return fmt.Errorf("store the links of the retention notices of posting %d: %w", p.ID, err)
 		}
 		b.Written = written
 		if n.Contact == nil {

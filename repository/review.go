@@ -221,10 +221,10 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 	return res, nil
 }
 
-// CancelEmail cancels an email that has not left yet.
-// It returns ErrConflict when it is already being sent or sent.
+// CancelEmail cancels an email that has not left yet (and forgets its
+// sealed link). It returns ErrConflict when it is already being sent or sent.
 func (r *Repo) CancelEmail(ctx context.Context, id int64) error {
-	res, err := r.db.ExecContext(ctx, `UPDATE emails SET status = 'cancelled', updated_at = now()
+	res, err := r.db.ExecContext(ctx, `UPDATE emails SET status = 'cancelled', link_sealed = NULL, updated_at = now()
 		WHERE id = $1 AND status = 'pending'`, id)
 	if err != nil {
 		return fmt.Errorf("cancel email %d: %w", id, err)
@@ -235,19 +235,38 @@ func (r *Repo) CancelEmail(ctx context.Context, id int64) error {
 	return nil
 }
 
-// ResendEmail writes a new copy of a failed email to the outbox.
+// ResendEmail writes a new copy of a failed email to the outbox. A link
+// the failed one carried moves to the copy, sealed again for its row.
 func (r *Repo) ResendEmail(ctx context.Context, id int64) (*Email, error) {
-	var e Email
-	err := r.db.GetContext(ctx, &e, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
-		subject, text_body, html_body)
-		SELECT kind, posting_id, application_id, to_address, to_name, reply_to, subject, text_body, html_body
-		FROM emails WHERE id = $1 AND status = 'failed' AND to_address <> ''
-		RETURNING `+emailColumns, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrConflict
-	}
+	var resent Email
+	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+		var failed Email
+		err := tx.GetContext(ctx, &failed, `SELECT `+emailColumns+` FROM emails
+			WHERE id = $1 AND status = 'failed' AND to_address <> '' FOR UPDATE`, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrConflict
+		}
+		if err != nil {
+			return fmt.Errorf("resend email %d: %w", id, err)
+		}
+		resent = Email{Kind: failed.Kind, PostingID: failed.PostingID, ApplicationID: failed.ApplicationID,
+			ToAddress: failed.ToAddress, ToName: failed.ToName, ReplyTo: failed.ReplyTo, Subject: failed.Subject,
+			TextBody: failed.TextBody, HTMLBody: failed.HTMLBody}
+		if len(failed.LinkSealed) > 0 {
+			if r.Links == nil {
+				return ErrLinkUnreadable
+			}
+			if resent.Token, err = r.Links.Open(failed.ID, failed.ToAddress, failed.LinkSealed); err != nil {
+				return fmt.Errorf("resend email %d: %w", id, ErrLinkUnreadable)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE emails SET link_sealed = NULL WHERE id = $1`, id); err != nil {
+				return fmt.Errorf("resend email %d: %w", id, err)
+			}
+		}
+		return r.insertEmails(ctx, tx, []*Email{&resent})
+	})
 	if err != nil {
-		return nil, fmt.Errorf("resend email %d: %w", id, err)
+		return nil, err
 	}
-	return &e, nil
+	return &resent, nil
 }

@@ -154,6 +154,18 @@ func (r *Repo) CreateSignInToken(ctx context.Context, hash []byte, email string,
 	})
 }
 
+// SignInTokenUsable reports whether a sign-in link may still be used
+// (known, unused, not expired), without using it.
+func (r *Repo) SignInTokenUsable(ctx context.Context, hash []byte) (bool, error) {
+	var ok bool
+	err := r.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM sign_in_tokens
+		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now())`, hash)
+	if err != nil {
+		return false, fmt.Errorf("check sign-in token: %w", err)
+	}
+	return ok, nil
+}
+
 // ConsumeSignInToken uses a sign-in link once and returns its address.
 // It returns ErrNotFound for an unknown, used or expired link.
 func (r *Repo) ConsumeSignInToken(ctx context.Context, hash []byte) (string, error) {

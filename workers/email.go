@@ -116,8 +116,17 @@ func (h *EmailHandler) release(log *slog.Logger, es []*repository.Email, reason 
 // on the last try), and the send error when worth a retry, the email
 // being back to pending.
 func (h *EmailHandler) deliver(ctx context.Context, log *slog.Logger, e *repository.Email, lastTry bool) error {
+	// The link goes in only now, in memory: the row keeps it sealed.
+	sendable, err := h.Repo.WithLink(e)
+	if err != nil {
+		log.Error("email not sent: its link cannot be opened", "error", err)
+		if err := h.Repo.MarkEmailFailed(context.WithoutCancel(ctx), e, "Non envoyé : son lien personnel ne peut plus être ouvert (LINK_KEY a changé depuis son écriture)."); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
 	start := time.Now()
-	messageID, sendErr := h.Sender.Send(ctx, e)
+	messageID, sendErr := h.Sender.Send(ctx, sendable)
 	h.Metrics.ObserveSend(sendOutcome(sendErr), time.Since(start))
 	// The outcome is recorded even if the task's context ended meanwhile.
 	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)

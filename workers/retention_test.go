@@ -13,6 +13,7 @@ import (
 
 	"vivier/internal/emailtmpl"
 	"vivier/internal/frfmt"
+	"vivier/internal/links"
 	"vivier/internal/testkit"
 	"vivier/repository"
 	"vivier/workers"
@@ -213,13 +214,11 @@ func TestRetentionErasesOldApplicationsAndTellsOnceAMonthBefore(t *testing.T) {
 			!strings.Contains(n.Text, "24 mois") || strings.Contains(n.Text+n.HTML, "⟦") || strings.Contains(n.Text+n.HTML, repository.PlaceholderToken) {
 			t.Errorf("notice to %s:\n%s\n%s", a.Email, n.Subject, n.Text)
 		}
-		// Each carries a fresh private link that opens the applicant's page.
-		m := linkRe.FindStringSubmatch(n.Text)
-		if m == nil || !strings.Contains(n.HTML, m[1]) {
-			t.Fatalf("notice to %s: no private link", a.Email)
-		}
-		if resp, body := testkit.Get(t, app.Client(), app.URL+m[1]); resp.StatusCode != http.StatusOK || !strings.Contains(body, a.Email) {
-			t.Errorf("the notice's link to %s: %d", a.Email, resp.StatusCode)
+		// Each carries a fresh private link, stored sealed: what is kept in
+		// clear says the link was removed.
+		if linkRe.MatchString(n.Text+n.HTML) || !strings.Contains(n.Text, "/candidature/"+links.Marker) ||
+			!strings.Contains(n.HTML, "/candidature/"+links.Marker) {
+			t.Errorf("notice to %s stored with a working link, or without saying it was removed:\n%s", a.Email, n.Text)
 		}
 		var erased bool
 		app.DB.Get(&erased, `SELECT erased_at IS NOT NULL FROM applications WHERE id = $1`, a.ID)
@@ -240,10 +239,28 @@ func TestRetentionErasesOldApplicationsAndTellsOnceAMonthBefore(t *testing.T) {
 	if _, ok := byAddress["parti@example.org"]; ok {
 		t.Error("an applicant already erased got a notice")
 	}
-	// They leave through the worker.
+	// They leave through the worker, each with its own link that opens the
+	// applicant's page; once sent, no sealed link is left.
 	msgs := app.SMTP.WaitFor(len(notices), 20*time.Second)
 	if len(msgs) < len(notices) {
 		t.Errorf("%d messages reached the SMTP server, want %d", len(msgs), len(notices))
+	}
+	seen := map[string]bool{}
+	for _, a := range soonApps {
+		link := app.LinkTo(a.Email)
+		if resp, body := testkit.Get(t, app.Client(), app.URL+link); resp.StatusCode != http.StatusOK || !strings.Contains(body, a.Email) {
+			t.Errorf("the notice's link to %s: %d", a.Email, resp.StatusCode)
+		}
+		if seen[link] {
+			t.Errorf("two notices carry the same link")
+		}
+		seen[link] = true
+	}
+	app.WaitEmails("sent", emailsBefore+len(notices), 20*time.Second)
+	var sealed int
+	app.DB.Get(&sealed, `SELECT count(*) FROM emails WHERE link_sealed IS NOT NULL`)
+	if sealed != 0 {
+		t.Errorf("%d sent emails still hold a sealed link", sealed)
 	}
 
 	// An open posting, and one closed last month, are untouched.

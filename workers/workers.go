@@ -4,23 +4,38 @@ package workers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
 
 	"github.com/hibiken/asynq"
 
+	"vivier/internal/signin"
 	"vivier/workers/tasks"
 )
 
 // NewMux registers every task handler on one mux, with logging.
-func NewMux(emails *EmailHandler, fanout *CloseFanoutHandler, log *slog.Logger) *asynq.ServeMux {
+func NewMux(emails *EmailHandler, fanout *CloseFanoutHandler, signIn *signin.Mailer, log *slog.Logger) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Use(logging(log))
 	mux.Handle(tasks.TypeSendEmail, emails)
 	mux.HandleFunc(tasks.TypeSendEmailBatch, emails.processBatch)
 	mux.Handle(tasks.TypeCloseFanout, fanout)
+	mux.HandleFunc(tasks.TypeSignInRequest, signInRequest(signIn))
 	return mux
+}
+
+// signInRequest looks up the address of a sign-in request and, if it may
+// sign in, writes and enqueues its link.
+func signInRequest(m *signin.Mailer) asynq.HandlerFunc {
+	return func(ctx context.Context, t *asynq.Task) error {
+		p, err := tasks.ParseSignInRequest(t)
+		if err != nil {
+			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		}
+		return m.Send(tasks.WithRequestID(ctx, p.RequestID), p.Email, p.Next)
+	}
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -19,7 +19,9 @@ import (
 
 	"github.com/lib/pq"
 
+	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
+	"vivier/internal/links"
 	"vivier/repository"
 )
 
@@ -262,6 +264,9 @@ func (b *bench) applyBaseline(ctx context.Context, postingID int64, n, conns int
 	return elapsed, machineCPU, ctx.Err()
 }
 
+// baselineKey seals the baseline's links, as LINK_KEY does the app's.
+var baselineKey, _ = links.NewKey(config.DevLinkKey())
+
 func baselineInsert(ctx context.Context, db *sql.DB, renderer *emailtmpl.Renderer, p *repository.Posting, a *repository.Application, cv, sum []byte) error {
 	token := make([]byte, 32)
 	_, _ = rand.Read(token)
@@ -291,8 +296,9 @@ func baselineInsert(ctx context.Context, db *sql.DB, renderer *emailtmpl.Rendere
 		VALUES ($1, 'received', $2, $3)`, a.ID, a.Status, repository.ActorApplicant); err != nil {
 		return err
 	}
+	tokenText := base64.RawURLEncoding.EncodeToString(token)
 	d := &emailtmpl.Data{Operator: "Incubateur des Territoires", Posting: p, Application: a, Contact: p.ContactEmail,
-		Link: "http://localhost/candidature/" + base64.RawURLEncoding.EncodeToString(token), CVName: "CV.pdf",
+		Link: "http://localhost/candidature/" + tokenText, CVName: "CV.pdf",
 		RetentionMonths: 24, DataContact: p.ContactEmail}
 	for _, e := range []struct{ kind, to, replyTo string }{
 		{emailtmpl.Acknowledgement, a.Email, p.ContactEmail}, {emailtmpl.ContactNotification, p.ContactEmail, a.Email},
@@ -302,11 +308,22 @@ func baselineInsert(ctx context.Context, db *sql.DB, renderer *emailtmpl.Rendere
 			return err
 		}
 		var id int64
+		// As the app stores it: the token hidden, then sealed for the row.
 		if err := tx.QueryRowContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
 			subject, text_body, html_body, send_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
-			RETURNING id`, e.kind, p.ID, a.ID, e.to, a.FirstName+" "+a.LastName, e.replyTo, rendered.Subject, rendered.Text,
-			rendered.HTML).Scan(&id); err != nil {
+			RETURNING id`, e.kind, p.ID, a.ID, e.to, a.FirstName+" "+a.LastName, e.replyTo, rendered.Subject,
+			links.Hide(rendered.Text, tokenText), links.Hide(rendered.HTML, tokenText)).Scan(&id); err != nil {
 			return err
+		}
+		if e.kind == emailtmpl.Acknowledgement {
+			sealed, err := baselineKey.Seal(id, e.to, tokenText)
+			if err == nil {
+				_, err = tx.ExecContext(ctx, `UPDATE emails e SET link_sealed = u.sealed
+					FROM unnest($1::bigint[], $2::bytea[]) AS u(id, sealed) WHERE e.id = u.id`, pq.Array([]int64{id}), pq.ByteaArray([][]byte{sealed}))
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Commit()

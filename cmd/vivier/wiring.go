@@ -22,9 +22,11 @@ import (
 	"vivier/internal/closing"
 	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
+	"vivier/internal/links"
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
 	"vivier/internal/ratelimit"
+	"vivier/internal/signin"
 	"vivier/migrations"
 	"vivier/repository"
 	"vivier/workers"
@@ -105,6 +107,16 @@ func redisOpt(cfg *config.Config) (asynq.RedisConnOpt, error) {
 	return opt, nil
 }
 
+// limiterRedis is the Redis client of the rate limits (and /readyz).
+func limiterRedis(cfg *config.Config) (*redis.Client, error) {
+	redisOpts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	redisOpts.DialTimeout, redisOpts.ReadTimeout, redisOpts.WriteTimeout = time.Second, time.Second, time.Second
+	return redis.NewClient(redisOpts), nil
+}
+
 // webApp builds the HTTP handler and what it holds open. m collects the
 // process's metrics (dev mode shares it with its worker).
 func webApp(cfg *config.Config, db *sqlx.DB, log *slog.Logger, catcher *mailcatcher.Catcher, m *metrics.Metrics) (http.Handler, func(), error) {
@@ -116,12 +128,10 @@ func webApp(cfg *config.Config, db *sqlx.DB, log *slog.Logger, catcher *mailcatc
 	if err != nil {
 		return nil, nil, err
 	}
-	redisOpts, err := redis.ParseURL(cfg.RedisURL)
+	rdb, err := limiterRedis(cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+		return nil, nil, err
 	}
-	redisOpts.DialTimeout, redisOpts.ReadTimeout, redisOpts.WriteTimeout = time.Second, time.Second, time.Second
-	rdb := redis.NewClient(redisOpts)
 	client := asynq.NewClient(opt)
 	inspector := asynq.NewInspector(opt)
 	queues := asynqmon.New(asynqmon.Options{RootPath: handlers.QueuesPath, RedisConnOpt: opt})
@@ -201,10 +211,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	return runHTTP(ctx, fmt.Sprintf(":%d", cfg.Port), handler, log)
 }
 
-// workerServer builds the asynq server that sends the outbox's emails;
-// m records send latency.
+// workerServer builds the asynq server that sends the outbox's emails and
+// answers sign-in requests; m records send latency.
 func workerServer(cfg *config.Config, db *sqlx.DB, log *slog.Logger, m *metrics.Metrics, concurrency int, retryBase time.Duration) (*asynq.Server, *asynq.ServeMux, func(), error) {
 	opt, err := redisOpt(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	renderer, err := emailtmpl.New()
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -212,13 +226,20 @@ func workerServer(cfg *config.Config, db *sqlx.DB, log *slog.Logger, m *metrics.
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	rdb, err := limiterRedis(cfg)
+	if err != nil {
+		sender.Close()
+		return nil, nil, nil, err
+	}
 	client := asynq.NewClient(opt)
 	repo := newRepo(cfg, db)
 	enqueuer := &tasks.Enqueuer{Client: client, Timeout: 5 * time.Second}
+	signIn := &signin.Mailer{Repo: repo, Emails: renderer, Config: cfg, Limiter: &ratelimit.Limiter{Redis: rdb, Prefix: "vivier:rl"},
+		Enqueuer: enqueuer, Log: log}
 	mux := workers.NewMux(&workers.EmailHandler{Repo: repo, Sender: sender, Log: log, Metrics: m, Enqueuer: enqueuer, RetryDelay: retryBase},
-		&workers.CloseFanoutHandler{Repo: repo, Enqueuer: enqueuer, Log: log}, log)
+		&workers.CloseFanoutHandler{Repo: repo, Enqueuer: enqueuer, Log: log}, signIn, log)
 	srv := asynq.NewServer(opt, workers.ServerConfig(concurrency, retryBase, log))
-	return srv, mux, func() { sender.Close(); client.Close() }, nil
+	return srv, mux, func() { sender.Close(); client.Close(); rdb.Close() }, nil
 }
 
 func worker(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
@@ -389,9 +410,11 @@ func migrate(ctx context.Context, cfg *config.Config, stdout interface{ Write([]
 	return nil
 }
 
-// newRepo is the data layer with the configured claim timeout.
+// newRepo is the data layer with the configured claim timeout and link key.
 func newRepo(cfg *config.Config, db *sqlx.DB) *repository.Repo {
 	r := repository.New(db)
 	r.ClaimTimeout = cfg.EmailClaimTimeout
+	// config.Load checked the key's length: NewKey cannot fail on it.
+	r.Links, _ = links.NewKey(cfg.LinkKey)
 	return r
 }

@@ -4,6 +4,9 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -45,6 +48,9 @@ type Config struct {
 	// MetricsPort is where `vivier worker` serves /metrics and /healthz
 	// (0: not at all).
 	MetricsPort int
+	// LinkKey (LINK_KEY, 32 bytes) seals the tokens of the links that
+	// emails carry while they wait in the outbox.
+	LinkKey []byte
 }
 
 // Getenv is os.Getenv or a test's map lookup.
@@ -152,10 +158,52 @@ func Load(getenv Getenv) (*Config, error) {
 		fail("METRICS_PORT", "expected a port number (0 to turn the worker's metrics off), got %q", getenv("METRICS_PORT"))
 	}
 
+	if v := strings.TrimSpace(getenv("LINK_KEY")); v != "" {
+		if c.LinkKey, err = ParseLinkKey(v); err != nil {
+			fail("LINK_KEY", "%v", err)
+		} else if c.Secure() && string(c.LinkKey) == string(DevLinkKey()) {
+			fail("LINK_KEY", "this is the development key, public in the source: generate one (openssl rand -base64 32)")
+		}
+	} else if c.Secure() {
+		fail("LINK_KEY", "required when BASE_URL is https: 32 random bytes in base64 or hex (openssl rand -base64 32)")
+	} else {
+		c.LinkKey = DevLinkKey()
+	}
+
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("invalid configuration:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return c, nil
+}
+
+// DevLinkKey is LINK_KEY's default for development (BASE_URL over http):
+// it is in the source, so it protects nothing and https refuses it.
+func DevLinkKey() []byte {
+	sum := sha256.Sum256([]byte("vivier: development LINK_KEY, never for production"))
+	return sum[:]
+}
+
+// ParseLinkKey reads LINK_KEY: 32 bytes written as 64 hexadecimal digits
+// or in base64 (standard or URL alphabet, padded or not).
+func ParseLinkKey(s string) ([]byte, error) {
+	var key []byte
+	if b, err := hex.DecodeString(s); err == nil && len(s) == 64 {
+		key = b
+	} else {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			if b, err := enc.DecodeString(s); err == nil {
+				key = b
+				break
+			}
+		}
+	}
+	if key == nil {
+		return nil, fmt.Errorf("expected 32 random bytes in base64 or hex (openssl rand -base64 32), got something else")
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("expected 32 random bytes in base64 or hex (openssl rand -base64 32), got %d bytes", len(key))
+	}
+	return key, nil
 }
 
 // SMTP is a parsed SMTP_URL.

@@ -26,9 +26,11 @@ import (
 	"vivier/internal/demo"
 	"vivier/internal/emailtmpl"
 	"vivier/internal/importer"
+	"vivier/internal/links"
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
 	"vivier/internal/ratelimit"
+	"vivier/internal/signin"
 	"vivier/repository"
 	"vivier/workers"
 	"vivier/workers/tasks"
@@ -130,7 +132,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: level}))
 
-	a := &App{tb: tb, Config: cfg, DB: db, Repo: repository.New(db), SMTP: smtp, Redis: redisOpt, Log: log, Now: time.Now}
+	a := &App{tb: tb, Config: cfg, DB: db, Repo: newRepo(tb, cfg, db), SMTP: smtp, Redis: redisOpt, Log: log, Now: time.Now}
 	client := asynq.NewClient(redisOpt)
 	tb.Cleanup(func() { client.Close() })
 	a.Enqueuer = &tasks.Enqueuer{Client: client, Timeout: time.Second}
@@ -153,7 +155,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	// The web app reaches the database through the proxy when there is one.
 	webRepo := a.Repo
 	if appDB != db {
-		webRepo = repository.New(appDB)
+		webRepo = newRepo(tb, cfg, appDB)
 	}
 	a.Metrics = metrics.New()
 	if err := a.Metrics.Register(metrics.NewStateCollector(webRepo, repository.EmailStatuses(), inspector,
@@ -198,8 +200,13 @@ func (a *App) StartWorker() {
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.DelayedTaskCheckInterval = 100 * time.Millisecond
 	srv := asynq.NewServer(a.Redis, cfg)
+	renderer, err := emailtmpl.New()
+	if err != nil {
+		a.tb.Fatalf("email templates: %v", err)
+	}
+	signIn := &signin.Mailer{Repo: a.Repo, Emails: renderer, Config: a.Config, Limiter: a.Limiter, Enqueuer: a.Enqueuer, Log: a.Log}
 	mux := workers.NewMux(&workers.EmailHandler{Repo: a.Repo, Sender: sender, Log: a.Log, Metrics: a.Metrics, Enqueuer: a.Enqueuer, RetryDelay: 200 * time.Millisecond},
-		&workers.CloseFanoutHandler{Repo: a.Repo, Enqueuer: a.Enqueuer, Log: a.Log}, a.Log)
+		&workers.CloseFanoutHandler{Repo: a.Repo, Enqueuer: a.Enqueuer, Log: a.Log}, signIn, a.Log)
 	if err := srv.Start(mux); err != nil {
 		a.tb.Fatalf("start worker: %v", err)
 	}
@@ -242,6 +249,17 @@ func (a *App) WaitEmails(status string, n int, timeout time.Duration) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// newRepo is the data layer with the configuration's link key, as the
+// binary builds it.
+func newRepo(tb testing.TB, cfg *config.Config, db *sqlx.DB) *repository.Repo {
+	r := repository.New(db)
+	var err error
+	if r.Links, err = links.NewKey(cfg.LinkKey); err != nil {
+		tb.Fatalf("LINK_KEY: %v", err)
+	}
+	return r
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -297,6 +315,83 @@ func (a *App) Counts() (apps, docs, emails int) {
 		a.tb.Fatal(err)
 	}
 	return apps, docs, emails
+}
+
+var personalLinkRe = regexp.MustCompile(`http://vivier\.test(/(?:candidature|connexion/lien)/[A-Za-z0-9_-]{43})`)
+
+// LinkTo returns the path of the personal link (a private or a sign-in
+// link) of the latest email written to address that carries one, as its
+// recipient gets it: from the message the SMTP server received when the
+// worker runs (waiting for it), else opened from the outbox as the worker
+// opens it. The outbox itself never holds it in clear.
+func (a *App) LinkTo(address string) string {
+	a.tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var e repository.Email
+	for {
+		// A worker may still be writing it (a sign-in request).
+		err := a.DB.Get(&e, `SELECT id, to_address, text_body, link_sealed FROM emails
+			WHERE lower(to_address) = lower($1) AND strpos(text_body, $2) > 0 ORDER BY id DESC LIMIT 1`, address, links.Marker)
+		if err == nil {
+			break
+		}
+		if a.worker == nil || time.Now().After(deadline) {
+			a.tb.Fatalf("no email carrying a link to %s: %v", address, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if a.worker == nil {
+		sendable, err := a.Repo.WithLink(&e)
+		if err != nil || len(e.LinkSealed) == 0 {
+			a.tb.Fatalf("the link of email %d to %s does not open (sealed: %d bytes): %v", e.ID, address, len(e.LinkSealed), err)
+		}
+		if m := personalLinkRe.FindStringSubmatch(sendable.TextBody); m != nil {
+			return m[1]
+		}
+		a.tb.Fatalf("email %d to %s: no link in\n%s", e.ID, address, sendable.TextBody)
+	}
+	messageID := "<vivier.email." + strconv.FormatInt(e.ID, 10) + "@"
+	for ; time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, m := range a.SMTP.Messages() {
+			if strings.HasPrefix(m.Header.Get("Message-Id"), messageID) {
+				if l := personalLinkRe.FindStringSubmatch(m.Text); l != nil {
+					return l[1]
+				}
+				a.tb.Fatalf("email %d to %s arrived without a link:\n%s", e.ID, address, m.Text)
+			}
+		}
+	}
+	a.tb.Fatalf("email %d to %s did not reach the SMTP server", e.ID, address)
+	return ""
+}
+
+// WaitQueuesEmpty waits until asynq holds no task (pending, running,
+// scheduled or to retry) in any queue: every task enqueued so far has
+// been handled, and the tasks it enqueued too.
+func (a *App) WaitQueuesEmpty() {
+	a.tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		queues, err := a.Sweeper.Inspector.Queues()
+		if err != nil {
+			a.tb.Fatalf("queues: %v", err)
+		}
+		left := 0
+		for _, q := range queues {
+			info, err := a.Sweeper.Inspector.GetQueueInfo(q)
+			if err != nil {
+				a.tb.Fatalf("queue %s: %v", q, err)
+			}
+			left += info.Size
+		}
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			a.tb.Fatalf("waited 20s for the queues to empty: %d tasks left", left)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 var signInLinkRe = regexp.MustCompile(`http://vivier\.test(/connexion/lien/[A-Za-z0-9_-]{43})`)

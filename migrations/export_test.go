@@ -1,0 +1,4 @@
+package migrations
+
+// Files are the migrations, for the tests that replay one.
+var Files = files
