@@ -312,3 +312,47 @@ func TestHeaderMenuOnAPhone(t *testing.T) {
 		t.Fatalf("after signing out, /boite shows %q (%v), want the sign-in page", where, err)
 	}
 }
+
+// The status tab being shown stands out from the others, for the eye (the
+// DSFR's selected colours) and for a screen reader (aria-current).
+func TestActiveStatusTabIsMarked(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	p := app.OpenPosting(time.Time{})
+	if resp, _ := testkit.PostMultipart(t, app.Client(), app.URL+"/offres/"+p.Slug+"/candidature", validForm(), cv()); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("apply: %d", resp.StatusCode)
+	}
+	ctx := testkit.Browser(t)
+	link := app.SignInLink(app.Client(), p.ContactEmail)
+	err := chromedp.Do(ctx, chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`),
+		chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?statut=received"), chromedp.WaitVisible(`#q`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.CheckAccessibility(t, ctx, "the list with a status tab chosen")
+	type tab struct {
+		Text, Current, Background, Color string
+	}
+	tabs, err := chromedp.Run(ctx, chromedp.Evaluate[[]tab](`[...document.querySelectorAll('nav[aria-label="Statuts"] a.fr-tag')].map(a => {
+		const s = getComputedStyle(a);
+		return {Text: a.textContent, Current: a.getAttribute("aria-current") || "", Background: s.backgroundColor, Color: s.color};
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var current []tab
+	for _, tb := range tabs {
+		if tb.Current != "" {
+			current = append(current, tb)
+		}
+	}
+	if len(current) != 1 || current[0].Current != "page" || !strings.HasPrefix(current[0].Text, "Reçue") {
+		t.Fatalf("tabs marked current: %+v", current)
+	}
+	for _, tb := range tabs {
+		if tb.Current == "" && (tb.Background == current[0].Background || tb.Color == current[0].Color) {
+			t.Errorf("tab %q looks like the current one %q: background %s, text %s", tb.Text, current[0].Text, tb.Background, tb.Color)
+		}
+	}
+}
