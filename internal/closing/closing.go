@@ -28,6 +28,9 @@ type Closer struct {
 	Emails   *emailtmpl.Renderer
 	Operator string
 	Enqueue  Enqueue
+	// OperatorArticle is the operator's name with its article (see
+	// emailtmpl.Data); Operator when empty.
+	OperatorArticle string
 }
 
 // placeholderApp stands for every applicant of a group: the names are
@@ -51,7 +54,7 @@ func (c *Closer) DefaultWords(ctx context.Context, p *repository.Posting) (map[s
 		if t, ok := saved[g]; ok {
 			o = &emailtmpl.Override{Subject: t.Subject, Body: t.Body}
 		}
-		subject, message, err := c.Emails.Words(e, &emailtmpl.Data{Operator: c.Operator, Posting: p, Application: placeholderApp}, o)
+		subject, message, err := c.Emails.Words(e, &emailtmpl.Data{Operator: c.Operator, OperatorArticle: c.OperatorArticle, Posting: p, Application: placeholderApp}, o)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +74,7 @@ func (c *Closer) Close(ctx context.Context, p *repository.Posting, actor string,
 		if strings.TrimSpace(w.Subject) == "" || strings.TrimSpace(w.Message) == "" {
 			continue
 		}
-		r, err := c.Emails.Render(emailtmpl.CloseUpdate, &emailtmpl.Data{Operator: c.Operator, Posting: p,
+		r, err := c.Emails.Render(emailtmpl.CloseUpdate, &emailtmpl.Data{Operator: c.Operator, OperatorArticle: c.OperatorArticle, Posting: p,
 			Application: placeholderApp, Status: g, Message: w.Message})
 		if err != nil {
 			return nil, err
@@ -85,7 +88,7 @@ func (c *Closer) Close(ctx context.Context, p *repository.Posting, actor string,
 				Withdrawn: n.Withdrawn, AcceptedSilent: n.Accepted - written[repository.CloseAccepted],
 				RejectedTold: n.RejectedTold}
 			s.Told = s.InReview + s.Accepted + s.Rejected
-			r, err := c.Emails.Render(emailtmpl.CloseSummary, &emailtmpl.Data{Operator: c.Operator, Posting: p, Summary: s})
+			r, err := c.Emails.Render(emailtmpl.CloseSummary, &emailtmpl.Data{Operator: c.Operator, OperatorArticle: c.OperatorArticle, Posting: p, Summary: s})
 			if err != nil {
 				return nil, err
 			}

@@ -39,6 +39,7 @@ var kinds = []string{Acknowledgement, ContactNotification, PrivateLink, Withdraw
 // Data is what every template may use.
 type Data struct {
 	Operator        string
+	OperatorArticle string // with its article ("l'Incubateur des Territoires") for "de l'…"; Operator when empty
 	Posting         *repository.Posting
 	Application     *repository.Application
 	Contact         string // the posting's contact address
@@ -80,6 +81,12 @@ var funcs = map[string]any{
 	"frDate": frfmt.Date,         // an instant, shown in Paris time
 	"frDay":  frfmt.CalendarDate, // a DATE column
 	"frDays": frfmt.Days,
+
+	"plural":     frfmt.PluralOf, // {{plural .N "personne prévenue" "personnes prévenues"}}
+	"phone":      frfmt.Phone,
+	"de":         frfmt.De, // {{de .OperatorArticle}}: "de l'Incubateur des Territoires"
+	"au":         frfmt.A,  // "à l'Incubateur des Territoires", "au GIP …"
+	"capitalize": frfmt.Capitalize,
 }
 
 // New parses every email template; an error names the file at fault.
@@ -108,6 +115,11 @@ func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
 		return Rendered{}, fmt.Errorf("unknown email kind %q", kind)
 	}
 	var subj, text, html bytes.Buffer
+	if d.OperatorArticle == "" {
+		dd := *d
+		dd.OperatorArticle = d.Operator
+		d = &dd
+	}
 	if d.Message == "" && t.Lookup("message") != nil {
 		var msg bytes.Buffer
 		if err := t.ExecuteTemplate(&msg, "message", d); err != nil {

@@ -174,7 +174,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	}
 	a.Handler = h
 	a.Closing = &workers.ClosingScheduler{Repo: a.Repo, Log: log, Closer: &closing.Closer{Repo: a.Repo, Emails: renderer,
-		Operator: cfg.OperatorName, Enqueue: a.Enqueuer.EnqueueCloseFanout}}
+		Operator: cfg.OperatorName, OperatorArticle: cfg.OperatorNameArticle, Enqueue: a.Enqueuer.EnqueueCloseFanout}}
 	srv := httptest.NewServer(engine)
 	tb.Cleanup(srv.Close)
 	a.URL = srv.URL
