@@ -293,6 +293,7 @@ func TestHeaderMenuOnAPhone(t *testing.T) {
 	step("a phone's screen", chromedp.EmulateViewport(375, 812))
 	step("the posting", chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(`#bouton-menu`),
 		chromedp.WaitNotVisible(`.fr-header__tools-links a[href="/connexion"]`))
+	testkit.CheckAccessibility(t, ctx, "a page on a phone, its menu closed")
 	step("the menu", chromedp.Click(`#bouton-menu`), chromedp.WaitVisible(`#menu-entete a[href="/connexion"]`))
 	testkit.CheckAccessibility(t, ctx, "the header's menu on a phone")
 	step("the reviewers' sign-in", chromedp.Click(`#menu-entete a[href="/connexion"]`), chromedp.WaitVisible(`#email`))
