@@ -43,11 +43,11 @@ func AllowConsoleError(text string) BrowserOption {
 
 // Browser starts a headless Chromium for this test and returns a context
 // to drive it with chromedp. The test fails if any page writes an error to
-// the console or throws an exception nothing catches (a 4xx or 5xx status
-// of a page the tab opened is left to the test: it is the server's answer,
-// not the page's error). When the test fails,
-// the page's screenshot is saved under the test's name in
-// testdata/screenshots (kept out of git).
+// the console or throws an exception nothing catches (the 4xx or 5xx
+// status of a page the tab opened is left to the test: it is the server's
+// answer, not the page's error). When the test fails, the page's
+// screenshot is saved under the test's name in testdata/screenshots (kept
+// out of git).
 func Browser(tb testing.TB, options ...BrowserOption) context.Context {
 	tb.Helper()
 	var o browserOptions
