@@ -11,9 +11,11 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/vivier?sslmode=disable
 run: build
 	./bin/vivier dev
 
-## build: the vivier binary in bin/ (DSFR assets included)
+## build: the vivier binary in bin/ (DSFR assets included); -v names each
+## package as it compiles, so a first build (minutes) is seen to progress
 build: assets
-	$(GO) build -o bin/vivier ./cmd/vivier
+	@echo "Compilation de bin/vivier : la première fois, Go compile aussi toutes les dépendances, ce qui prend plusieurs minutes (les paquets s'affichent au fil de l'eau) ; les fois suivantes, quelques secondes."
+	$(GO) build -v -o bin/vivier ./cmd/vivier
 
 ## assets: the DSFR from npm, copied where the binary embeds it
 assets: $(DSFR_OUT)/.stamp

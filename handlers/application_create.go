@@ -227,12 +227,15 @@ func hashToken(token string) []byte { return links.Hash(token) }
 func (h *Handler) privateLink(token string) string { return h.Config.BaseURL + "/candidature/" + token }
 
 func (h *Handler) emailData(p *repository.Posting, a *repository.Application) *emailtmpl.Data {
-	return &emailtmpl.Data{Operator: h.Config.OperatorName, Posting: p, Application: a, Contact: p.ContactEmail,
+	return &emailtmpl.Data{Operator: h.Config.OperatorName, OperatorArticle: h.Config.OperatorNameArticle, Posting: p, Application: a, Contact: p.ContactEmail,
 		RetentionMonths: h.Config.RetentionMonths, DataContact: h.dataContact(p)}
 }
 
 // newEmail renders one email of kind to an address.
 func (h *Handler) newEmail(kind string, d *emailtmpl.Data, to, toName, replyTo string) (*repository.Email, error) {
+	if d.OperatorArticle == "" {
+		d.OperatorArticle = h.Config.OperatorNameArticle
+	}
 	r, err := h.Emails.Render(kind, d)
 	if err != nil {
 		return nil, err

@@ -275,3 +275,85 @@ func TestApplyWithTheKeyboardAlone(t *testing.T) {
 		t.Fatalf("%d applications stored", apps)
 	}
 }
+
+// On a phone (375 px) the header's links sit behind the DSFR's Menu
+// button: a visitor finds the reviewers' sign-in there, and a signed-in
+// reviewer finds "Se déconnecter" and leaves signed out.
+func TestHeaderMenuOnAPhone(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	p := app.OpenPosting(time.Time{})
+	ctx := testkit.Browser(t)
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	step("a phone's screen", chromedp.EmulateViewport(375, 812))
+	step("the posting", chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(`#bouton-menu`),
+		chromedp.WaitNotVisible(`.fr-header__tools-links a[href="/connexion"]`))
+	testkit.CheckAccessibility(t, ctx, "a page on a phone, its menu closed")
+	step("the menu", chromedp.Click(`#bouton-menu`), chromedp.WaitVisible(`#menu-entete a[href="/connexion"]`))
+	testkit.CheckAccessibility(t, ctx, "the header's menu on a phone")
+	step("the reviewers' sign-in", chromedp.Click(`#menu-entete a[href="/connexion"]`), chromedp.WaitVisible(`#email`))
+
+	link := app.SignInLink(app.Client(), p.ContactEmail)
+	step("signed in", chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`),
+		chromedp.WaitNotVisible(`.fr-header__tools-links button[type=submit]`))
+	step("the menu, signed in", chromedp.Click(`#bouton-menu`), chromedp.WaitVisible(`#menu-entete button[type=submit]`))
+	testkit.CheckAccessibility(t, ctx, "the signed-in header's menu on a phone")
+	if text, err := chromedp.Run(ctx, chromedp.Text(`#menu-entete button[type=submit]`)); err != nil || text != "Se déconnecter" {
+		t.Fatalf("the menu's button says %q (%v)", text, err)
+	}
+	step("signed out", chromedp.Click(`#menu-entete button[type=submit]`), chromedp.WaitVisible(`#email`))
+	step("the inbox again", chromedp.Navigate(app.URL+"/boite"), chromedp.WaitVisible(`#email`))
+	if where, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.Contains(where, "/connexion") {
+		t.Fatalf("after signing out, /boite shows %q (%v), want the sign-in page", where, err)
+	}
+}
+
+// The status tab being shown stands out from the others, for the eye (the
+// DSFR's selected colours) and for a screen reader (aria-current).
+func TestActiveStatusTabIsMarked(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	p := app.OpenPosting(time.Time{})
+	if resp, _ := testkit.PostMultipart(t, app.Client(), app.URL+"/offres/"+p.Slug+"/candidature", validForm(), cv()); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("apply: %d", resp.StatusCode)
+	}
+	ctx := testkit.Browser(t)
+	link := app.SignInLink(app.Client(), p.ContactEmail)
+	err := chromedp.Do(ctx, chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`),
+		chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?statut=received"), chromedp.WaitVisible(`#q`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.CheckAccessibility(t, ctx, "the list with a status tab chosen")
+	type tab struct {
+		Text, Current, Background, Color string
+	}
+	tabs, err := chromedp.Run(ctx, chromedp.Evaluate[[]tab](`[...document.querySelectorAll('nav[aria-label="Statuts"] a.fr-tag')].map(a => {
+		const s = getComputedStyle(a);
+		return {Text: a.textContent, Current: a.getAttribute("aria-current") || "", Background: s.backgroundColor, Color: s.color};
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var current []tab
+	for _, tb := range tabs {
+		if tb.Current != "" {
+			current = append(current, tb)
+		}
+	}
+	if len(current) != 1 || current[0].Current != "page" || !strings.HasPrefix(current[0].Text, "Reçue") {
+		t.Fatalf("tabs marked current: %+v", current)
+	}
+	for _, tb := range tabs {
+		if tb.Current == "" && (tb.Background == current[0].Background || tb.Color == current[0].Color) {
+			t.Errorf("tab %q looks like the current one %q: background %s, text %s", tb.Text, current[0].Text, tb.Background, tb.Color)
+		}
+	}
+}

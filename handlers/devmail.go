@@ -40,15 +40,19 @@ func (h *Handler) devMailMessage(c *gin.Context) *mailcatcher.Message {
 
 func (h *Handler) devMailShow(c *gin.Context) {
 	if m := h.devMailMessage(c); m != nil {
-		h.render(c, http.StatusOK, "devmail_show", devMailData{Page: h.page(m.Subject), Message: m})
+		pg := h.page(m.Subject)
+		pg.Scripts = []string{"/static/devmail.js"}
+		h.render(c, http.StatusOK, "devmail_show", devMailData{Page: pg, Message: m})
 	}
 }
 
-// devMailHTML serves a message's HTML part in a sandbox of its own, shown
-// in an iframe of devmail_show.
+// devMailHTML serves a message's HTML part, shown in an iframe of
+// devmail_show or on its own. It runs no script (a sandbox without
+// allow-scripts, and default-src 'none'); it keeps its origin so that the
+// page around it can read its height.
 func (h *Handler) devMailHTML(c *gin.Context) {
 	if m := h.devMailMessage(c); m != nil {
-		c.Header("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		c.Header("Content-Security-Policy", "sandbox allow-same-origin; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
 		c.Header("X-Frame-Options", "SAMEORIGIN")
 		c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(m.HTML))
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"vivier/internal/frfmt"
 )
 
 // Messages after an action ("flashes"): the handler puts the message in
@@ -48,11 +50,7 @@ func (h *Handler) popFlash(c *gin.Context) (msg, about string) {
 }
 
 // countOf writes a count with the noun that agrees with it: "1 candidature
-// déplacée", "2 candidatures déplacées" (and 0 takes the singular, as in
-// French).
+// déplacée", "2 candidatures déplacées".
 func countOf(n int, one, many string) string {
-	if n < 2 {
-		return strconv.Itoa(n) + " " + one
-	}
-	return strconv.Itoa(n) + " " + many
+	return strconv.Itoa(n) + " " + frfmt.Plural(float64(n), one, many)
 }

@@ -41,7 +41,17 @@ type inboxApplicationData struct {
 	ListLink    string
 	Flash       string
 	NoteError   string
+	RatingScale []ratingMark
 }
+
+// ratingMark is one mark of the 1-to-4 rating and what it means, shown
+// with the control.
+type ratingMark struct {
+	Score   int
+	Meaning string
+}
+
+var ratingScale = []ratingMark{{1, "Ne convient pas"}, {2, "Plutôt non"}, {3, "Plutôt oui"}, {4, "Très bonne candidature"}}
 
 func (h *Handler) inboxApplication(c *gin.Context) {
 	a, p, ok := h.reviewedApplication(c)
@@ -54,7 +64,7 @@ func (h *Handler) inboxApplication(c *gin.Context) {
 func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *repository.Application, p *repository.Posting, noteError string) {
 	ctx, v := c.Request.Context(), viewerOf(c)
 	d := inboxApplicationData{inboxPage: h.inboxPage(c, a.FirstName+" "+a.LastName+" — "+p.Title), Posting: viewOf(p),
-		Application: a, NoteError: noteError}
+		Application: a, NoteError: noteError, RatingScale: ratingScale}
 	if a.ErasedAt != nil {
 		d.Page.Title = "Candidature effacée — " + p.Title
 	}

@@ -57,9 +57,9 @@ func (h *Handler) exportCSV(c *gin.Context) {
 			if r.Rating != nil {
 				rating = strings.Replace(strconv.FormatFloat(*r.Rating, 'f', 1, 64), ".", ",", 1)
 			}
-			w.Write(neutralise([]string{strconv.FormatInt(r.ID, 10), frfmt.DateTime(r.CreatedAt), frfmt.StatusLabel(r.Status),
-				r.FirstName, r.LastName, r.Email, r.Phone, r.Location, strconv.Itoa(r.DailyRate), frfmt.Days(r.DaysPerWeek),
-				r.AvailableFrom.Format("02/01/2006"), r.SIRET, rating, r.Motivation}))
+			w.Write(neutralise([]string{strconv.FormatInt(r.ID, 10), r.CreatedAt.In(frfmt.Paris).Format(csvDateTime), frfmt.StatusLabel(r.Status),
+				r.FirstName, r.LastName, r.Email, csvPhone(r.Phone), r.Location, strconv.Itoa(r.DailyRate), frfmt.Days(r.DaysPerWeek),
+				r.AvailableFrom.Format(csvDate), r.SIRET, rating, r.Motivation}))
 		}
 		if next == "" {
 			break
@@ -70,9 +70,28 @@ func (h *Handler) exportCSV(c *gin.Context) {
 	h.audit(c, repository.AuditExported, p.ID, 0, map[string]any{"filtre": q.Values().Encode(), "lignes": exported})
 }
 
+// Dates sort as text and as dates: "2026-11-30 11:07", Paris time.
+const (
+	csvDateTime = "2006-01-02 15:04"
+	csvDate     = "2006-01-02"
+)
+
+// csvPhone writes a phone number so that it needs no formula guard: a
+// French number as dialled in France ("06 12 34 56 78"), another with 00
+// for its "+" ("00 32 470 12 34 56", as dialled from France). Both start
+// with a digit, so no spreadsheet reads a formula, and their spaces keep
+// them text, leading 0 included.
+func csvPhone(e164 string) string {
+	p := frfmt.Phone(e164)
+	if rest, ok := strings.CutPrefix(p, "+"); ok {
+		return "00 " + rest
+	}
+	return p
+}
+
 // neutralise keeps a spreadsheet from reading a cell as a formula: a cell
 // that starts with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe. A phone number in E.164 ("+33...") is quoted the same way.
+// apostrophe.
 func neutralise(cells []string) []string {
 	for i, s := range cells {
 		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {

@@ -20,7 +20,7 @@ import (
 
 func (h *Handler) closer() *closing.Closer {
 	return &closing.Closer{Repo: h.Repo, Emails: h.Emails, Operator: h.Config.OperatorName,
-		Enqueue: h.Enqueuer.EnqueueCloseFanout}
+		OperatorArticle: h.Config.OperatorNameArticle, Enqueue: h.Enqueuer.EnqueueCloseFanout}
 }
 
 type closeGroupView struct {

@@ -82,8 +82,8 @@ func TestClosingAPostingTellsEachApplicantOnce(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("preview: %d", resp.StatusCode)
 	}
-	for _, want := range []string{"Candidatures encore à l&#39;étude : 3 personne(s)", "Candidatures en entretien : 1 personne(s)", "Candidatures retenues : 1 personne(s)",
-		"pas encore prévenues : 1 personne(s)", "1 non retenue(s) déjà prévenue(s)", "1 retirée(s)"} {
+	for _, want := range []string{"Candidatures encore à l&#39;étude : 3 personnes", "Candidatures en entretien : 1 personne", "Candidatures retenues : 1 personne",
+		"pas encore prévenues : 1 personne", "1 non retenue déjà prévenue", "1 retirée"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("preview lacks %q", want)
 		}
@@ -122,8 +122,8 @@ func TestClosingAPostingTellsEachApplicantOnce(t *testing.T) {
 	}
 	var summary string
 	app.DB.QueryRow(`SELECT text_body FROM emails WHERE kind = 'close_summary' AND to_address = $1`, p.ContactEmail).Scan(&summary)
-	for _, want := range []string{"à l'étude : 3 personne(s) prévenue(s)", "en entretien : 1 personne(s) prévenue(s)", "retenues : 0 message(s) envoyé(s) (1 personne(s) retenue(s) sans nouveau message)",
-		"non retenues : 1 personne(s) informée(s), et 1 déjà prévenue(s)", "retirées : 1"} {
+	for _, want := range []string{"à l'étude : 3 personnes prévenues", "en entretien : 1 personne prévenue", "retenues : 0 message envoyé (1 personne retenue sans nouveau message)",
+		"non retenues : 1 personne informée, et 1 déjà prévenue", "retirées : 1"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, summary)
 		}

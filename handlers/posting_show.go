@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vivier/internal/applyform"
+	"vivier/internal/frfmt"
 	"vivier/repository"
 )
 
@@ -86,7 +87,7 @@ func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Postin
 // consentText says who processes the data, why, how long it is kept and
 // whom to ask: shown on the form and repeated in the acknowledgement.
 func (h *Handler) consentText(p *repository.Posting) string {
-	return h.Config.OperatorName + " traite les données de ce formulaire pour étudier votre candidature et vous en donner des nouvelles. " +
+	return frfmt.Capitalize(h.Config.OperatorNameArticle) + " traite les données de ce formulaire pour étudier votre candidature et vous en donner des nouvelles. " +
 		"Seules les personnes chargées de ce recrutement y ont accès. Elles sont conservées " +
 		strconv.Itoa(h.Config.RetentionMonths) + " mois après la clôture de l'offre, puis effacées ; vous pouvez les consulter, les retirer ou les effacer à tout moment depuis le lien de suivi que vous recevrez par email. " +
 		"Pour toute question sur vos données, écrivez à " + h.dataContact(p) + "."
@@ -99,5 +100,5 @@ func (h *Handler) dataContact(p *repository.Posting) string {
 	if len(h.Config.AdminEmails) > 0 {
 		return h.Config.AdminEmails[0]
 	}
-	return "l'équipe de " + h.Config.OperatorName
+	return "l'équipe " + frfmt.De(h.Config.OperatorNameArticle)
 }

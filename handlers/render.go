@@ -26,10 +26,14 @@ type Page struct {
 	Dev      bool
 	User     string // the signed-in reviewer, in the inbox
 	Scripts  []string
+
+	// OperatorArticle is the operator's name with its article, for "de l'…"
+	// and the like (the "de", "au" and "capitalize" functions).
+	OperatorArticle string
 }
 
 func (h *Handler) page(title string) Page {
-	return Page{Title: title, Operator: h.Config.OperatorName, Dev: h.MailCatcher != nil}
+	return Page{Title: title, Operator: h.Config.OperatorName, OperatorArticle: h.Config.OperatorNameArticle, Dev: h.MailCatcher != nil}
 }
 
 type pages struct{ byName map[string]*template.Template }
@@ -40,6 +44,11 @@ var pageFuncs = template.FuncMap{
 	"frDay":       frfmt.CalendarDate,
 	"frDays":      frfmt.Days,
 	"statusLabel": frfmt.StatusLabel,
+	"plural":      frfmt.PluralOf,
+	"phone":       frfmt.Phone,
+	"de":          frfmt.De,
+	"au":          frfmt.A,
+	"capitalize":  frfmt.Capitalize,
 	"join":        func(s []string, sep string) string { return strings.Join(s, sep) },
 	"field":       newFieldView,
 	"emailState":  emailStateLabel,
@@ -49,13 +58,6 @@ var pageFuncs = template.FuncMap{
 			return "—"
 		}
 		return strings.Replace(fmt.Sprintf("%.1f", *avg), ".", ",", 1) + "/4"
-	},
-	"seq": func(from, to int) []int {
-		var out []int
-		for i := from; i <= to; i++ {
-			out = append(out, i)
-		}
-		return out
 	},
 	"postingStatusLabel": func(s string) string {
 		return map[string]string{"draft": "Brouillon", "open": "Ouverte", "closed": "Close", "archived": "Archivée"}[s]

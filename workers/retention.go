@@ -7,6 +7,7 @@ import (
 
 	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
+	"vivier/internal/frfmt"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -115,7 +116,7 @@ var placeholderApplicant = &repository.Application{FirstName: repository.Placeho
 
 // notice renders a posting's notices, once for all its applicants.
 func (s *RetentionScheduler) notice(p *repository.RetentionPosting) (repository.RetentionNotice, error) {
-	d := &emailtmpl.Data{Operator: s.Config.OperatorName, Posting: &p.Posting, Application: placeholderApplicant,
+	d := &emailtmpl.Data{Operator: s.Config.OperatorName, OperatorArticle: s.Config.OperatorNameArticle, Posting: &p.Posting, Application: placeholderApplicant,
 		Contact: p.ContactEmail, Link: s.Config.BaseURL + "/candidature/" + repository.PlaceholderToken,
 		RetentionMonths: s.Config.RetentionMonths, DataContact: dataContact(s.Config, &p.Posting),
 		ClosedAt: p.LastClose, EraseAt: p.EraseAt, Count: p.Holding}
@@ -145,7 +146,7 @@ func dataContact(cfg *config.Config, p *repository.Posting) string {
 	if len(cfg.AdminEmails) > 0 {
 		return cfg.AdminEmails[0]
 	}
-	return "l'équipe de " + cfg.OperatorName
+	return "l'équipe " + frfmt.De(cfg.OperatorNameArticle)
 }
 
 // Run erases and notifies every interval until ctx ends.

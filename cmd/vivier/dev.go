@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -103,27 +104,55 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	return g.Wait()
 }
 
-// openDemoPosting imports the demo posting and, when it is new, opens it
-// with a closing date 30 days ahead (the original is closed).
+// demoActor is who opened the demo posting, in the posting's history.
+const demoActor = "vivier dev"
+
+// openDemoPosting imports the demo posting when it is missing and opens it
+// with a closing date 30 days ahead (the original is closed). A demo
+// posting already there is left as it is: a developer may have closed it,
+// edited it or filled it with applications.
 func openDemoPosting(ctx context.Context, repo *repository.Repo, stdout io.Writer) error {
-	im := &importer.Importer{Repo: repo, Now: time.Now, Out: stdout}
-	outcome, err := im.File(ctx, demo.SourceName, demo.Posting)
-	if err != nil {
-		return fmt.Errorf("offre de démonstration : %w", err)
-	}
 	p, err := repo.PostingBySourceName(ctx, demo.SourceName)
-	if err != nil {
+	switch {
+	case err == nil:
+		fmt.Fprintf(stdout, "offre de démonstration déjà présente (%s), laissée telle quelle\n", postingStateLabel(p.Status))
+		return nil
+	case !errors.Is(err, repository.ErrNotFound):
 		return err
 	}
-	if outcome == repository.ImportUnchanged && p.AcceptsApplications(time.Now()) {
-		return nil
+	im := &importer.Importer{Repo: repo, Now: time.Now, Out: io.Discard}
+	if _, err := im.File(ctx, demo.SourceName, demo.Posting); err != nil {
+		return fmt.Errorf("offre de démonstration : %w", err)
+	}
+	if p, err = repo.PostingBySourceName(ctx, demo.SourceName); err != nil {
+		return err
 	}
 	// Applications close at the end of the day, 30 days from now, Paris time.
 	d := time.Now().In(frfmt.Paris).AddDate(0, 0, 30)
 	closes := time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 0, 0, frfmt.Paris)
-	if err := repo.SetPostingStatus(ctx, p.ID, repository.PostingOpen, &closes); err != nil {
+	if err := repo.SetClosingDate(ctx, p.ID, &closes); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "offre de démonstration ouverte jusqu'au %s\n", frfmt.DateTime(closes))
+	if p.Status != repository.PostingOpen {
+		// Through the posting's state machine, so that the opening is in its history.
+		if err := repo.SetPostingState(ctx, p.ID, []string{p.Status}, repository.PostingOpen, demoActor); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "offre de démonstration créée, ouverte jusqu'au %s\n", frfmt.DateTime(closes))
 	return nil
+}
+
+func postingStateLabel(status string) string {
+	switch status {
+	case repository.PostingOpen:
+		return "ouverte"
+	case repository.PostingClosed:
+		return "close"
+	case repository.PostingDraft:
+		return "brouillon"
+	case repository.PostingArchived:
+		return "archivée"
+	}
+	return status
 }

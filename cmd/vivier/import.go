@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"vivier/internal/config"
+	"vivier/internal/frfmt"
 	"vivier/internal/importer"
 )
 
@@ -36,8 +37,10 @@ func importCmd(ctx context.Context, cfg *config.Config, args []string, stdout, s
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d créée(s), %d mise(s) à jour, %d inchangée(s), %d en erreur\n",
-		res.Created, res.Updated, res.Unchanged, res.Failed)
+	fmt.Fprintf(stdout, "%d %s, %d %s, %d %s, %d en erreur\n",
+		res.Created, frfmt.Plural(float64(res.Created), "créée", "créées"),
+		res.Updated, frfmt.Plural(float64(res.Updated), "mise à jour", "mises à jour"),
+		res.Unchanged, frfmt.Plural(float64(res.Unchanged), "inchangée", "inchangées"), res.Failed)
 	if res.Failed > 0 {
 		return exitError(1)
 	}

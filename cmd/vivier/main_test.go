@@ -34,6 +34,9 @@ func TestImportCommandPrintsOneLineAFileAndFailsOnABadOne(t *testing.T) {
 	if !regexp.MustCompile(`2024-02-02-offre-cassee\.md:\d+: erreur : en-tête YAML`).MatchString(text) {
 		t.Errorf("the broken file's line is not named:\n%s", text)
 	}
+	if !strings.Contains(text, "1 créée, 0 mise à jour, 0 inchangée, 1 en erreur") {
+		t.Errorf("the summary line does not agree in number:\n%s", text)
+	}
 
 	out.Reset()
 	os.Remove(filepath.Join(dir, "2024-02-02-offre-cassee.md"))

@@ -22,6 +22,7 @@ import (
 	"vivier/internal/closing"
 	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
+	"vivier/internal/frfmt"
 	"vivier/internal/links"
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
@@ -383,7 +384,7 @@ func closingScheduler(cfg *config.Config, db *sqlx.DB, log *slog.Logger, enq *ta
 	}
 	repo := newRepo(cfg, db)
 	return &workers.ClosingScheduler{Repo: repo, Log: log, Closer: &closing.Closer{Repo: repo, Emails: renderer,
-		Operator: cfg.OperatorName, Enqueue: enq.EnqueueCloseFanout}}, nil
+		Operator: cfg.OperatorName, OperatorArticle: cfg.OperatorNameArticle, Enqueue: enq.EnqueueCloseFanout}}, nil
 }
 
 // retentionScheduler builds the job that erases applications past their
@@ -406,7 +407,7 @@ func migrate(ctx context.Context, cfg *config.Config, stdout interface{ Write([]
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "schéma à jour (%d migration(s) appliquée(s))\n", n)
+	fmt.Fprintf(stdout, "schéma à jour (%d %s)\n", n, frfmt.Plural(float64(n), "migration appliquée", "migrations appliquées"))
 	return nil
 }
 

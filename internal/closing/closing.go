@@ -28,6 +28,9 @@ type Closer struct {
 	Emails   *emailtmpl.Renderer
 	Operator string
 	Enqueue  Enqueue
+	// OperatorArticle is the operator's name with its article (see
+	// emailtmpl.Data); Operator when empty.
+	OperatorArticle string
 }
 
 // placeholderApp stands for every applicant of a group: the names are
@@ -72,7 +75,7 @@ func (c *Closer) Close(ctx context.Context, p *repository.Posting, actor string,
 		if strings.TrimSpace(w.Subject) == "" || strings.TrimSpace(w.Message) == "" {
 			continue
 		}
-		d := &emailtmpl.Data{Operator: c.Operator, Posting: p, Application: placeholderApp, Status: g}
+		d := &emailtmpl.Data{Operator: c.Operator, OperatorArticle: c.OperatorArticle, Posting: p, Application: placeholderApp, Status: g}
 		subject, message, err := emailtmpl.RenderWords(w.Subject, w.Message, d)
 		if err != nil {
 			return nil, fmt.Errorf("close group %s: %w", g, err)
@@ -92,7 +95,7 @@ func (c *Closer) Close(ctx context.Context, p *repository.Posting, actor string,
 				Withdrawn: n.Withdrawn, AcceptedSilent: n.Accepted - written[repository.CloseAccepted],
 				RejectedTold: n.RejectedTold}
 			s.Told = s.InReview + s.Interview + s.Accepted + s.Rejected
-			r, err := c.Emails.Render(emailtmpl.CloseSummary, &emailtmpl.Data{Operator: c.Operator, Posting: p, Summary: s})
+			r, err := c.Emails.Render(emailtmpl.CloseSummary, &emailtmpl.Data{Operator: c.Operator, OperatorArticle: c.OperatorArticle, Posting: p, Summary: s})
 			if err != nil {
 				return nil, err
 			}

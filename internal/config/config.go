@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Config holds every setting of a Vivier process.
@@ -51,6 +52,10 @@ type Config struct {
 	// LinkKey (LINK_KEY, 32 bytes) seals the tokens of the links that
 	// emails carry while they wait in the outbox.
 	LinkKey []byte
+	// OperatorNameArticle is the operator's name as a sentence reads it,
+	// with its article ("l'Incubateur des Territoires"), for "de l'…",
+	// "à l'…" and the like (see frfmt.De and frfmt.A).
+	OperatorNameArticle string
 }
 
 // Getenv is os.Getenv or a test's map lookup.
@@ -67,6 +72,8 @@ const (
 	DefaultRetentionMonths = 24
 	DefaultOperatorName    = "Incubateur des Territoires"
 	DefaultMetricsPort     = 9090
+	// DefaultOperatorNameArticle goes with DefaultOperatorName only.
+	DefaultOperatorNameArticle = "l'Incubateur des Territoires"
 	// DefaultWorkerConcurrency was 10 until `make bench` measured 20.
 	DefaultWorkerConcurrency = 20
 )
@@ -132,6 +139,15 @@ func Load(getenv Getenv) (*Config, error) {
 		fail("LOG_FORMAT", "expected text or json, got %q", c.LogFormat)
 	}
 	c.OperatorName = str("OPERATOR_NAME", DefaultOperatorName)
+	// Another operator's name is used bare until its article form is given.
+	defaultArticle := c.OperatorName
+	if c.OperatorName == DefaultOperatorName {
+		defaultArticle = DefaultOperatorNameArticle
+	}
+	c.OperatorNameArticle = str("OPERATOR_NAME_ARTICLE", defaultArticle)
+	if strings.IndexFunc(c.OperatorNameArticle, unicode.IsControl) >= 0 || !hasNameAfterArticle(c.OperatorNameArticle) {
+		fail("OPERATOR_NAME_ARTICLE", "expected the name with its article on one line, such as \"l'Incubateur des Territoires\", \"la Fabrique numérique\" or \"le GIP Inclusion\", got %q", getenv("OPERATOR_NAME_ARTICLE"))
+	}
 	if c.SchemaWait, err = time.ParseDuration(str("SCHEMA_WAIT", "5m")); err != nil || c.SchemaWait < 0 {
 		fail("SCHEMA_WAIT", "expected a duration such as 5m (0 to refuse at once), got %q", getenv("SCHEMA_WAIT"))
 	}
@@ -204,6 +220,17 @@ func ParseLinkKey(s string) ([]byte, error) {
 		return nil, fmt.Errorf("expected 32 random bytes in base64 or hex (openssl rand -base64 32), got %d bytes", len(key))
 	}
 	return key, nil
+}
+
+// hasNameAfterArticle refuses an article alone ("l'", "la").
+func hasNameAfterArticle(s string) bool {
+	lower := strings.ToLower(s)
+	for _, a := range []string{"l'", "l’", "la", "le", "les"} {
+		if strings.TrimSpace(strings.TrimPrefix(lower, a)) == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // SMTP is a parsed SMTP_URL.

@@ -39,6 +39,7 @@ var kinds = []string{Acknowledgement, ContactNotification, PrivateLink, Withdraw
 // Data is what every template may use.
 type Data struct {
 	Operator        string
+	OperatorArticle string // with its article ("l'Incubateur des Territoires") for "de l'…"; Operator when empty
 	Posting         *repository.Posting
 	Application     *repository.Application
 	Contact         string // the posting's contact address
@@ -82,6 +83,12 @@ var funcs = map[string]any{
 	"frDate": frfmt.Date,         // an instant, shown in Paris time
 	"frDay":  frfmt.CalendarDate, // a DATE column
 	"frDays": frfmt.Days,
+
+	"plural":     frfmt.PluralOf, // {{plural .N "personne prévenue" "personnes prévenues"}}
+	"phone":      frfmt.Phone,
+	"de":         frfmt.De, // {{de .OperatorArticle}}: "de l'Incubateur des Territoires"
+	"au":         frfmt.A,  // "à l'Incubateur des Territoires", "au GIP …"
+	"capitalize": frfmt.Capitalize,
 }
 
 // New parses every email template; an error names the file at fault.
@@ -112,6 +119,11 @@ func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
 	t, ok := r.text[kind]
 	if !ok {
 		return Rendered{}, fmt.Errorf("unknown email kind %q", kind)
+	}
+	if d.OperatorArticle == "" {
+		dd := *d
+		dd.OperatorArticle = d.Operator
+		d = &dd
 	}
 	if e, worded := editableFor(kind, d.Status); worded && (d.Subject == "" || d.Message == "") {
 		subject, message, err := r.Words(e, d, nil)

@@ -46,7 +46,7 @@ func TestEveryKindRendersInFrench(t *testing.T) {
 		t.Errorf("acknowledgement lacks the private link or the retention period:\n%s", ack.Text)
 	}
 	note, _ := r.Render(ContactNotification, sample())
-	if !strings.Contains(note.Text, "2,5 jour(s) par semaine, à partir du 1er décembre 2026") {
+	if !strings.Contains(note.Text, "2,5 jours par semaine, à partir du 1er décembre 2026") {
 		t.Errorf("contact notification availability:\n%s", note.Text)
 	}
 }
@@ -61,5 +61,69 @@ func TestSubjectStaysOnOneLine(t *testing.T) {
 	}
 	if strings.ContainsAny(got.Subject, "\r\n") {
 		t.Fatalf("subject holds a line break: %q", got.Subject)
+	}
+}
+
+// Emails write the plural a number calls for, the operator's name with
+// its article after "de" and "à", and phone numbers as people read them.
+func TestEmailsSpeakFrenchProperly(t *testing.T) {
+	r, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sample()
+	d.OperatorArticle = "l'Incubateur des Territoires"
+	d.Link, d.ValidMinutes = "https://vivier.example/connexion/lien/abc", 15
+	signIn, err := r.Render(SignInLink, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if signIn.Subject != "Votre lien de connexion à l'Incubateur des Territoires" ||
+		!strings.Contains(signIn.Text, "l'espace de recrutement de l'Incubateur des Territoires :") ||
+		!strings.Contains(signIn.HTML, "pour le compte de l&#39;Incubateur des Territoires.") {
+		t.Errorf("sign-in link: %q\n%s\n%s", signIn.Subject, signIn.Text, signIn.HTML)
+	}
+	d.OperatorArticle = "le GIP Inclusion"
+	if signIn, _ = r.Render(SignInLink, d); signIn.Subject != "Votre lien de connexion au GIP Inclusion" ||
+		!strings.Contains(signIn.Text, "l'espace de recrutement du GIP Inclusion :") {
+		t.Errorf("sign-in link of le GIP Inclusion: %q\n%s", signIn.Subject, signIn.Text)
+	}
+	d.OperatorArticle = ""
+	if signIn, _ = r.Render(SignInLink, d); signIn.Subject != "Votre lien de connexion à Incubateur des Territoires" {
+		t.Errorf("without an article form the bare name is used: %q", signIn.Subject)
+	}
+
+	d.Summary = &CloseSummaryData{InReview: 1, Accepted: 2, AcceptedSilent: 1, Rejected: 0, RejectedTold: 2, Withdrawn: 1, Told: 3}
+	summary, err := r.Render(CloseSummary, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1 personne prévenue que", "2 messages envoyés (1 personne retenue sans nouveau message)",
+		"0 personne informée, et 2 déjà prévenues auparavant"} {
+		if !strings.Contains(summary.Text, want) || !strings.Contains(summary.HTML, want) {
+			t.Errorf("close summary lacks %q:\n%s\n%s", want, summary.Text, summary.HTML)
+		}
+	}
+	if !strings.HasSuffix(summary.Subject, "— 3 personnes prévenues") {
+		t.Errorf("close summary subject: %q", summary.Subject)
+	}
+
+	d.Application.Phone, d.Application.DaysPerWeek = "+33612345678", 1
+	note, err := r.Render(ContactNotification, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Téléphone : 06 12 34 56 78", "1 jour par semaine"} {
+		if !strings.Contains(note.Text, want) {
+			t.Errorf("contact notification lacks %q:\n%s", want, note.Text)
+		}
+	}
+	if !strings.Contains(note.HTML, "<td>06 12 34 56 78</td>") || !strings.Contains(note.HTML, "1 jour par semaine") {
+		t.Errorf("contact notification's HTML:\n%s", note.HTML)
+	}
+	for _, e := range []Rendered{signIn, summary, note} {
+		if strings.Contains(e.Subject+e.Text+e.HTML, "(s)") {
+			t.Errorf("an email still writes (s):\n%s", e.Text)
+		}
 	}
 }

@@ -36,6 +36,17 @@ type Message struct {
 	HTML     string
 }
 
+// HeaderText is a header as people read it: encoded words such as
+// "=?utf-8?q?L=C3=A9a_Dubois?=" decoded ("Léa Dubois"); a header that does
+// not decode is returned as it came.
+func (m *Message) HeaderText(name string) string {
+	raw := m.Header.Get(name)
+	if s, err := new(mime.WordDecoder).DecodeHeader(raw); err == nil {
+		return s
+	}
+	return raw
+}
+
 // Fault decides, for each message, whether the server refuses it; nil accepts.
 type Fault func(from string, to []string) *smtp.SMTPError
 

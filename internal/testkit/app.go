@@ -79,6 +79,9 @@ type Options struct {
 	AdminEmails string
 	// Env sets other settings, by their environment name.
 	Env map[string]string
+	// DevMail runs the web app as `vivier dev` does: /dev/mail lists the
+	// messages of the test's SMTP server.
+	DevMail bool
 }
 
 // NewApp starts the product for tb.
@@ -164,9 +167,13 @@ func NewApp(tb testing.TB, opts Options) *App {
 	}
 	queues := asynqmon.New(asynqmon.Options{RootPath: handlers.QueuesPath, RedisConnOpt: redisOpt})
 	tb.Cleanup(func() { queues.Close() })
-	h, err := handlers.New(handlers.Deps{Config: cfg, Repo: webRepo, Emails: renderer, Enqueuer: a.Enqueuer, Log: log,
+	deps := handlers.Deps{Config: cfg, Repo: webRepo, Emails: renderer, Enqueuer: a.Enqueuer, Log: log,
 		Now: func() time.Time { return a.Now() }, Sessions: handlers.NewSessions(appDB.DB, false, 0), Limiter: a.Limiter,
-		Redis: rdb, Metrics: a.Metrics, Queues: queues})
+		Redis: rdb, Metrics: a.Metrics, Queues: queues}
+	if opts.DevMail {
+		deps.MailCatcher = smtp
+	}
+	h, err := handlers.New(deps)
 	if err != nil {
 		tb.Fatalf("handlers: %v", err)
 	}
@@ -176,7 +183,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	}
 	a.Handler = h
 	a.Closing = &workers.ClosingScheduler{Repo: a.Repo, Log: log, Closer: &closing.Closer{Repo: a.Repo, Emails: renderer,
-		Operator: cfg.OperatorName, Enqueue: a.Enqueuer.EnqueueCloseFanout}}
+		Operator: cfg.OperatorName, OperatorArticle: cfg.OperatorNameArticle, Enqueue: a.Enqueuer.EnqueueCloseFanout}}
 	srv := httptest.NewServer(engine)
 	tb.Cleanup(srv.Close)
 	a.URL = srv.URL

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -48,6 +49,14 @@ type axeResult struct {
 // of the RGAA), naming the page.
 func CheckAccessibility(tb testing.TB, ctx context.Context, page string) {
 	tb.Helper()
+	// The page as people get it: the DSFR's script, when the page has it,
+	// has set up the header's menu (it takes away the menu's label on wide
+	// screens, where the menu is no dialog).
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.querySelector('script[src*="dsfr.module"]') ||
+		(document.documentElement.hasAttribute("data-fr-js") && !document.querySelector(".fr-header__menu:not([data-fr-js-header-modal])"))`,
+		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		tb.Fatalf("the DSFR's script did not start on %s: %v", page, err)
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axeSource(tb)+";true")); err != nil {
 		tb.Fatalf("inject axe-core on %s: %v", page, err)
 	}
