@@ -233,7 +233,7 @@ func TestCloseTellsInterviewsTheirInterviewGoesOn(t *testing.T) {
 		t.Error("the editor has no wording for the interview group")
 	}
 	_, body = testkit.Get(t, c, base+"/cloture")
-	for _, want := range []string{"Candidatures en entretien : 1 personne(s)", "Candidatures encore à l&#39;étude : 1 personne(s)", "1 encore à l'étude, 1 en entretien"} {
+	for _, want := range []string{"Candidatures en entretien : 1 personne", "Candidatures encore à l&#39;étude : 1 personne", "1 encore à l'étude, 1 en entretien"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("preview lacks %q", want)
 		}
@@ -255,13 +255,13 @@ func TestCloseTellsInterviewsTheirInterviewGoesOn(t *testing.T) {
 	}
 	var summary string
 	app.DB.QueryRow(`SELECT text_body FROM emails WHERE kind = 'close_summary'`).Scan(&summary)
-	if !strings.Contains(summary, "en entretien : 1 personne(s) prévenue(s) que les candidatures sont closes et que leur entretien se poursuit") ||
-		!strings.Contains(summary, "à l'étude : 1 personne(s) prévenue(s)") {
+	if !strings.Contains(summary, "en entretien : 1 personne prévenue que les candidatures sont closes et que leur entretien se poursuit") ||
+		!strings.Contains(summary, "à l'étude : 1 personne prévenue") {
 		t.Errorf("summary:\n%s", summary)
 	}
 	var subj string
 	app.DB.QueryRow(`SELECT subject FROM emails WHERE kind = 'close_summary'`).Scan(&subj)
-	if !strings.Contains(subj, "2 personne(s) prévenue(s)") {
+	if !strings.Contains(subj, "2 personnes prévenues") {
 		t.Errorf("summary subject %q", subj)
 	}
 	// Once per round, like the other groups.

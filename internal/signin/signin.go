@@ -74,7 +74,7 @@ func (m *Mailer) Send(ctx context.Context, email, next string) error {
 	if next != "" {
 		link += "?suite=" + url.QueryEscape(next)
 	}
-	r, err := m.Emails.Render(emailtmpl.SignInLink, &emailtmpl.Data{Operator: m.Config.OperatorName, Link: link,
+	r, err := m.Emails.Render(emailtmpl.SignInLink, &emailtmpl.Data{Operator: m.Config.OperatorName, OperatorArticle: m.Config.OperatorNameArticle, Link: link,
 		ValidMinutes: int(TTL.Minutes())})
 	if err != nil {
 		return err
