@@ -108,7 +108,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		h.refuseClosed(c, p)
 		return
 	case errors.Is(err, repository.ErrDuplicateApplication):
-		h.refuseDuplicate(c, p, values, app.SubmissionNonce)
+		h.refuseDuplicate(c, p, app.Email, app.SubmissionNonce)
 		return
 	case err != nil:
 		h.fail(c, err)
@@ -159,32 +159,29 @@ func (h *Handler) refuseClosed(c *gin.Context, p *repository.Posting) {
 	h.renderPosting(c, http.StatusConflict, p, &formView{})
 }
 
-// refuseDuplicate answers a second application from the same address:
-// nothing about the first is shown; a fresh private link goes to that
-// address, so only its owner learns anything.
+// refuseDuplicate answers a second application from the same address
+// exactly as a first one, so the form tells nobody who applied: the same
+// redirect to the same confirmation. The truth goes by email to that
+// address alone, with a fresh private link; the first application stays
+// as it was.
 //
 // The same form sent twice (a double click, a reload) is not a duplicate:
-// it gets the confirmation again.
-func (h *Handler) refuseDuplicate(c *gin.Context, p *repository.Posting, values url.Values, nonce string) {
-	ctx := c.Request.Context()
-	existing, err := h.Repo.ApplicationByEmail(ctx, p.ID, strings.TrimSpace(values.Get(applyform.FieldEmail)))
-	if err == nil && nonce != "" && existing.SubmissionNonce == nonce {
-		c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
-		return
-	}
-	view := formError(values, "Une candidature a déjà été envoyée à cette offre avec cette adresse email : on ne peut candidater qu'une fois. Nous venons d'envoyer à cette adresse le lien qui permet de suivre la candidature.")
+// it gets the confirmation again, and no email.
+func (h *Handler) refuseDuplicate(c *gin.Context, p *repository.Posting, email, nonce string) {
+	existing, err := h.Repo.ApplicationByEmail(c.Request.Context(), p.ID, email)
 	// At most a few links an hour to one address, whoever asks.
-	if err == nil && h.allow(c, "apply:resend:"+strings.ToLower(existing.Email), 3, time.Hour) {
+	if err == nil && (nonce == "" || existing.SubmissionNonce != nonce) &&
+		h.allow(c, "apply:resend:"+strings.ToLower(existing.Email), 3, time.Hour) {
 		err = h.resendPrivateLink(c, p, existing)
 	}
 	if err != nil && !errors.Is(err, repository.ErrNotFound) {
 		h.Log.Error("resend private link", "posting_id", p.ID, "error", err)
 	}
-	h.renderPosting(c, http.StatusConflict, p, view)
+	c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
 }
 
-// resendPrivateLink mails one more private link to an applicant; the
-// links they already have keep working.
+// resendPrivateLink mails a new private link to an applicant; every link
+// they had before stops working, as the email says.
 func (h *Handler) resendPrivateLink(c *gin.Context, p *repository.Posting, a *repository.Application) error {
 	token, hash, err := newToken()
 	if err != nil {
@@ -194,7 +191,7 @@ func (h *Handler) resendPrivateLink(c *gin.Context, p *repository.Posting, a *re
 	if err != nil {
 		return err
 	}
-	if err := h.Repo.AddAccessToken(c.Request.Context(), a.ID, hash, emails); err != nil {
+	if err := h.Repo.ReplaceAccessTokens(c.Request.Context(), a.ID, hash, emails); err != nil {
 		return err
 	}
 	h.enqueue(c, emails...)

@@ -203,17 +203,23 @@ func (r *Repo) ApplicationByEmail(ctx context.Context, postingID int64, email st
 	return &a, nil
 }
 
-// AddAccessToken gives an application one more private link (the others
-// keep working), with the emails that carry it, in one transaction.
-func (r *Repo) AddAccessToken(ctx context.Context, appID int64, hash []byte, emails []*Email) error {
+// ReplaceAccessTokens gives an application a new private link, with the
+// emails that carry it, in one transaction: every older link of the
+// application (the first one and any sent since) stops working. Nothing
+// else of the application changes. Returns ErrNotFound for an erased or
+// missing application.
+func (r *Repo) ReplaceAccessTokens(ctx context.Context, appID int64, hash []byte, emails []*Email) error {
 	return r.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO application_tokens (token_hash, application_id)
-			SELECT $2, id FROM applications WHERE id = $1 AND erased_at IS NULL`, appID, hash)
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET access_token_hash = $2
+			WHERE id = $1 AND erased_at IS NULL`, appID, hash)
 		if err != nil {
-			return fmt.Errorf("add token to application %d: %w", appID, err)
+			return fmt.Errorf("replace token of application %d: %w", appID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = $1`, appID); err != nil {
+			return fmt.Errorf("revoke older links of application %d: %w", appID, err)
 		}
 		return r.insertEmails(ctx, tx, emails)
 	})
