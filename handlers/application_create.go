@@ -6,8 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,9 +21,6 @@ import (
 	"vivier/workers/tasks"
 )
 
-// formOverhead is what the text fields may add to the CV in one request.
-const formOverhead = 1 << 20
-
 func (h *Handler) createApplication(c *gin.Context) {
 	p, ok := h.publicPosting(c)
 	if !ok {
@@ -36,24 +31,21 @@ func (h *Handler) createApplication(c *gin.Context) {
 		h.refuseClosed(c, p)
 		return
 	}
-
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.Config.UploadMaxBytes+formOverhead)
-	if err := c.Request.ParseMultipartForm(formOverhead); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			h.renderPosting(c, http.StatusRequestEntityTooLarge, p, &formView{Values: url.Values{}, ChooseFileAgain: true,
-				Errors:  applyform.Errors{applyform.FieldCV: tooLargeMessage(h.Config.UploadMaxBytes)},
-				Summary: []applyform.FieldError{{Field: applyform.FieldCV, Label: "CV", Message: tooLargeMessage(h.Config.UploadMaxBytes)}}})
-			return
-		}
-		h.renderPosting(c, http.StatusBadRequest, p, formError(url.Values{}, "Le formulaire reçu est illisible : rechargez la page et envoyez-le à nouveau."))
-		return
-	}
-	defer func() { _ = c.Request.MultipartForm.RemoveAll() }()
-	values := url.Values(c.Request.MultipartForm.Value)
-
+	// Counted before the body is read: a client past its limit gets no
+	// upload read for it.
 	if !h.allow(c, "apply:client:"+c.ClientIP(), h.Config.ApplyRateLimit, time.Hour) {
 		h.tooManyRequests(c)
+		return
+	}
+
+	form, err := readApplicationForm(c.Writer, c.Request, h.Config.UploadMaxBytes)
+	values := form.Values
+	switch {
+	case errors.Is(err, errFormTooLarge):
+		h.renderPosting(c, http.StatusRequestEntityTooLarge, p, formError(values, "Le formulaire reçu est trop volumineux : raccourcissez vos réponses, puis envoyez-le à nouveau."))
+		return
+	case err != nil:
+		h.renderPosting(c, http.StatusBadRequest, p, formError(values, "Le formulaire reçu est illisible : rechargez la page et envoyez-le à nouveau."))
 		return
 	}
 	if values.Get(applyform.FieldHoneypot) != "" {
@@ -64,8 +56,12 @@ func (h *Handler) createApplication(c *gin.Context) {
 
 	today := h.Now().In(frfmt.Paris)
 	input, errs := applyform.Check(values, today)
+	if form.Cut {
+		// Fields sent after the CV never arrived: only the CV is at fault.
+		errs = applyform.Errors{}
+	}
 	status := http.StatusUnprocessableEntity
-	cv, data, cvErr, cvStatus := h.readCV(c.Request.MultipartForm.File[applyform.FieldCV])
+	cv, data, cvErr, cvStatus := h.checkCV(form.CV)
 	if cvErr != "" {
 		errs[applyform.FieldCV] = cvErr
 		if cvStatus != 0 {
@@ -120,29 +116,17 @@ func (h *Handler) createApplication(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
 }
 
-// readCV reads the one CV file and checks it; it returns a French message
-// and, for a file over the limit, 413.
-func (h *Handler) readCV(files []*multipart.FileHeader) (applyform.CV, []byte, string, int) {
-	if len(files) == 0 {
+// checkCV checks the CV sent, if any; it returns a French message and,
+// for a file over the limit, 413.
+func (h *Handler) checkCV(f *postedFile) (applyform.CV, []byte, string, int) {
+	switch {
+	case f == nil:
 		return applyform.CV{}, nil, "Choisissez votre CV (PDF, DOC, DOCX ou ODT).", 0
-	}
-	fh := files[0]
-	if fh.Size > h.Config.UploadMaxBytes {
+	case f.TooLarge:
 		return applyform.CV{}, nil, tooLargeMessage(h.Config.UploadMaxBytes), http.StatusRequestEntityTooLarge
 	}
-	f, err := fh.Open()
-	if err != nil {
-		return applyform.CV{}, nil, "Votre CV n'a pas pu être lu : choisissez-le à nouveau.", http.StatusBadRequest
-	}
-	defer f.Close()
-	// One buffer of the part's known size: io.ReadAll would grow it by
-	// doubling, holding a 10 MiB CV about twice over.
-	data := make([]byte, fh.Size)
-	if _, err := io.ReadFull(f, data); err != nil {
-		return applyform.CV{}, nil, "Votre CV n'a pas pu être lu : choisissez-le à nouveau.", http.StatusBadRequest
-	}
-	cv, msg := applyform.CheckCV(fh.Filename, data, h.Config.UploadMaxBytes)
-	return cv, data, msg, 0
+	cv, msg := applyform.CheckCV(f.Name, f.Data, h.Config.UploadMaxBytes)
+	return cv, f.Data, msg, 0
 }
 
 func tooLargeMessage(max int64) string {
