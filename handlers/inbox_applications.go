@@ -144,6 +144,7 @@ type inboxApplicationsData struct {
 	Reviewers  []string
 	Flash      string
 	Open       bool
+	ClosedAt   *time.Time // when it stopped taking applications; nil while open
 	Events     []repository.PostingEvent
 }
 
@@ -199,6 +200,12 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 		}
 	}
 	d.Open = p.AcceptsApplications(h.Now())
+	closed, err := h.closedSince(ctx, p)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d.ClosedAt = closed[p.ID]
 	if d.Events, err = h.Repo.PostingEvents(ctx, p.ID); err != nil {
 		h.fail(c, err)
 		return
