@@ -111,7 +111,7 @@ func TestApplicantPathEndToEnd(t *testing.T) {
 	if resp.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("private page Cache-Control = %q", resp.Header.Get("Cache-Control"))
 	}
-	resp, _ = testkit.PostForm(t, c, private+"/retrait", nil)
+	resp, _ = testkit.PostForm(t, c, private+"/retrait", url.Values{"confirmation": {"oui"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("withdraw: %d", resp.StatusCode)
 	}

@@ -22,6 +22,9 @@ type ownApplicationData struct {
 	Events      []repository.Event
 	Flash       string
 	CVName      string
+	// PostingOpen is true while the posting takes applications: a
+	// withdrawal can be undone until then.
+	PostingOpen bool
 }
 
 // ownApplication finds the application of the token in the URL; an
@@ -63,13 +66,16 @@ func (h *Handler) showOwnApplication(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	d := ownApplicationData{Page: h.page("Ma candidature"), Token: c.Param("token"), Posting: viewOf(p), Application: a, Events: events}
+	d := ownApplicationData{Page: h.page("Ma candidature"), Token: c.Param("token"), Posting: viewOf(p), Application: a, Events: events,
+		PostingOpen: p.AcceptsApplications(h.Now())}
 	if doc, err := h.Repo.DocumentInfo(c.Request.Context(), a.ID); err == nil {
 		d.CVName = doc.FileName
 	}
 	switch c.Query("fait") {
 	case "retrait":
 		d.Flash = "Votre candidature est retirée. La personne qui recrute en a été informée."
+	case "retablissement":
+		d.Flash = "Le retrait est annulé : votre candidature est de nouveau étudiée. La personne qui recrute en a été informée."
 	}
 	h.render(c, http.StatusOK, "own_application", d)
 }
@@ -77,6 +83,10 @@ func (h *Handler) showOwnApplication(c *gin.Context) {
 func (h *Handler) withdrawOwnApplication(c *gin.Context) {
 	a, p, ok := h.ownApplication(c)
 	if !ok {
+		return
+	}
+	if c.PostForm("confirmation") != "oui" {
+		c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"/retrait")
 		return
 	}
 	var emails []*repository.Email
