@@ -6,8 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,9 +22,6 @@ import (
 	"vivier/workers/tasks"
 )
 
-// formOverhead is what the text fields may add to the CV in one request.
-const formOverhead = 1 << 20
-
 func (h *Handler) createApplication(c *gin.Context) {
 	p, ok := h.publicPosting(c)
 	if !ok {
@@ -37,24 +32,21 @@ func (h *Handler) createApplication(c *gin.Context) {
 		h.refuseClosed(c, p)
 		return
 	}
-
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.Config.UploadMaxBytes+formOverhead)
-	if err := c.Request.ParseMultipartForm(formOverhead); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			h.renderPosting(c, http.StatusRequestEntityTooLarge, p, &formView{Values: url.Values{}, ChooseFileAgain: true,
-				Errors:  applyform.Errors{applyform.FieldCV: tooLargeMessage(h.Config.UploadMaxBytes)},
-				Summary: []applyform.FieldError{{Field: applyform.FieldCV, Label: "CV", Message: tooLargeMessage(h.Config.UploadMaxBytes)}}})
-			return
-		}
-		h.renderPosting(c, http.StatusBadRequest, p, formError(url.Values{}, "Le formulaire reçu est illisible : rechargez la page et envoyez-le à nouveau."))
-		return
-	}
-	defer func() { _ = c.Request.MultipartForm.RemoveAll() }()
-	values := url.Values(c.Request.MultipartForm.Value)
-
+	// Counted before the body is read: a client past its limit gets no
+	// upload read for it.
 	if !h.allow(c, "apply:client:"+c.ClientIP(), h.Config.ApplyRateLimit, time.Hour) {
 		h.tooManyRequests(c)
+		return
+	}
+
+	form, err := readApplicationForm(c.Writer, c.Request, h.Config.UploadMaxBytes)
+	values := form.Values
+	switch {
+	case errors.Is(err, errFormTooLarge):
+		h.renderPosting(c, http.StatusRequestEntityTooLarge, p, formError(values, "Le formulaire reçu est trop volumineux : raccourcissez vos réponses, puis envoyez-le à nouveau."))
+		return
+	case err != nil:
+		h.renderPosting(c, http.StatusBadRequest, p, formError(values, "Le formulaire reçu est illisible : rechargez la page et envoyez-le à nouveau."))
 		return
 	}
 	if values.Get(applyform.FieldHoneypot) != "" {
@@ -65,8 +57,12 @@ func (h *Handler) createApplication(c *gin.Context) {
 
 	today := h.Now().In(frfmt.Paris)
 	input, errs := applyform.Check(values, today)
+	if form.Cut {
+		// Fields sent after the CV never arrived: only the CV is at fault.
+		errs = applyform.Errors{}
+	}
 	status := http.StatusUnprocessableEntity
-	cv, data, cvErr, cvStatus := h.readCV(c.Request.MultipartForm.File[applyform.FieldCV])
+	cv, data, cvErr, cvStatus := h.checkCV(form.CV)
 	if cvErr != "" {
 		errs[applyform.FieldCV] = cvErr
 		if cvStatus != 0 {
@@ -109,7 +105,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		h.refuseClosed(c, p)
 		return
 	case errors.Is(err, repository.ErrDuplicateApplication):
-		h.refuseDuplicate(c, p, values, app.SubmissionNonce)
+		h.refuseDuplicate(c, p, app.Email, app.SubmissionNonce)
 		return
 	case err != nil:
 		h.fail(c, err)
@@ -121,29 +117,17 @@ func (h *Handler) createApplication(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
 }
 
-// readCV reads the one CV file and checks it; it returns a French message
-// and, for a file over the limit, 413.
-func (h *Handler) readCV(files []*multipart.FileHeader) (applyform.CV, []byte, string, int) {
-	if len(files) == 0 {
+// checkCV checks the CV sent, if any; it returns a French message and,
+// for a file over the limit, 413.
+func (h *Handler) checkCV(f *postedFile) (applyform.CV, []byte, string, int) {
+	switch {
+	case f == nil:
 		return applyform.CV{}, nil, "Choisissez votre CV (PDF, DOC, DOCX ou ODT).", 0
-	}
-	fh := files[0]
-	if fh.Size > h.Config.UploadMaxBytes {
+	case f.TooLarge:
 		return applyform.CV{}, nil, tooLargeMessage(h.Config.UploadMaxBytes), http.StatusRequestEntityTooLarge
 	}
-	f, err := fh.Open()
-	if err != nil {
-		return applyform.CV{}, nil, "Votre CV n'a pas pu être lu : choisissez-le à nouveau.", http.StatusBadRequest
-	}
-	defer f.Close()
-	// One buffer of the part's known size: io.ReadAll would grow it by
-	// doubling, holding a 10 MiB CV about twice over.
-	data := make([]byte, fh.Size)
-	if _, err := io.ReadFull(f, data); err != nil {
-		return applyform.CV{}, nil, "Votre CV n'a pas pu être lu : choisissez-le à nouveau.", http.StatusBadRequest
-	}
-	cv, msg := applyform.CheckCV(fh.Filename, data, h.Config.UploadMaxBytes)
-	return cv, data, msg, 0
+	cv, msg := applyform.CheckCV(f.Name, f.Data, h.Config.UploadMaxBytes)
+	return cv, f.Data, msg, 0
 }
 
 func tooLargeMessage(max int64) string {
@@ -160,32 +144,29 @@ func (h *Handler) refuseClosed(c *gin.Context, p *repository.Posting) {
 	h.renderPosting(c, http.StatusConflict, p, &formView{})
 }
 
-// refuseDuplicate answers a second application from the same address:
-// nothing about the first is shown; a fresh private link goes to that
-// address, so only its owner learns anything.
+// refuseDuplicate answers a second application from the same address
+// exactly as a first one, so the form tells nobody who applied: the same
+// redirect to the same confirmation. The truth goes by email to that
+// address alone, with a fresh private link; the first application stays
+// as it was.
 //
 // The same form sent twice (a double click, a reload) is not a duplicate:
-// it gets the confirmation again.
-func (h *Handler) refuseDuplicate(c *gin.Context, p *repository.Posting, values url.Values, nonce string) {
-	ctx := c.Request.Context()
-	existing, err := h.Repo.ApplicationByEmail(ctx, p.ID, strings.TrimSpace(values.Get(applyform.FieldEmail)))
-	if err == nil && nonce != "" && existing.SubmissionNonce == nonce {
-		c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
-		return
-	}
-	view := formError(values, "Une candidature a déjà été envoyée à cette offre avec cette adresse email : on ne peut candidater qu'une fois. Nous venons d'envoyer à cette adresse le lien qui permet de suivre la candidature.")
+// it gets the confirmation again, and no email.
+func (h *Handler) refuseDuplicate(c *gin.Context, p *repository.Posting, email, nonce string) {
+	existing, err := h.Repo.ApplicationByEmail(c.Request.Context(), p.ID, email)
 	// At most a few links an hour to one address, whoever asks.
-	if err == nil && h.allow(c, "apply:resend:"+strings.ToLower(existing.Email), 3, time.Hour) {
+	if err == nil && (nonce == "" || existing.SubmissionNonce != nonce) &&
+		h.allow(c, "apply:resend:"+strings.ToLower(existing.Email), 3, time.Hour) {
 		err = h.resendPrivateLink(c, p, existing)
 	}
 	if err != nil && !errors.Is(err, repository.ErrNotFound) {
 		h.Log.Error("resend private link", "posting_id", p.ID, "error", err)
 	}
-	h.renderPosting(c, http.StatusConflict, p, view)
+	c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
 }
 
-// resendPrivateLink mails one more private link to an applicant; the
-// links they already have keep working.
+// resendPrivateLink mails a new private link to an applicant; every link
+// they had before stops working, as the email says.
 func (h *Handler) resendPrivateLink(c *gin.Context, p *repository.Posting, a *repository.Application) error {
 	token, hash, err := newToken()
 	if err != nil {
@@ -195,7 +176,7 @@ func (h *Handler) resendPrivateLink(c *gin.Context, p *repository.Posting, a *re
 	if err != nil {
 		return err
 	}
-	if err := h.Repo.AddAccessToken(c.Request.Context(), a.ID, hash, emails); err != nil {
+	if err := h.Repo.ReplaceAccessTokens(c.Request.Context(), a.ID, hash, emails); err != nil {
 		return err
 	}
 	h.enqueue(c, emails...)

@@ -111,7 +111,7 @@ func TestApplicantPathEndToEnd(t *testing.T) {
 	if resp.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("private page Cache-Control = %q", resp.Header.Get("Cache-Control"))
 	}
-	resp, _ = testkit.PostForm(t, c, private+"/retrait", nil)
+	resp, _ = testkit.PostForm(t, c, private+"/retrait", url.Values{"confirmation": {"oui"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("withdraw: %d", resp.StatusCode)
 	}
@@ -150,37 +150,78 @@ func TestApplicantPathEndToEnd(t *testing.T) {
 
 type testkitMessage struct{ Subject, Text, HTML, ReplyTo string }
 
+// Applying again with an address that already applied (in any letter
+// case) answers exactly as a first application; only the email to that
+// address says what happened, with a new link that replaces the others.
 func TestDuplicateApplicationResendsThePrivateLink(t *testing.T) {
 	t.Parallel()
 	app := testkit.NewApp(t, testkit.Options{})
 	p := app.OpenPosting(time.Time{})
 	c := app.Client()
 	target := app.URL + "/offres/" + p.Slug + "/candidature"
-	if resp, _ := testkit.PostMultipart(t, c, target, validForm(), cv()); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("first application: %d", resp.StatusCode)
+	first, firstBody := testkit.PostMultipart(t, c, target, validForm(), cv())
+	if first.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first application: %d", first.StatusCode)
 	}
+	// The first link, from the acknowledgement, works until then.
+	msgs := app.SMTP.WaitFor(2, 20*time.Second)
+	var firstLink []string
+	for _, m := range msgs {
+		if strings.HasPrefix(m.Subject, "Candidature reçue") {
+			firstLink = linkRe.FindStringSubmatch(m.Text)
+		}
+	}
+	if firstLink == nil {
+		t.Fatalf("no private link in the acknowledgement (%d messages)", len(msgs))
+	}
+	if resp, _ := testkit.Get(t, c, app.URL+firstLink[1]); resp.StatusCode != 200 {
+		t.Fatalf("first private link: %d", resp.StatusCode)
+	}
+
 	again := validForm()
 	again.Set("email", "Camille.Durand@Example.org") // the same address, other case
 	again.Set("prenom", "Autre")
+	again.Set("motivation", "Une autre motivation, assez longue pour passer les contrôles du formulaire sans peine.")
 	resp, body := testkit.PostMultipart(t, c, target, again, cv())
-	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "déjà été envoyée") {
-		t.Fatalf("second application: %d", resp.StatusCode)
+	// The same answer as a first application: status, place and page.
+	if resp.StatusCode != first.StatusCode || resp.Header.Get("Location") != first.Header.Get("Location") || body != firstBody {
+		t.Fatalf("second application: %d to %q, want %d to %q like the first", resp.StatusCode, resp.Header.Get("Location"),
+			first.StatusCode, first.Header.Get("Location"))
 	}
-	if strings.Contains(body, "Camille") && strings.Contains(body, "Durand") && strings.Contains(body, "Reçue") {
-		t.Errorf("the form shows something of the first application")
+	_, firstPage := testkit.Get(t, c, app.URL+first.Header.Get("Location"))
+	_, page := testkit.Get(t, c, app.URL+resp.Header.Get("Location"))
+	if page != firstPage || !strings.Contains(page, "Un email part dans quelques minutes") {
+		t.Errorf("the confirmation after a duplicate differs from the first one, or says no email is coming")
+	}
+	if strings.Contains(page, "Camille") || strings.Contains(page, "Durand") || strings.Contains(page, "Reçue") {
+		t.Errorf("the confirmation shows something of the first application")
 	}
 	if apps, _, _ := app.Counts(); apps != 1 {
 		t.Fatalf("%d applications stored, want 1", apps)
 	}
-	msgs := app.SMTP.WaitFor(3, 20*time.Second)
+	var kept repository.Application
+	app.DB.Get(&kept, `SELECT first_name, motivation FROM applications`)
+	if kept.FirstName != "Camille" || kept.Motivation != validForm().Get("motivation") {
+		t.Errorf("the first application changed: %+v", kept)
+	}
+
+	msgs = app.SMTP.WaitFor(3, 20*time.Second)
 	var resent *string
 	for _, m := range msgs {
 		if strings.HasPrefix(m.Subject, "Votre lien de suivi") {
 			resent = &m.Text
+			if len(m.To) != 1 || m.To[0] != "camille.durand@example.org" {
+				t.Errorf("the new link went to %v", m.To)
+			}
 		}
 	}
 	if resent == nil {
 		t.Fatalf("private link not sent again (%d messages)", len(msgs))
+	}
+	for _, want := range []string{"déjà été envoyée", "remplace les liens reçus auparavant, qui ne fonctionnent plus", "première candidature est conservée"} {
+		if !strings.Contains(*resent, want) {
+			t.Errorf("the email does not say %q:\n%s", want, *resent)
+		}
 	}
 	link := linkRe.FindStringSubmatch(*resent)
 	if link == nil {
@@ -189,14 +230,26 @@ func TestDuplicateApplicationResendsThePrivateLink(t *testing.T) {
 	if resp, body := testkit.Get(t, c, app.URL+link[1]); resp.StatusCode != 200 || !strings.Contains(body, "Camille Durand") {
 		t.Errorf("resent link: %d", resp.StatusCode)
 	}
-	// The first link, from the acknowledgement, still works.
-	for _, m := range msgs {
-		if strings.HasPrefix(m.Subject, "Candidature reçue") {
-			first := linkRe.FindStringSubmatch(m.Text)
-			if resp, _ := testkit.Get(t, c, app.URL+first[1]); resp.StatusCode != 200 {
-				t.Errorf("the first private link stopped working: %d", resp.StatusCode)
-			}
-		}
+	// The email says the new link replaces the previous ones: the first
+	// one no longer opens the application.
+	if resp, _ := testkit.Get(t, c, app.URL+firstLink[1]); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the first private link still answers %d, want 404", resp.StatusCode)
+	}
+
+	// A third try: the second link stops working in turn.
+	if resp, _ := testkit.PostMultipart(t, c, target, again, cv()); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("third application: %d", resp.StatusCode)
+	}
+	msgs = app.SMTP.WaitFor(4, 20*time.Second)
+	third := linkRe.FindStringSubmatch(msgs[len(msgs)-1].Text)
+	if third == nil || third[1] == link[1] {
+		t.Fatalf("no new link in the last email:\n%s", msgs[len(msgs)-1].Text)
+	}
+	if resp, _ := testkit.Get(t, c, app.URL+link[1]); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the second private link still answers %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := testkit.Get(t, c, app.URL+third[1]); resp.StatusCode != 200 {
+		t.Errorf("the newest private link answers %d", resp.StatusCode)
 	}
 }
 

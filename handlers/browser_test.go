@@ -233,7 +233,7 @@ func TestApplyWithTheKeyboardAlone(t *testing.T) {
 		"siret": "", "liens": "", "motivation": "Coach agile depuis huit ans auprès de collectivités, motivée par la mission.",
 	}
 	order := []string{"prenom", "nom", "email", "telephone", "localisation", "tjm", "jours_par_semaine", "disponible_le",
-		"siret", "liens", "cv", "motivation", "consentement"}
+		"siret", "liens", "motivation", "consentement", "cv"}
 	for _, field := range order {
 		if got := active(); got != field {
 			t.Fatalf("Tab order: focus on %q, want %q", got, field)
@@ -266,7 +266,7 @@ func TestApplyWithTheKeyboardAlone(t *testing.T) {
 		}
 	}
 	if got := active(); !strings.Contains(strings.ToUpper(got), "BUTTON") {
-		t.Fatalf("after the consent, focus on %q, want the send button", got)
+		t.Fatalf("after the CV, focus on %q, want the send button", got)
 	}
 	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r"), chromedp.WaitVisible(`.fr-alert--success`)); err != nil {
 		t.Fatalf("Enter on the send button: %v", err)

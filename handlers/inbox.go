@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -102,7 +103,14 @@ func (h *Handler) requireAdmin(c *gin.Context) {
 
 type inboxPostingsData struct {
 	inboxPage
-	Postings []repository.PostingSummary
+	Postings []postingLine
+}
+
+// postingLine is a line of the reviewer's postings.
+type postingLine struct {
+	repository.PostingSummary
+	// ClosedAt is when it stopped taking applications; nil while open.
+	ClosedAt *time.Time
 }
 
 func (h *Handler) inboxPostings(c *gin.Context) {
@@ -112,5 +120,18 @@ func (h *Handler) inboxPostings(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.render(c, http.StatusOK, "inbox_postings", inboxPostingsData{inboxPage: h.inboxPage(c, "Mes offres"), Postings: ps})
+	all := make([]*repository.Posting, len(ps))
+	for i := range ps {
+		all[i] = &ps[i].Posting
+	}
+	closed, err := h.closedSince(c.Request.Context(), all...)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	lines := make([]postingLine, len(ps))
+	for i, p := range ps {
+		lines[i] = postingLine{PostingSummary: p, ClosedAt: closed[p.ID]}
+	}
+	h.render(c, http.StatusOK, "inbox_postings", inboxPostingsData{inboxPage: h.inboxPage(c, "Mes offres"), Postings: lines})
 }

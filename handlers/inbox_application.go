@@ -138,6 +138,8 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 			what = fmt.Sprintf("Statut : %s → %s", frfmt.StatusLabel(deref(e.FromStatus)), frfmt.StatusLabel(deref(e.ToStatus)))
 		case repository.EventWithdrawn:
 			what = "Candidature retirée par la personne candidate"
+		case repository.EventWithdrawalUndone:
+			what = "Retrait annulé par la personne candidate : " + frfmt.StatusLabel(deref(e.ToStatus))
 		case repository.EventErased:
 			what = "Données effacées"
 		}

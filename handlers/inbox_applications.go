@@ -193,6 +193,7 @@ type inboxApplicationsData struct {
 	Flash      string
 	FlashAbout string // "relecteurs": the message is about the reviewers
 	Open       bool
+	ClosedAt   *time.Time // when it stopped taking applications; nil while open
 	Events     []repository.PostingEvent
 }
 
@@ -249,6 +250,12 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 		}
 	}
 	d.Open = p.AcceptsApplications(h.Now())
+	closed, err := h.closedSince(ctx, p)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d.ClosedAt = closed[p.ID]
 	if d.Events, err = h.Repo.PostingEvents(ctx, p.ID); err != nil {
 		h.fail(c, err)
 		return

@@ -22,6 +22,9 @@ type ownApplicationData struct {
 	Events      []repository.Event
 	Flash       string
 	CVName      string
+	// PostingOpen is true while the posting takes applications: a
+	// withdrawal can be undone until then.
+	PostingOpen bool
 }
 
 // ownApplication finds the application of the token in the URL; an
@@ -63,7 +66,8 @@ func (h *Handler) showOwnApplication(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	d := ownApplicationData{Page: h.page("Ma candidature"), Token: c.Param("token"), Posting: viewOf(p), Application: a, Events: events}
+	d := ownApplicationData{Page: h.page("Ma candidature"), Token: c.Param("token"), Posting: viewOf(p), Application: a, Events: events,
+		PostingOpen: p.AcceptsApplications(h.Now())}
 	if doc, err := h.Repo.DocumentInfo(c.Request.Context(), a.ID); err == nil {
 		d.CVName = doc.FileName
 	}
@@ -75,12 +79,17 @@ func (h *Handler) showOwnApplication(c *gin.Context) {
 // ownMessages are the only messages the private page shows after an
 // action, by their code in the URL ("?fait=retrait").
 var ownMessages = map[string]string{
-	"retrait": "Votre candidature est retirée. La personne qui recrute en a été informée.",
+	"retrait":        "Votre candidature est retirée. La personne qui recrute en a été informée.",
+	"retablissement": "Le retrait est annulé : votre candidature est de nouveau étudiée. La personne qui recrute en a été informée.",
 }
 
 func (h *Handler) withdrawOwnApplication(c *gin.Context) {
 	a, p, ok := h.ownApplication(c)
 	if !ok {
+		return
+	}
+	if c.PostForm("confirmation") != "oui" {
+		c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"/retrait")
 		return
 	}
 	var emails []*repository.Email

@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,6 +27,7 @@ type postingData struct {
 	RetentionMonths int
 	ConsentText     string
 	Nonce           string
+	ClosedAt        *time.Time // when it stopped taking applications; nil while open
 	JSONLD          template.JS
 }
 
@@ -77,6 +80,13 @@ func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Postin
 	}
 	if d.Open {
 		d.JSONLD = h.jobPostingJSONLD(p)
+	} else {
+		closed, err := h.closedSince(c.Request.Context(), p)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		d.ClosedAt = closed[p.ID]
 	}
 	if len(form.Summary) > 0 {
 		d.Page.Title = "Erreur — " + p.Title
@@ -91,6 +101,36 @@ func (h *Handler) consentText(p *repository.Posting) string {
 		"Seules les personnes chargées de ce recrutement y ont accès. Elles sont conservées " +
 		strconv.Itoa(h.Config.RetentionMonths) + " mois après la clôture de l'offre, puis effacées ; vous pouvez les consulter, les retirer ou les effacer à tout moment depuis le lien de suivi que vous recevrez par email. " +
 		"Pour toute question sur vos données, écrivez à " + h.dataContact(p) + "."
+}
+
+// closedSince says since when each of ps takes no more applications, as
+// pages show it (see repository.LastCloses); those that take them, and
+// drafts, are left out. One past its closing date that the scheduler has
+// not closed yet closed at that date.
+func (h *Handler) closedSince(ctx context.Context, ps ...*repository.Posting) (map[int64]*time.Time, error) {
+	out := map[int64]*time.Time{}
+	var ids []int64
+	now := h.Now()
+	for _, p := range ps {
+		switch {
+		case p.AcceptsApplications(now):
+		case p.Status == repository.PostingOpen:
+			out[p.ID] = p.ClosesAt
+		case p.Status == repository.PostingClosed, p.Status == repository.PostingArchived:
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	closes, err := h.Repo.LastCloses(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, t := range closes {
+		out[id] = &t
+	}
+	return out, nil
 }
 
 func (h *Handler) dataContact(p *repository.Posting) string {

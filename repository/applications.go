@@ -88,6 +88,9 @@ const (
 	EventErased        = "erased"
 )
 
+// EventWithdrawalUndone is the applicant taking back a withdrawal.
+const EventWithdrawalUndone = "withdrawal_undone"
+
 // ErrPostingClosed is returned when a posting no longer takes applications.
 var ErrPostingClosed = fmt.Errorf("posting closed: %w", ErrConflict)
 
@@ -203,17 +206,23 @@ func (r *Repo) ApplicationByEmail(ctx context.Context, postingID int64, email st
 	return &a, nil
 }
 
-// AddAccessToken gives an application one more private link (the others
-// keep working), with the emails that carry it, in one transaction.
-func (r *Repo) AddAccessToken(ctx context.Context, appID int64, hash []byte, emails []*Email) error {
+// ReplaceAccessTokens gives an application a new private link, with the
+// emails that carry it, in one transaction: every older link of the
+// application (the first one and any sent since) stops working. Nothing
+// else of the application changes. Returns ErrNotFound for an erased or
+// missing application.
+func (r *Repo) ReplaceAccessTokens(ctx context.Context, appID int64, hash []byte, emails []*Email) error {
 	return r.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO application_tokens (token_hash, application_id)
-			SELECT $2, id FROM applications WHERE id = $1 AND erased_at IS NULL`, appID, hash)
+		res, err := tx.ExecContext(ctx, `UPDATE applications SET access_token_hash = $2
+			WHERE id = $1 AND erased_at IS NULL`, appID, hash)
 		if err != nil {
-			return fmt.Errorf("add token to application %d: %w", appID, err)
+			return fmt.Errorf("replace token of application %d: %w", appID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = $1`, appID); err != nil {
+			return fmt.Errorf("revoke older links of application %d: %w", appID, err)
 		}
 		return r.insertEmails(ctx, tx, emails)
 	})
@@ -255,6 +264,66 @@ func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error
 		}
 		return r.insertEmails(ctx, tx, emails)
 	})
+}
+
+// UndoWithdrawal gives a withdrawn application back the status it had
+// before its latest withdrawal, while its posting still takes
+// applications (on the database's clock), with the emails built for that
+// status, in one transaction. It returns the status restored. Returns
+// ErrConflict when the application is not withdrawn, ErrPostingClosed
+// when its posting takes no more applications, ErrNotFound when there is
+// no such application (or it is erased).
+func (r *Repo) UndoWithdrawal(ctx context.Context, appID int64, emails func(restored string) ([]*Email, error)) (string, error) {
+	var restored string
+	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+		// The posting first, as an application does: a close, which locks
+		// it, either sees this application back or waits for it.
+		var open bool
+		err := tx.QueryRowContext(ctx, `SELECT p.status = 'open' AND (p.closes_at IS NULL OR p.closes_at > now())
+			FROM postings p JOIN applications a ON a.posting_id = p.id
+			WHERE a.id = $1 AND a.erased_at IS NULL FOR SHARE OF p`, appID).Scan(&open)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock posting of application %d: %w", appID, err)
+		}
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM applications WHERE id = $1 FOR UPDATE`, appID).Scan(&status); err != nil {
+			return fmt.Errorf("lock application %d: %w", appID, err)
+		}
+		if status != StatusWithdrawn {
+			return ErrConflict
+		}
+		if !open {
+			return ErrPostingClosed
+		}
+		err = tx.QueryRowContext(ctx, `SELECT from_status FROM application_events
+			WHERE application_id = $1 AND kind = $2 AND from_status IS NOT NULL AND from_status <> $3
+			ORDER BY created_at DESC, id DESC LIMIT 1`, appID, EventWithdrawn, StatusWithdrawn).Scan(&restored)
+		if errors.Is(err, sql.ErrNoRows) {
+			restored = StatusReceived
+		} else if err != nil {
+			return fmt.Errorf("status before the withdrawal of application %d: %w", appID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = $2, withdrawn_at = NULL, updated_at = now()
+			WHERE id = $1`, appID, restored); err != nil {
+			return fmt.Errorf("undo withdrawal of application %d: %w", appID, err)
+		}
+		from := StatusWithdrawn
+		if err := r.insertEvent(ctx, tx, appID, EventWithdrawalUndone, &from, &restored, ActorApplicant); err != nil {
+			return err
+		}
+		out, err := emails(restored)
+		if err != nil {
+			return err
+		}
+		return r.insertEmails(ctx, tx, out)
+	})
+	if err != nil {
+		return "", err
+	}
+	return restored, nil
 }
 
 // Erase deletes an application's CV and personal fields at the applicant's

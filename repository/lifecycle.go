@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // The groups of applicants a close writes to, by where their application stands.
@@ -253,6 +254,41 @@ func (r *Repo) PostingsDueToClose(ctx context.Context) ([]int64, error) {
 		return nil, fmt.Errorf("postings due to close: %w", err)
 	}
 	return ids, nil
+}
+
+// latestCloseEvent joins, as "c", the latest close recorded of each
+// posting "p" of a query (none: NULL columns).
+const latestCloseEvent = `LEFT JOIN LATERAL (SELECT e.id, e.created_at FROM posting_events e
+		WHERE e.posting_id = p.id AND e.to_status = 'closed'
+		ORDER BY e.created_at DESC, e.id DESC LIMIT 1) c ON true`
+
+// lastClose is when a closed or archived posting "p" stopped taking
+// applications, given "c" of latestCloseEvent: its latest close recorded,
+// or its closing date when that came first (it closed by date, and the
+// scheduler recorded it a little later); one closed without a recorded
+// close, as an import does, counts from its closing date or its last
+// change, whichever is earlier. Pages show it; retention counts from it.
+const lastClose = `CASE WHEN c.id IS NULL THEN LEAST(p.closes_at, p.updated_at)
+		ELSE LEAST(c.created_at, p.closes_at) END`
+
+// LastCloses says when each of the closed or archived postings among ids
+// stopped taking applications (see lastClose); others are left out.
+func (r *Repo) LastCloses(ctx context.Context, ids []int64) (map[int64]time.Time, error) {
+	var rows []struct {
+		ID        int64     `db:"id"`
+		LastClose time.Time `db:"last_close"`
+	}
+	err := r.db.SelectContext(ctx, &rows, `SELECT p.id, `+lastClose+` AS last_close
+		FROM postings p `+latestCloseEvent+`
+		WHERE p.id = ANY($1) AND p.status IN ('closed', 'archived')`, pq.Array(ids))
+	if err != nil {
+		return nil, fmt.Errorf("last closes of postings %v: %w", ids, err)
+	}
+	out := make(map[int64]time.Time, len(rows))
+	for _, row := range rows {
+		out[row.ID] = row.LastClose
+	}
+	return out, nil
 }
 
 // PostingEvent is a line of a posting's history.

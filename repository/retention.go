@@ -52,12 +52,8 @@ type RetentionPosting struct {
 // latest close (as "rp"); it is completed with the posting columns and
 // the conditions.
 const retentionPostings = `WITH rp AS (
-	SELECT p.id AS posting_id, COALESCE(c.created_at, LEAST(p.closes_at, p.updated_at)) AS last_close,
-		COALESCE(c.id, 0) AS cycle
-	FROM postings p
-	LEFT JOIN LATERAL (SELECT e.id, e.created_at FROM posting_events e
-		WHERE e.posting_id = p.id AND e.to_status = 'closed'
-		ORDER BY e.created_at DESC, e.id DESC LIMIT 1) c ON true
+	SELECT p.id AS posting_id, ` + lastClose + ` AS last_close, COALESCE(c.id, 0) AS cycle
+	FROM postings p ` + latestCloseEvent + `
 	WHERE p.status IN ('closed', 'archived'))
 SELECT %s, rp.last_close, rp.cycle, rp.last_close + make_interval(months => $2::int) AS erase_at,
 	(SELECT count(*) FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL) AS holding

@@ -43,7 +43,7 @@ const (
 
 // Fields lists the fields in page order, for the error summary.
 var Fields = []string{FieldFirstName, FieldLastName, FieldEmail, FieldPhone, FieldLocation, FieldDailyRate,
-	FieldDaysPerWeek, FieldAvailable, FieldSIRET, FieldLinks, FieldCV, FieldMotivation, FieldConsent}
+	FieldDaysPerWeek, FieldAvailable, FieldSIRET, FieldLinks, FieldMotivation, FieldConsent, FieldCV}
 
 // Labels are the fields' names as the page shows them.
 var Labels = map[string]string{

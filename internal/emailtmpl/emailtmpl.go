@@ -33,8 +33,12 @@ const (
 	RetentionNoticeContact = repository.KindRetentionNoticeContact
 )
 
+// WithdrawalUndoneContact tells the contact that an applicant took back
+// their withdrawal; Data.Status is the status restored.
+const WithdrawalUndoneContact = "withdrawal_undone_contact"
+
 var kinds = []string{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, ErasedContact, SignInLink,
-	StatusUpdate, CloseUpdate, CloseSummary, RetentionNotice, RetentionNoticeContact}
+	StatusUpdate, CloseUpdate, CloseSummary, RetentionNotice, RetentionNoticeContact, WithdrawalUndoneContact}
 
 // Data is what every template may use.
 type Data struct {

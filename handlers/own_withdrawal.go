@@ -1,0 +1,75 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/emailtmpl"
+	"vivier/repository"
+)
+
+// Withdrawing from the private page is a step of its own: a page says
+// what it means before the applicant confirms. While the posting takes
+// applications, the applicant can undo it.
+
+// confirmWithdrawal asks the applicant to confirm a withdrawal.
+func (h *Handler) confirmWithdrawal(c *gin.Context) {
+	a, p, ok := h.ownApplication(c)
+	if !ok {
+		return
+	}
+	if a.Status == repository.StatusWithdrawn {
+		c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token"))
+		return
+	}
+	h.render(c, http.StatusOK, "withdraw_confirm", ownApplicationData{Page: h.page("Retirer ma candidature"),
+		Token: c.Param("token"), Posting: viewOf(p), Application: a, PostingOpen: p.AcceptsApplications(h.Now())})
+}
+
+// undoOwnWithdrawal gives a withdrawn application back the status it had,
+// while its posting takes applications; the contact is told, as of the
+// withdrawal.
+func (h *Handler) undoOwnWithdrawal(c *gin.Context) {
+	a, p, ok := h.ownApplication(c)
+	if !ok {
+		return
+	}
+	if !p.AcceptsApplications(h.Now()) {
+		h.refuseUndo(c, p)
+		return
+	}
+	var emails []*repository.Email
+	_, err := h.Repo.UndoWithdrawal(c.Request.Context(), a.ID, func(restored string) ([]*repository.Email, error) {
+		if p.ContactEmail == "" {
+			return nil, nil
+		}
+		d := h.emailData(p, a)
+		d.Status = restored
+		e, err := h.newEmail(emailtmpl.WithdrawalUndoneContact, d, p.ContactEmail, "", "")
+		if err != nil {
+			return nil, err
+		}
+		emails = []*repository.Email{e}
+		return emails, nil
+	})
+	switch {
+	case errors.Is(err, repository.ErrPostingClosed):
+		h.refuseUndo(c, p)
+		return
+	case errors.Is(err, repository.ErrConflict): // not withdrawn (any more): nothing to undo
+		c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token"))
+		return
+	case err != nil:
+		h.fail(c, err)
+		return
+	}
+	h.enqueue(c, emails...)
+	c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"?fait=retablissement")
+}
+
+func (h *Handler) refuseUndo(c *gin.Context, p *repository.Posting) {
+	h.errorPage(c, http.StatusConflict, "Retrait définitif",
+		"L'offre « "+p.Title+" » ne prend plus de candidatures : le retrait de votre candidature ne peut plus être annulé.")
+}
