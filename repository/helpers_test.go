@@ -78,16 +78,19 @@ func tokenHash(token string) []byte {
 }
 
 // newApplication is an application to postingID from first last, with
-// valid fields; change edits it.
+// valid fields and a private link token of its own; change edits it.
 func newApplication(postingID int64, first, last string, change ...func(*repository.Application)) *repository.Application {
 	email := strings.ToLower(first+"."+last) + "@example.org"
 	a := &repository.Application{PostingID: postingID, FirstName: first, LastName: last, Email: email,
 		Location: "Lyon", DailyRate: 600, DaysPerWeek: 3, AvailableFrom: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC),
 		Links: []string{"https://example.org/" + strings.ToLower(last)}, ConsentAt: time.Now(),
 		Motivation:      "Une motivation assez longue pour passer les contrôles du formulaire.",
-		AccessTokenHash: tokenHash("jeton " + email + fmt.Sprint(postingID)), SubmissionNonce: "nonce " + email}
+		SubmissionNonce: "nonce " + email}
 	for _, c := range change {
 		c(a)
+	}
+	if a.AccessTokenHash == nil {
+		a.AccessTokenHash = tokenHash(fmt.Sprint("jeton ", a.Email, " ", postingID))
 	}
 	return a
 }
