@@ -170,3 +170,12 @@ func ids(as ...*repository.Application) []int64 {
 	}
 	return out
 }
+
+// emailIDs returns the ids of emails.
+func emailIDs(ms []*repository.Email) []int64 {
+	out := make([]int64, len(ms))
+	for i, m := range ms {
+		out[i] = m.ID
+	}
+	return out
+}
