@@ -234,6 +234,10 @@ func TestWriteRetentionNotices(t *testing.T) {
 			}
 		}
 	}
+	if n := e.count(`SELECT count(*) FROM emails WHERE kind = $1 AND to_address = $2 AND dedupe_key = $3`,
+		repository.KindRetentionNoticeContact, p.ContactEmail, repository.ContactNoticeKey(p.ID, due[0].Cycle)); n != 1 {
+		t.Errorf("%d notices to the contact under the cycle's key, want 1", n)
+	}
 	if n := e.count(`SELECT count(*) FROM emails WHERE application_id = $1 AND kind = $2`, erased.ID, repository.KindRetentionNotice); n != 0 {
 		t.Errorf("the erased applicant was told")
 	}
