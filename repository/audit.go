@@ -134,13 +134,16 @@ func (r *Repo) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, int64
 
 // auditOfApplication lists, oldest first, the entries about an
 // application: its own, and those about its whole posting (exports,
-// reviewers) or a group it was in (bulk status changes).
+// reviewers, retention) or a group it was in (bulk status changes).
+// A group is a list of ids under "candidatures"; retention's
+// "candidatures" is a count, which names no one.
 func auditOfApplication(ctx context.Context, q sqlx.QueryerContext, appID, postingID int64) ([]AuditEntry, error) {
 	var out []AuditEntry
 	err := sqlx.SelectContext(ctx, q, &out, `SELECT `+auditColumns+` FROM audit_log
 		WHERE application_id = $1
 		   OR (posting_id = $2 AND application_id IS NULL
-		       AND (NOT details ? 'candidatures' OR details -> 'candidatures' @> to_jsonb($1::bigint)))
+		       AND (jsonb_typeof(details -> 'candidatures') IS DISTINCT FROM 'array'
+		            OR details -> 'candidatures' @> to_jsonb($1::bigint)))
 		ORDER BY id`, appID, postingID)
 	if err != nil {
 		return nil, fmt.Errorf("audit of application %d: %w", appID, err)
