@@ -185,8 +185,8 @@ func TestCreateApplicationRefusesDuplicates(t *testing.T) {
 	}
 }
 
-// A private link finds its application by the first token or any added
-// later; an erased application is found by none.
+// A private link finds its application; a new link replaces every older
+// one; an erased application is found by none.
 func TestApplicationByTokenHash(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -199,16 +199,17 @@ func TestApplicationByTokenHash(t *testing.T) {
 	}
 	added := tokenHash("second jeton")
 	link := email("private_link", a, "Votre lien")
-	if err := e.Repo.AddAccessToken(t.Context(), a.ID, added, []*repository.Email{link}); err != nil {
+	if err := e.Repo.ReplaceAccessTokens(t.Context(), a.ID, added, []*repository.Email{link}); err != nil {
 		t.Fatal(err)
 	}
 	if link.ID == 0 {
 		t.Errorf("the email carrying the new link was not written")
 	}
-	for _, h := range [][]byte{a.AccessTokenHash, added} {
-		if got, err := e.Repo.ApplicationByTokenHash(t.Context(), h); err != nil || got.ID != a.ID {
-			t.Errorf("by token: %v, %v; want application %d", got, err, a.ID)
-		}
+	if got, err := e.Repo.ApplicationByTokenHash(t.Context(), added); err != nil || got.ID != a.ID {
+		t.Errorf("by the new token: %v, %v; want application %d", got, err, a.ID)
+	}
+	if _, err := e.Repo.ApplicationByTokenHash(t.Context(), a.AccessTokenHash); !errors.Is(err, repository.ErrNotFound) {
+		t.Errorf("the replaced token still works: %v", err)
 	}
 	if _, err := e.Repo.ApplicationByTokenHash(t.Context(), tokenHash("inconnu")); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("unknown token: %v, want ErrNotFound", err)
@@ -227,7 +228,7 @@ func TestApplicationByTokenHash(t *testing.T) {
 }
 
 // A link is added only to a live application, with its email, or not at all.
-func TestAddAccessTokenToMissingApplication(t *testing.T) {
+func TestReplaceAccessTokensOfMissingApplication(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	p := e.openPosting()
@@ -237,7 +238,7 @@ func TestAddAccessTokenToMissingApplication(t *testing.T) {
 	}
 	before := e.count(`SELECT count(*) FROM emails`)
 	for _, id := range []int64{a.ID, 999_999} {
-		err := e.Repo.AddAccessToken(t.Context(), id, tokenHash("jeton"), []*repository.Email{email("private_link", a, "Votre lien")})
+		err := e.Repo.ReplaceAccessTokens(t.Context(), id, tokenHash("jeton"), []*repository.Email{email("private_link", a, "Votre lien")})
 		if !errors.Is(err, repository.ErrNotFound) {
 			t.Errorf("link to application %d: %v, want ErrNotFound", id, err)
 		}
@@ -318,7 +319,7 @@ func TestEraseBlanksPersonalData(t *testing.T) {
 	p := e.openPosting()
 	a := e.apply(p, "Camille", "Durand")
 	other := e.apply(p, "Dominique", "Martin")
-	if err := e.Repo.AddAccessToken(t.Context(), a.ID, tokenHash("second jeton"), nil); err != nil {
+	if err := e.Repo.ReplaceAccessTokens(t.Context(), a.ID, tokenHash("second jeton"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Repo.AddNote(t.Context(), a.ID, "contact@anct.gouv.fr", "Très bon profil"); err != nil {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"vivier/internal/config"
+	"vivier/internal/links"
 	"vivier/internal/testkit"
 	"vivier/repository"
 )
@@ -29,7 +31,13 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	db, _ := testkit.DB(t)
-	return &env{t: t, Repo: repository.New(db), DB: db}
+	repo := repository.New(db)
+	key, err := links.NewKey(config.DevLinkKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.Links = key
+	return &env{t: t, Repo: repo, DB: db}
 }
 
 func (e *env) next() int {

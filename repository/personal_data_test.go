@@ -28,7 +28,7 @@ func TestPersonalDataOf(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch := repository.StatusChange{To: repository.StatusInReview, Actor: "contact@anct.gouv.fr"}
-	if _, _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(a), ch); err != nil {
+	if _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(a), ch); err != nil {
 		t.Fatal(err)
 	}
 	d, err := e.Repo.PersonalDataOf(t.Context(), a.ID)

@@ -61,8 +61,12 @@ func TestUpdatePosting(t *testing.T) {
 		Contract: "Freelance", ExternalURL: "https://example.org/offre", ClosesAt: &closes, Junior: true,
 		Domains: []string{"Numérique"}, BodyMD: "Nouveau texte.", BodyHTML: "<p>Nouveau texte.</p>", ExcerptHTML: "<p>Nouveau</p>",
 		Status: repository.PostingArchived, Slug: "autre-slug"}
-	if err := e.Repo.UpdatePosting(t.Context(), edit, "admin@anct.gouv.fr"); err != nil {
+	previous, err := e.Repo.UpdatePosting(t.Context(), edit, "admin@anct.gouv.fr", repository.FormerContactKept)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if previous != p.ContactEmail {
+		t.Errorf("previous contact %q, want %q", previous, p.ContactEmail)
 	}
 	got, _ := e.Repo.PostingByID(t.Context(), p.ID)
 	if got.Title != "Nouveau titre" || got.ContactEmail != "nouveau@anct.gouv.fr" || got.ClosesAt == nil || !got.ClosesAt.Equal(closes) ||
@@ -79,7 +83,17 @@ func TestUpdatePosting(t *testing.T) {
 	if !slices.Equal(reviewers, []string{p.ContactEmail, "nouveau@anct.gouv.fr"}) {
 		t.Errorf("reviewers: %v", reviewers)
 	}
-	if err := e.Repo.UpdatePosting(t.Context(), &repository.Posting{ID: 999_999, Title: "x"}, "admin@anct.gouv.fr"); !errors.Is(err, repository.ErrNotFound) {
+	// A contact changed again, the one leaving removed: only the new one reviews.
+	again := *edit
+	again.ContactEmail = "troisieme@anct.gouv.fr"
+	if _, err := e.Repo.UpdatePosting(t.Context(), &again, "admin@anct.gouv.fr", repository.FormerContactRemoved); err != nil {
+		t.Fatal(err)
+	}
+	reviewers, _ = e.Repo.Reviewers(t.Context(), p.ID)
+	if slices.Contains(reviewers, "nouveau@anct.gouv.fr") || !slices.Contains(reviewers, "troisieme@anct.gouv.fr") {
+		t.Errorf("reviewers after a change removing the contact who left: %v", reviewers)
+	}
+	if _, err := e.Repo.UpdatePosting(t.Context(), &repository.Posting{ID: 999_999, Title: "x"}, "admin@anct.gouv.fr", repository.FormerContactKept); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("unknown posting: %v, want ErrNotFound", err)
 	}
 }

@@ -2,12 +2,12 @@ package repository_test
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"vivier/internal/links"
 	"vivier/repository"
 )
 
@@ -158,7 +158,6 @@ func retentionNotice(p *repository.Posting, contact *repository.Email) repositor
 	}
 }
 
-var noticeLink = regexp.MustCompile(`/candidature/([A-Za-z0-9_-]+)`)
 
 // The notices go by batches, each applicant holding data told once per
 // cycle with their names and a private link of their own that works;
@@ -221,12 +220,15 @@ func TestWriteRetentionNotices(t *testing.T) {
 		if a.FirstName == "Alice" && !strings.Contains(m.HTMLBody, "Bonjour Alice O&#39;Brien &lt;Jr&gt;,") {
 			t.Errorf("names not escaped in the HTML notice: %s", m.HTMLBody)
 		}
-		link := noticeLink.FindStringSubmatch(m.TextBody)
-		if link == nil || strings.Contains(m.TextBody+m.HTMLBody, repository.PlaceholderToken) ||
-			!strings.Contains(m.HTMLBody, "/candidature/"+link[1]+"\"") || tokens[link[1]] || len(link[1]) != 43 {
-			t.Errorf("notice to %s: link %v in %q", name, link, m.TextBody)
+		// The stored notice holds no working link: the token is sealed for
+		// the worker, which puts it back only to send.
+		token, err := e.Repo.Links.Open(m.ID, m.ToAddress, m.LinkSealed)
+		if err != nil || !strings.Contains(m.TextBody, "/candidature/"+links.Marker) || strings.Contains(m.TextBody+m.HTMLBody, token) ||
+			strings.Contains(m.TextBody+m.HTMLBody, repository.PlaceholderToken) || tokens[token] || len(token) != 43 {
+			t.Errorf("notice to %s: sealed link %q (%v) in %q", name, token, err, m.TextBody)
 			continue
 		}
+		link := []string{"", token}
 		tokens[link[1]] = true
 		for _, h := range [][]byte{tokenHash(link[1]), a.AccessTokenHash} {
 			if got, err := e.Repo.ApplicationByTokenHash(t.Context(), h); err != nil || got.ID != a.ID {

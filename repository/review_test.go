@@ -124,9 +124,13 @@ func TestChangeStatus(t *testing.T) {
 			m.AboutStatus = a.Status
 			return m, nil
 		}}
-	emails, changed, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(received, inReview, already, withdrawn, erased, elsewhere), ch)
+	res, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(received, inReview, already, withdrawn, erased, elsewhere), ch)
 	if err != nil {
 		t.Fatal(err)
+	}
+	emails, changed := res.Emails, res.Changed
+	if len(res.Skipped) != 4 {
+		t.Errorf("skipped %+v, want the one already there, the withdrawn, the erased and the other posting's", res.Skipped)
 	}
 	if changed != 2 || len(asked) != 2 || len(emails) != 1 || emails[0].ID == 0 || *emails[0].ApplicationID != received.ID {
 		t.Fatalf("changed %d, emails built for %v, written %+v", changed, asked, emails)
@@ -162,7 +166,7 @@ func TestChangeStatusRefusals(t *testing.T) {
 	b := e.apply(p, "Basile", "Durand")
 	other := e.apply(e.openPosting(), "Farid", "Lambert")
 	for _, to := range []string{repository.StatusWithdrawn, "hired", ""} {
-		if _, _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(a), repository.StatusChange{To: to}); !errors.Is(err, repository.ErrConflict) {
+		if _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(a), repository.StatusChange{To: to}); !errors.Is(err, repository.ErrConflict) {
 			t.Errorf("move to %q: %v, want ErrConflict", to, err)
 		}
 	}
@@ -170,7 +174,7 @@ func TestChangeStatusRefusals(t *testing.T) {
 		t.Errorf("IsReviewerStatus disagrees with ChangeStatus")
 	}
 	ch := repository.StatusChange{To: repository.StatusRejected, Actor: "x"}
-	if _, _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(other), ch); !errors.Is(err, repository.ErrNotFound) {
+	if _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(other), ch); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("ids of another posting: %v, want ErrNotFound", err)
 	}
 	emails := e.count(`SELECT count(*) FROM emails`)
@@ -180,7 +184,7 @@ func TestChangeStatusRefusals(t *testing.T) {
 		}
 		return email("status_update", app, "Refus"), nil
 	}
-	if _, _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(a, b), ch); err == nil {
+	if _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(a, b), ch); err == nil {
 		t.Fatal("move with an email that fails succeeded")
 	}
 	for _, app := range []*repository.Application{a, b, other} {
