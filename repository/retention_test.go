@@ -158,7 +158,6 @@ func retentionNotice(p *repository.Posting, contact *repository.Email) repositor
 	}
 }
 
-
 // The notices go by batches, each applicant holding data told once per
 // cycle with their names and a private link of their own that works;
 // the contact is told once; each batch that tells is in the audit log.
