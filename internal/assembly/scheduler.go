@@ -22,7 +22,7 @@ type Scheduler struct {
 // Scheduler builds the scheduler's jobs.
 func (p *Process) Scheduler() *Scheduler {
 	return &Scheduler{
-		Sweep: &workers.Sweeper{Repo: p.Repo, Enqueuer: p.Enqueuer, Inspector: p.Inspector, Log: p.Log, After: 30 * time.Second},
+		Sweep:   &workers.Sweeper{Repo: p.Repo, Enqueuer: p.Enqueuer, Inspector: p.Inspector, Log: p.Log, After: 30 * time.Second},
 		Closing: &workers.ClosingScheduler{Repo: p.Repo, Log: p.Log, Closer: p.closer(p.Enqueuer)},
 		Retention: &workers.RetentionScheduler{Repo: p.Repo, Emails: p.Emails, Config: p.Config,
 			Enqueuer: p.Enqueuer, Log: p.Log},
