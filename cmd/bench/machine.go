@@ -9,10 +9,12 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"vivier/internal/testkit"
 )
 
 // machine describes where the figures were measured.
-func machine(ctx context.Context, db *sqlx.DB, r *redisIndex) []string {
+func machine(ctx context.Context, db *sqlx.DB, r *testkit.RedisIndex) []string {
 	var out []string
 	cpu := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
@@ -53,7 +55,7 @@ func machine(ctx context.Context, db *sqlx.DB, r *redisIndex) []string {
 	_ = db.GetContext(ctx, &sharedBuffers, `SHOW shared_buffers`)
 	_ = db.GetContext(ctx, &syncCommit, `SHOW synchronous_commit`)
 	out = append(out, fmt.Sprintf("PostgreSQL: %s (shared_buffers %s, synchronous_commit %s), on the same machine", pgVersion, sharedBuffers, syncCommit))
-	if info, err := r.ctl.Info(ctx, "server").Result(); err == nil {
+	if info, err := r.Info(ctx, "server"); err == nil {
 		for _, line := range strings.Split(info, "\n") {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
 				out = append(out, "Redis: "+v+", on the same machine")
