@@ -36,10 +36,12 @@ import (
 // HTTP server, a worker sending to a real SMTP server, on a database and a
 // Redis index of the test's own.
 type App struct {
-	tb       testing.TB
-	URL      string
-	Config   *config.Config
-	DB       *sqlx.DB
+	tb     testing.TB
+	URL    string
+	Config *config.Config
+	DB     *sqlx.DB
+	// Repo is the app's own repository, or, when the app reaches
+	// PostgreSQL through a proxy, one straight to the database.
 	Repo     *repository.Repo
 	SMTP     *mailcatcher.Catcher
 	Redis    asynq.RedisConnOpt
