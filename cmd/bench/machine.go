@@ -64,3 +64,15 @@ func machine(ctx context.Context, db *sqlx.DB, r *testkit.RedisIndex) []string {
 	}
 	return out
 }
+
+// loadAverage says how busy the machine was before the run: other
+// processes share its cores with the run's (each CPU line of the report
+// names their share).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if err != nil || len(f) < 3 {
+		return "Load when the run began: unknown"
+	}
+	return fmt.Sprintf("Load when the run began: load average %s, %s, %s (1, 5 and 15 minutes), on %d cores; the CPU lines below name the other processes' share", f[0], f[1], f[2], runtime.NumCPU())
+}

@@ -128,7 +128,7 @@ func main() {
 
 func run(ctx context.Context, o options) (err error) {
 	start := time.Now()
-	b := &bench{opts: o, report: &report{Started: start}, admin: "admin@bench.vivier.localhost",
+	b := &bench{opts: o, report: &report{Started: start, Load: loadAverage()}, admin: "admin@bench.vivier.localhost",
 		contact: "recrutement@bench.vivier.localhost"}
 	defer func() {
 		if cerr := b.cleanup(); cerr != nil && err == nil {
@@ -156,7 +156,7 @@ func run(ctx context.Context, o options) (err error) {
 			return fmt.Errorf("scenario 3: %w", err)
 		}
 	}
-	b.report.Machine = machine(ctx, b.sql, b.redis)
+	b.report.Machine = append(machine(ctx, b.sql, b.redis), b.report.Load)
 	b.report.Total = time.Since(start)
 	fmt.Printf("\n%s\nTotal run time: %s\n", b.report.Table(), b.report.Total.Round(time.Second))
 	if o.Out != "" {

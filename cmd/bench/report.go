@@ -28,6 +28,7 @@ type report struct {
 	Started  time.Time
 	Total    time.Duration
 	Machine  []string
+	Load     string // the machine's load when the run began
 	Setup    []string
 	Rows     []row
 	Plans    []plan

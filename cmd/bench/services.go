@@ -232,7 +232,8 @@ func (s cpuSnapshot) since(before cpuSnapshot) string {
 		pg += ticks - before.postgres[pid]
 	}
 	wall := s.at.Sub(before.at).Seconds()
-	return fmt.Sprintf("CPU seconds over %.1f s: worker %.1f, server %.1f, PostgreSQL backends of the run %.1f, Redis %.1f, benchmark (SMTP server, clients) %.1f; whole machine %.1f of %.1f",
+	run := (s.worker - before.worker) + (s.server - before.server) + pg + (s.redis - before.redis) + (s.bench - before.bench)
+	return fmt.Sprintf("CPU seconds over %.1f s: worker %.1f, server %.1f, PostgreSQL backends of the run %.1f, Redis %.1f, benchmark (SMTP server, clients) %.1f, other processes %.1f; whole machine %.1f of %.1f",
 		wall, t(s.worker-before.worker), t(s.server-before.server), t(pg), t(s.redis-before.redis),
-		t(s.bench-before.bench), t(s.all-before.all), wall*float64(runtime.NumCPU()))
+		t(s.bench-before.bench), t(max(0, s.all-before.all-run)), t(s.all-before.all), wall*float64(runtime.NumCPU()))
 }
