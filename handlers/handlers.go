@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
+	"vivier/internal/closing"
 	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
 	"vivier/internal/mailcatcher"
@@ -21,13 +23,15 @@ import (
 	"vivier/workers/tasks"
 )
 
-// Deps are everything the handlers need; cmd/vivier builds them.
+// Deps are everything the handlers need; internal/assembly builds them.
 type Deps struct {
 	Config   *config.Config
 	Repo     *repository.Repo
 	Emails   *emailtmpl.Renderer
 	Enqueuer *tasks.Enqueuer
-	Log      *slog.Logger
+	// Closer closes postings and writes the close's emails.
+	Closer *closing.Closer
+	Log    *slog.Logger
 	// Now is the server's clock (tests move it).
 	Now func() time.Time
 	// MailCatcher is set in dev mode only: /dev/mail lists its messages.
@@ -57,6 +61,9 @@ type Handler struct {
 
 // New parses the page templates and returns the handler.
 func New(d Deps) (*Handler, error) {
+	if d.Closer == nil {
+		return nil, errors.New("handlers: Deps.Closer is missing")
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}

@@ -18,11 +18,6 @@ import (
 
 // A posting's life: draft → open → closed → archived, and reopen.
 
-func (h *Handler) closer() *closing.Closer {
-	return &closing.Closer{Repo: h.Repo, Emails: h.Emails, Operator: h.Config.OperatorName,
-		OperatorArticle: h.Config.OperatorNameArticle, Enqueue: h.Enqueuer.EnqueueCloseFanout}
-}
-
 type closeGroupView struct {
 	Group, Label, Hint string
 	Count              int
@@ -74,7 +69,7 @@ func (h *Handler) closePreview(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	words, err := h.closer().DefaultWords(c.Request.Context(), p)
+	words, err := h.Closer.DefaultWords(c.Request.Context(), p)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -125,7 +120,7 @@ func (h *Handler) closePosting(c *gin.Context) {
 			Posting: viewOf(p), Counts: counts, Groups: groups, Errors: true, Variables: emailtmpl.Variables})
 		return
 	}
-	res, err := h.closer().Close(ctx, p, viewerOf(c).Email, words)
+	res, err := h.Closer.Close(ctx, p, viewerOf(c).Email, words)
 	if errors.Is(err, repository.ErrConflict) {
 		h.errorPage(c, http.StatusConflict, "Offre déjà close", "Cette offre vient d'être close (par une autre personne ou à sa date de clôture) : aucun email de plus n'a été écrit.")
 		return

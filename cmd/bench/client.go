@@ -10,8 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"vivier/internal/mailcatcher"
 )
 
 // newClient is an HTTP client that does not follow redirects (a 303 is
@@ -61,10 +59,10 @@ var signInLink = regexp.MustCompile(`/connexion/lien/[A-Za-z0-9_-]+`)
 // signIn goes through the real flow: ask for a link at /connexion, read
 // it from the SMTP server, and press the button (a POST). It returns a
 // client holding the session cookie.
-func signIn(ctx context.Context, baseURL, email string, smtpd *countingSMTP) (*http.Client, error) {
+func signIn(ctx context.Context, baseURL, email string, smtpd *mailbox) (*http.Client, error) {
 	jar, _ := cookiejar.New(nil)
 	c := newClient(8, jar)
-	before := len(smtpd.Watched())
+	before := smtpd.Mark()
 	resp, _, err := postForm(ctx, c, baseURL+"/connexion", url.Values{"email": {email}})
 	if err != nil {
 		return nil, fmt.Errorf("ask for a sign-in link: %w", err)
@@ -78,9 +76,8 @@ func signIn(ctx context.Context, baseURL, email string, smtpd *countingSMTP) (*h
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("no sign-in link reached the SMTP server within 30 s (is the worker running?)")
 		}
-		msgs := smtpd.Watched()
-		for _, raw := range msgs[before:] {
-			if m := signInLink.FindString(mailcatcher.Parse(raw).Text); m != "" {
+		for _, msg := range smtpd.Messages()[before:] {
+			if m := signInLink.FindString(msg.Text); m != "" {
 				link = m
 			}
 		}

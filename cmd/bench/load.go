@@ -73,7 +73,7 @@ func copyIn(ctx context.Context, db *sql.DB, table string, columns []string, n i
 // "received" event. termShare is the share of motivations that mention
 // the search term.
 func (b *bench) loadApplications(ctx context.Context, postingID int64, n int, mix statusMix, termShare float64, seed uint64) error {
-	db, err := sql.Open("postgres", b.db.url)
+	db, err := sql.Open("postgres", b.db.URL)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (b *bench) loadApplications(ctx context.Context, postingID int64, n int, mi
 // loadDocuments gives a CV to each application of ids, with the two
 // emails each application wrote (sent long ago).
 func (b *bench) loadDocuments(ctx context.Context, ids []int64, cv []byte) error {
-	db, err := sql.Open("postgres", b.db.url)
+	db, err := sql.Open("postgres", b.db.URL)
 	if err != nil {
 		return err
 	}

@@ -9,10 +9,12 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
+
+	"vivier/internal/testkit"
 )
 
 // machine describes where the figures were measured.
-func machine(ctx context.Context, db *sqlx.DB, r *redisIndex) []string {
+func machine(ctx context.Context, db *sqlx.DB, r *testkit.RedisIndex) []string {
 	var out []string
 	cpu := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
@@ -53,7 +55,7 @@ func machine(ctx context.Context, db *sqlx.DB, r *redisIndex) []string {
 	_ = db.GetContext(ctx, &sharedBuffers, `SHOW shared_buffers`)
 	_ = db.GetContext(ctx, &syncCommit, `SHOW synchronous_commit`)
 	out = append(out, fmt.Sprintf("PostgreSQL: %s (shared_buffers %s, synchronous_commit %s), on the same machine", pgVersion, sharedBuffers, syncCommit))
-	if info, err := r.ctl.Info(ctx, "server").Result(); err == nil {
+	if info, err := r.Info(ctx, "server"); err == nil {
 		for _, line := range strings.Split(info, "\n") {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
 				out = append(out, "Redis: "+v+", on the same machine")
@@ -61,4 +63,16 @@ func machine(ctx context.Context, db *sqlx.DB, r *redisIndex) []string {
 		}
 	}
 	return out
+}
+
+// loadAverage says how busy the machine was before the run: other
+// processes share its cores with the run's (each CPU line of the report
+// names their share).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if err != nil || len(f) < 3 {
+		return "Load when the run began: unknown"
+	}
+	return fmt.Sprintf("Load when the run began: load average %s, %s, %s (1, 5 and 15 minutes), on %d cores; the CPU lines below name the other processes' share", f[0], f[1], f[2], runtime.NumCPU())
 }

@@ -1,8 +1,12 @@
 // Command bench measures Vivier on this machine: it builds and starts the
 // real product (`vivier serve` and `vivier worker` as separate processes,
-// on a fresh database, a Redis index of its own and an SMTP server run
-// in-process), runs three scenarios, prints each figure next to a
-// baseline measured in the same run, and writes BENCHMARKS.md.
+// assembled by internal/assembly as in production, on a fresh database
+// and a Redis index of its own from the tests' harness, sending to the
+// tests' SMTP catcher run in-process), runs three scenarios, prints each
+// figure next to a baseline measured in the same run, and writes
+// BENCHMARKS.md (keeping its hand-written history of changes).
+// PostgreSQL and Redis are found as the tests find them
+// (TEST_DATABASE_URL, TEST_REDIS_ADDR).
 //
 //	go run ./cmd/bench            (or: make bench)
 //
@@ -30,13 +34,15 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"vivier/internal/assembly"
 	"vivier/internal/config"
-	"vivier/repository"
+	"vivier/internal/testkit"
 )
 
 type options struct {
 	Applications int
 	Clients      int
+	OpenLoop     time.Duration
 	Inbox        int
 	Requests     int
 	Closing      int
@@ -49,15 +55,19 @@ type options struct {
 
 // bench is one run: the services it started and what it measured.
 type bench struct {
-	opts    options
-	root    string
-	bin     string
-	logDir  string
-	db      *benchDB
-	sql     *sqlx.DB
-	repo    *repository.Repo
-	redis   *redisIndex
-	smtp    *countingSMTP
+	opts   options
+	root   string
+	bin    string
+	logDir string
+	db     *testkit.Database
+	sql    *sqlx.DB
+	redis  *testkit.RedisIndex
+	smtp   *mailbox
+	// cfg is the processes' configuration; product is the benchmark's own
+	// process of Vivier, assembled as theirs: its repository reads, its
+	// email renderer writes the baseline's emails.
+	cfg     *config.Config
+	product *assembly.Process
 	server  *proc
 	worker  *proc
 	port    int
@@ -79,6 +89,7 @@ func main() {
 	var conc string
 	flag.IntVar(&o.Applications, "applications", 5000, "scenario 1: submissions over HTTP")
 	flag.IntVar(&o.Clients, "clients", 32, "scenario 1: concurrent clients (and baseline connections)")
+	flag.DurationVar(&o.OpenLoop, "open-loop", 20*time.Second, "scenario 1: how long the open loop offers submissions at half the closed loop's rate")
 	flag.IntVar(&o.Inbox, "inbox", 100000, "scenario 2: applications loaded on one posting")
 	flag.IntVar(&o.Requests, "requests", 1000, "scenario 2: requests of each page")
 	flag.IntVar(&o.Closing, "close", 10000, "scenario 3: applicants of the posting closed")
@@ -117,7 +128,7 @@ func main() {
 
 func run(ctx context.Context, o options) (err error) {
 	start := time.Now()
-	b := &bench{opts: o, report: &report{Started: start}, admin: "admin@bench.vivier.localhost",
+	b := &bench{opts: o, report: &report{Started: start, Load: loadAverage()}, admin: "admin@bench.vivier.localhost",
 		contact: "recrutement@bench.vivier.localhost"}
 	defer func() {
 		if cerr := b.cleanup(); cerr != nil && err == nil {
@@ -145,7 +156,7 @@ func run(ctx context.Context, o options) (err error) {
 			return fmt.Errorf("scenario 3: %w", err)
 		}
 	}
-	b.report.Machine = machine(ctx, b.sql, b.redis)
+	b.report.Machine = append(machine(ctx, b.sql, b.redis), b.report.Load)
 	b.report.Total = time.Since(start)
 	fmt.Printf("\n%s\nTotal run time: %s\n", b.report.Table(), b.report.Total.Round(time.Second))
 	if o.Out != "" {
@@ -176,32 +187,28 @@ func (b *bench) setup(ctx context.Context) error {
 		return err
 	}
 	step("creating the database, reserving a Redis index, starting the SMTP server")
-	if b.db, err = createDB(ctx); err != nil {
+	if b.db, err = testkit.NewDatabase(ctx); err != nil {
 		return err
 	}
-	if b.redis, err = reserveRedis(ctx); err != nil {
+	b.sql = b.db.DB
+	b.sql.SetMaxOpenConns(b.opts.Clients + 4)
+	// Held for longer than a run takes, so that no test takes it meanwhile.
+	if b.redis, err = testkit.ReserveRedis(ctx, "bench "+strconv.Itoa(os.Getpid()), 30*time.Minute); err != nil {
 		return err
 	}
-	if b.smtp, err = startSMTP(b.admin); err != nil {
+	if b.smtp, err = startMailbox(b.admin); err != nil {
 		return err
 	}
 	if b.port, err = freePort(); err != nil {
 		return err
 	}
 	b.baseURL = "http://127.0.0.1:" + strconv.Itoa(b.port)
-	migrate, err := startProc(b.bin, "migrate", b.env(nil), b.logDir, "migrate")
-	if err != nil {
+	if b.cfg, err = config.Load(b.getenv(nil)); err != nil {
 		return err
 	}
-	<-migrate.done
-	if migrate.err != nil {
-		return fmt.Errorf("vivier migrate: %v\n%s", migrate.err, migrate.LogTail(20))
-	}
-	if b.sql, err = repository.Open(ctx, b.db.url); err != nil {
+	if b.product, err = assembly.New(b.cfg, b.sql, assembly.Options{}); err != nil {
 		return err
 	}
-	b.sql.SetMaxOpenConns(b.opts.Clients + 4)
-	b.repo = repository.New(b.sql)
 	step("starting vivier serve and vivier worker")
 	if b.server, err = startProc(b.bin, "serve", b.env(nil), b.logDir, "serve"); err != nil {
 		return err
@@ -212,16 +219,37 @@ func (b *bench) setup(ctx context.Context) error {
 	return b.startWorker(ctx, config.DefaultWorkerConcurrency)
 }
 
-// env is the processes' environment: this one's, with the run's settings.
-func (b *bench) env(extra map[string]string) []string {
+// settings are the run's own settings, and extra.
+func (b *bench) settings(extra map[string]string) map[string]string {
 	set := map[string]string{
-		"DATABASE_URL": b.db.url, "REDIS_URL": b.redis.URL(), "SMTP_URL": b.smtp.URL(), "MAIL_FROM": mailFrom,
+		"DATABASE_URL": b.db.URL, "REDIS_URL": b.redis.URL(), "SMTP_URL": b.smtp.URL(), "MAIL_FROM": mailFrom,
 		"BASE_URL": b.baseURL, "PORT": strconv.Itoa(b.port), "ADMIN_EMAILS": b.admin, "APPLY_RATE_LIMIT": "0",
 		"LOG_FORMAT": "text", "METRICS_PORT": "0",
 	}
 	for k, v := range extra {
 		set[k] = v
 	}
+	return set
+}
+
+// getenv reads the processes' environment: this one's, with the run's
+// settings (and none of Scalingo's).
+func (b *bench) getenv(extra map[string]string) config.Getenv {
+	set := b.settings(extra)
+	return func(k string) string {
+		if v, ours := set[k]; ours {
+			return v
+		}
+		if strings.HasPrefix(k, "SCALINGO_") {
+			return ""
+		}
+		return os.Getenv(k)
+	}
+}
+
+// env is the processes' environment, as getenv reads it.
+func (b *bench) env(extra map[string]string) []string {
+	set := b.settings(extra)
 	var out []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -278,14 +306,15 @@ func (b *bench) cleanup() error {
 	if b.smtp != nil {
 		b.smtp.Close()
 	}
-	if b.sql != nil {
-		b.sql.Close()
+	if b.product != nil {
+		b.product.Close()
 	}
 	if b.db != nil && b.opts.KeepDB {
-		fmt.Println("Database kept:", b.db.url)
+		b.sql.Close()
+		fmt.Println("Database kept:", b.db.URL)
 	} else if b.db != nil {
 		if err := b.db.Drop(); err != nil {
-			errs = append(errs, fmt.Errorf("drop database %s: %w", b.db.name, err))
+			errs = append(errs, fmt.Errorf("drop database %s: %w", b.db.Name, err))
 		}
 	}
 	if b.redis != nil {

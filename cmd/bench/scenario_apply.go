@@ -19,7 +19,6 @@ import (
 
 	"github.com/lib/pq"
 
-	"vivier/internal/config"
 	"vivier/internal/emailtmpl"
 	"vivier/internal/links"
 	"vivier/repository"
@@ -81,9 +80,9 @@ func (b *bench) scenarioApply(ctx context.Context) error {
 	r := b.report
 	r.add(scenario, "submissions per second", fmt.Sprintf("%.0f /s", httpRate), fmt.Sprintf("%.0f /s", baseRate),
 		"≥ ½ baseline", check(httpRate >= baseRate/2))
-	r.add(scenario, "latency p50", ms(lat.Percentile(50)), "", "", nil)
-	r.add(scenario, "latency p95", ms(lat.Percentile(95)), "", "", nil)
-	r.add(scenario, "latency p99", ms(lat.Percentile(99)), "", "< 100 ms", check(lat.Percentile(99) < 100*time.Millisecond))
+	r.add(scenario, "latency p50, closed loop", ms(lat.Percentile(50)), "", "", nil)
+	r.add(scenario, "latency p95, closed loop", ms(lat.Percentile(95)), "", "", nil)
+	r.add(scenario, "latency p99, closed loop", ms(lat.Percentile(99)), "", "", nil)
 	r.add(scenario, "errors", fmt.Sprintf("%d of %d (%d stored)", errs.Count(), n, stored), "", "0", check(errs.Count() == 0 && stored == n))
 	r.add(scenario, "server peak RSS (VmHWM)", mb(hwm), "", "< 150 MB", check(hwm < 150<<10))
 	for _, m := range errs.msgs {
@@ -96,16 +95,14 @@ func (b *bench) scenarioApply(ctx context.Context) error {
 		r.Findings = append(r.Findings, fmt.Sprintf("**Scenario 1, half the baseline's rate (%.0f /s against %.0f /s, %.0f %%).** The scenario runs the worker, as the product runs: while it receives, it also sends the acknowledgement and the contact's notification of every application, two more writes each to claim and record them and two asynq tasks, which the baseline does not do; and the server reads the posting and its email wordings and takes the multipart form apart before writing. The machine spent %s of CPU per application (%s), against %s for the baseline's rows alone: on %d cores that allows at most %.0f /s, where half the baseline is %.0f /s. Both rates move from run to run on this machine, not always together, and the ratio with them (see the changes below).",
 			httpRate, baseRate, 100*httpRate/baseRate, ms(productCPU), cpuUsed, ms(baselineCPU), int(cores), cpuCap, baseRate/2))
 	}
-	if lat.Percentile(99) >= 100*time.Millisecond {
-		needed := float64(clients) / 0.1
-		r.Findings = append(r.Findings, fmt.Sprintf("**Scenario 1, p99 under 100 ms (%s here).** Each of the %d clients sends its next submission as soon as the last is answered, so the mean latency is the number of clients over the rate (Little's law): a mean under 100 ms needs more than %.0f submissions per second, and a p99 under 100 ms more still. The whole machine spent %s of CPU per application received (%s for the baseline's rows alone); on %d cores that allows at most %.0f /s, so the mean latency cannot fall below %s here at %d clients. Meeting the target here would take under %s of CPU per application for the server, the worker's two emails, PostgreSQL, Redis and the load itself, when writing the same rows straight into PostgreSQL (the baseline) already takes %s.",
-			ms(lat.Percentile(99)), clients, needed, ms(productCPU), ms(baselineCPU), int(cores), cpuCap,
-			ms(time.Duration(float64(clients)/cpuCap*float64(time.Second))), clients,
-			ms(time.Duration(cores/needed*float64(time.Second))), ms(baselineCPU)))
-	}
+	r.note("In the closed loop each of the %d clients sends its next submission as soon as the last is answered, so the mean latency is the number of clients over the rate (Little's law): %s at %.0f /s here, whatever the product does; the latency an applicant feels is the open loop's (its rows in the table).",
+		clients, ms(time.Duration(float64(clients)/httpRate*float64(time.Second))), httpRate)
 	r.Setup = append(r.Setup,
 		fmt.Sprintf("Scenario 1: %d multipart submissions to `POST /offres/SLUG/candidature` (every field, a %d KB PDF, the form's `envoi` nonce) from %d concurrent clients, `APPLY_RATE_LIMIT=0`, while `vivier worker` sends the acknowledgement and the contact notification of each. Latency is from the request's first byte to the end of the 303 answer. Baseline: %d connections of lib/pq write the same rows (application, CV document, received event, two emails rendered by the same templates) in one transaction each, as the product's repository does.", n, cvSize>>10, clients, clients))
 
+	if err := b.openLoop(ctx, target, cv, httpRate/2); err != nil {
+		return err
+	}
 	// A 10 MiB CV must not be held in memory many times over.
 	if err := b.bigUploads(ctx, target); err != nil {
 		return err
@@ -210,18 +207,14 @@ func nonce() string {
 // transaction each, and returns how long it took and the CPU seconds the
 // whole machine used meanwhile.
 func (b *bench) applyBaseline(ctx context.Context, postingID int64, n, conns int, cv []byte) (time.Duration, float64, error) {
-	db, err := repository.Open(ctx, b.db.url) // same driver settings as the product
+	db, err := repository.Open(ctx, b.db.URL) // same driver settings as the product
 	if err != nil {
 		return 0, 0, err
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
-	posting, err := b.repo.PostingByID(ctx, postingID)
-	if err != nil {
-		return 0, 0, err
-	}
-	renderer, err := emailtmpl.New()
+	posting, err := b.product.Repo.PostingByID(ctx, postingID)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -245,7 +238,7 @@ func (b *bench) applyBaseline(ctx context.Context, postingID int64, n, conns int
 				app := &repository.Application{PostingID: postingID, FirstName: p.First, LastName: p.Last, Email: p.Email,
 					Phone: p.Phone, Location: p.Place, DailyRate: p.Rate, DaysPerWeek: p.Days,
 					AvailableFrom: time.Now().AddDate(0, 1, 0), SIRET: p.SIRET, Motivation: motivation(r, false)}
-				if err := baselineInsert(ctx, db.DB, renderer, posting, app, cv, sum[:]); err != nil {
+				if err := b.baselineInsert(ctx, db.DB, posting, app, cv, sum[:]); err != nil {
 					errs.Add(err.Error())
 				}
 			}
@@ -264,10 +257,10 @@ func (b *bench) applyBaseline(ctx context.Context, postingID int64, n, conns int
 	return elapsed, machineCPU, ctx.Err()
 }
 
-// baselineKey seals the baseline's links, as LINK_KEY does the app's.
-var baselineKey, _ = links.NewKey(config.DevLinkKey())
-
-func baselineInsert(ctx context.Context, db *sql.DB, renderer *emailtmpl.Renderer, p *repository.Posting, a *repository.Application, cv, sum []byte) error {
+// baselineInsert writes one application as the product's repository does,
+// its emails rendered by the same renderer and their links sealed with
+// the same key as the product's processes.
+func (b *bench) baselineInsert(ctx context.Context, db *sql.DB, p *repository.Posting, a *repository.Application, cv, sum []byte) error {
 	token := make([]byte, 32)
 	_, _ = rand.Read(token)
 	hash := sha256.Sum256(token)
@@ -303,7 +296,7 @@ func baselineInsert(ctx context.Context, db *sql.DB, renderer *emailtmpl.Rendere
 	for _, e := range []struct{ kind, to, replyTo string }{
 		{emailtmpl.Acknowledgement, a.Email, p.ContactEmail}, {emailtmpl.ContactNotification, p.ContactEmail, a.Email},
 	} {
-		rendered, err := renderer.Render(e.kind, d)
+		rendered, err := b.product.Emails.Render(e.kind, d)
 		if err != nil {
 			return err
 		}
@@ -316,7 +309,7 @@ func baselineInsert(ctx context.Context, db *sql.DB, renderer *emailtmpl.Rendere
 			return err
 		}
 		if e.kind == emailtmpl.Acknowledgement {
-			sealed, err := baselineKey.Seal(id, e.to, tokenText)
+			sealed, err := b.product.Repo.Links.Seal(id, e.to, tokenText)
 			if err == nil {
 				_, err = tx.ExecContext(ctx, `UPDATE emails e SET link_sealed = u.sealed
 					FROM unnest($1::bigint[], $2::bytea[]) AS u(id, sealed) WHERE e.id = u.id`, pq.Array([]int64{id}), pq.ByteaArray([][]byte{sealed}))

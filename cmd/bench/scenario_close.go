@@ -92,7 +92,7 @@ func (b *bench) scenarioClose(ctx context.Context) error {
 	ids := final.IDs
 	emails := make([]*repository.Email, 0, len(ids))
 	for _, id := range ids {
-		e, err := b.repo.EmailByID(ctx, id)
+		e, err := b.product.Repo.EmailByID(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -205,11 +205,10 @@ func (b *bench) closeOnce(ctx context.Context, i, concurrency, n int, label stri
 		return run, err
 	}
 
-	phase := "close-" + strconv.Itoa(i)
 	walBefore, _ := b.walStats(ctx)
 	slotBefore, slotErr := b.workerSlotTimes(ctx)
 	cpuBefore := b.cpu()
-	b.smtp.SetPhase(phase)
+	mark := b.smtp.Mark()
 	step(fmt.Sprintf("scenario 3: closing (worker concurrency %d)", concurrency))
 	t0 := time.Now()
 	if err := b.postClose(ctx, pageURL, form); err != nil {
@@ -222,7 +221,7 @@ func (b *bench) closeOnce(ctx context.Context, i, concurrency, n int, label stri
 		return run, err
 	}
 	run.IDs = ids
-	if missing := b.smtp.WaitIDs(phase, ids, 3*time.Minute); missing > 0 {
+	if missing := b.smtp.WaitIDs(mark, ids, 3*time.Minute); missing > 0 {
 		fmt.Printf("  %d updates still missing after 3 minutes\n", missing)
 	}
 	// The CPU until the last update arrived (the wait for copies below
@@ -235,7 +234,7 @@ func (b *bench) closeOnce(ctx context.Context, i, concurrency, n int, label stri
 		return run, err
 	}
 	time.Sleep(time.Second)
-	arrivals := b.smtp.Arrivals(phase)
+	arrivals := b.smtp.Arrivals(mark)
 	var last time.Time
 	for _, id := range ids {
 		a, ok := arrivals[id]
@@ -375,7 +374,7 @@ func (b *bench) sendBaseline(ctx context.Context, phase string, emails []*reposi
 		return gomail.NewClient("127.0.0.1", gomail.WithPort(port), gomail.WithTLSPolicy(gomail.NoTLS),
 			gomail.WithTimeout(30*time.Second), gomail.WithHELO("localhost"))
 	}
-	b.smtp.SetPhase(phase)
+	mark := b.smtp.Mark()
 	work := make(chan *repository.Email)
 	var errs firstErrors
 	var exchanges atomic.Int64 // nanoseconds, over every message
@@ -434,11 +433,11 @@ func (b *bench) sendBaseline(ctx context.Context, phase string, emails []*reposi
 	for i, e := range emails {
 		ids[i] = e.ID
 	}
-	if missing := b.smtp.WaitIDs(phase, ids, 10*time.Second); missing > 0 {
+	if missing := b.smtp.WaitIDs(mark, ids, 10*time.Second); missing > 0 {
 		return run, fmt.Errorf("%s: %d messages never arrived", phase, missing)
 	}
 	var lastArrival time.Time
-	for _, a := range b.smtp.Arrivals(phase) {
+	for _, a := range b.smtp.Arrivals(mark) {
 		if a.first.After(lastArrival) {
 			lastArrival = a.first
 		}
@@ -490,7 +489,7 @@ func (w walStats) minus(before walStats, n int) string {
 // batch of a close's updates waiting in the outbox, with the statistics
 // PostgreSQL has at that moment.
 func (b *bench) claimPlans(ctx context.Context, batch []int64) error {
-	repo, rec, closeRepo, err := recordingRepo(b.db.url, true)
+	repo, rec, closeRepo, err := b.recordingRepo(true)
 	if err != nil {
 		return err
 	}

@@ -169,7 +169,7 @@ func (b *bench) timePages(ctx context.Context, n int, urlOf func(i int) string, 
 // explainInbox records the SQL the repository runs for both pages and
 // adds the plans to the report.
 func (b *bench) explainInbox(ctx context.Context, f repository.ListFilter, appID int64) error {
-	repo, rec, closeRepo, err := recordingRepo(b.db.url, false)
+	repo, rec, closeRepo, err := b.recordingRepo(false)
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,40 +14,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/lib/pq"
-	"github.com/redis/go-redis/v9"
 )
 
-// What the benchmark starts and cleans up: the binary, a database, a
-// Redis index, and the product's processes.
+// What the benchmark starts and watches: the binary and the product's
+// processes. The database and the Redis index come from the tests'
+// harness (internal/testkit), the SMTP server is the tests' catcher.
 
-const (
-	defaultPGURL    = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	defaultRedisURL = "127.0.0.1:6379"
-)
-
-func pgServerURL() string {
-	if u := os.Getenv("BENCH_DATABASE_URL"); u != "" {
-		return u
-	}
-	return defaultPGURL
-}
-
-func redisAddr() string {
-	if a := os.Getenv("BENCH_REDIS_ADDR"); a != "" {
-		return a
-	}
-	return defaultRedisURL
-}
-
-func withDB(raw, name string) string {
-	u, _ := url.Parse(raw)
-	u.Path = "/" + name
-	return u.String()
-}
-
-// buildBinary builds cmd/vivier into dir and returns its path.
+// buildBinary builds cmd/vivier into out.
 func buildBinary(ctx context.Context, root, out string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/vivier")
 	cmd.Dir = root
@@ -59,90 +29,6 @@ func buildBinary(ctx context.Context, root, out string) error {
 		return fmt.Errorf("go build ./cmd/vivier: %v\n%s", err, b)
 	}
 	return nil
-}
-
-// benchDB is the fresh database of one run.
-type benchDB struct {
-	name  string
-	url   string
-	admin *sql.DB
-}
-
-func createDB(ctx context.Context) (*benchDB, error) {
-	admin, err := sql.Open("postgres", pgServerURL())
-	if err == nil {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = admin.PingContext(pctx)
-		cancel()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("PostgreSQL is not reachable at %s (BENCH_DATABASE_URL): %w — start it (pg_ctlcluster 15 main start)", pgServerURL(), err)
-	}
-	name := fmt.Sprintf("vivier_bench_%d", os.Getpid())
-	if _, err := admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(name)+` WITH (FORCE)`); err != nil {
-		admin.Close()
-		return nil, err
-	}
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name)); err != nil {
-		admin.Close()
-		return nil, fmt.Errorf("create database %s: %w", name, err)
-	}
-	return &benchDB{name: name, url: withDB(pgServerURL(), name), admin: admin}, nil
-}
-
-func (d *benchDB) Drop() error {
-	defer d.admin.Close()
-	_, err := d.admin.Exec(`DROP DATABASE IF EXISTS ` + pq.QuoteIdentifier(d.name) + ` WITH (FORCE)`)
-	return err
-}
-
-// redisIndex is a Redis database index reserved for the run. It follows
-// the tests' reservation scheme (a key vivier:test:db:N in database 0), so
-// a `make test` running meanwhile never shares it.
-type redisIndex struct {
-	n   int
-	ctl *redis.Client
-	db  *redis.Client
-	key string
-}
-
-func reserveRedis(ctx context.Context) (*redisIndex, error) {
-	ctl := redis.NewClient(&redis.Options{Addr: redisAddr(), DialTimeout: 2 * time.Second})
-	if err := ctl.Ping(ctx).Err(); err != nil {
-		ctl.Close()
-		return nil, fmt.Errorf("Redis is not reachable at %s (BENCH_REDIS_ADDR): %w — start it (redis-server --daemonize yes)", redisAddr(), err)
-	}
-	for i := 15; i >= 1; i-- {
-		key := "vivier:test:db:" + strconv.Itoa(i)
-		ok, err := ctl.SetNX(ctx, key, "bench "+strconv.Itoa(os.Getpid()), 30*time.Minute).Result()
-		if err != nil {
-			ctl.Close()
-			return nil, err
-		}
-		if !ok {
-			continue // a test process holds it
-		}
-		db := redis.NewClient(&redis.Options{Addr: redisAddr(), DB: i})
-		if err := db.FlushDB(ctx).Err(); err != nil {
-			db.Close()
-			ctl.Del(ctx, key)
-			ctl.Close()
-			return nil, err
-		}
-		return &redisIndex{n: i, ctl: ctl, db: db, key: key}, nil
-	}
-	ctl.Close()
-	return nil, errors.New("no free Redis database index (1 to 15): tests hold them all")
-}
-
-func (r *redisIndex) URL() string { return fmt.Sprintf("redis://%s/%d", redisAddr(), r.n) }
-
-func (r *redisIndex) Release() {
-	ctx := context.Background()
-	r.db.FlushDB(ctx)
-	r.db.Close()
-	r.ctl.Del(ctx, r.key)
-	r.ctl.Close()
 }
 
 // proc is one product process (serve or worker).
@@ -346,7 +232,8 @@ func (s cpuSnapshot) since(before cpuSnapshot) string {
 		pg += ticks - before.postgres[pid]
 	}
 	wall := s.at.Sub(before.at).Seconds()
-	return fmt.Sprintf("CPU seconds over %.1f s: worker %.1f, server %.1f, PostgreSQL backends of the run %.1f, Redis %.1f, benchmark (SMTP server, clients) %.1f; whole machine %.1f of %.1f",
+	run := (s.worker - before.worker) + (s.server - before.server) + pg + (s.redis - before.redis) + (s.bench - before.bench)
+	return fmt.Sprintf("CPU seconds over %.1f s: worker %.1f, server %.1f, PostgreSQL backends of the run %.1f, Redis %.1f, benchmark (SMTP server, clients) %.1f, other processes %.1f; whole machine %.1f of %.1f",
 		wall, t(s.worker-before.worker), t(s.server-before.server), t(pg), t(s.redis-before.redis),
-		t(s.bench-before.bench), t(s.all-before.all), wall*float64(runtime.NumCPU()))
+		t(s.bench-before.bench), t(max(0, s.all-before.all-run)), t(s.all-before.all), wall*float64(runtime.NumCPU()))
 }

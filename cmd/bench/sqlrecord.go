@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"vivier/internal/assembly"
 	"vivier/repository"
 )
 
@@ -139,8 +140,8 @@ func (c *recConn) CheckNamedValue(nv *driver.NamedValue) error {
 
 // recordingRepo is a repository over a handle that records its SQL; dry,
 // it only records.
-func recordingRepo(dbURL string, dry bool) (*repository.Repo, *recorder, func(), error) {
-	u := dbURL
+func (b *bench) recordingRepo(dry bool) (*repository.Repo, *recorder, func(), error) {
+	u := b.db.URL
 	if !strings.Contains(u, "binary_parameters") {
 		sep := "?"
 		if strings.Contains(u, "?") {
@@ -155,7 +156,12 @@ func recordingRepo(dbURL string, dry bool) (*repository.Repo, *recorder, func(),
 	rec := &recorder{dry: dry}
 	db := sqlx.NewDb(sql.OpenDB(recConnector{base: base, rec: rec}), "postgres")
 	db.SetMaxOpenConns(1)
-	return repository.New(db), rec, func() { db.Close() }, nil
+	repo, err := assembly.NewRepo(b.cfg, db) // as the product's processes have it
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return repo, rec, func() { db.Close() }, nil
 }
 
 // explain runs EXPLAIN (ANALYZE, BUFFERS) of a recorded query in a

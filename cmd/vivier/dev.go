@@ -8,15 +8,14 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"golang.org/x/sync/errgroup"
 
+	"vivier/internal/assembly"
 	"vivier/internal/config"
 	"vivier/internal/demo"
 	"vivier/internal/frfmt"
 	"vivier/internal/importer"
 	"vivier/internal/mailcatcher"
-	"vivier/internal/metrics"
 	"vivier/migrations"
 	"vivier/repository"
 )
@@ -26,16 +25,16 @@ const devSMTPAddr = "127.0.0.1:1025"
 
 // dev runs the whole product in one process for a laptop: it creates and
 // migrates the database, opens the demo posting, catches mail in-process
-// and runs web, worker and scheduler together.
+// and runs web, worker and scheduler together, on one assembly.
 func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 	created, err := repository.EnsureDatabase(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return unreachable("PostgreSQL", cfg.DatabaseURL, err)
+		return assembly.Unreachable("PostgreSQL", cfg.DatabaseURL, err)
 	}
 	if created {
 		fmt.Fprintln(stdout, "base de données créée")
 	}
-	db, err := openDB(ctx, cfg, false)
+	db, err := assembly.OpenDB(ctx, cfg, assembly.AnySchema, log)
 	if err != nil {
 		return err
 	}
@@ -43,20 +42,18 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 	if _, err := migrations.Up(ctx, db.DB); err != nil {
 		return err
 	}
-	repo := newRepo(cfg, db)
-	if err := openDemoPosting(ctx, repo, stdout); err != nil {
-		return err
-	}
 
-	opt, err := redisOpt(cfg)
+	// One process, one registry: the web's /metrics shows the sends too.
+	p, err := assembly.New(cfg, db, assembly.Options{Log: log})
 	if err != nil {
 		return err
 	}
-	probe := asynq.NewClient(opt)
-	err = probe.Ping()
-	probe.Close()
-	if err != nil {
-		return unreachable("Redis", cfg.RedisURL, err)
+	defer p.Close()
+	if err := openDemoPosting(ctx, p.Repo, stdout); err != nil {
+		return err
+	}
+	if err := p.Client.Ping(); err != nil {
+		return assembly.Unreachable("Redis", cfg.RedisURL, err)
 	}
 
 	catcher, err := mailcatcher.Start(devSMTPAddr)
@@ -64,25 +61,18 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 		return fmt.Errorf("%w (un autre `vivier dev` tourne-t-il déjà ?)", err)
 	}
 	defer catcher.Close()
-	cfg.SMTPURL = catcher.URL()
-
-	// One process, one registry: the web's /metrics shows the sends too.
-	m := metrics.New()
-	handler, closeApp, err := webApp(cfg, db, log, catcher, m)
+	// The worker sends to the catcher, and /dev/mail lists what it caught.
+	cfg.SMTPURL, p.MailCatcher = catcher.URL(), catcher
+	web, err := p.Web()
 	if err != nil {
 		return err
 	}
-	defer closeApp()
-	srv, mux, closeSender, err := workerServer(cfg, db, log, m, cfg.WorkerConcurrency, 2*time.Second)
+	defer web.Close()
+	w, err := p.Worker(assembly.WorkerOptions{RetryBase: 2 * time.Second})
 	if err != nil {
 		return err
 	}
-	defer closeSender()
-	jobs, closeJobs, err := newSchedulerJobs(cfg, db, log)
-	if err != nil {
-		return err
-	}
-	defer closeJobs()
+	defer w.Close()
 
 	fmt.Fprintf(stdout, "\nVivier tourne en mode développement :\n"+
 		"  site          %s/\n"+
@@ -91,16 +81,9 @@ func dev(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Wr
 		"Ctrl+C pour arrêter.\n\n", cfg.BaseURL, cfg.BaseURL, cfg.BaseURL, devSMTPAddr)
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return runHTTP(gctx, fmt.Sprintf(":%d", cfg.Port), handler, log) })
-	g.Go(func() error {
-		if err := srv.Start(mux); err != nil {
-			return err
-		}
-		<-gctx.Done()
-		srv.Shutdown()
-		return nil
-	})
-	g.Go(func() error { jobs.run(gctx, 5*time.Second); return nil })
+	g.Go(func() error { return web.Run(gctx, fmt.Sprintf(":%d", cfg.Port)) })
+	g.Go(func() error { return w.Run(gctx) })
+	g.Go(func() error { p.Scheduler().Run(gctx, 5*time.Second); return nil })
 	return g.Wait()
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"vivier/internal/assembly"
 	"vivier/internal/config"
 	"vivier/internal/frfmt"
 	"vivier/internal/importer"
@@ -27,12 +28,16 @@ func importCmd(ctx context.Context, cfg *config.Config, args []string, stdout, s
 		fs.Usage()
 		return exitError(2)
 	}
-	db, err := openDB(ctx, cfg, true)
+	db, err := assembly.OpenDB(ctx, cfg, assembly.CurrentSchema, nil)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	im := &importer.Importer{Repo: newRepo(cfg, db), DryRun: *dryRun, Now: time.Now, Out: stdout}
+	repo, err := assembly.NewRepo(cfg, db)
+	if err != nil {
+		return err
+	}
+	im := &importer.Importer{Repo: repo, DryRun: *dryRun, Now: time.Now, Out: stdout}
 	res, err := im.Paths(ctx, fs.Args())
 	if err != nil {
 		return err

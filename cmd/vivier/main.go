@@ -1,5 +1,6 @@
 // Command vivier is Vivier's one binary: serve, worker, scheduler,
-// migrate, import and dev. Wiring happens here and only here.
+// migrate, import and dev. It reads the configuration and runs the
+// processes that internal/assembly builds (the only place they are wired).
 package main
 
 import (
@@ -24,7 +25,10 @@ Usage : vivier <commande> [options]
 Commandes :
   serve       le site web (PORT)
   worker      l'envoi des emails (file asynq sur REDIS_URL)
-  scheduler   les tâches périodiques : renvoi des emails en attente
+  scheduler   les tâches périodiques : renvoi des emails en attente (toutes
+              les 10 s), fermeture des offres à leur date limite (toutes les
+              15 s), avis un mois avant l'effacement, puis effacement des
+              candidatures passé RETENTION_MONTHS (toutes les heures)
   migrate     met à jour le schéma de la base (DATABASE_URL)
   import      importe des offres Markdown : vivier import [--dry-run] CHEMIN...
   dev         tout en un pour un poste de développement : crée la base, migre,

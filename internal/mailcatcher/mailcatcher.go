@@ -1,9 +1,11 @@
 // Package mailcatcher is a real SMTP server, run in-process, that keeps
-// what it receives in memory: `vivier dev` lists its messages at /dev/mail
-// and tests read them. A fault hook lets tests make it refuse mail.
+// what it receives in memory: `vivier dev` lists its messages at /dev/mail,
+// tests read them and the benchmark counts them. A fault hook lets tests
+// make it refuse mail.
 package mailcatcher
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +53,12 @@ func (m *Message) HeaderText(name string) string {
 // Fault decides, for each message, whether the server refuses it; nil accepts.
 type Fault func(from string, to []string) *smtp.SMTPError
 
+// Keep decides, for each message, whether it is kept whole (its bytes,
+// text and HTML); the others keep their envelope and header only, which
+// lets a benchmark count tens of thousands of messages without measuring
+// the catcher. Without one, every message is kept whole.
+type Keep func(from string, to []string) bool
+
 // Catcher is the server and its mailbox.
 type Catcher struct {
 	server   *smtp.Server
@@ -58,6 +67,7 @@ type Catcher struct {
 	mu       sync.Mutex
 	messages []*Message
 	fault    Fault
+	keep     Keep
 	notify   chan struct{}
 }
 
@@ -96,6 +106,13 @@ func (c *Catcher) SetFault(f Fault) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.fault = f
+}
+
+// SetKeep installs (or with nil, removes) the choice of messages kept whole.
+func (c *Catcher) SetKeep(k Keep) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.keep = k
 }
 
 // Messages returns a copy of the list of received messages, oldest first.
@@ -163,22 +180,45 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
+	s.c.mu.Lock()
+	fault, keep := s.c.fault, s.c.keep
+	s.c.mu.Unlock()
+	var raw []byte
+	var header mail.Header
+	var err error
+	whole := keep == nil || keep(s.from, s.to)
+	if whole {
+		raw, err = io.ReadAll(r)
+	} else {
+		header, err = readHeader(r)
+	}
 	if err != nil {
 		return err
 	}
-	s.c.mu.Lock()
-	fault := s.c.fault
-	s.c.mu.Unlock()
 	if fault != nil {
 		if e := fault(s.from, s.to); e != nil {
 			return e
 		}
 	}
-	m := &Message{Received: time.Now(), From: s.from, To: append([]string(nil), s.to...), Raw: raw}
-	parse(m)
+	m := &Message{Received: time.Now(), From: s.from, To: append([]string(nil), s.to...), Raw: raw, Header: header}
+	if whole {
+		parse(m)
+	}
 	s.c.add(m)
 	return nil
+}
+
+// readHeader reads a message's header and drops its body.
+func readHeader(r io.Reader) (mail.Header, error) {
+	br := bufio.NewReaderSize(r, 4096)
+	h, err := textproto.NewReader(br).ReadMIMEHeader()
+	if err != nil && len(h) == 0 {
+		return nil, err
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return nil, err
+	}
+	return mail.Header(h), nil
 }
 
 // Parse reads a raw message as the catcher does the ones it receives.

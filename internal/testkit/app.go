@@ -16,21 +16,17 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynqmon"
 	"github.com/jmoiron/sqlx"
-	"github.com/redis/go-redis/v9"
 
 	"vivier/handlers"
-	"vivier/internal/closing"
+	"vivier/internal/assembly"
 	"vivier/internal/config"
 	"vivier/internal/demo"
-	"vivier/internal/emailtmpl"
 	"vivier/internal/importer"
 	"vivier/internal/links"
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
 	"vivier/internal/ratelimit"
-	"vivier/internal/signin"
 	"vivier/repository"
 	"vivier/workers"
 	"vivier/workers/tasks"
@@ -40,10 +36,12 @@ import (
 // HTTP server, a worker sending to a real SMTP server, on a database and a
 // Redis index of the test's own.
 type App struct {
-	tb       testing.TB
-	URL      string
-	Config   *config.Config
-	DB       *sqlx.DB
+	tb     testing.TB
+	URL    string
+	Config *config.Config
+	DB     *sqlx.DB
+	// Repo is the app's own repository, or, when the app reaches
+	// PostgreSQL through a proxy, one straight to the database.
 	Repo     *repository.Repo
 	SMTP     *mailcatcher.Catcher
 	Redis    asynq.RedisConnOpt
@@ -59,8 +57,8 @@ type App struct {
 	// Now is the web app's clock; tests may replace it.
 	Now func() time.Time
 
-	worker *asynq.Server
-	sender *workers.Sender
+	process *assembly.Process
+	worker  *assembly.Worker
 }
 
 // Options change an App before it starts.
@@ -121,70 +119,41 @@ func NewApp(tb testing.TB, opts Options) *App {
 	if err != nil {
 		tb.Fatalf("config: %v", err)
 	}
-	redisOpt, err := asynq.ParseRedisURI(redisURL)
-	if err != nil {
-		tb.Fatalf("redis url: %v", err)
-	}
-	if o, ok := redisOpt.(asynq.RedisClientOpt); ok {
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout = 500*time.Millisecond, time.Second, time.Second
-		redisOpt = o
-	}
 	level := slog.LevelWarn
 	if os.Getenv("VIVIER_TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: level}))
 
-	a := &App{tb: tb, Config: cfg, DB: db, Repo: newRepo(tb, cfg, db), SMTP: smtp, Redis: redisOpt, Log: log, Now: time.Now}
-	client := asynq.NewClient(redisOpt)
-	tb.Cleanup(func() { client.Close() })
-	a.Enqueuer = &tasks.Enqueuer{Client: client, Timeout: time.Second}
-	inspector := asynq.NewInspector(redisOpt)
-	tb.Cleanup(func() { inspector.Close() })
-	a.Sweeper = &workers.Sweeper{Repo: a.Repo, Enqueuer: a.Enqueuer, Inspector: inspector, Log: log, After: 0}
-
-	renderer, err := emailtmpl.New()
-	if err != nil {
-		tb.Fatalf("email templates: %v", err)
-	}
-	redisOpts, err := redis.ParseURL(redisURL)
-	if err != nil {
-		tb.Fatalf("redis url: %v", err)
-	}
-	redisOpts.DialTimeout, redisOpts.ReadTimeout, redisOpts.WriteTimeout = 500*time.Millisecond, time.Second, time.Second
-	rdb := redis.NewClient(redisOpts)
-	tb.Cleanup(func() { rdb.Close() })
-	a.Limiter = &ratelimit.Limiter{Redis: rdb, Prefix: "vivier:rl"}
-	// The web app reaches the database through the proxy when there is one.
-	webRepo := a.Repo
-	if appDB != db {
-		webRepo = newRepo(tb, cfg, appDB)
-	}
-	a.Metrics = metrics.New()
-	if err := a.Metrics.Register(metrics.NewStateCollector(webRepo, repository.EmailStatuses(), inspector,
-		[]string{tasks.QueueCritical, tasks.QueueDefault})); err != nil {
-		tb.Fatalf("metrics: %v", err)
-	}
-	queues := asynqmon.New(asynqmon.Options{RootPath: handlers.QueuesPath, RedisConnOpt: redisOpt})
-	tb.Cleanup(func() { queues.Close() })
-	deps := handlers.Deps{Config: cfg, Repo: webRepo, Emails: renderer, Enqueuer: a.Enqueuer, Log: log,
-		Now: func() time.Time { return a.Now() }, Sessions: handlers.NewSessions(appDB.DB, false, 0), Limiter: a.Limiter,
-		Redis: rdb, Metrics: a.Metrics, Queues: queues}
+	// The product's own assembly, as `vivier dev` runs it: web, worker and
+	// scheduler in one process.
+	a := &App{tb: tb, Config: cfg, DB: db, SMTP: smtp, Log: log, Now: time.Now}
+	assembled := assembly.Options{Log: log, Now: func() time.Time { return a.Now() }}
 	if opts.DevMail {
-		deps.MailCatcher = smtp
+		assembled.MailCatcher = smtp
 	}
-	h, err := handlers.New(deps)
+	p, err := assembly.New(cfg, appDB, assembled)
 	if err != nil {
-		tb.Fatalf("handlers: %v", err)
+		tb.Fatalf("assemble the app: %v", err)
 	}
-	engine, err := h.Engine()
+	tb.Cleanup(func() { p.Close() })
+	web, err := p.Web()
 	if err != nil {
-		tb.Fatalf("engine: %v", err)
+		tb.Fatalf("web: %v", err)
 	}
-	a.Handler = h
-	a.Closing = &workers.ClosingScheduler{Repo: a.Repo, Log: log, Closer: &closing.Closer{Repo: a.Repo, Emails: renderer,
-		Operator: cfg.OperatorName, OperatorArticle: cfg.OperatorNameArticle, Enqueue: a.Enqueuer.EnqueueCloseFanout}}
-	srv := httptest.NewServer(engine)
+	tb.Cleanup(web.Close)
+	sched := p.Scheduler()
+	sched.Sweep.After = 0
+	a.process = p
+	a.Repo, a.Redis, a.Limiter, a.Metrics = p.Repo, p.Queue, p.Limiter, p.Metrics
+	a.Enqueuer, a.Sweeper, a.Closing, a.Handler = p.Enqueuer, sched.Sweep, sched.Closing, web.Handler
+	if appDB != db {
+		// The test's own checks go straight to the database.
+		if a.Repo, err = assembly.NewRepo(cfg, db); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(web.Engine)
 	tb.Cleanup(srv.Close)
 	a.URL = srv.URL
 	if !opts.NoWorker {
@@ -199,25 +168,16 @@ func (a *App) StartWorker() {
 	if a.worker != nil {
 		return
 	}
-	sender, err := workers.NewSender(a.Config.SMTPURL, a.Config.MailFrom, 4)
+	w, err := a.process.Worker(assembly.WorkerOptions{Concurrency: 4, RetryBase: 200 * time.Millisecond,
+		ShutdownTimeout: 5 * time.Second, DelayedTaskCheckInterval: 100 * time.Millisecond})
 	if err != nil {
-		a.tb.Fatalf("sender: %v", err)
+		a.tb.Fatalf("worker: %v", err)
 	}
-	cfg := workers.ServerConfig(4, 200*time.Millisecond, a.Log)
-	cfg.ShutdownTimeout = 5 * time.Second
-	cfg.DelayedTaskCheckInterval = 100 * time.Millisecond
-	srv := asynq.NewServer(a.Redis, cfg)
-	renderer, err := emailtmpl.New()
-	if err != nil {
-		a.tb.Fatalf("email templates: %v", err)
-	}
-	signIn := &signin.Mailer{Repo: a.Repo, Emails: renderer, Config: a.Config, Limiter: a.Limiter, Enqueuer: a.Enqueuer, Log: a.Log}
-	mux := workers.NewMux(&workers.EmailHandler{Repo: a.Repo, Sender: sender, Log: a.Log, Metrics: a.Metrics, Enqueuer: a.Enqueuer, RetryDelay: 200 * time.Millisecond},
-		&workers.CloseFanoutHandler{Repo: a.Repo, Enqueuer: a.Enqueuer, Log: a.Log}, signIn, a.Log)
-	if err := srv.Start(mux); err != nil {
+	if err := w.Start(); err != nil {
+		w.Close()
 		a.tb.Fatalf("start worker: %v", err)
 	}
-	a.worker, a.sender = srv, sender
+	a.worker = w
 	a.tb.Cleanup(a.StopWorker)
 }
 
@@ -226,9 +186,8 @@ func (a *App) StopWorker() {
 	if a.worker == nil {
 		return
 	}
-	a.worker.Shutdown()
-	a.sender.Close()
-	a.worker, a.sender = nil, nil
+	a.worker.Close()
+	a.worker = nil
 }
 
 // Client is an HTTP client that keeps cookies and does not follow redirects.
@@ -256,17 +215,6 @@ func (a *App) WaitEmails(status string, n int, timeout time.Duration) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// newRepo is the data layer with the configuration's link key, as the
-// binary builds it.
-func newRepo(tb testing.TB, cfg *config.Config, db *sqlx.DB) *repository.Repo {
-	r := repository.New(db)
-	var err error
-	if r.Links, err = links.NewKey(cfg.LinkKey); err != nil {
-		tb.Fatalf("LINK_KEY: %v", err)
-	}
-	return r
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,146 @@
+package assembly
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"vivier/internal/metrics"
+	"vivier/internal/signin"
+	"vivier/workers"
+)
+
+// WorkerOptions tune a worker; zero values take the product's settings.
+type WorkerOptions struct {
+	// Concurrency is how many emails it sends at once (and SMTP
+	// connections it keeps); 0 is WORKER_CONCURRENCY.
+	Concurrency int
+	// RetryBase is the delay before the first retry (5 s).
+	RetryBase time.Duration
+	// ShutdownTimeout and DelayedTaskCheckInterval override asynq's
+	// settings (tests stop and retry faster).
+	ShutdownTimeout, DelayedTaskCheckInterval time.Duration
+}
+
+// Worker sends the outbox's emails, fans a close's emails out and
+// answers sign-in requests: asynq's server with Vivier's handlers.
+type Worker struct {
+	Server *asynq.Server
+	Mux    *asynq.ServeMux
+
+	p         *Process
+	sender    *workers.Sender
+	started   bool
+	closeOnce sync.Once
+}
+
+// Worker builds the worker; its send and record times go to the
+// process's metrics.
+func (p *Process) Worker(o WorkerOptions) (*Worker, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = p.Config.WorkerConcurrency
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = 5 * time.Second
+	}
+	sender, err := workers.NewSender(p.Config.SMTPURL, p.Config.MailFrom, o.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	signIn := &signin.Mailer{Repo: p.Repo, Emails: p.Emails, Config: p.Config, Limiter: p.Limiter,
+		Enqueuer: p.Enqueuer, Log: p.Log}
+	mux := workers.NewMux(&workers.EmailHandler{Repo: p.Repo, Sender: sender, Log: p.Log, Metrics: p.Metrics,
+		Enqueuer: p.Enqueuer, RetryDelay: o.RetryBase},
+		&workers.CloseFanoutHandler{Repo: p.Repo, Enqueuer: p.Enqueuer, Log: p.Log}, signIn, p.Log)
+	cfg := workers.ServerConfig(o.Concurrency, o.RetryBase, p.Log)
+	if o.ShutdownTimeout > 0 {
+		cfg.ShutdownTimeout = o.ShutdownTimeout
+	}
+	if o.DelayedTaskCheckInterval > 0 {
+		cfg.DelayedTaskCheckInterval = o.DelayedTaskCheckInterval
+	}
+	return &Worker{Server: asynq.NewServer(p.Queue, cfg), Mux: mux, p: p, sender: sender}, nil
+}
+
+// Start starts taking tasks.
+func (w *Worker) Start() error {
+	if err := w.Server.Start(w.Mux); err != nil {
+		return err
+	}
+	w.started = true
+	return nil
+}
+
+// Close stops the worker: the messages being sent finish, the other tasks
+// go back to the queue; then the SMTP connections close. A worker does
+// not start again: build another.
+func (w *Worker) Close() {
+	w.closeOnce.Do(func() {
+		if w.started {
+			w.Server.Shutdown()
+		}
+		w.sender.Close()
+	})
+}
+
+// Run works until ctx ends, then closes the worker.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.Start(); err != nil {
+		w.Close()
+		return err
+	}
+	<-ctx.Done()
+	w.Close()
+	return nil
+}
+
+// ServeMetrics serves /metrics and /healthz on METRICS_PORT (none when
+// 0) until stop. A port already taken is logged, not fatal: sending email
+// matters more than being watched.
+func (w *Worker) ServeMetrics(ctx context.Context) (stop func()) {
+	cfg, log := w.p.Config, w.p.Log
+	if cfg.MetricsPort == 0 {
+		return func() {}
+	}
+	prom := w.p.Metrics.Handler(log)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		// Without METRICS_TOKEN the port is trusted: keep it off the public network.
+		if cfg.MetricsToken != "" && !metrics.BearerOK(r, cfg.MetricsToken) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vivier metrics"`)
+			http.Error(w, "jeton de métriques refusé", http.StatusUnauthorized)
+			return
+		}
+		prom.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.MetricsPort))
+	if err != nil {
+		log.Error("worker metrics not served: the worker goes on without them", "error", err, "port", cfg.MetricsPort)
+		return func() {}
+	}
+	log.Info("worker metrics listening", "port", cfg.MetricsPort)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("worker metrics server stopped", "error", err)
+		}
+	}()
+	return func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdownCtx)
+	}
+}
