@@ -56,15 +56,15 @@ func (h *Handler) fail(c *gin.Context, err error) {
 		text.heading, text.message = e.Heading, e.Message
 	}
 	// The route, not the path: paths may hold private tokens.
-	switch code {
-	case repository.EUnavailable:
+	status := ErrorStatusCode(code)
+	switch {
+	case code == repository.EUnavailable:
 		h.logger(c).Warn("service unavailable", "error", err, "route", c.FullPath())
 		c.Header("Retry-After", "10")
-	case repository.ENotFound, repository.EConflict:
-	default:
+	case status >= http.StatusInternalServerError:
 		h.logger(c).Error("request failed", "error", err, "route", c.FullPath())
 	}
-	h.errorPage(c, ErrorStatusCode(code), text.heading, text.message)
+	h.errorPage(c, status, text.heading, text.message)
 }
 
 func (h *Handler) notFound(c *gin.Context) { h.fail(c, repository.ErrNotFound) }

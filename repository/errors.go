@@ -101,7 +101,7 @@ var unavailableCodes = []pqerror.Code{
 // connection and a FATAL error into driver.ErrBadConn).
 var unavailableErrors = []error{
 	driver.ErrBadConn, io.EOF, io.ErrUnexpectedEOF, context.DeadlineExceeded,
-	syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.EPIPE,
+	syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.EPIPE, syscall.ETIMEDOUT,
 }
 
 func unavailable(err error) bool {
