@@ -50,7 +50,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		return
 	}
 	if values.Get(applyform.FieldHoneypot) != "" {
-		h.Log.Info("honeypot filled: application refused", "posting_id", p.ID)
+		h.logger(c).Info("honeypot filled: application refused", "posting_id", p.ID)
 		h.renderPosting(c, http.StatusUnprocessableEntity, p, formError(values, "Votre candidature n'a pas pu être envoyée. Si vous utilisez un outil de remplissage automatique, désactivez-le puis réessayez."))
 		return
 	}
@@ -112,7 +112,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		return
 	}
 	h.enqueue(c, emails...)
-	h.Log.Info("application received", "posting_id", p.ID, "application_id", app.ID)
+	h.logger(c).Info("application received", "posting_id", p.ID, "application_id", app.ID)
 	h.Metrics.ApplicationReceived()
 	c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
 }
@@ -160,7 +160,7 @@ func (h *Handler) refuseDuplicate(c *gin.Context, p *repository.Posting, email, 
 		err = h.resendPrivateLink(c, p, existing)
 	}
 	if err != nil && !errors.Is(err, repository.ErrNotFound) {
-		h.Log.Error("resend private link", "posting_id", p.ID, "error", err)
+		h.logger(c).Error("resend private link", "posting_id", p.ID, "error", err)
 	}
 	c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
 }
@@ -301,7 +301,7 @@ func (h *Handler) enqueue(c *gin.Context, emails ...*repository.Email) {
 		out = append(out, tasks.Outgoing{ID: e.ID, SendAfter: e.SendAfter})
 	}
 	if err := h.Enqueuer.Enqueue(c.Request.Context(), out...); err != nil {
-		h.Log.Warn("enqueue failed; the outbox sweep will retry", "error", err)
+		h.logger(c).Warn("enqueue failed; the outbox sweep will retry", "error", err)
 	}
 }
 

@@ -33,7 +33,7 @@ func (h *Handler) audit(c *gin.Context, action string, postingID, appID int64, d
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
 	defer cancel()
 	if err := h.Repo.Audit(ctx, actor, action, postingID, appID, details); err != nil {
-		h.Log.Error("audit log write failed", "error", err, "action", action, "posting_id", postingID, "application_id", appID)
+		h.logger(c).Error("audit log write failed", "error", err, "action", action, "posting_id", postingID, "application_id", appID)
 	}
 }
 

@@ -73,7 +73,7 @@ func (h *Handler) requestSignIn(c *gin.Context) {
 		// Redis is down (and /readyz says so): rather than lose a
 		// reviewer's request, do the work here; its email waits in the
 		// outbox until Redis is back.
-		h.Log.Warn("enqueue sign-in request failed; handled in the request", "error", err)
+		h.logger(c).Warn("enqueue sign-in request failed; handled in the request", "error", err)
 		if err := h.signInMailer.Send(ctx, email, next); err != nil {
 			h.fail(c, err)
 			return
@@ -189,7 +189,7 @@ func (h *Handler) allow(c *gin.Context, key string, limit int, window time.Durat
 	}
 	ok, err := h.Limiter.Allow(c.Request.Context(), key, limit, window)
 	if err != nil {
-		h.Log.Warn("rate limit unavailable", "error", err)
+		h.logger(c).Warn("rate limit unavailable", "error", err)
 	}
 	return ok
 }

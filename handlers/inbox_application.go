@@ -117,7 +117,7 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 	d.ListLink = "/boite/offres/" + strconv.FormatInt(p.ID, 10) + suffix
 	d.Flash, _ = h.popFlash(c)
 	if err := h.Repo.MarkRead(ctx, a.ID, v.Email); err != nil {
-		h.Log.Warn("mark read", "error", err, "application_id", a.ID)
+		h.logger(c).Warn("mark read", "error", err, "application_id", a.ID)
 	}
 	h.render(c, status, "inbox_application", d)
 }

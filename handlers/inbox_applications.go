@@ -271,10 +271,11 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 		// The time of this visit only feeds the "new since" counts of the
 		// next one: it need not hold the page back.
 		visitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		log := h.logger(c) // the Gin context is reused once the request ends
 		go func() {
 			defer cancel()
 			if err := h.Repo.RecordVisit(visitCtx, p.ID, v.Email); err != nil {
-				h.Log.Warn("record visit", "error", err, "posting_id", p.ID)
+				log.Warn("record visit", "error", err, "posting_id", p.ID)
 			}
 		}()
 	}

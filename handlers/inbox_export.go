@@ -48,7 +48,7 @@ func (h *Handler) exportCSV(c *gin.Context) {
 		rows, next, err := h.Repo.ListApplications(c.Request.Context(), f)
 		if err != nil {
 			// Headers are gone: all we can do is end the file early and log.
-			h.Log.Error("export applications", "error", err, "posting_id", p.ID)
+			h.logger(c).Error("export applications", "error", err, "posting_id", p.ID)
 			break
 		}
 		exported += len(rows)

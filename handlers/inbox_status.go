@@ -282,11 +282,9 @@ func (h *Handler) cancelEmail(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := h.Repo.CancelEmail(c.Request.Context(), e.ID); errors.Is(err, repository.ErrConflict) {
-		h.errorPage(c, http.StatusConflict, "Trop tard", "Cet email est déjà parti (ou en cours d'envoi) : il ne peut plus être annulé.")
-		return
-	} else if err != nil {
-		h.fail(c, err)
+	if err := h.Repo.CancelEmail(c.Request.Context(), e.ID); err != nil {
+		h.fail(c, repository.WithMessage(err, repository.EConflict, "Trop tard",
+			"Cet email est déjà parti (ou en cours d'envoi) : il ne peut plus être annulé."))
 		return
 	}
 	h.redirectFlash(c, applicationLink(*e.ApplicationID, c), "Envoi annulé.", "")
@@ -298,12 +296,8 @@ func (h *Handler) resendEmail(c *gin.Context) {
 		return
 	}
 	copy, err := h.Repo.ResendEmail(c.Request.Context(), e.ID)
-	if errors.Is(err, repository.ErrConflict) {
-		h.errorPage(c, http.StatusConflict, "Renvoi impossible", "Seul un email en échec peut être renvoyé.")
-		return
-	}
 	if err != nil {
-		h.fail(c, err)
+		h.fail(c, repository.WithMessage(err, repository.EConflict, "Renvoi impossible", "Seul un email en échec peut être renvoyé."))
 		return
 	}
 	h.enqueue(c, copy)

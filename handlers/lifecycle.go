@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -121,12 +120,9 @@ func (h *Handler) closePosting(c *gin.Context) {
 		return
 	}
 	res, err := h.Closer.Close(ctx, p, viewerOf(c).Email, words)
-	if errors.Is(err, repository.ErrConflict) {
-		h.errorPage(c, http.StatusConflict, "Offre déjà close", "Cette offre vient d'être close (par une autre personne ou à sa date de clôture) : aucun email de plus n'a été écrit.")
-		return
-	}
 	if err != nil {
-		h.fail(c, err)
+		h.fail(c, repository.WithMessage(err, repository.EConflict, "Offre déjà close",
+			"Cette offre vient d'être close (par une autre personne ou à sa date de clôture) : aucun email de plus n'a été écrit."))
 		return
 	}
 	told := 0
@@ -165,7 +161,7 @@ func (h *Handler) reopenPosting(c *gin.Context) {
 		closes = p.ClosesAt
 	}
 	if err := h.Repo.SetPostingState(ctx, p.ID, []string{repository.PostingClosed}, repository.PostingOpen, viewerOf(c).Email); err != nil {
-		h.stateError(c, err)
+		h.fail(c, postingMoved(err))
 		return
 	}
 	if err := h.Repo.SetClosingDate(ctx, p.ID, closes); err != nil {
@@ -190,16 +186,15 @@ func (h *Handler) movePosting(c *gin.Context, from []string, to, done string) {
 		return
 	}
 	if err := h.Repo.SetPostingState(c.Request.Context(), p.ID, from, to, viewerOf(c).Email); err != nil {
-		h.stateError(c, err)
+		h.fail(c, postingMoved(err))
 		return
 	}
 	h.redirectFlash(c, "/boite/offres/"+strconv.FormatInt(p.ID, 10), done, "")
 }
 
-func (h *Handler) stateError(c *gin.Context, err error) {
-	if errors.Is(err, repository.ErrConflict) {
-		h.errorPage(c, http.StatusConflict, "Action impossible", "L'offre n'est plus dans l'état qui permet cette action : rechargez la page.")
-		return
-	}
-	h.fail(c, err)
+// postingMoved says what a conflict means to a move of a posting: it
+// moved meanwhile.
+func postingMoved(err error) error {
+	return repository.WithMessage(err, repository.EConflict, "Action impossible",
+		"L'offre n'est plus dans l'état qui permet cette action : rechargez la page.")
 }

@@ -40,7 +40,11 @@ func validRequestID(id string) bool {
 	return true
 }
 
-func newRequestID() string {
+// requestIDOf is the proxy's X-Request-Id when sane, else a fresh id.
+func requestIDOf(r *http.Request) string {
+	if id := r.Header.Get(requestIDHeader); validRequestID(id) {
+		return id
+	}
 	b := make([]byte, 12)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
@@ -57,17 +61,17 @@ func quietRoute(route string) bool {
 
 // observe gives each request an id (the proxy's X-Request-Id when sane),
 // returns it in the response, carries it in the request's context (the
-// enqueuer copies it into tasks), then records the request's latency and
-// logs one line. Routes, never paths: paths hold private tokens.
+// enqueuer copies it into tasks) and in its logger (h.logger), then
+// records the request's latency and logs one line. Routes, never paths:
+// paths hold private tokens.
 func (h *Handler) observe() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
-		id := c.GetHeader(requestIDHeader)
-		if !validRequestID(id) {
-			id = newRequestID()
-		}
+		id := requestIDOf(c.Request)
 		c.Header(requestIDHeader, id)
 		c.Request = c.Request.WithContext(tasks.WithRequestID(c.Request.Context(), id))
+		log := h.Log.With(slog.String("request_id", id))
+		c.Set(loggerKey, log)
 		c.Next()
 
 		d, route, status := time.Since(start), c.FullPath(), c.Writer.Status()
@@ -79,7 +83,7 @@ func (h *Handler) observe() gin.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		h.Log.LogAttrs(c.Request.Context(), level, "request", slog.String("request_id", id),
+		log.LogAttrs(c.Request.Context(), level, "request",
 			slog.String("method", c.Request.Method), slog.String("route", route), slog.Int("status", status),
 			slog.Duration("duration", d))
 	}
@@ -132,7 +136,7 @@ func (h *Handler) readyz(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	if err := errors.Join(pgErr, redisErr, schemaErr); err != nil {
 		r.Status = "unavailable"
-		h.Log.Warn("not ready", "error", err, "postgres", r.Postgres, "redis", r.Redis, "schema", r.Schema)
+		h.logger(c).Warn("not ready", "error", err, "postgres", r.Postgres, "redis", r.Redis, "schema", r.Schema)
 		c.JSON(http.StatusServiceUnavailable, r)
 		return
 	}

@@ -32,13 +32,9 @@ type ownApplicationData struct {
 func (h *Handler) ownApplication(c *gin.Context) (*repository.Application, *repository.Posting, bool) {
 	ctx := c.Request.Context()
 	a, err := h.Repo.ApplicationByTokenHash(ctx, hashToken(c.Param("token")))
-	if errors.Is(err, repository.ErrNotFound) {
-		h.errorPage(c, http.StatusNotFound, "Lien inconnu ou expiré",
-			"Ce lien de suivi n'est pas (ou plus) valable. Si vous avez candidaté plusieurs fois avec la même adresse, utilisez le lien du dernier email reçu.")
-		return nil, nil, false
-	}
 	if err != nil {
-		h.fail(c, err)
+		h.fail(c, repository.WithMessage(err, repository.ENotFound, "Lien inconnu ou expiré",
+			"Ce lien de suivi n'est pas (ou plus) valable. Si vous avez candidaté plusieurs fois avec la même adresse, utilisez le lien du dernier email reçu."))
 		return nil, nil, false
 	}
 	p, err := h.postingByID(ctx, a.PostingID)

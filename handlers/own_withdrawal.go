@@ -37,7 +37,7 @@ func (h *Handler) undoOwnWithdrawal(c *gin.Context) {
 		return
 	}
 	if !p.AcceptsApplications(h.Now()) {
-		h.refuseUndo(c, p)
+		h.fail(c, undoRefused(p, repository.ErrPostingClosed))
 		return
 	}
 	var emails []*repository.Email
@@ -56,7 +56,7 @@ func (h *Handler) undoOwnWithdrawal(c *gin.Context) {
 	})
 	switch {
 	case errors.Is(err, repository.ErrPostingClosed):
-		h.refuseUndo(c, p)
+		h.fail(c, undoRefused(p, err))
 		return
 	case errors.Is(err, repository.ErrConflict): // not withdrawn (any more): nothing to undo
 		c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token"))
@@ -69,7 +69,8 @@ func (h *Handler) undoOwnWithdrawal(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"?fait=retablissement")
 }
 
-func (h *Handler) refuseUndo(c *gin.Context, p *repository.Posting) {
-	h.errorPage(c, http.StatusConflict, "Retrait définitif",
-		"L'offre « "+p.Title+" » ne prend plus de candidatures : le retrait de votre candidature ne peut plus être annulé.")
+// undoRefused is the answer to an undo once p takes no more applications.
+func undoRefused(p *repository.Posting, err error) error {
+	return &repository.Error{Code: repository.EConflict, Err: err, Heading: "Retrait définitif",
+		Message: "L'offre « " + p.Title + " » ne prend plus de candidatures : le retrait de votre candidature ne peut plus être annulé."}
 }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -95,64 +94,14 @@ func (h *Handler) render(c *gin.Context, status int, name string, data any) {
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
-		h.Log.Error("render page", "page", name, "error", err)
+		h.logger(c).Error("render page", "page", name, "error", err)
 		if name != "error" {
-			h.errorPage(c, http.StatusInternalServerError, "Erreur", "Une erreur inattendue est survenue. Réessayez dans un instant.")
+			t := errorTexts[repository.EInternal]
+			h.errorPage(c, http.StatusInternalServerError, t.heading, t.message)
 		}
 		return
 	}
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
-}
-
-type errorData struct {
-	Page
-	Heading, Message string
-	Status           int
-}
-
-func (h *Handler) errorPage(c *gin.Context, status int, heading, message string) {
-	h.render(c, status, "error", errorData{Page: h.page(heading), Heading: heading, Message: message, Status: status})
-	c.Abort()
-}
-
-func (h *Handler) notFound(c *gin.Context) {
-	h.errorPage(c, http.StatusNotFound, "Page introuvable",
-		"La page que vous cherchez n'existe pas ou plus. Si vous avez tapé l'adresse, vérifiez-la ; sinon, repartez de la liste des offres.")
-}
-
-// fail is the one place that maps an error to a response: what the
-// repository did not find is a 404, like anything the visitor may not see.
-func (h *Handler) fail(c *gin.Context, err error) {
-	if errors.Is(err, repository.ErrNotFound) {
-		h.notFound(c)
-		return
-	}
-	if isUnavailable(err) {
-		h.Log.Warn("service unavailable", "error", err, "route", c.FullPath())
-		c.Header("Retry-After", "10")
-		h.errorPage(c, http.StatusServiceUnavailable, "Service momentanément indisponible",
-			"Le service est momentanément indisponible. Réessayez dans quelques instants : ce que vous avez saisi n'a pas été enregistré.")
-		return
-	}
-	// The route, not the path: paths may hold private tokens.
-	h.Log.Error("request failed", "error", err, "route", c.FullPath())
-	h.errorPage(c, http.StatusInternalServerError, "Erreur", "Une erreur inattendue est survenue. Réessayez dans un instant.")
-}
-
-// isUnavailable tells a database that does not answer from a bug.
-func isUnavailable(err error) bool {
-	var netErr interface{ Timeout() bool }
-	if errors.As(err, &netErr) {
-		return true
-	}
-	s := err.Error()
-	for _, m := range []string{"connection refused", "bad connection", "connection reset", "the database system is",
-		"EOF", "no such host", "i/o timeout", "broken pipe"} {
-		if strings.Contains(s, m) {
-			return true
-		}
-	}
-	return false
 }
 
 // formView is the application form as the page shows it.
@@ -181,8 +130,11 @@ func newFieldView(f *formView, name, typ, autocomplete, hint string) fieldView {
 }
 
 // crossOriginDenied answers a state-changing request sent from another site.
+// It is refused before the route table, so it gets its request id here.
 func (h *Handler) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
-	h.Log.Warn("cross-origin request refused", "origin", r.Header.Get("Origin"))
+	id := requestIDOf(r)
+	w.Header().Set(requestIDHeader, id)
+	h.Log.Warn("cross-origin request refused", "request_id", id, "origin", r.Header.Get("Origin"))
 	var buf bytes.Buffer
 	err := h.pages.byName["error"].ExecuteTemplate(&buf, "layout", errorData{Page: h.page("Action refusée"),
 		Heading: "Action refusée", Status: http.StatusForbidden,

@@ -79,17 +79,14 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/emails/:id/renvoi", h.resendEmail)
 
 	// Posting editor (admins create and edit postings; any reviewer downloads one as Markdown).
-	// BEGIN posting editor
 	inbox.GET("/offres/nouvelle", h.requireAdmin, h.newPostingForm)
 	inbox.POST("/offres/nouvelle", h.requireAdmin, h.createPosting)
 	inbox.GET("/offres/:id/modification", h.requireAdmin, h.editPostingForm)
 	inbox.POST("/offres/:id/modification", h.requireAdmin, h.updatePosting)
 	inbox.POST("/offres/:id/apercu", h.requireAdmin, h.previewPosting)
 	inbox.GET("/offres/:id/markdown", h.downloadMarkdown)
-	// END posting editor
 
 	// A posting's life: preview and close, reopen, archive.
-	// BEGIN lifecycle
 	inbox.GET("/offres/:id/cloture", h.closePreview)
 	inbox.POST("/offres/:id/cloture", h.closePosting)
 	inbox.POST("/offres/:id/reouverture", h.reopenPosting)
@@ -97,18 +94,15 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/offres/:id/archivage", h.requireAdmin, h.archivePosting)
 	inbox.GET("/offres/:id/modeles", h.postingTemplates)
 	inbox.POST("/offres/:id/modeles/:cle", h.savePostingTemplate)
-	// END lifecycle
 
-	// Personal data: audit log, access requests (admins).
-	// BEGIN personal data
+	// Personal data: an applicant's own (through the private link) and,
+	// for admins, anyone's and the audit log.
 	inbox.GET("/candidatures/:id/donnees.json", h.requireAdmin, h.adminPersonalData)
 	r.GET("/candidature/:token/donnees.json", h.ownPersonalData)
 	admin := r.Group("/admin", h.requireViewer, h.requireAdmin)
 	admin.GET("/journal", h.auditLogPage)
-	// END personal data
 
 	// Operations: health, metrics, queues.
-	// BEGIN operations
 	r.GET("/healthz", h.healthz)
 	r.GET("/readyz", h.readyz)
 	r.GET("/metrics", h.serveMetrics(h.Metrics.Handler(h.Log)))
@@ -119,7 +113,6 @@ func (h *Handler) Engine() (http.Handler, error) {
 		queues.Handle(method, "", serveQueues)
 		queues.Handle(method, "/*path", serveQueues)
 	}
-	// END operations
 
 	// Dev mode only: the mail caught by the embedded SMTP server.
 	if h.MailCatcher != nil {
@@ -128,12 +121,12 @@ func (h *Handler) Engine() (http.Handler, error) {
 		r.GET("/dev/mail/:id/html", h.devMailHTML)
 	}
 
-	// Refuse cross-site state-changing requests (browsers send Sec-Fetch-Site / Origin).
 	h.routes = r.Routes()
 	var handler http.Handler = r
 	if h.Sessions != nil {
 		handler = h.Sessions.LoadAndSave(handler)
 	}
+	// Refuse cross-site state-changing requests (browsers send Sec-Fetch-Site / Origin).
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(h.crossOriginDenied))
 	return cop.Handler(handler), nil

@@ -1,27 +1,19 @@
 // Package repository holds all of Vivier's SQL: row structs, queries,
 // transactions and the email outbox. Methods return ErrNotFound or
-// ErrConflict for the cases callers handle, and wrapped errors otherwise.
+// ErrConflict for the cases callers handle, and wrapped errors otherwise;
+// ErrorCode classifies any of them (errors.go).
 package repository
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	neturl "net/url"
 	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"vivier/internal/links"
-)
-
-var (
-	// ErrNotFound means no row matched.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict means the change contradicts what is stored (a unique key, a state).
-	ErrConflict = errors.New("conflict")
 )
 
 // Repo is the data access layer over one PostgreSQL database.
@@ -151,14 +143,4 @@ func (r *Repo) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
-}
-
-// isUniqueViolation reports whether err is PostgreSQL's unique_violation,
-// optionally on the named constraint or index.
-func isUniqueViolation(err error, constraint string) bool {
-	var pqErr *pq.Error
-	if !errors.As(err, &pqErr) || pqErr.Code != "23505" {
-		return false
-	}
-	return constraint == "" || pqErr.Constraint == constraint
 }

@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 
@@ -21,7 +22,7 @@ type CloseFanoutHandler struct {
 // ProcessTask implements asynq.Handler for tasks.TypeCloseFanout.
 func (h *CloseFanoutHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.CloseFanoutPayload
-	if err := jsonUnmarshal(t.Payload(), &p); err != nil {
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("bad %s payload: %w: %w", tasks.TypeCloseFanout, err, asynq.SkipRetry)
 	}
 	// The emails carry the id of the request that closed the posting.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -205,6 +206,6 @@ func RetryDelay(base time.Duration) asynq.RetryDelayFunc {
 		if d <= 0 || d > 10*time.Minute {
 			d = 10 * time.Minute
 		}
-		return d + time.Duration(float64(d)*0.2*jitter())
+		return d + time.Duration(float64(d)*0.2*rand.Float64())
 	}
 }

@@ -3,10 +3,8 @@ package workers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -38,8 +36,6 @@ func signInRequest(m *signin.Mailer) asynq.HandlerFunc {
 	}
 }
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-
 // ServerConfig is the asynq server's configuration for Vivier's queues.
 func ServerConfig(concurrency int, retryBase time.Duration, log *slog.Logger) asynq.Config {
 	return asynq.Config{
@@ -68,8 +64,6 @@ func logging(log *slog.Logger) asynq.MiddlewareFunc {
 		})
 	}
 }
-
-func jitter() float64 { return rand.Float64() }
 
 // asynqLogger sends asynq's own messages to slog.
 type asynqLogger struct{ log *slog.Logger }

@@ -10,7 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Limiter allows at most Limit events per key in each Window.
+// Limiter counts events per key in Redis; Allow says whether an event is
+// within the limit of its window.
 type Limiter struct {
 	Redis  redis.UniversalClient
 	Prefix string

@@ -45,6 +45,10 @@ type Mailer struct {
 // in and has not had its links for the hour; it does nothing otherwise.
 // next is the local page to return to ("" for the inbox).
 func (m *Mailer) Send(ctx context.Context, email, next string) error {
+	log := m.Log
+	if id := tasks.RequestID(ctx); id != "" { // the request's, or its task's
+		log = log.With("request_id", id)
+	}
 	known := m.Config.IsAdmin(email)
 	if !known {
 		var err error
@@ -53,16 +57,16 @@ func (m *Mailer) Send(ctx context.Context, email, next string) error {
 		}
 	}
 	if !known {
-		m.Log.Info("sign-in asked for an unknown address")
+		log.Info("sign-in asked for an unknown address")
 		return nil
 	}
 	if m.Limiter != nil {
 		ok, err := m.Limiter.Allow(ctx, "signin:address:"+email, PerAddress, Window)
 		if err != nil {
-			m.Log.Warn("rate limit unavailable", "error", err)
+			log.Warn("rate limit unavailable", "error", err)
 		}
 		if !ok {
-			m.Log.Warn("sign-in link not sent: the address had its links for the hour", "limit", PerAddress)
+			log.Warn("sign-in link not sent: the address had its links for the hour", "limit", PerAddress)
 			return nil
 		}
 	}
@@ -86,7 +90,7 @@ func (m *Mailer) Send(ctx context.Context, email, next string) error {
 	}
 	if m.Enqueuer != nil {
 		if err := m.Enqueuer.Enqueue(ctx, tasks.Outgoing{ID: e.ID, Queue: tasks.QueueCritical}); err != nil {
-			m.Log.Warn("enqueue sign-in link failed; the outbox sweep will retry", "error", err)
+			log.Warn("enqueue sign-in link failed; the outbox sweep will retry", "error", err)
 		}
 	}
 	return nil

@@ -29,11 +29,7 @@ type CloseFanoutPayload struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
-// NewCloseFanoutTask builds the fan-out task of one close round.
-func NewCloseFanoutTask(postingID int64, round int) (*asynq.Task, error) {
-	return newCloseFanoutTask(CloseFanoutPayload{PostingID: postingID, Round: round})
-}
-
+// newCloseFanoutTask builds the fan-out task of one close round.
 func newCloseFanoutTask(p CloseFanoutPayload) (*asynq.Task, error) {
 	postingID, round := p.PostingID, p.Round
 	payload, err := json.Marshal(p)
@@ -72,12 +68,8 @@ type SendEmailPayload struct {
 // email is marked failed (asynq's backoff spreads them over about a day).
 const MaxRetry = 20
 
-// NewSendEmailTask builds the task of one email. Its TaskID comes from the
+// newSendEmailTask builds the task of one email. Its TaskID comes from the
 // email id, so enqueuing twice is refused by asynq as a conflict.
-func NewSendEmailTask(emailID int64, queue string, processAt time.Time) (*asynq.Task, error) {
-	return newSendEmailTask(SendEmailPayload{EmailID: emailID}, queue, processAt)
-}
-
 func newSendEmailTask(p SendEmailPayload, queue string, processAt time.Time) (*asynq.Task, error) {
 	payload, err := json.Marshal(p)
 	if err != nil {
