@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"vivier/handlers"
+	"vivier/internal/closing"
 	"vivier/internal/config"
 	"vivier/internal/testkit"
 	"vivier/repository"
@@ -57,7 +58,10 @@ func serveWithLog(t *testing.T, repo *repository.Repo) (*httptest.Server, *logLi
 		t.Fatal(err)
 	}
 	lines := &logLines{}
-	h, err := handlers.New(handlers.Deps{Config: cfg, Repo: repo, Log: slog.New(slog.NewJSONHandler(lines, nil))})
+	// No route of these cases closes a posting: the closer is there
+	// because the handlers refuse to start without one.
+	h, err := handlers.New(handlers.Deps{Config: cfg, Repo: repo, Log: slog.New(slog.NewJSONHandler(lines, nil)),
+		Closer: &closing.Closer{Repo: repo}})
 	if err != nil {
 		t.Fatal(err)
 	}
