@@ -10,8 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/catalog"
 	"vivier/internal/emailtmpl"
-	"vivier/internal/frfmt"
 	"vivier/repository"
 )
 
@@ -34,7 +34,7 @@ type statusFormData struct {
 	inboxPage
 	Posting     postingView
 	Application *repository.Application
-	To          string
+	To          catalog.Status
 	ToLabel     string
 	Send        bool
 	Subject     string
@@ -53,24 +53,24 @@ func (h *Handler) statusForm(c *gin.Context) {
 	if !ok {
 		return
 	}
-	to := c.Query("vers")
-	if !repository.IsReviewerStatus(to) {
+	to := catalog.Status(c.Query("vers"))
+	if !to.ReviewerMaySet() {
 		h.notFound(c)
 		return
 	}
 	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
-		Application: a, To: to, ToLabel: frfmt.StatusLabel(to), Send: true, Delays: delays, Delay: "0", List: c.Query("liste"),
-		Variables: emailtmpl.Variables}
+		Application: a, To: to, ToLabel: to.Label(), Send: true, Delays: delays, Delay: "0", List: c.Query("liste"),
+		Variables: emailtmpl.Variables()}
 	overrides, err := h.overrides(c.Request.Context(), p.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	d.Subject, d.Message = h.Emails.Source(emailtmpl.StatusEditable(to), overrides["status_"+to])
+	d.Subject, d.Message = h.Emails.Source(emailtmpl.StatusEditable(to), overrides["status_"+string(to)])
 	h.render(c, http.StatusOK, "inbox_status", d)
 }
 
-func (h *Handler) statusData(p *repository.Posting, a *repository.Application, status, message string) *emailtmpl.Data {
+func (h *Handler) statusData(p *repository.Posting, a *repository.Application, status catalog.Status, message string) *emailtmpl.Data {
 	d := h.emailData(p, a)
 	d.Status, d.Message = status, message
 	return d
@@ -81,12 +81,12 @@ func (h *Handler) changeStatus(c *gin.Context) {
 	if !ok {
 		return
 	}
-	to := c.PostForm("vers")
+	to := catalog.Status(c.PostForm("vers"))
 	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
-		Application: a, To: to, ToLabel: frfmt.StatusLabel(to), Send: c.PostForm("envoyer") == "oui",
+		Application: a, To: to, ToLabel: to.Label(), Send: c.PostForm("envoyer") == "oui",
 		Subject: strings.TrimSpace(c.PostForm("objet")), Message: strings.TrimSpace(c.PostForm("message")),
-		Delay: c.PostForm("delai"), Delays: delays, Errors: map[string]string{}, List: c.PostForm("liste"), Variables: emailtmpl.Variables}
-	if !repository.IsReviewerStatus(to) {
+		Delay: c.PostForm("delai"), Delays: delays, Errors: map[string]string{}, List: c.PostForm("liste"), Variables: emailtmpl.Variables()}
+	if !to.ReviewerMaySet() {
 		d.Errors["vers"] = "Choisissez un statut de la liste."
 	}
 	delay, okDelay := readDelay(d.Delay)
@@ -119,7 +119,7 @@ func (h *Handler) changeStatus(c *gin.Context) {
 			}
 		}
 	}
-	if a.Status == repository.StatusWithdrawn || a.ErasedAt != nil {
+	if a.Status == catalog.StatusWithdrawn || a.ErasedAt != nil {
 		d.Errors["vers"] = "Cette candidature a été retirée ou effacée : son statut ne peut plus changer."
 	}
 	if len(d.Errors) > 0 {
@@ -164,7 +164,7 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 	if !ok {
 		return
 	}
-	to := c.PostForm("vers")
+	to := catalog.Status(c.PostForm("vers"))
 	back := "/boite/offres/" + strconv.FormatInt(p.ID, 10) + listSuffix(c)
 	var ids []int64
 	for _, s := range c.PostFormArray("ids") {
@@ -181,7 +181,7 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 		h.errorPage(c, http.StatusUnprocessableEntity, "Trop de candidatures choisies",
 			"Déplacez au plus "+strconv.Itoa(maxBulkMove)+" candidatures à la fois.")
 		return
-	case !repository.IsReviewerStatus(to):
+	case !to.ReviewerMaySet():
 		h.errorPage(c, http.StatusUnprocessableEntity, "Statut manquant", "Choisissez le nouveau statut des candidatures cochées.")
 		return
 	case !okDelay:
@@ -198,7 +198,7 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 		editable := emailtmpl.StatusEditable(to)
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
 			d := h.statusData(p, app, to, "")
-			subject, message, err := h.Emails.Words(editable, d, overrides["status_"+to])
+			subject, message, err := h.Emails.Words(editable, d, overrides["status_"+string(to)])
 			if err != nil {
 				return nil, err
 			}
@@ -223,8 +223,8 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 
 // bulkMoveMessage says how many applications moved, and names each one
 // left where it was, with the reason.
-func bulkMoveMessage(res repository.StatusChangeResult, to string) string {
-	label := frfmt.StatusLabel(to)
+func bulkMoveMessage(res repository.StatusChangeResult, to catalog.Status) string {
+	label := to.Label()
 	msg := countOf(res.Changed, "candidature déplacée", "candidatures déplacées") + " vers « " + label + " »."
 	if res.Changed == 0 {
 		msg = "Aucune candidature déplacée vers « " + label + " »."

@@ -40,7 +40,7 @@ func (h *Handler) templateViews(c *gin.Context, p *repository.Posting) ([]templa
 		return nil, err
 	}
 	var out []templateView
-	for _, e := range emailtmpl.Editables {
+	for _, e := range emailtmpl.Editables() {
 		v := templateView{Editable: e}
 		if t, ok := saved[e.Key]; ok {
 			v.Subject, v.Body, v.Custom = t.Subject, t.Body, true
@@ -72,7 +72,7 @@ func (h *Handler) postingTemplates(c *gin.Context) {
 		}
 	}
 	h.render(c, http.StatusOK, "inbox_templates", templatesData{inboxPage: h.inboxPage(c, "Emails de l'offre — "+p.Title),
-		Posting: viewOf(p), Templates: views, Variables: emailtmpl.Variables})
+		Posting: viewOf(p), Templates: views, Variables: emailtmpl.Variables()})
 }
 
 // savePostingTemplate saves, resets or previews one email's wording.
@@ -132,7 +132,7 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 		return
 	}
 	h.render(c, status, "inbox_templates", templatesData{inboxPage: h.inboxPage(c, "Emails de l'offre — "+p.Title),
-		Posting: viewOf(p), Templates: views, Variables: emailtmpl.Variables})
+		Posting: viewOf(p), Templates: views, Variables: emailtmpl.Variables()})
 }
 
 // previewTemplate renders the whole email for the posting's latest
@@ -154,7 +154,7 @@ func (h *Handler) previewTemplate(c *gin.Context, p *repository.Posting, e email
 	}
 	d := h.emailData(p, a)
 	d.Link = h.Config.BaseURL + "/candidature/…"
-	d.Status = e.Arg
+	d.Status, d.Group = e.Status, e.Group
 	subject, message, err := h.Emails.Words(e, d, &o)
 	if err != nil {
 		return nil, "", "", err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/catalog"
 	"vivier/internal/emailtmpl"
 	"vivier/repository"
 )
@@ -20,7 +21,7 @@ func (h *Handler) confirmWithdrawal(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if a.Status == repository.StatusWithdrawn {
+	if a.Status == catalog.StatusWithdrawn {
 		c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token"))
 		return
 	}
@@ -41,7 +42,7 @@ func (h *Handler) undoOwnWithdrawal(c *gin.Context) {
 		return
 	}
 	var emails []*repository.Email
-	_, err := h.Repo.UndoWithdrawal(c.Request.Context(), a.ID, func(restored string) ([]*repository.Email, error) {
+	_, err := h.Repo.UndoWithdrawal(c.Request.Context(), a.ID, func(restored catalog.Status) ([]*repository.Email, error) {
 		if p.ContactEmail == "" {
 			return nil, nil
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"vivier/internal/catalog"
 	"vivier/internal/config"
 	"vivier/internal/links"
 	"vivier/internal/testkit"
@@ -47,7 +48,7 @@ func (e *env) next() int {
 
 // posting imports a posting in the given status, with a contact of its
 // own, as `vivier import` does; change edits it before it is stored.
-func (e *env) posting(status string, change ...func(*repository.Posting)) *repository.Posting {
+func (e *env) posting(status catalog.PostingState, change ...func(*repository.Posting)) *repository.Posting {
 	e.t.Helper()
 	n := e.next()
 	hash := sha256.Sum256([]byte(fmt.Sprint("offre ", n)))
@@ -76,7 +77,7 @@ func (e *env) posting(status string, change ...func(*repository.Posting)) *repos
 // openPosting is an open posting without a closing date.
 func (e *env) openPosting() *repository.Posting {
 	e.t.Helper()
-	return e.posting(repository.PostingOpen)
+	return e.posting(catalog.PostingOpen)
 }
 
 // tokenHash is the hash of an applicant's private link token.
@@ -132,7 +133,7 @@ func (e *env) apply(p *repository.Posting, first, last string, change ...func(*r
 
 // setStatus puts an application in a status without history nor email,
 // as if it had got there long ago.
-func (e *env) setStatus(a *repository.Application, status string) {
+func (e *env) setStatus(a *repository.Application, status catalog.Status) {
 	e.t.Helper()
 	e.exec(`UPDATE applications SET status = $2 WHERE id = $1`, a.ID, status)
 	a.Status = status

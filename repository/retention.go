@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"vivier/internal/catalog"
 	"vivier/internal/links"
 )
 
@@ -50,16 +51,22 @@ type RetentionPosting struct {
 
 // retentionPostings selects closed and archived postings with their
 // latest close (as "rp"); it is completed with the posting columns and
-// the conditions.
-const retentionPostings = `WITH rp AS (
+// the conditions, and takes retentionArgs after its own.
+var retentionPostings = `WITH rp AS (
 	SELECT p.id AS posting_id, ` + lastClose + ` AS last_close, COALESCE(c.id, 0) AS cycle
-	FROM postings p ` + latestCloseEvent + `
-	WHERE p.status IN ('closed', 'archived'))
+	FROM postings p ` + latestCloseEvent("$3") + `
+	WHERE p.status = ANY($4))
 SELECT %s, rp.last_close, rp.cycle, rp.last_close + make_interval(months => $2::int) AS erase_at,
 	(SELECT count(*) FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL) AS holding
 FROM rp JOIN postings p ON p.id = rp.posting_id
 WHERE %s
 ORDER BY rp.last_close, p.id`
+
+// retentionArgs are retentionPostings' parameters: the instant, the
+// retention in months, and the states of a closed posting.
+func retentionArgs(now time.Time, months int) []any {
+	return []any{now, months, catalog.PostingClosed, pq.Array([]catalog.PostingState{catalog.PostingClosed, catalog.PostingArchived})}
+}
 
 func noticeKey(postingID, cycle int64) string {
 	return "retention:" + strconv.FormatInt(postingID, 10) + ":" + strconv.FormatInt(cycle, 10) + ":"
@@ -76,7 +83,7 @@ func (r *Repo) PostingsToErase(ctx context.Context, now time.Time, months int) (
 	var out []RetentionPosting
 	err := r.db.SelectContext(ctx, &out, fmt.Sprintf(retentionPostings, prefixed("p.", postingColumns),
 		`rp.last_close + make_interval(months => $2::int) < $1::timestamptz
-		AND EXISTS (SELECT 1 FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL)`), now, months)
+		AND EXISTS (SELECT 1 FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL)`), retentionArgs(now, months)...)
 	if err != nil {
 		return nil, fmt.Errorf("postings to erase: %w", err)
 	}
@@ -93,7 +100,7 @@ func (r *Repo) PostingsToNotify(ctx context.Context, now time.Time, months int) 
 		AND rp.last_close + make_interval(months => $2::int) - interval '1 month' <= $1::timestamptz
 		AND EXISTS (SELECT 1 FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL
 			AND NOT EXISTS (SELECT 1 FROM emails e
-				WHERE e.dedupe_key = 'retention:' || p.id || ':' || rp.cycle || ':' || a.id))`), now, months)
+				WHERE e.dedupe_key = 'retention:' || p.id || ':' || rp.cycle || ':' || a.id))`), retentionArgs(now, months)...)
 	if err != nil {
 		return nil, fmt.Errorf("postings to notify: %w", err)
 	}

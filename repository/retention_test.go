@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/internal/links"
 	"vivier/repository"
 )
@@ -31,7 +32,7 @@ func (e *env) closeOn(p *repository.Posting, when time.Time) {
 // reopen opens a closed posting again.
 func (e *env) reopen(p *repository.Posting) {
 	e.t.Helper()
-	if err := e.Repo.SetPostingState(e.t.Context(), p.ID, []string{repository.PostingClosed}, repository.PostingOpen, "système"); err != nil {
+	if err := e.Repo.SetPostingState(e.t.Context(), p.ID, []catalog.PostingState{catalog.PostingClosed}, catalog.PostingOpen, "système"); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -76,7 +77,7 @@ func TestPostingsToErase(t *testing.T) {
 	e.closeOn(reclosed, monthsAgo(1))
 
 	// Imported already closed: no close in its history; its closing date counts.
-	imported := e.posting(repository.PostingOpen)
+	imported := e.posting(catalog.PostingOpen)
 	e.apply(imported, "Camille", "Durand")
 	e.exec(`UPDATE postings SET status = 'closed', closes_at = $2 WHERE id = $1`, imported.ID, monthsAgo(26))
 

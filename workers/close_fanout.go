@@ -7,6 +7,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"vivier/internal/emailtmpl"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -26,7 +27,7 @@ func (h *CloseFanoutHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 	}
 	// The emails carry the id of the request that closed the posting.
 	ctx = tasks.WithRequestID(ctx, p.RequestID)
-	items, err := h.Repo.PendingCloseEmails(ctx, p.PostingID)
+	items, err := h.Repo.PendingCloseEmails(ctx, p.PostingID, emailtmpl.CloseKinds())
 	if err != nil {
 		return err
 	}

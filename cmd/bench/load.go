@@ -12,6 +12,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -20,7 +21,7 @@ import (
 
 // statusMix spreads applications over the pipeline, by weight.
 type statusMix []struct {
-	Status string
+	Status catalog.Status
 	Weight int
 }
 
@@ -32,10 +33,10 @@ func (m statusMix) pick(r *mrand.Rand) string {
 	n := r.IntN(total)
 	for _, s := range m {
 		if n -= s.Weight; n < 0 {
-			return s.Status
+			return string(s.Status)
 		}
 	}
-	return m[0].Status
+	return string(m[0].Status)
 }
 
 // copyIn writes rows into table's columns with COPY, in one transaction.
@@ -89,7 +90,7 @@ func (b *bench) loadApplications(ctx context.Context, postingID int64, n int, mi
 		status := mix.pick(r)
 		created := now.Add(-time.Duration(r.Int64N(int64(60 * 24 * time.Hour))))
 		var withdrawn any
-		if status == repository.StatusWithdrawn {
+		if status == string(catalog.StatusWithdrawn) {
 			withdrawn = created.Add(time.Hour)
 		}
 		token := make([]byte, 32)
@@ -104,7 +105,7 @@ func (b *bench) loadApplications(ctx context.Context, postingID int64, n int, mi
 	}
 	_, err = b.sql.ExecContext(ctx, `INSERT INTO application_events (application_id, kind, to_status, actor)
 		SELECT id, $2, $3, $4 FROM applications WHERE posting_id = $1`,
-		postingID, repository.EventReceived, repository.StatusReceived, repository.ActorApplicant)
+		postingID, repository.EventReceived, catalog.StatusReceived, repository.ActorApplicant)
 	return err
 }
 

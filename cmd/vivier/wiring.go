@@ -163,8 +163,8 @@ func webApp(cfg *config.Config, db *sqlx.DB, log *slog.Logger, catcher *mailcatc
 
 // queueNames are asynq's queues, reported even when empty.
 func queueNames() []string {
-	names := make([]string, 0, len(tasks.Queues))
-	for q := range tasks.Queues {
+	names := make([]string, 0, len(tasks.Queues()))
+	for q := range tasks.Queues() {
 		names = append(names, q)
 	}
 	slices.Sort(names)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"vivier/internal/catalog"
 	"vivier/internal/emailtmpl"
 	"vivier/repository"
 )
@@ -43,20 +44,20 @@ var placeholderApp = &repository.Application{FirstName: repository.PlaceholderFi
 // writes to them, so their default is a suggestion without a subject.
 // A posting's own wording of a group's email (saved in the inbox) comes
 // first; an accepted group with its own wording gets it.
-func (c *Closer) DefaultWords(ctx context.Context, p *repository.Posting) (map[string]Words, error) {
+func (c *Closer) DefaultWords(ctx context.Context, p *repository.Posting) (map[catalog.CloseGroup]Words, error) {
 	saved, err := c.Repo.PostingTemplates(ctx, p.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]Words{}
-	for _, g := range repository.CloseGroups {
-		e, _ := emailtmpl.EditableByKey(g)
+	out := map[catalog.CloseGroup]Words{}
+	for _, g := range catalog.CloseGroups() {
+		e, _ := emailtmpl.EditableByKey(string(g))
 		var o *emailtmpl.Override
-		if t, ok := saved[g]; ok {
+		if t, ok := saved[string(g)]; ok {
 			o = &emailtmpl.Override{Subject: t.Subject, Body: t.Body}
 		}
 		subject, message := c.Emails.Source(e, o)
-		if g == repository.CloseAccepted && (o == nil || emailtmpl.Stored(o) != nil) {
+		if g == catalog.CloseAccepted && (o == nil || emailtmpl.Stored(o) != nil) {
 			subject = ""
 		}
 		out[g] = Words{Subject: subject, Message: message}
@@ -69,13 +70,13 @@ func (c *Closer) DefaultWords(ctx context.Context, p *repository.Posting) (map[s
 // rendered once, the names standing as placeholders that the database
 // fills in for each applicant. It returns what it wrote;
 // repository.ErrConflict when the posting was not open.
-func (c *Closer) Close(ctx context.Context, p *repository.Posting, actor string, words map[string]Words) (*repository.CloseResult, error) {
-	plan := repository.ClosePlan{Actor: actor, Texts: map[string]repository.CloseText{}}
+func (c *Closer) Close(ctx context.Context, p *repository.Posting, actor string, words map[catalog.CloseGroup]Words) (*repository.CloseResult, error) {
+	plan := repository.ClosePlan{Actor: actor, Texts: map[catalog.CloseGroup]repository.CloseText{}}
 	for g, w := range words {
 		if strings.TrimSpace(w.Subject) == "" || strings.TrimSpace(w.Message) == "" {
 			continue
 		}
-		d := &emailtmpl.Data{Operator: c.Operator, OperatorArticle: c.OperatorArticle, Posting: p, Application: placeholderApp, Status: g}
+		d := &emailtmpl.Data{Operator: c.Operator, OperatorArticle: c.OperatorArticle, Posting: p, Application: placeholderApp, Group: g}
 		subject, message, err := emailtmpl.RenderWords(w.Subject, w.Message, d)
 		if err != nil {
 			return nil, fmt.Errorf("close group %s: %w", g, err)
@@ -88,11 +89,11 @@ func (c *Closer) Close(ctx context.Context, p *repository.Posting, actor string,
 		plan.Texts[g] = repository.CloseText{Subject: subject, Text: r.Text, HTML: r.HTML}
 	}
 	if p.ContactEmail != "" {
-		plan.Summary = func(written map[string]int, n repository.CloseCounts) (*repository.Email, error) {
-			s := &emailtmpl.CloseSummaryData{Actor: actor, InReview: written[repository.CloseInReview],
-				Interview: written[repository.CloseInterview],
-				Accepted:  written[repository.CloseAccepted], Rejected: written[repository.CloseRejected],
-				Withdrawn: n.Withdrawn, AcceptedSilent: n.Accepted - written[repository.CloseAccepted],
+		plan.Summary = func(written map[catalog.CloseGroup]int, n repository.CloseCounts) (*repository.Email, error) {
+			s := &emailtmpl.CloseSummaryData{Actor: actor, InReview: written[catalog.CloseInReview],
+				Interview: written[catalog.CloseInterview],
+				Accepted:  written[catalog.CloseAccepted], Rejected: written[catalog.CloseRejected],
+				Withdrawn: n.Withdrawn, AcceptedSilent: n.Accepted - written[catalog.CloseAccepted],
 				RejectedTold: n.RejectedTold}
 			s.Told = s.InReview + s.Interview + s.Accepted + s.Rejected
 			r, err := c.Emails.Render(emailtmpl.CloseSummary, &emailtmpl.Data{Operator: c.Operator, OperatorArticle: c.OperatorArticle, Posting: p, Summary: s})

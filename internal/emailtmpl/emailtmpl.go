@@ -11,6 +11,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 	"vivier/templates"
@@ -37,6 +38,16 @@ const (
 // their withdrawal; Data.Status is the status restored.
 const WithdrawalUndoneContact = "withdrawal_undone_contact"
 
+// CloseKinds are the kinds of the emails a close writes: each group's
+// update (its kind is the group) and the summary to the contact.
+func CloseKinds() []string {
+	var out []string
+	for _, g := range catalog.CloseGroups() {
+		out = append(out, string(g))
+	}
+	return append(out, CloseSummary)
+}
+
 var kinds = []string{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, ErasedContact, SignInLink,
 	StatusUpdate, CloseUpdate, CloseSummary, RetentionNotice, RetentionNoticeContact, WithdrawalUndoneContact}
 
@@ -50,11 +61,12 @@ type Data struct {
 	Link            string // the applicant's private link
 	CVName          string
 	RetentionMonths int
-	DataContact     string // where to send personal data requests
-	ValidMinutes    int    // how long a sign-in link lasts
-	Status          string // the application's new status (status_update), or the close group (close_update)
-	Message         string // the reviewer's own words (status_update, close_update)
-	Subject         string // a subject replacing the template's
+	DataContact     string             // where to send personal data requests
+	ValidMinutes    int                // how long a sign-in link lasts
+	Status          catalog.Status     // the application's new status (status_update, withdrawal_undone_contact)
+	Group           catalog.CloseGroup // the close group (close_update)
+	Message         string             // the reviewer's own words (status_update, close_update)
+	Subject         string             // a subject replacing the template's
 	Summary         *CloseSummaryData
 	// Retention notices: the posting's latest close, when the data is due
 	// for erasure, and how many applications still hold data.
@@ -93,6 +105,8 @@ var funcs = map[string]any{
 	"de":         frfmt.De, // {{de .OperatorArticle}}: "de l'Incubateur des Territoires"
 	"au":         frfmt.A,  // "à l'Incubateur des Territoires", "au GIP …"
 	"capitalize": frfmt.Capitalize,
+
+	"statusLabel": catalog.Status.Label,
 }
 
 // New parses every email template; an error names the file at fault.
@@ -129,7 +143,7 @@ func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
 		dd.OperatorArticle = d.Operator
 		d = &dd
 	}
-	if e, worded := editableFor(kind, d.Status); worded && (d.Subject == "" || d.Message == "") {
+	if e, worded := editableFor(kind, d); worded && (d.Subject == "" || d.Message == "") {
 		subject, message, err := r.Words(e, d, nil)
 		if err != nil {
 			return Rendered{}, fmt.Errorf("render %s words: %w", kind, err)

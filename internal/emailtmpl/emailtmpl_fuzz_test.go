@@ -46,7 +46,7 @@ func FuzzRender(f *testing.F) {
 				}
 				continue
 			}
-			for _, e := range Editables {
+			for _, e := range Editables() {
 				subject, body, err := r.Words(e, d, &o)
 				if err != nil {
 					t.Fatalf("an accepted wording fails to render: %v", err)

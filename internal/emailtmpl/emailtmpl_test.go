@@ -16,7 +16,7 @@ func sample() *Data {
 			Location: "Lyon", DailyRate: 650, DaysPerWeek: 2.5, AvailableFrom: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
 			Motivation: "Je suis <script>motivée</script>.", CreatedAt: time.Now()},
 		Contact: "contact@anct.gouv.fr", Link: "https://vivier.example/candidature/abc", RetentionMonths: 24,
-		DataContact: "contact@anct.gouv.fr", CVName: "cv.pdf", Status: "close_in_review",
+		DataContact: "contact@anct.gouv.fr", CVName: "cv.pdf", Group: "close_in_review",
 		Summary: &CloseSummaryData{Actor: "contact@anct.gouv.fr", InReview: 3, Rejected: 2, Told: 5},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"vivier/internal/applyform"
+	"vivier/internal/catalog"
 	"vivier/templates"
 )
 
@@ -32,27 +33,34 @@ type Override struct {
 
 // Editable is an email a posting may reword.
 type Editable struct {
-	Key   string // acknowledgement, status_rejected, close_in_review...
-	Label string
-	Kind  string // the template kind that renders it
-	Arg   string // the status or close group it is about
+	Key    string // acknowledgement, status_rejected, close_in_review...
+	Label  string
+	Kind   string             // the template kind that renders it
+	Status catalog.Status     // the status a status update announces
+	Group  catalog.CloseGroup // the close group a close update goes to
+}
+
+// editables lists the emails a posting may reword, in the order the
+// editor shows them. The sign-in link is not a posting's: it stays common.
+func editables() []Editable {
+	out := []Editable{
+		{Key: "acknowledgement", Label: "Accusé de réception, à la personne candidate", Kind: Acknowledgement},
+		{Key: "contact_notification", Label: "Nouvelle candidature, à la personne qui recrute", Kind: ContactNotification},
+	}
+	for _, s := range catalog.Pipeline()[1:] { // back to "received" is worded as any other
+		out = append(out, Editable{Key: statusKey(s), Label: "Statut « " + s.Label() + " »", Kind: StatusUpdate, Status: s})
+	}
+	for _, g := range catalog.CloseGroups() {
+		out = append(out, Editable{Key: string(g), Label: g.WordingLabel(), Kind: CloseUpdate, Group: g})
+	}
+	return out
 }
 
 // Editables lists the emails a posting may reword, in the order the
-// editor shows them. The sign-in link is not a posting's: it stays common.
-var Editables = []Editable{
-	{"acknowledgement", "Accusé de réception, à la personne candidate", Acknowledgement, ""},
-	{"contact_notification", "Nouvelle candidature, à la personne qui recrute", ContactNotification, ""},
-	{"status_in_review", "Statut « En cours d'examen »", StatusUpdate, "in_review"},
-	{"status_shortlisted", "Statut « Présélectionnée »", StatusUpdate, "shortlisted"},
-	{"status_interview", "Statut « Entretien »", StatusUpdate, "interview"},
-	{"status_accepted", "Statut « Retenue »", StatusUpdate, "accepted"},
-	{"status_rejected", "Statut « Non retenue »", StatusUpdate, "rejected"},
-	{"close_in_review", "Clôture : candidatures encore à l'étude", CloseUpdate, "close_in_review"},
-	{"close_interview", "Clôture : candidatures en entretien", CloseUpdate, "close_interview"},
-	{"close_accepted", "Clôture : candidatures retenues", CloseUpdate, "close_accepted"},
-	{"close_rejected", "Clôture : candidatures non retenues", CloseUpdate, "close_rejected"},
-}
+// editor shows them.
+func Editables() []Editable { return editables() }
+
+func statusKey(s catalog.Status) string { return "status_" + string(s) }
 
 // otherStatus words a status update to a status without its own wording
 // (back to "received"); it is not offered in the editor.
@@ -60,7 +68,7 @@ var otherStatus = Editable{Key: "status_other", Kind: StatusUpdate}
 
 // EditableByKey finds an editable email.
 func EditableByKey(key string) (Editable, bool) {
-	for _, e := range Editables {
+	for _, e := range editables() {
 		if e.Key == key {
 			return e, true
 		}
@@ -69,22 +77,22 @@ func EditableByKey(key string) (Editable, bool) {
 }
 
 // StatusEditable is the wording of the update announcing status.
-func StatusEditable(status string) Editable {
-	if e, ok := EditableByKey("status_" + status); ok {
+func StatusEditable(status catalog.Status) Editable {
+	if e, ok := EditableByKey(statusKey(status)); ok {
 		return e
 	}
 	e := otherStatus
-	e.Arg = status
+	e.Status = status
 	return e
 }
 
-// editableFor finds the wording of a kind for a status or close group.
-func editableFor(kind, status string) (Editable, bool) {
+// editableFor finds the wording of a kind for d's status or close group.
+func editableFor(kind string, d *Data) (Editable, bool) {
 	if kind == StatusUpdate {
-		return StatusEditable(status), true
+		return StatusEditable(d.Status), true
 	}
-	for _, e := range Editables {
-		if e.Kind == kind && (e.Arg == "" || e.Arg == status) {
+	for _, e := range editables() {
+		if e.Kind == kind && (e.Group == "" || e.Group == d.Group) {
 			return e, true
 		}
 	}
@@ -95,13 +103,17 @@ func editableFor(kind, status string) (Editable, bool) {
 type Variable struct{ Name, Meaning string }
 
 // Variables are listed next to the editor.
-var Variables = []Variable{
-	{"Prenom", "le prénom de la personne candidate"},
-	{"Nom", "son nom"},
-	{"Offre", "le titre de l'offre"},
-	{"Organisation", "l'organisation qui recrute"},
-	{"Contact", "l'adresse de la personne qui recrute"},
-	{"Operateur", "le nom du service (" + "par défaut « Incubateur des Territoires »)"},
+func Variables() []Variable { return variableList() }
+
+func variableList() []Variable {
+	return []Variable{
+		{"Prenom", "le prénom de la personne candidate"},
+		{"Nom", "son nom"},
+		{"Offre", "le titre de l'offre"},
+		{"Organisation", "l'organisation qui recrute"},
+		{"Contact", "l'adresse de la personne qui recrute"},
+		{"Operateur", "le nom du service (" + "par défaut « Incubateur des Territoires »)"},
+	}
 }
 
 func variables(d *Data) map[string]string {
@@ -125,7 +137,7 @@ type words struct {
 // the first line, a blank line, the message.
 func loadDefaults() (map[string]words, error) {
 	out := map[string]words{}
-	for _, e := range append(append([]Editable{}, Editables...), otherStatus) {
+	for _, e := range append(editables(), otherStatus) {
 		name := "email/wordings/" + e.Key + ".txt"
 		b, err := templates.FS.ReadFile(name)
 		if err != nil {

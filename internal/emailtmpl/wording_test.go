@@ -151,7 +151,7 @@ func TestDefaultWordingsAreInTheLanguage(t *testing.T) {
 	}
 	d := sample()
 	d.Posting.Organisation = ""
-	for _, e := range append(Editables, StatusEditable("received")) {
+	for _, e := range append(Editables(), StatusEditable("received")) {
 		subject, message := r.Source(e, nil)
 		if err := Check(subject, message, &Data{Operator: "ANCT", Posting: d.Posting}); err != nil {
 			t.Errorf("%s: %v", e.Key, err)

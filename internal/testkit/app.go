@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vivier/handlers"
+	"vivier/internal/catalog"
 	"vivier/internal/closing"
 	"vivier/internal/config"
 	"vivier/internal/demo"
@@ -290,7 +291,7 @@ func (a *App) OpenPosting(closesAt time.Time) *repository.Posting {
 	if !closesAt.IsZero() {
 		closes = &closesAt
 	}
-	if err := a.Repo.SetPostingStatus(context.Background(), p.ID, repository.PostingOpen, closes); err != nil {
+	if err := a.Repo.SetPostingStatus(context.Background(), p.ID, catalog.PostingOpen, closes); err != nil {
 		a.tb.Fatalf("open posting: %v", err)
 	}
 	p, err := a.Repo.PostingByID(context.Background(), p.ID)

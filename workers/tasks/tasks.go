@@ -59,7 +59,7 @@ func QueueFor(kind string) string {
 }
 
 // Queues maps each queue to its weight for the asynq server.
-var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3}
+func Queues() map[string]int { return map[string]int{QueueCritical: 6, QueueDefault: 3} }
 
 // SendEmailPayload carries only the email's id (the row holds the rest)
 // and, for the logs, the id of the request that enqueued it.
