@@ -11,8 +11,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
+	"vivier/internal/compose"
 	"vivier/internal/config"
-	"vivier/internal/emailtmpl"
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
 	"vivier/internal/ratelimit"
@@ -25,7 +25,7 @@ import (
 type Deps struct {
 	Config   *config.Config
 	Repo     *repository.Repo
-	Emails   *emailtmpl.Renderer
+	Emails   *compose.Composer
 	Enqueuer *tasks.Enqueuer
 	Log      *slog.Logger
 	// Now is the server's clock (tests move it).

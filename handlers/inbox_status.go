@@ -11,7 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vivier/internal/catalog"
-	"vivier/internal/emailtmpl"
+	"vivier/internal/compose"
 	"vivier/repository"
 )
 
@@ -43,7 +43,7 @@ type statusFormData struct {
 	Delays      []choice
 	Errors      map[string]string
 	List        string
-	Variables   []emailtmpl.Variable
+	Variables   []compose.Variable
 }
 
 // statusForm shows the email prefilled from the new status's wording, in
@@ -60,20 +60,15 @@ func (h *Handler) statusForm(c *gin.Context) {
 	}
 	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
 		Application: a, To: to, ToLabel: to.Label(), Send: true, Delays: delays, Delay: "0", List: c.Query("liste"),
-		Variables: emailtmpl.Variables()}
-	overrides, err := h.overrides(c.Request.Context(), p.ID)
+		Variables: compose.Variables()}
+	saved, err := h.Repo.PostingTemplates(c.Request.Context(), p.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	d.Subject, d.Message = h.Emails.Source(emailtmpl.StatusEditable(to), overrides["status_"+string(to)])
+	w := h.Emails.StatusWords(to, saved)
+	d.Subject, d.Message = w.Subject, w.Message
 	h.render(c, http.StatusOK, "inbox_status", d)
-}
-
-func (h *Handler) statusData(p *repository.Posting, a *repository.Application, status catalog.Status, message string) *emailtmpl.Data {
-	d := h.emailData(p, a)
-	d.Status, d.Message = status, message
-	return d
 }
 
 func (h *Handler) changeStatus(c *gin.Context) {
@@ -85,7 +80,7 @@ func (h *Handler) changeStatus(c *gin.Context) {
 	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
 		Application: a, To: to, ToLabel: to.Label(), Send: c.PostForm("envoyer") == "oui",
 		Subject: strings.TrimSpace(c.PostForm("objet")), Message: strings.TrimSpace(c.PostForm("message")),
-		Delay: c.PostForm("delai"), Delays: delays, Errors: map[string]string{}, List: c.PostForm("liste"), Variables: emailtmpl.Variables()}
+		Delay: c.PostForm("delai"), Delays: delays, Errors: map[string]string{}, List: c.PostForm("liste"), Variables: compose.Variables()}
 	if !to.ReviewerMaySet() {
 		d.Errors["vers"] = "Choisissez un statut de la liste."
 	}
@@ -110,7 +105,7 @@ func (h *Handler) changeStatus(c *gin.Context) {
 		}
 		// The words are in the wordings' language, checked for this person.
 		if d.Errors["objet"] == "" && d.Errors["message"] == "" {
-			if err := emailtmpl.Check(d.Subject, d.Message, h.emailData(p, a)); err != nil {
+			if err := h.Emails.Check(compose.Words{Subject: d.Subject, Message: d.Message}, p, a); err != nil {
 				field := "message"
 				if strings.HasPrefix(err.Error(), "Objet") {
 					field = "objet"
@@ -128,19 +123,9 @@ func (h *Handler) changeStatus(c *gin.Context) {
 	}
 	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email}
 	if d.Send {
+		words := compose.Words{Subject: d.Subject, Message: d.Message}
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
-			data := h.statusData(p, app, to, "")
-			subject, message, err := emailtmpl.RenderWords(d.Subject, d.Message, data)
-			if err != nil {
-				return nil, err
-			}
-			data.Subject, data.Message = subject, message
-			e, err := h.newEmail(emailtmpl.StatusUpdate, data, app.Email, app.FirstName+" "+app.LastName, p.ContactEmail)
-			if err != nil {
-				return nil, err
-			}
-			e.SendAfter, e.AboutStatus = time.Now().Add(delay), to
-			return e, nil
+			return h.Emails.StatusUpdate(p, app, to, words, time.Now().Add(delay))
 		}
 	}
 	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, []int64{a.ID}, ch)
@@ -189,26 +174,15 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 		return
 	}
 	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email}
-	overrides, err := h.overrides(c.Request.Context(), p.ID)
+	saved, err := h.Repo.PostingTemplates(c.Request.Context(), p.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	if c.PostForm("envoyer") == "oui" {
-		editable := emailtmpl.StatusEditable(to)
+		words := h.Emails.StatusWords(to, saved)
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
-			d := h.statusData(p, app, to, "")
-			subject, message, err := h.Emails.Words(editable, d, overrides["status_"+string(to)])
-			if err != nil {
-				return nil, err
-			}
-			d.Subject, d.Message = subject, message
-			e, err := h.newEmail(emailtmpl.StatusUpdate, d, app.Email, app.FirstName+" "+app.LastName, p.ContactEmail)
-			if err != nil {
-				return nil, err
-			}
-			e.SendAfter, e.AboutStatus = time.Now().Add(delay), to
-			return e, nil
+			return h.Emails.StatusUpdate(p, app, to, words, time.Now().Add(delay))
 		}
 	}
 	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, ids, ch)

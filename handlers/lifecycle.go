@@ -12,7 +12,7 @@ import (
 
 	"vivier/internal/catalog"
 	"vivier/internal/closing"
-	"vivier/internal/emailtmpl"
+	"vivier/internal/compose"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -20,8 +20,7 @@ import (
 // A posting's life: draft → open → closed → archived, and reopen.
 
 func (h *Handler) closer() *closing.Closer {
-	return &closing.Closer{Repo: h.Repo, Emails: h.Emails, Operator: h.Config.OperatorName,
-		OperatorArticle: h.Config.OperatorNameArticle, Enqueue: h.Enqueuer.EnqueueCloseFanout}
+	return &closing.Closer{Repo: h.Repo, Emails: h.Emails, Enqueue: h.Enqueuer.EnqueueCloseFanout}
 }
 
 type closeGroupView struct {
@@ -39,10 +38,10 @@ type closePreviewData struct {
 	Counts    repository.CloseCounts
 	Groups    []closeGroupView
 	Errors    bool
-	Variables []emailtmpl.Variable
+	Variables []compose.Variable
 }
 
-func (h *Handler) closeGroups(counts repository.CloseCounts, words map[catalog.CloseGroup]closing.Words) []closeGroupView {
+func (h *Handler) closeGroups(counts repository.CloseCounts, words map[catalog.CloseGroup]compose.Words) []closeGroupView {
 	n := map[catalog.CloseGroup]int{catalog.CloseInReview: counts.InReview, catalog.CloseInterview: counts.Interview,
 		catalog.CloseAccepted: counts.Accepted, catalog.CloseRejected: counts.RejectedNew}
 	var out []closeGroupView
@@ -75,7 +74,7 @@ func (h *Handler) closePreview(c *gin.Context) {
 		return
 	}
 	h.render(c, http.StatusOK, "inbox_close", closePreviewData{inboxPage: h.inboxPage(c, "Clore l'offre — "+p.Title),
-		Posting: viewOf(p), Counts: counts, Groups: h.closeGroups(counts, words), Variables: emailtmpl.Variables()})
+		Posting: viewOf(p), Counts: counts, Groups: h.closeGroups(counts, words), Variables: compose.Variables()})
 }
 
 func (h *Handler) closePosting(c *gin.Context) {
@@ -84,9 +83,9 @@ func (h *Handler) closePosting(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	words := map[catalog.CloseGroup]closing.Words{}
+	words := map[catalog.CloseGroup]compose.Words{}
 	for _, g := range catalog.CloseGroups() {
-		words[g] = closing.Words{Subject: strings.TrimSpace(c.PostForm("objet_" + string(g))), Message: strings.TrimSpace(c.PostForm("message_" + string(g)))}
+		words[g] = compose.Words{Subject: strings.TrimSpace(c.PostForm("objet_" + string(g))), Message: strings.TrimSpace(c.PostForm("message_" + string(g)))}
 	}
 	counts, err := h.Repo.CloseCountsOf(ctx, p.ID)
 	if err != nil {
@@ -109,7 +108,7 @@ func (h *Handler) closePosting(c *gin.Context) {
 			g.Error = "Écrivez le message de ce groupe."
 		default:
 			// In the wordings' language, names counted at their longest.
-			if err := emailtmpl.Check(g.Subject, g.Message, &emailtmpl.Data{Operator: h.Config.OperatorName, Posting: p}); err != nil {
+			if err := h.Emails.Check(compose.Words{Subject: g.Subject, Message: g.Message}, p, nil); err != nil {
 				g.Error = err.Error()
 			}
 		}
@@ -117,7 +116,7 @@ func (h *Handler) closePosting(c *gin.Context) {
 	}
 	if bad {
 		h.render(c, http.StatusUnprocessableEntity, "inbox_close", closePreviewData{inboxPage: h.inboxPage(c, "Clore l'offre — "+p.Title),
-			Posting: viewOf(p), Counts: counts, Groups: groups, Errors: true, Variables: emailtmpl.Variables()})
+			Posting: viewOf(p), Counts: counts, Groups: groups, Errors: true, Variables: compose.Variables()})
 		return
 	}
 	res, err := h.closer().Close(ctx, p, viewerOf(c).Email, words)

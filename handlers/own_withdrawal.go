@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vivier/internal/catalog"
-	"vivier/internal/emailtmpl"
 	"vivier/repository"
 )
 
@@ -43,17 +42,9 @@ func (h *Handler) undoOwnWithdrawal(c *gin.Context) {
 	}
 	var emails []*repository.Email
 	_, err := h.Repo.UndoWithdrawal(c.Request.Context(), a.ID, func(restored catalog.Status) ([]*repository.Email, error) {
-		if p.ContactEmail == "" {
-			return nil, nil
-		}
-		d := h.emailData(p, a)
-		d.Status = restored
-		e, err := h.newEmail(emailtmpl.WithdrawalUndoneContact, d, p.ContactEmail, "", "")
-		if err != nil {
-			return nil, err
-		}
-		emails = []*repository.Email{e}
-		return emails, nil
+		var err error
+		emails, err = h.Emails.WithdrawalUndone(p, a, restored)
+		return emails, err
 	})
 	switch {
 	case errors.Is(err, repository.ErrPostingClosed):

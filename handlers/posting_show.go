@@ -134,12 +134,4 @@ func (h *Handler) closedSince(ctx context.Context, ps ...*repository.Posting) (m
 	return out, nil
 }
 
-func (h *Handler) dataContact(p *repository.Posting) string {
-	if p != nil && p.ContactEmail != "" {
-		return p.ContactEmail
-	}
-	if len(h.Config.AdminEmails) > 0 {
-		return h.Config.AdminEmails[0]
-	}
-	return "l'équipe " + frfmt.De(h.Config.OperatorNameArticle)
-}
+func (h *Handler) dataContact(p *repository.Posting) string { return h.Emails.DataContact(p) }

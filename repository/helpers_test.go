@@ -41,6 +41,25 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, Repo: repo, DB: db}
 }
 
+// The placeholders of the texts the tests write for many applicants at
+// once, and how the database completes them: as the composer says for
+// the real ones (see internal/compose), names escaped in the HTML part as
+// html/template escapes them.
+const (
+	firstNameMark = "⟦prénom⟧"
+	lastNameMark  = "⟦nom⟧"
+)
+
+func testFill() repository.Fill {
+	return repository.Fill{
+		Marks: []repository.Mark{{Placeholder: firstNameMark, Value: repository.ApplicantFirstName},
+			{Placeholder: lastNameMark, Value: repository.ApplicantLastName}},
+		HTMLEscapes: []repository.Escape{{Char: "&", Entity: "&amp;"}, {Char: "<", Entity: "&lt;"}, {Char: ">", Entity: "&gt;"},
+			{Char: `"`, Entity: "&#34;"}, {Char: "'", Entity: "&#39;"}, {Char: "+", Entity: "&#43;"}},
+		MaxSubject: 200, Ellipsis: "…",
+	}
+}
+
 func (e *env) next() int {
 	e.seq++
 	return e.seq

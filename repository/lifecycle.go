@@ -26,15 +26,10 @@ func closeGroupWhere(g catalog.CloseGroup, statuses, about string) string {
 	return where
 }
 
-// Placeholders stand for an applicant's names in a close's texts, which
-// are rendered once per group and completed in SQL for each applicant.
-const (
-	PlaceholderFirstName = "⟦prénom⟧"
-	PlaceholderLastName  = "⟦nom⟧"
-)
-
-// CloseText is what one group receives, rendered with the placeholders.
+// CloseText is what one group receives, of its kind, rendered once with
+// placeholders that the plan's Fill completes for each applicant.
 type CloseText struct {
+	Kind                string
 	Subject, Text, HTML string
 }
 
@@ -67,6 +62,8 @@ type ClosePlan struct {
 	// Texts by group; a group without text (the accepted one, unless the
 	// contact wrote to them) gets no email.
 	Texts map[catalog.CloseGroup]CloseText
+	// Fill completes the texts for each applicant.
+	Fill Fill
 	// Summary builds the email that tells the contact what went out,
 	// from the counts of what was written (nil: no summary).
 	Summary func(written map[catalog.CloseGroup]int, counts CloseCounts) (*Email, error)
@@ -117,7 +114,7 @@ func (r *Repo) ClosePosting(ctx context.Context, postingID int64, plan ClosePlan
 			if !ok || text.Subject == "" {
 				continue
 			}
-			n, err := insertCloseGroup(ctx, tx, postingID, res.Round, group, text)
+			n, err := insertCloseGroup(ctx, tx, postingID, res.Round, group, text, plan.Fill)
 			if err != nil {
 				return err
 			}
@@ -163,43 +160,29 @@ func closeCounts(ctx context.Context, q sqlx.QueryerContext, postingID int64) (C
 	return c, nil
 }
 
-// htmlEscaped is an SQL expression escaping a column as html/template does.
-func htmlEscaped(col string) string {
-	return `replace(replace(replace(replace(replace(` + col + `, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'), '''', '&#39;')`
-}
-
 // insertCloseGroup writes one group's updates with one INSERT ... SELECT.
-func insertCloseGroup(ctx context.Context, tx *sqlx.Tx, postingID int64, round int, group catalog.CloseGroup, text CloseText) (int, error) {
+func insertCloseGroup(ctx context.Context, tx *sqlx.Tx, postingID int64, round int, group catalog.CloseGroup, text CloseText, f Fill) (int, error) {
 	if !group.Valid() {
 		return 0, fmt.Errorf("unknown close group %q", group)
 	}
-	fill := func(param string, html bool) string {
-		first, last := "a.first_name", "a.last_name"
-		if html {
-			first, last = htmlEscaped(first), htmlEscaped(last)
-		}
-		return `replace(replace(` + param + `, '` + PlaceholderFirstName + `', ` + first + `), '` + PlaceholderLastName + `', ` + last + `)`
+	args := []any{postingID, round, text.Kind, text.Subject, text.Text, text.HTML, group.Announces(), pq.Array(group.Statuses())}
+	fill, err := newSQLFill(f, &args)
+	if err != nil {
+		return 0, err
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
 		subject, text_body, html_body, dedupe_key, about_status)
 		SELECT $3, a.posting_id, a.id, a.email, a.first_name || ' ' || a.last_name, p.contact_email,
-		`+capped(fill("$4::text", false), 200)+`, `+fill("$5::text", false)+`, `+fill("$6::text", true)+`,
+		`+fill.subject("$4::text", "a")+`, `+fill.text("$5::text", "a", false)+`, `+fill.text("$6::text", "a", true)+`,
 		'close:' || a.posting_id || ':' || $2::int || ':' || a.id, $7
 		FROM applications a JOIN postings p ON p.id = a.posting_id
 		WHERE a.posting_id = $1 AND a.erased_at IS NULL AND `+closeGroupWhere(group, "$8", "$7")+`
-		ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
-		postingID, round, group, text.Subject, text.Text, text.HTML, group.Announces(), pq.Array(group.Statuses()))
+		ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`, args...)
 	if err != nil {
 		return 0, fmt.Errorf("write %s updates of posting %d: %w", group, postingID, err)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
-}
-
-// capped cuts a text past n characters, ending it with "…": a subject
-// whose names, filled in, made it longer than a subject may be.
-func capped(expr string, n int) string {
-	return `(CASE WHEN char_length(` + expr + `) > ` + strconv.Itoa(n) + ` THEN left(` + expr + `, ` + strconv.Itoa(n-1) + `) || '…' ELSE ` + expr + ` END)`
 }
 
 func strPtr(s string) *string { return &s }

@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"vivier/internal/catalog"
-	"vivier/internal/emailtmpl"
+	"vivier/internal/compose"
 	"vivier/repository"
 )
 
@@ -20,9 +20,10 @@ func closeTexts(groups ...catalog.CloseGroup) map[catalog.CloseGroup]repository.
 	out := map[catalog.CloseGroup]repository.CloseText{}
 	for _, g := range groups {
 		out[g] = repository.CloseText{
-			Subject: string(g) + " pour " + repository.PlaceholderFirstName + " " + repository.PlaceholderLastName,
-			Text:    "Bonjour " + repository.PlaceholderFirstName + " " + repository.PlaceholderLastName + ",\n" + string(g),
-			HTML:    "<p>Bonjour " + repository.PlaceholderFirstName + " " + repository.PlaceholderLastName + ",</p><p>" + string(g) + "</p>",
+			Kind:    string(g),
+			Subject: string(g) + " pour " + firstNameMark + " " + lastNameMark,
+			Text:    "Bonjour " + firstNameMark + " " + lastNameMark + ",\n" + string(g),
+			HTML:    "<p>Bonjour " + firstNameMark + " " + lastNameMark + ",</p><p>" + string(g) + "</p>",
 		}
 	}
 	return out
@@ -94,7 +95,7 @@ func TestClosePostingWritesEachGroup(t *testing.T) {
 	pl := e.pipeline()
 	var summaryWritten map[catalog.CloseGroup]int
 	var summaryCounts repository.CloseCounts
-	plan := repository.ClosePlan{Actor: "contact@anct.gouv.fr", Texts: closeTexts(catalog.CloseGroups()...),
+	plan := repository.ClosePlan{Actor: "contact@anct.gouv.fr", Texts: closeTexts(catalog.CloseGroups()...), Fill: testFill(),
 		Summary: func(written map[catalog.CloseGroup]int, counts repository.CloseCounts) (*repository.Email, error) {
 			summaryWritten, summaryCounts = written, counts
 			return &repository.Email{Kind: "close_summary", PostingID: &pl.p.ID, ToAddress: pl.p.ContactEmail,
@@ -155,7 +156,7 @@ func TestClosePostingWritesEachGroup(t *testing.T) {
 		last.Actor != "contact@anct.gouv.fr" || last.CloseRound == nil || *last.CloseRound != 1 {
 		t.Errorf("history line of the close: %+v", last)
 	}
-	pending, err := e.Repo.PendingCloseEmails(t.Context(), pl.p.ID, emailtmpl.CloseKinds())
+	pending, err := e.Repo.PendingCloseEmails(t.Context(), pl.p.ID, compose.CloseKinds())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestClosePostingOncePerRound(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	pl := e.pipeline()
-	plan := repository.ClosePlan{Actor: "contact@anct.gouv.fr", Texts: closeTexts(catalog.CloseGroups()...)}
+	plan := repository.ClosePlan{Actor: "contact@anct.gouv.fr", Texts: closeTexts(catalog.CloseGroups()...), Fill: testFill()}
 	if _, err := e.Repo.ClosePosting(t.Context(), pl.p.ID, plan); err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func TestClosePostingGroupsWithoutText(t *testing.T) {
 	pl := e.pipeline()
 	texts := closeTexts(catalog.CloseInReview, catalog.CloseRejected)
 	texts[catalog.CloseAccepted] = repository.CloseText{Text: "sans objet"} // no subject: not sent
-	res, err := e.Repo.ClosePosting(t.Context(), pl.p.ID, repository.ClosePlan{Actor: "système", Texts: texts})
+	res, err := e.Repo.ClosePosting(t.Context(), pl.p.ID, repository.ClosePlan{Actor: "système", Texts: texts, Fill: testFill()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,9 +241,9 @@ func TestClosePostingCapsLongSubjects(t *testing.T) {
 	e := newEnv(t)
 	p := e.openPosting()
 	e.apply(p, "Maximilienne", "De La Tour d'Auvergne-Lauraguais")
-	texts := map[catalog.CloseGroup]repository.CloseText{catalog.CloseInReview: {
-		Subject: strings.Repeat("x", 180) + " " + repository.PlaceholderLastName, Text: "t", HTML: "h"}}
-	if _, err := e.Repo.ClosePosting(t.Context(), p.ID, repository.ClosePlan{Actor: "système", Texts: texts}); err != nil {
+	texts := map[catalog.CloseGroup]repository.CloseText{catalog.CloseInReview: {Kind: string(catalog.CloseInReview),
+		Subject: strings.Repeat("x", 180) + " " + lastNameMark, Text: "t", HTML: "h"}}
+	if _, err := e.Repo.ClosePosting(t.Context(), p.ID, repository.ClosePlan{Actor: "système", Texts: texts, Fill: testFill()}); err != nil {
 		t.Fatal(err)
 	}
 	var subject string
@@ -261,7 +262,7 @@ func TestClosePostingIsAllOrNothing(t *testing.T) {
 	e := newEnv(t)
 	pl := e.pipeline()
 	before := e.count(`SELECT count(*) FROM emails`)
-	plan := repository.ClosePlan{Actor: "système", Texts: closeTexts(catalog.CloseGroups()...),
+	plan := repository.ClosePlan{Actor: "système", Texts: closeTexts(catalog.CloseGroups()...), Fill: testFill(),
 		Summary: func(map[catalog.CloseGroup]int, repository.CloseCounts) (*repository.Email, error) {
 			return nil, errors.New("template broken")
 		}}
@@ -287,7 +288,7 @@ func TestClosePostingIsAllOrNothing(t *testing.T) {
 func TestClosePostingConflicts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	plan := repository.ClosePlan{Actor: "système", Texts: closeTexts(catalog.CloseGroups()...)}
+	plan := repository.ClosePlan{Actor: "système", Texts: closeTexts(catalog.CloseGroups()...), Fill: testFill()}
 	if _, err := e.Repo.ClosePosting(t.Context(), 999_999, plan); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("unknown posting: %v, want ErrNotFound", err)
 	}

@@ -20,18 +20,6 @@ import (
 // before. A posting's retention cycle is its latest close: a reopen and a
 // new close start another cycle, and the clock again.
 
-// PlaceholderToken stands for an applicant's private link token in the
-// retention notice, rendered once for all applicants; each notice is
-// stored with links.Marker in its place and a fresh token of its own
-// sealed. Plain ASCII letters: neither HTML nor URL escaping changes it.
-const PlaceholderToken = "JETONVIVIERAREMPLACER"
-
-// Email kinds of the retention notices.
-const (
-	KindRetentionNotice        = "retention_notice"
-	KindRetentionNoticeContact = "retention_notice_contact"
-)
-
 // RetentionPosting is a closed or archived posting with the start of its
 // retention clock.
 type RetentionPosting struct {
@@ -108,10 +96,13 @@ func (r *Repo) PostingsToNotify(ctx context.Context, now time.Time, months int) 
 }
 
 // RetentionNotice is what a cycle's notices say: the applicants' text,
-// rendered with the name and token placeholders, and the summary to the
-// contact (nil: none).
+// of its kind, rendered once with placeholders that Fill completes for
+// each applicant and with links.Marker where each one's private link
+// token goes, and the summary to the contact (nil: none).
 type RetentionNotice struct {
+	Kind                string
 	Subject, Text, HTML string
+	Fill                Fill
 	// ReplyTo is the posting's contact, whom applicants may answer.
 	ReplyTo string
 	// EraseAt is when the data is due for erasure (for the audit log).
@@ -138,17 +129,14 @@ type NoticeBatch struct {
 func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n RetentionNotice, limit int) (NoticeBatch, error) {
 	var b NoticeBatch
 	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
-		fill := func(param string, html bool) string {
-			first, last := "t.first_name", "t.last_name"
-			if html {
-				first, last = htmlEscaped(first), htmlEscaped(last)
-			}
-			return `replace(replace(` + param + `, '` + PlaceholderFirstName + `', ` + first + `), '` +
-				PlaceholderLastName + `', ` + last + `)`
+		args := []any{p.ID, noticeKey(p.ID, p.Cycle), limit, n.Kind, n.ReplyTo, n.Subject, n.Text, n.HTML}
+		fill, err := newSQLFill(n.Fill, &args)
+		if err != nil {
+			return err
 		}
 		var written, apps pq.Int64Array
 		var to pq.StringArray
-		err := tx.QueryRowxContext(ctx, `WITH targets AS MATERIALIZED (
+		err = tx.QueryRowxContext(ctx, `WITH targets AS MATERIALIZED (
 			SELECT a.id, a.email, a.first_name, a.last_name
 			FROM applications a
 			WHERE a.posting_id = $1 AND a.erased_at IS NULL
@@ -159,16 +147,14 @@ func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n
 			INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
 				subject, text_body, html_body, dedupe_key)
 			SELECT $4, $1, t.id, t.email, t.first_name || ' ' || t.last_name, $5,
-				`+fill("$6::text", false)+`, `+fill("$7::text", false)+`, `+fill("$8::text", true)+`, $2::text || t.id
+				`+fill.subject("$6::text", "t")+`, `+fill.text("$7::text", "t", false)+`, `+fill.text("$8::text", "t", true)+`, $2::text || t.id
 			FROM targets t
 			ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 			RETURNING id, application_id, to_address
 		)
 		SELECT (SELECT count(*) FROM targets), COALESCE(array_agg(id ORDER BY id), '{}'),
 			COALESCE(array_agg(application_id ORDER BY id), '{}'), COALESCE(array_agg(to_address ORDER BY id), '{}')
-		FROM sent`,
-			p.ID, noticeKey(p.ID, p.Cycle), limit, KindRetentionNotice, n.ReplyTo, links.Hide(n.Subject, PlaceholderToken),
-			links.Hide(n.Text, PlaceholderToken), links.Hide(n.HTML, PlaceholderToken)).
+		FROM sent`, args...).
 			Scan(&b.Examined, &written, &apps, &to)
 		if err != nil {
 			return fmt.Errorf("write retention notices of posting %d: %w", p.ID, err)

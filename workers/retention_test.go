@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"vivier/internal/catalog"
-	"vivier/internal/emailtmpl"
+	"vivier/internal/compose"
 	"vivier/internal/frfmt"
 	"vivier/internal/links"
 	"vivier/internal/testkit"
@@ -22,7 +22,7 @@ import (
 
 func retentionScheduler(t *testing.T, app *testkit.App) *workers.RetentionScheduler {
 	t.Helper()
-	r, err := emailtmpl.New()
+	r, err := compose.New(app.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestRetentionErasesOldApplicationsAndTellsOnceAMonthBefore(t *testing.T) {
 		}
 		if !strings.Contains(n.Subject, "effacées à partir du") || !strings.Contains(n.Text, "Bonjour Zoé"+strconv.Itoa(i)+",") ||
 			!strings.Contains(n.HTML, "Bonjour Zoé"+strconv.Itoa(i)+",") || !strings.Contains(n.Text, "télécharger une copie") ||
-			!strings.Contains(n.Text, "24 mois") || strings.Contains(n.Text+n.HTML, "⟦") || strings.Contains(n.Text+n.HTML, repository.PlaceholderToken) {
+			!strings.Contains(n.Text, "24 mois") || strings.Contains(n.Text+n.HTML, "⟦") || strings.Contains(n.Text+n.HTML, compose.PlaceholderToken) {
 			t.Errorf("notice to %s:\n%s\n%s", a.Email, n.Subject, n.Text)
 		}
 		// Each carries a fresh private link, stored sealed: what is kept in

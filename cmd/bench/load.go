@@ -13,6 +13,7 @@ import (
 	"github.com/lib/pq"
 
 	"vivier/internal/catalog"
+	"vivier/internal/compose"
 	"vivier/repository"
 )
 
@@ -140,9 +141,9 @@ func (b *bench) loadDocuments(ctx context.Context, ids []int64, cv []byte) error
 	html := "<p>Bonjour,</p><p>Nous avons bien reçu votre candidature. Vous pouvez la suivre à tout moment.</p>"
 	return copyIn(ctx, db, "emails", cols, 2*len(apps), func(i int) []any {
 		a := apps[i/2]
-		kind, to := "acknowledgement", a.Email
+		kind, to := compose.Acknowledgement, a.Email
 		if i%2 == 1 {
-			kind, to = "contact_notification", b.contact
+			kind, to = compose.ContactNotification, b.contact
 		}
 		return []any{kind, a.PostingID, a.ID, to, a.Name, b.contact, "Candidature reçue : Coach", text, html, "sent", 1,
 			fmt.Sprintf("<vivier.email.old%d@bench>", i), time.Now().Add(-time.Hour)}

@@ -19,8 +19,8 @@ import (
 
 	"github.com/lib/pq"
 
+	"vivier/internal/compose"
 	"vivier/internal/config"
-	"vivier/internal/emailtmpl"
 	"vivier/internal/links"
 	"vivier/repository"
 )
@@ -221,7 +221,11 @@ func (b *bench) applyBaseline(ctx context.Context, postingID int64, n, conns int
 	if err != nil {
 		return 0, 0, err
 	}
-	renderer, err := emailtmpl.New()
+	cfg, err := config.Load(func(k string) string { return map[string]string{"BASE_URL": "http://localhost"}[k] })
+	if err != nil {
+		return 0, 0, err
+	}
+	composer, err := compose.New(cfg)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -245,7 +249,7 @@ func (b *bench) applyBaseline(ctx context.Context, postingID int64, n, conns int
 				app := &repository.Application{PostingID: postingID, FirstName: p.First, LastName: p.Last, Email: p.Email,
 					Phone: p.Phone, Location: p.Place, DailyRate: p.Rate, DaysPerWeek: p.Days,
 					AvailableFrom: time.Now().AddDate(0, 1, 0), SIRET: p.SIRET, Motivation: motivation(r, false)}
-				if err := baselineInsert(ctx, db.DB, renderer, posting, app, cv, sum[:]); err != nil {
+				if err := baselineInsert(ctx, db.DB, composer, posting, app, cv, sum[:]); err != nil {
 					errs.Add(err.Error())
 				}
 			}
@@ -267,7 +271,7 @@ func (b *bench) applyBaseline(ctx context.Context, postingID int64, n, conns int
 // baselineKey seals the baseline's links, as LINK_KEY does the app's.
 var baselineKey, _ = links.NewKey(config.DevLinkKey())
 
-func baselineInsert(ctx context.Context, db *sql.DB, renderer *emailtmpl.Renderer, p *repository.Posting, a *repository.Application, cv, sum []byte) error {
+func baselineInsert(ctx context.Context, db *sql.DB, composer *compose.Composer, p *repository.Posting, a *repository.Application, cv, sum []byte) error {
 	token := make([]byte, 32)
 	_, _ = rand.Read(token)
 	hash := sha256.Sum256(token)
@@ -297,26 +301,21 @@ func baselineInsert(ctx context.Context, db *sql.DB, renderer *emailtmpl.Rendere
 		return err
 	}
 	tokenText := base64.RawURLEncoding.EncodeToString(token)
-	d := &emailtmpl.Data{Operator: "Incubateur des Territoires", Posting: p, Application: a, Contact: p.ContactEmail,
-		Link: "http://localhost/candidature/" + tokenText, CVName: "CV.pdf",
-		RetentionMonths: 24, DataContact: p.ContactEmail}
-	for _, e := range []struct{ kind, to, replyTo string }{
-		{emailtmpl.Acknowledgement, a.Email, p.ContactEmail}, {emailtmpl.ContactNotification, p.ContactEmail, a.Email},
-	} {
-		rendered, err := renderer.Render(e.kind, d)
-		if err != nil {
-			return err
-		}
+	emails, err := composer.Application(p, a, tokenText, "CV.pdf", nil)
+	if err != nil {
+		return err
+	}
+	for _, e := range emails {
 		var id int64
 		// As the app stores it: the token hidden, then sealed for the row.
 		if err := tx.QueryRowContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
 			subject, text_body, html_body, send_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
-			RETURNING id`, e.kind, p.ID, a.ID, e.to, a.FirstName+" "+a.LastName, e.replyTo, rendered.Subject,
-			links.Hide(rendered.Text, tokenText), links.Hide(rendered.HTML, tokenText)).Scan(&id); err != nil {
+			RETURNING id`, e.Kind, p.ID, a.ID, e.ToAddress, a.FirstName+" "+a.LastName, e.ReplyTo, e.Subject,
+			links.Hide(e.TextBody, tokenText), links.Hide(e.HTMLBody, tokenText)).Scan(&id); err != nil {
 			return err
 		}
-		if e.kind == emailtmpl.Acknowledgement {
-			sealed, err := baselineKey.Seal(id, e.to, tokenText)
+		if e.Token != "" {
+			sealed, err := baselineKey.Seal(id, e.ToAddress, tokenText)
 			if err == nil {
 				_, err = tx.ExecContext(ctx, `UPDATE emails e SET link_sealed = u.sealed
 					FROM unnest($1::bigint[], $2::bytea[]) AS u(id, sealed) WHERE e.id = u.id`, pq.Array([]int64{id}), pq.ByteaArray([][]byte{sealed}))

@@ -20,8 +20,8 @@ import (
 
 	"vivier/handlers"
 	"vivier/internal/closing"
+	"vivier/internal/compose"
 	"vivier/internal/config"
-	"vivier/internal/emailtmpl"
 	"vivier/internal/frfmt"
 	"vivier/internal/links"
 	"vivier/internal/mailcatcher"
@@ -125,7 +125,7 @@ func webApp(cfg *config.Config, db *sqlx.DB, log *slog.Logger, catcher *mailcatc
 	if err != nil {
 		return nil, nil, err
 	}
-	renderer, err := emailtmpl.New()
+	renderer, err := compose.New(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -219,7 +219,7 @@ func workerServer(cfg *config.Config, db *sqlx.DB, log *slog.Logger, m *metrics.
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	renderer, err := emailtmpl.New()
+	renderer, err := compose.New(cfg)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -378,19 +378,19 @@ func (j *schedulerJobs) run(ctx context.Context, sweepEvery time.Duration) {
 
 // closingScheduler builds the job that closes postings at their date.
 func closingScheduler(cfg *config.Config, db *sqlx.DB, log *slog.Logger, enq *tasks.Enqueuer) (*workers.ClosingScheduler, error) {
-	renderer, err := emailtmpl.New()
+	renderer, err := compose.New(cfg)
 	if err != nil {
 		return nil, err
 	}
 	repo := newRepo(cfg, db)
 	return &workers.ClosingScheduler{Repo: repo, Log: log, Closer: &closing.Closer{Repo: repo, Emails: renderer,
-		Operator: cfg.OperatorName, OperatorArticle: cfg.OperatorNameArticle, Enqueue: enq.EnqueueCloseFanout}}, nil
+		Enqueue: enq.EnqueueCloseFanout}}, nil
 }
 
 // retentionScheduler builds the job that erases applications past their
 // retention period and tells applicants and contacts a month before.
 func retentionScheduler(cfg *config.Config, db *sqlx.DB, log *slog.Logger, enq *tasks.Enqueuer) (*workers.RetentionScheduler, error) {
-	renderer, err := emailtmpl.New()
+	renderer, err := compose.New(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -23,9 +23,9 @@ import (
 	"vivier/handlers"
 	"vivier/internal/catalog"
 	"vivier/internal/closing"
+	"vivier/internal/compose"
 	"vivier/internal/config"
 	"vivier/internal/demo"
-	"vivier/internal/emailtmpl"
 	"vivier/internal/importer"
 	"vivier/internal/links"
 	"vivier/internal/mailcatcher"
@@ -144,7 +144,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	tb.Cleanup(func() { inspector.Close() })
 	a.Sweeper = &workers.Sweeper{Repo: a.Repo, Enqueuer: a.Enqueuer, Inspector: inspector, Log: log, After: 0}
 
-	renderer, err := emailtmpl.New()
+	renderer, err := compose.New(a.Config)
 	if err != nil {
 		tb.Fatalf("email templates: %v", err)
 	}
@@ -184,7 +184,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	}
 	a.Handler = h
 	a.Closing = &workers.ClosingScheduler{Repo: a.Repo, Log: log, Closer: &closing.Closer{Repo: a.Repo, Emails: renderer,
-		Operator: cfg.OperatorName, OperatorArticle: cfg.OperatorNameArticle, Enqueue: a.Enqueuer.EnqueueCloseFanout}}
+		Enqueue: a.Enqueuer.EnqueueCloseFanout}}
 	srv := httptest.NewServer(engine)
 	tb.Cleanup(srv.Close)
 	a.URL = srv.URL
@@ -208,7 +208,7 @@ func (a *App) StartWorker() {
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.DelayedTaskCheckInterval = 100 * time.Millisecond
 	srv := asynq.NewServer(a.Redis, cfg)
-	renderer, err := emailtmpl.New()
+	renderer, err := compose.New(a.Config)
 	if err != nil {
 		a.tb.Fatalf("email templates: %v", err)
 	}

@@ -1,4 +1,4 @@
-package emailtmpl
+package compose
 
 import (
 	"strconv"
@@ -352,14 +352,14 @@ func (w *Wording) Render(vars map[string]string, limit int) (out string, cut boo
 	return ellipsis(b.String()), true
 }
 
-// ellipsis ends a text cut at its bound with "…", in place of its last
-// character, and never inside a placeholder (⟦prénom⟧) that the database
-// completes later.
+// ellipsis ends a text cut at its bound with ellipsisMark, in place of
+// its last character, and never inside a placeholder (see batch.go) that
+// the database completes later.
 func ellipsis(s string) string {
 	_, size := utf8.DecodeLastRuneInString(s)
 	s = s[:len(s)-size]
-	if open := strings.LastIndex(s, "⟦"); open >= 0 && !strings.Contains(s[open:], "⟧") {
+	if open := strings.LastIndex(s, markOpen); open >= 0 && !strings.Contains(s[open:], markClose) {
 		s = s[:open]
 	}
-	return s + "…"
+	return s + ellipsisMark
 }
