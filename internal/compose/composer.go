@@ -236,7 +236,7 @@ func (c *Composer) Preview(p *repository.Posting, a *repository.Application, e E
 func (c *Composer) CloseWords(own map[string]repository.PostingTemplate) map[catalog.CloseGroup]Words {
 	out := map[catalog.CloseGroup]Words{}
 	for _, g := range catalog.CloseGroups() {
-		e := CloseEditable(g)
+		e := closeEditable(g)
 		w := c.Source(e, own)
 		if o := saved(e, own); g == catalog.CloseAccepted && (o == nil || Valid(own[e.Key]) != nil) {
 			w.Subject = ""

@@ -43,9 +43,9 @@ type Editable struct {
 	Group  catalog.CloseGroup // the close group a close update goes to
 }
 
-// editables lists the emails a posting may reword, in the order the
+// Editables lists the emails a posting may reword, in the order the
 // editor shows them. The sign-in link is not a posting's: it stays common.
-func editables() []Editable {
+func Editables() []Editable {
 	out := []Editable{
 		{Key: string(Acknowledgement), Label: "Accusé de réception, à la personne candidate", Kind: Acknowledgement},
 		{Key: string(ContactNotification), Label: "Nouvelle candidature, à la personne qui recrute", Kind: ContactNotification},
@@ -59,10 +59,6 @@ func editables() []Editable {
 	return out
 }
 
-// Editables lists the emails a posting may reword, in the order the
-// editor shows them.
-func Editables() []Editable { return editables() }
-
 func statusKey(s catalog.Status) string { return "status_" + string(s) }
 
 // otherStatus words a status update to a status without its own wording
@@ -71,7 +67,7 @@ var otherStatus = Editable{Key: "status_other", Kind: StatusUpdate}
 
 // EditableByKey finds an editable email.
 func EditableByKey(key string) (Editable, bool) {
-	for _, e := range editables() {
+	for _, e := range Editables() {
 		if e.Key == key {
 			return e, true
 		}
@@ -89,8 +85,8 @@ func StatusEditable(status catalog.Status) Editable {
 	return e
 }
 
-// CloseEditable is the wording of the update a close writes to group g.
-func CloseEditable(g catalog.CloseGroup) Editable {
+// closeEditable is the wording of the update a close writes to group g.
+func closeEditable(g catalog.CloseGroup) Editable {
 	e, _ := EditableByKey(string(g))
 	return e
 }
@@ -101,7 +97,7 @@ func editableFor(kind Kind, status catalog.Status) (Editable, bool) {
 	if kind == StatusUpdate {
 		return StatusEditable(status), true
 	}
-	for _, e := range editables() {
+	for _, e := range Editables() {
 		if e.Kind == kind {
 			return e, true
 		}
@@ -113,9 +109,7 @@ func editableFor(kind Kind, status catalog.Status) (Editable, bool) {
 type Variable struct{ Name, Meaning string }
 
 // Variables are listed next to the editor.
-func Variables() []Variable { return variableList() }
-
-func variableList() []Variable {
+func Variables() []Variable {
 	return []Variable{
 		{"Prenom", "le prénom de la personne candidate"},
 		{"Nom", "son nom"},
@@ -147,7 +141,7 @@ type words struct {
 // the first line, a blank line, the message.
 func loadDefaults() (map[string]words, error) {
 	out := map[string]words{}
-	for _, e := range append(editables(), otherStatus) {
+	for _, e := range append(Editables(), otherStatus) {
 		name := "email/wordings/" + e.Key + ".txt"
 		b, err := templates.FS.ReadFile(name)
 		if err != nil {

@@ -237,7 +237,7 @@ func (p *parser) variable(pos int, action, word string) error {
 	if name == "" {
 		return p.fail(pos, action, "ne nomme aucune variable : écrivez par exemple {{.Prenom}}.")
 	}
-	for _, v := range variableList() {
+	for _, v := range Variables() {
 		if v.Name == name {
 			return nil
 		}
@@ -254,7 +254,7 @@ func (p *parser) variable(pos int, action, word string) error {
 // nearVariable finds the variable a name meant, accents and case aside.
 func nearVariable(name string) string {
 	plain := strings.NewReplacer("é", "e", "è", "e", "ê", "e", "É", "E").Replace(name)
-	for _, v := range variableList() {
+	for _, v := range Variables() {
 		if strings.EqualFold(v.Name, plain) {
 			return v.Name
 		}
@@ -264,7 +264,7 @@ func nearVariable(name string) string {
 
 func variableNames() string {
 	var names []string
-	for _, v := range variableList() {
+	for _, v := range Variables() {
 		names = append(names, "{{."+v.Name+"}}")
 	}
 	return strings.Join(names, ", ")
