@@ -48,13 +48,13 @@ test: assets chromium
 	$(GO) test -count=1 -timeout 8m ./...
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./internal/posting/
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 10s ./internal/applyform/
-	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 10s ./internal/emailtmpl/
+	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 10s ./internal/compose/
 
 ## fuzz: a longer run of every fuzz test (a minute each)
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./internal/posting/
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 60s ./internal/applyform/
-	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 60s ./internal/emailtmpl/
+	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 60s ./internal/compose/
 
 ## screenshots: the pictures of the README, taken in Chromium by the browser tests' helper
 screenshots: assets chromium

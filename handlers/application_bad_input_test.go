@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/internal/testkit"
-	"vivier/repository"
 )
 
 // Every kind of bad input gets its status and a French message on the
@@ -20,7 +20,7 @@ func TestBadInputIsRefusedAndNothingIsStored(t *testing.T) {
 	app := testkit.NewApp(t, testkit.Options{UploadMaxBytes: limit, NoWorker: true, Env: map[string]string{"APPLY_RATE_LIMIT": "0"}})
 	p := app.OpenPosting(time.Time{})
 	closed := app.Posting("tests/2021-03-15-closed-copy.md", []byte("---\nrole: Coach\nopen: false\ncontact: a@b.fr\n---\nCorps de l'offre.\n"))
-	if closed.Status != repository.PostingClosed {
+	if closed.Status != catalog.PostingClosed {
 		t.Fatalf("the copy should be closed, is %s", closed.Status)
 	}
 	c := app.Client()

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -15,11 +14,10 @@ import (
 	"github.com/lib/pq"
 
 	"vivier/internal/applyform"
-	"vivier/internal/emailtmpl"
+	"vivier/internal/compose"
 	"vivier/internal/frfmt"
 	"vivier/internal/links"
 	"vivier/repository"
-	"vivier/workers/tasks"
 )
 
 func (h *Handler) createApplication(c *gin.Context) {
@@ -92,13 +90,13 @@ func (h *Handler) createApplication(c *gin.Context) {
 	sum := sha256.Sum256(data)
 	doc := &repository.Document{FileName: cv.Name, ContentType: cv.ContentType, SizeBytes: int64(len(data)), SHA256: sum[:], Content: data}
 
-	overrides, err := h.overrides(c.Request.Context(), p.ID)
+	saved, err := h.Repo.PostingTemplates(c.Request.Context(), p.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	emails, err := h.Repo.CreateApplication(c.Request.Context(), app, doc, func(a *repository.Application) ([]*repository.Email, error) {
-		return h.newApplicationEmails(p, a, token, cv.Name, overrides)
+		return h.Emails.Application(p, a, token, cv.Name, saved)
 	})
 	switch {
 	case errors.Is(err, repository.ErrPostingClosed):
@@ -172,14 +170,14 @@ func (h *Handler) resendPrivateLink(c *gin.Context, p *repository.Posting, a *re
 	if err != nil {
 		return err
 	}
-	emails, err := h.privateLinkEmails(p, a, token)
+	e, err := h.Emails.PrivateLink(p, a, token)
 	if err != nil {
 		return err
 	}
-	if err := h.Repo.ReplaceAccessTokens(c.Request.Context(), a.ID, hash, emails); err != nil {
+	if err := h.Repo.ReplaceAccessTokens(c.Request.Context(), a.ID, hash, []*repository.Email{e}); err != nil {
 		return err
 	}
-	h.enqueue(c, emails...)
+	h.enqueue(c, e)
 	return nil
 }
 
@@ -205,102 +203,10 @@ func newToken() (string, []byte, error) { return links.NewToken() }
 
 func hashToken(token string) []byte { return links.Hash(token) }
 
-func (h *Handler) privateLink(token string) string { return h.Config.BaseURL + "/candidature/" + token }
-
-func (h *Handler) emailData(p *repository.Posting, a *repository.Application) *emailtmpl.Data {
-	return &emailtmpl.Data{Operator: h.Config.OperatorName, OperatorArticle: h.Config.OperatorNameArticle, Posting: p, Application: a, Contact: p.ContactEmail,
-		RetentionMonths: h.Config.RetentionMonths, DataContact: h.dataContact(p)}
-}
-
-// newEmail renders one email of kind to an address.
-func (h *Handler) newEmail(kind string, d *emailtmpl.Data, to, toName, replyTo string) (*repository.Email, error) {
-	if d.OperatorArticle == "" {
-		d.OperatorArticle = h.Config.OperatorNameArticle
-	}
-	r, err := h.Emails.Render(kind, d)
-	if err != nil {
-		return nil, err
-	}
-	e := &repository.Email{Kind: kind, ToAddress: to, ToName: toName, ReplyTo: replyTo,
-		Subject: r.Subject, TextBody: r.Text, HTMLBody: r.HTML, SendAfter: time.Now()}
-	if d.Posting != nil {
-		e.PostingID = &d.Posting.ID
-	}
-	if d.Application != nil && d.Application.ID != 0 {
-		e.ApplicationID = &d.Application.ID
-	}
-	return e, nil
-}
-
-func (h *Handler) newApplicationEmails(p *repository.Posting, a *repository.Application, token, cvName string,
-	overrides map[string]*emailtmpl.Override) ([]*repository.Email, error) {
-	d := h.emailData(p, a)
-	d.Link, d.CVName = h.privateLink(token), cvName
-	name := a.FirstName + " " + a.LastName
-	ack, err := h.newWordedEmail(emailtmpl.Acknowledgement, d, overrides, a.Email, name, p.ContactEmail)
-	if err != nil {
-		return nil, err
-	}
-	ack.Token = token // stored sealed, never in clear
-	out := []*repository.Email{ack}
-	if p.ContactEmail != "" {
-		note, err := h.newWordedEmail(emailtmpl.ContactNotification, d, overrides, p.ContactEmail, "", a.Email)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, note)
-	}
-	return out, nil
-}
-
-// newWordedEmail renders an email with the posting's own wording of it,
-// if it has one.
-func (h *Handler) newWordedEmail(key string, d *emailtmpl.Data, overrides map[string]*emailtmpl.Override, to, toName, replyTo string) (*repository.Email, error) {
-	if o := overrides[key]; o != nil {
-		e, _ := emailtmpl.EditableByKey(key)
-		subject, message, err := h.Emails.Words(e, d, o)
-		if err != nil {
-			return nil, err
-		}
-		dd := *d
-		dd.Subject, dd.Message = subject, message
-		d = &dd
-	}
-	return h.newEmail(key, d, to, toName, replyTo)
-}
-
-// overrides loads a posting's own wordings of its emails.
-func (h *Handler) overrides(ctx context.Context, postingID int64) (map[string]*emailtmpl.Override, error) {
-	ts, err := h.Repo.PostingTemplates(ctx, postingID)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]*emailtmpl.Override, len(ts))
-	for k, t := range ts {
-		out[k] = &emailtmpl.Override{Subject: t.Subject, Body: t.Body}
-	}
-	return out, nil
-}
-
-func (h *Handler) privateLinkEmails(p *repository.Posting, a *repository.Application, token string) ([]*repository.Email, error) {
-	d := h.emailData(p, a)
-	d.Link = h.privateLink(token)
-	e, err := h.newEmail(emailtmpl.PrivateLink, d, a.Email, a.FirstName+" "+a.LastName, p.ContactEmail)
-	if err != nil {
-		return nil, err
-	}
-	e.Token = token // stored sealed, never in clear
-	return []*repository.Email{e}, nil
-}
-
 // enqueue hands committed emails to the queue. A failure is only logged:
 // the outbox keeps them and the scheduler's sweep enqueues them later.
 func (h *Handler) enqueue(c *gin.Context, emails ...*repository.Email) {
-	out := make([]tasks.Outgoing, 0, len(emails))
-	for _, e := range emails {
-		out = append(out, tasks.Outgoing{ID: e.ID, SendAfter: e.SendAfter})
-	}
-	if err := h.Enqueuer.Enqueue(c.Request.Context(), out...); err != nil {
+	if err := h.Enqueuer.Enqueue(c.Request.Context(), compose.Outgoing(emails...)...); err != nil {
 		h.logger(c).Warn("enqueue failed; the outbox sweep will retry", "error", err)
 	}
 }

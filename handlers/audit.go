@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -90,10 +91,10 @@ func auditDetails(e *repository.AuditEntry) string {
 					nums = append(nums, "n° "+strconv.FormatInt(int64(f), 10))
 				}
 			}
-			return withEmail(fmt.Sprintf("Vers « %s » : %s sur %s (%s)", frfmt.StatusLabel(str("vers")),
+			return withEmail(fmt.Sprintf("Vers « %s » : %s sur %s (%s)", catalog.Status(str("vers")).Label(),
 				plural(num("modifiees"), "modifiée", "modifiées"), plural(len(ids), "cochée", "cochées"), strings.Join(nums, ", ")))
 		}
-		return withEmail(frfmt.StatusLabel(str("de")) + " → " + frfmt.StatusLabel(str("vers")))
+		return withEmail(catalog.Status(str("de")).Label() + " → " + catalog.Status(str("vers")).Label())
 	case repository.AuditRatingSet:
 		return "Note " + strconv.Itoa(num("note")) + "/4"
 	case repository.AuditReviewerAdded, repository.AuditReviewerRemoved:
@@ -210,7 +211,7 @@ func (h *Handler) auditLogPage(c *gin.Context) {
 	}
 	d := auditLogData{inboxPage: h.inboxPage(c, "Journal des accès et des modifications"), Actor: f.Actor, Action: f.Action,
 		PostingID: f.PostingID, Postings: postings}
-	for _, a := range repository.AuditActions {
+	for _, a := range repository.AuditActions() {
 		d.Actions = append(d.Actions, choice{Value: a, Label: auditLabel(a)})
 	}
 	for i := range entries {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -96,7 +97,7 @@ type apiPosting struct {
 }
 
 func (h *Handler) apiPostings(c *gin.Context) {
-	ps, err := h.Repo.PublicPostings(c.Request.Context(), repository.PostingOpen, h.Now())
+	ps, err := h.Repo.PublicPostings(c.Request.Context(), catalog.PostingOpen, h.Now())
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -154,7 +155,7 @@ type atomEntry struct {
 }
 
 func (h *Handler) atomPostings(c *gin.Context) {
-	ps, err := h.Repo.PublicPostings(c.Request.Context(), repository.PostingOpen, h.Now())
+	ps, err := h.Repo.PublicPostings(c.Request.Context(), catalog.PostingOpen, h.Now())
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -13,8 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vivier/internal/closing"
+	"vivier/internal/compose"
 	"vivier/internal/config"
-	"vivier/internal/emailtmpl"
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
 	"vivier/internal/ratelimit"
@@ -27,7 +27,7 @@ import (
 type Deps struct {
 	Config   *config.Config
 	Repo     *repository.Repo
-	Emails   *emailtmpl.Renderer
+	Emails   *compose.Composer
 	Enqueuer *tasks.Enqueuer
 	// Closer closes postings and writes the close's emails.
 	Closer *closing.Closer

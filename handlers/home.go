@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -33,9 +34,9 @@ func (h *Handler) closedPostings(c *gin.Context) { h.listPostings(c, true) }
 
 func (h *Handler) listPostings(c *gin.Context, closed bool) {
 	ctx, now := c.Request.Context(), h.Now()
-	status, title := repository.PostingOpen, "Offres ouvertes"
+	status, title := catalog.PostingOpen, "Offres ouvertes"
 	if closed {
-		status, title = repository.PostingClosed, "Offres closes"
+		status, title = catalog.PostingClosed, "Offres closes"
 	}
 	ps, err := h.Repo.PublicPostings(ctx, status, now)
 	if err != nil {

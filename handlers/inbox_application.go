@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -94,8 +95,8 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		return
 	}
 	d.Timeline = timeline(events, d.Notes, d.Emails)
-	for _, s := range repository.Pipeline {
-		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: frfmt.StatusLabel(s), Current: a.Status == s})
+	for _, s := range catalog.Pipeline() {
+		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: s.Label(), Current: a.Status == s})
 	}
 
 	// Previous and next within the list the reviewer came from.
@@ -135,11 +136,11 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 		case repository.EventReceived:
 			what = "Candidature reçue"
 		case repository.EventStatusChanged:
-			what = fmt.Sprintf("Statut : %s → %s", frfmt.StatusLabel(deref(e.FromStatus)), frfmt.StatusLabel(deref(e.ToStatus)))
+			what = fmt.Sprintf("Statut : %s → %s", deref(e.FromStatus).Label(), deref(e.ToStatus).Label())
 		case repository.EventWithdrawn:
 			what = "Candidature retirée par la personne candidate"
 		case repository.EventWithdrawalUndone:
-			what = "Retrait annulé par la personne candidate : " + frfmt.StatusLabel(deref(e.ToStatus))
+			what = "Retrait annulé par la personne candidate : " + deref(e.ToStatus).Label()
 		case repository.EventErased:
 			what = "Données effacées"
 		}
@@ -163,7 +164,7 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 	return out
 }
 
-func deref(s *string) string {
+func deref(s *catalog.Status) catalog.Status {
 	if s == nil {
 		return ""
 	}

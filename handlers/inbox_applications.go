@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vivier/internal/applyform"
+	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -105,8 +106,8 @@ func (q listQuery) Filter(postingID int64, reader string) (repository.ListFilter
 		Limit: pageSize, Reader: reader}
 	var problems []string
 	if q.Status != "" {
-		if repository.IsReviewerStatus(q.Status) || q.Status == repository.StatusWithdrawn {
-			f.Status = q.Status
+		if s := catalog.Status(q.Status); s.Valid() {
+			f.Status = s
 		} else {
 			problems = append(problems, "Statut inconnu : il n'est pas appliqué.")
 		}
@@ -169,10 +170,11 @@ func (q listQuery) Filter(postingID int64, reader string) (repository.ListFilter
 }
 
 type statusTab struct {
-	Status, Label, Link string
-	Count               int
-	More                bool // Count is a floor: a search stopped counting there
-	Current             bool
+	Status      catalog.Status
+	Label, Link string
+	Count       int
+	More        bool // Count is a floor: a search stopped counting there
+	Current     bool
 }
 
 type inboxApplicationsData struct {
@@ -220,14 +222,14 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 	d.Flash, d.FlashAbout = h.popFlash(c)
 	total, more := 0, false
 	tabs := []statusTab{}
-	for _, s := range repository.AllStatuses {
+	for _, s := range catalog.Statuses() {
 		n := counts[s]
 		total, more = total+n.N, more || n.More
-		tabs = append(tabs, statusTab{Status: s, Label: frfmt.StatusLabel(s), Count: n.N, More: n.More, Link: q.With("statut", s), Current: f.Status == s})
+		tabs = append(tabs, statusTab{Status: s, Label: s.Label(), Count: n.N, More: n.More, Link: q.With("statut", string(s)), Current: f.Status == s})
 	}
 	d.Tabs = append([]statusTab{{Label: "Toutes", Count: total, More: more, Link: q.With("statut", ""), Current: f.Status == ""}}, tabs...)
-	for _, s := range repository.Pipeline {
-		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: frfmt.StatusLabel(s)})
+	for _, s := range catalog.Pipeline() {
+		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: s.Label()})
 	}
 	for _, t := range d.Tabs {
 		if t.Current {

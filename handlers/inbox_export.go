@@ -57,7 +57,7 @@ func (h *Handler) exportCSV(c *gin.Context) {
 			if r.Rating != nil {
 				rating = strings.Replace(strconv.FormatFloat(*r.Rating, 'f', 1, 64), ".", ",", 1)
 			}
-			w.Write(neutralise([]string{strconv.FormatInt(r.ID, 10), r.CreatedAt.In(frfmt.Paris).Format(csvDateTime), frfmt.StatusLabel(r.Status),
+			w.Write(neutralise([]string{strconv.FormatInt(r.ID, 10), r.CreatedAt.In(frfmt.Paris).Format(csvDateTime), r.Status.Label(),
 				r.FirstName, r.LastName, r.Email, csvPhone(r.Phone), r.Location, strconv.Itoa(r.DailyRate), frfmt.Days(r.DaysPerWeek),
 				r.AvailableFrom.Format(csvDate), r.SIRET, rating, r.Motivation}))
 		}

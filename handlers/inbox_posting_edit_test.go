@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
 	"vivier/internal/importer"
 	"vivier/internal/posting"
@@ -115,7 +116,7 @@ func TestAdminCreatesAndEditsAPosting(t *testing.T) {
 	want := repository.Posting{Title: "Développeur·se Go (freelance)", Organisation: "Incubateur des Territoires",
 		ContactEmail: "camille.martin@anct.gouv.fr", Contract: "indépendant",
 		ExternalURL: "https://incubateur.anct.gouv.fr/recrutements/dev-go", OpensAt: &opens, ClosesAt: &closes,
-		Status: repository.PostingDraft, Domains: []string{"Numérique", "Territoires"}, Technos: []string{"Go", "PostgreSQL"},
+		Status: catalog.PostingDraft, Domains: []string{"Numérique", "Territoires"}, Technos: []string{"Go", "PostgreSQL"},
 		Junior: true, BodyMD: "\n## La mission\n\nConstruire **Vivier** avec l'équipe.\n\n- Go\n- PostgreSQL\n"}
 	if d := diffPostingFields(&want, p); d != "" {
 		t.Errorf("created posting: %s", d)
@@ -250,7 +251,7 @@ func TestAdminCreatesAndEditsAPosting(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = *edited
-	want.Status = repository.PostingClosed
+	want.Status = catalog.PostingClosed
 	if d := diffPostingFields(&want, importer.Row(back)); d != "" {
 		t.Errorf("Markdown round trip: %s\n%s", d, md)
 	}
@@ -453,7 +454,7 @@ func TestMarkdownRoundTripOnEveryRealPosting(t *testing.T) {
 // diffPostingFields names the first of a posting's own fields (those a
 // Markdown file carries, status as open or not) that differs.
 func diffPostingFields(a, b *repository.Posting) string {
-	open := func(p *repository.Posting) bool { return p.Status == repository.PostingOpen }
+	open := func(p *repository.Posting) bool { return p.Status == catalog.PostingOpen }
 	instant := func(t *time.Time) string {
 		if t == nil {
 			return "none"

@@ -10,8 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"vivier/internal/emailtmpl"
-	"vivier/internal/frfmt"
+	"vivier/internal/catalog"
+	"vivier/internal/compose"
 	"vivier/repository"
 )
 
@@ -34,7 +34,7 @@ type statusFormData struct {
 	inboxPage
 	Posting     postingView
 	Application *repository.Application
-	To          string
+	To          catalog.Status
 	ToLabel     string
 	Send        bool
 	Subject     string
@@ -43,7 +43,7 @@ type statusFormData struct {
 	Delays      []choice
 	Errors      map[string]string
 	List        string
-	Variables   []emailtmpl.Variable
+	Variables   []compose.Variable
 }
 
 // statusForm shows the email prefilled from the new status's wording, in
@@ -53,27 +53,22 @@ func (h *Handler) statusForm(c *gin.Context) {
 	if !ok {
 		return
 	}
-	to := c.Query("vers")
-	if !repository.IsReviewerStatus(to) {
+	to := catalog.Status(c.Query("vers"))
+	if !to.ReviewerMaySet() {
 		h.notFound(c)
 		return
 	}
 	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
-		Application: a, To: to, ToLabel: frfmt.StatusLabel(to), Send: true, Delays: delays, Delay: "0", List: c.Query("liste"),
-		Variables: emailtmpl.Variables}
-	overrides, err := h.overrides(c.Request.Context(), p.ID)
+		Application: a, To: to, ToLabel: to.Label(), Send: true, Delays: delays, Delay: "0", List: c.Query("liste"),
+		Variables: compose.Variables()}
+	saved, err := h.Repo.PostingTemplates(c.Request.Context(), p.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	d.Subject, d.Message = h.Emails.Source(emailtmpl.StatusEditable(to), overrides["status_"+to])
+	w := h.Emails.StatusWords(to, saved)
+	d.Subject, d.Message = w.Subject, w.Message
 	h.render(c, http.StatusOK, "inbox_status", d)
-}
-
-func (h *Handler) statusData(p *repository.Posting, a *repository.Application, status, message string) *emailtmpl.Data {
-	d := h.emailData(p, a)
-	d.Status, d.Message = status, message
-	return d
 }
 
 func (h *Handler) changeStatus(c *gin.Context) {
@@ -81,12 +76,12 @@ func (h *Handler) changeStatus(c *gin.Context) {
 	if !ok {
 		return
 	}
-	to := c.PostForm("vers")
+	to := catalog.Status(c.PostForm("vers"))
 	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
-		Application: a, To: to, ToLabel: frfmt.StatusLabel(to), Send: c.PostForm("envoyer") == "oui",
+		Application: a, To: to, ToLabel: to.Label(), Send: c.PostForm("envoyer") == "oui",
 		Subject: strings.TrimSpace(c.PostForm("objet")), Message: strings.TrimSpace(c.PostForm("message")),
-		Delay: c.PostForm("delai"), Delays: delays, Errors: map[string]string{}, List: c.PostForm("liste"), Variables: emailtmpl.Variables}
-	if !repository.IsReviewerStatus(to) {
+		Delay: c.PostForm("delai"), Delays: delays, Errors: map[string]string{}, List: c.PostForm("liste"), Variables: compose.Variables()}
+	if !to.ReviewerMaySet() {
 		d.Errors["vers"] = "Choisissez un statut de la liste."
 	}
 	delay, okDelay := readDelay(d.Delay)
@@ -110,7 +105,7 @@ func (h *Handler) changeStatus(c *gin.Context) {
 		}
 		// The words are in the wordings' language, checked for this person.
 		if d.Errors["objet"] == "" && d.Errors["message"] == "" {
-			if err := emailtmpl.Check(d.Subject, d.Message, h.emailData(p, a)); err != nil {
+			if err := h.Emails.Check(compose.Words{Subject: d.Subject, Message: d.Message}, p, a); err != nil {
 				field := "message"
 				if strings.HasPrefix(err.Error(), "Objet") {
 					field = "objet"
@@ -119,7 +114,7 @@ func (h *Handler) changeStatus(c *gin.Context) {
 			}
 		}
 	}
-	if a.Status == repository.StatusWithdrawn || a.ErasedAt != nil {
+	if a.Status == catalog.StatusWithdrawn || a.ErasedAt != nil {
 		d.Errors["vers"] = "Cette candidature a été retirée ou effacée : son statut ne peut plus changer."
 	}
 	if len(d.Errors) > 0 {
@@ -128,19 +123,9 @@ func (h *Handler) changeStatus(c *gin.Context) {
 	}
 	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email}
 	if d.Send {
+		words := compose.Words{Subject: d.Subject, Message: d.Message}
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
-			data := h.statusData(p, app, to, "")
-			subject, message, err := emailtmpl.RenderWords(d.Subject, d.Message, data)
-			if err != nil {
-				return nil, err
-			}
-			data.Subject, data.Message = subject, message
-			e, err := h.newEmail(emailtmpl.StatusUpdate, data, app.Email, app.FirstName+" "+app.LastName, p.ContactEmail)
-			if err != nil {
-				return nil, err
-			}
-			e.SendAfter, e.AboutStatus = time.Now().Add(delay), to
-			return e, nil
+			return h.Emails.StatusUpdate(p, app, to, words, time.Now().Add(delay))
 		}
 	}
 	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, []int64{a.ID}, ch)
@@ -164,7 +149,7 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 	if !ok {
 		return
 	}
-	to := c.PostForm("vers")
+	to := catalog.Status(c.PostForm("vers"))
 	back := "/boite/offres/" + strconv.FormatInt(p.ID, 10) + listSuffix(c)
 	var ids []int64
 	for _, s := range c.PostFormArray("ids") {
@@ -181,7 +166,7 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 		h.errorPage(c, http.StatusUnprocessableEntity, "Trop de candidatures choisies",
 			"Déplacez au plus "+strconv.Itoa(maxBulkMove)+" candidatures à la fois.")
 		return
-	case !repository.IsReviewerStatus(to):
+	case !to.ReviewerMaySet():
 		h.errorPage(c, http.StatusUnprocessableEntity, "Statut manquant", "Choisissez le nouveau statut des candidatures cochées.")
 		return
 	case !okDelay:
@@ -189,26 +174,15 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 		return
 	}
 	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email}
-	overrides, err := h.overrides(c.Request.Context(), p.ID)
+	saved, err := h.Repo.PostingTemplates(c.Request.Context(), p.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	if c.PostForm("envoyer") == "oui" {
-		editable := emailtmpl.StatusEditable(to)
+		words := h.Emails.StatusWords(to, saved)
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
-			d := h.statusData(p, app, to, "")
-			subject, message, err := h.Emails.Words(editable, d, overrides["status_"+to])
-			if err != nil {
-				return nil, err
-			}
-			d.Subject, d.Message = subject, message
-			e, err := h.newEmail(emailtmpl.StatusUpdate, d, app.Email, app.FirstName+" "+app.LastName, p.ContactEmail)
-			if err != nil {
-				return nil, err
-			}
-			e.SendAfter, e.AboutStatus = time.Now().Add(delay), to
-			return e, nil
+			return h.Emails.StatusUpdate(p, app, to, words, time.Now().Add(delay))
 		}
 	}
 	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, ids, ch)
@@ -223,8 +197,8 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 
 // bulkMoveMessage says how many applications moved, and names each one
 // left where it was, with the reason.
-func bulkMoveMessage(res repository.StatusChangeResult, to string) string {
-	label := frfmt.StatusLabel(to)
+func bulkMoveMessage(res repository.StatusChangeResult, to catalog.Status) string {
+	label := to.Label()
 	msg := countOf(res.Changed, "candidature déplacée", "candidatures déplacées") + " vers « " + label + " »."
 	if res.Changed == 0 {
 		msg = "Aucune candidature déplacée vers « " + label + " »."

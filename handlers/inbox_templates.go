@@ -9,7 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"vivier/internal/emailtmpl"
+	"vivier/internal/compose"
 	"vivier/repository"
 )
 
@@ -17,11 +17,11 @@ import (
 // save, previewed for a real application.
 
 type templateView struct {
-	emailtmpl.Editable
+	compose.Editable
 	Subject, Body string
 	Custom        bool
 	Error         string
-	Preview       *emailtmpl.Rendered
+	Preview       *compose.Rendered
 	PreviewFor    string
 	PreviewNote   string
 	Saved         bool
@@ -31,7 +31,7 @@ type templatesData struct {
 	inboxPage
 	Posting   postingView
 	Templates []templateView
-	Variables []emailtmpl.Variable
+	Variables []compose.Variable
 }
 
 func (h *Handler) templateViews(c *gin.Context, p *repository.Posting) ([]templateView, error) {
@@ -40,16 +40,17 @@ func (h *Handler) templateViews(c *gin.Context, p *repository.Posting) ([]templa
 		return nil, err
 	}
 	var out []templateView
-	for _, e := range emailtmpl.Editables {
+	for _, e := range compose.Editables() {
 		v := templateView{Editable: e}
 		if t, ok := saved[e.Key]; ok {
 			v.Subject, v.Body, v.Custom = t.Subject, t.Body, true
 			// Saved before the wordings had a language of their own.
-			if err := emailtmpl.Stored(&emailtmpl.Override{Subject: t.Subject, Body: t.Body}); err != nil {
+			if err := compose.Valid(t); err != nil {
 				v.Error = "Ce texte n'est plus accepté : le texte par défaut part à sa place tant qu'il n'est pas corrigé. " + err.Error()
 			}
 		} else {
-			v.Subject, v.Body = h.Emails.Source(e, nil)
+			w := h.Emails.Source(e, nil)
+			v.Subject, v.Body = w.Subject, w.Message
 		}
 		out = append(out, v)
 	}
@@ -72,7 +73,7 @@ func (h *Handler) postingTemplates(c *gin.Context) {
 		}
 	}
 	h.render(c, http.StatusOK, "inbox_templates", templatesData{inboxPage: h.inboxPage(c, "Emails de l'offre — "+p.Title),
-		Posting: viewOf(p), Templates: views, Variables: emailtmpl.Variables})
+		Posting: viewOf(p), Templates: views, Variables: compose.Variables()})
 }
 
 // savePostingTemplate saves, resets or previews one email's wording.
@@ -82,7 +83,7 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	e, ok := emailtmpl.EditableByKey(c.Param("cle"))
+	e, ok := compose.EditableByKey(c.Param("cle"))
 	if !ok {
 		h.notFound(c)
 		return
@@ -96,7 +97,7 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 		h.redirectFlash(c, back+"#modele-"+e.Key, "Enregistré.", e.Key)
 		return
 	}
-	o := emailtmpl.Override{Subject: strings.TrimSpace(c.PostForm("objet")), Body: strings.TrimSpace(strings.ReplaceAll(c.PostForm("message"), "\r\n", "\n"))}
+	o := compose.Words{Subject: strings.TrimSpace(c.PostForm("objet")), Message: strings.TrimSpace(strings.ReplaceAll(c.PostForm("message"), "\r\n", "\n"))}
 	views, err := h.templateViews(c, p)
 	if err != nil {
 		h.fail(c, err)
@@ -108,12 +109,12 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 			current = &views[i]
 		}
 	}
-	current.Subject, current.Body, current.Error = o.Subject, o.Body, ""
+	current.Subject, current.Body, current.Error = o.Subject, o.Message, ""
 	status := http.StatusOK
-	if badText(o.Subject) || badText(o.Body) {
+	if badText(o.Subject) || badText(o.Message) {
 		current.Error = "L'objet ou le message contient des caractères invisibles non autorisés : retapez-le ou collez-le sans mise en forme."
 		status = http.StatusUnprocessableEntity
-	} else if err := emailtmpl.Check(o.Subject, o.Body, &emailtmpl.Data{Operator: h.Config.OperatorName, Posting: p}); err != nil {
+	} else if err := h.Emails.Check(o, p, nil); err != nil {
 		current.Error = err.Error()
 		status = http.StatusUnprocessableEntity
 	} else if c.PostForm("action") == "apercu" {
@@ -124,7 +125,7 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 		}
 	} else {
 		if err := h.Repo.SavePostingTemplate(ctx, repository.PostingTemplate{PostingID: p.ID, Kind: e.Key,
-			Subject: o.Subject, Body: o.Body, UpdatedBy: viewerOf(c).Email}); err != nil {
+			Subject: o.Subject, Body: o.Message, UpdatedBy: viewerOf(c).Email}); err != nil {
 			h.fail(c, err)
 			return
 		}
@@ -132,13 +133,13 @@ func (h *Handler) savePostingTemplate(c *gin.Context) {
 		return
 	}
 	h.render(c, status, "inbox_templates", templatesData{inboxPage: h.inboxPage(c, "Emails de l'offre — "+p.Title),
-		Posting: viewOf(p), Templates: views, Variables: emailtmpl.Variables})
+		Posting: viewOf(p), Templates: views, Variables: compose.Variables()})
 }
 
 // previewTemplate renders the whole email for the posting's latest
 // application (or an example person when there is none yet), with a note
 // when the subject is too long and will be cut.
-func (h *Handler) previewTemplate(c *gin.Context, p *repository.Posting, e emailtmpl.Editable, o emailtmpl.Override) (*emailtmpl.Rendered, string, string, error) {
+func (h *Handler) previewTemplate(c *gin.Context, p *repository.Posting, e compose.Editable, w compose.Words) (*compose.Rendered, string, string, error) {
 	a, err := h.Repo.LatestApplication(c.Request.Context(), p.ID)
 	who := ""
 	switch {
@@ -152,21 +153,9 @@ func (h *Handler) previewTemplate(c *gin.Context, p *repository.Posting, e email
 	default:
 		who = a.FirstName + " " + a.LastName + ", la dernière candidature reçue"
 	}
-	d := h.emailData(p, a)
-	d.Link = h.Config.BaseURL + "/candidature/…"
-	d.Status = e.Arg
-	subject, message, err := h.Emails.Words(e, d, &o)
+	r, note, err := h.Emails.Preview(p, a, e, w)
 	if err != nil {
 		return nil, "", "", err
-	}
-	d.Subject, d.Message = subject, message
-	r, err := h.Emails.Render(e.Kind, d)
-	if err != nil {
-		return nil, "", "", err
-	}
-	note := ""
-	if emailtmpl.SubjectTooLong(o.Subject, d) {
-		note = "Une fois les variables remplacées, l'objet dépasse " + strconv.Itoa(emailtmpl.MaxSubjectLen) + " caractères : il est coupé."
 	}
 	return &r, who, note, nil
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"vivier/internal/closing"
-	"vivier/internal/emailtmpl"
+	"vivier/internal/catalog"
+	"vivier/internal/compose"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -18,11 +18,12 @@ import (
 // A posting's life: draft → open → closed → archived, and reopen.
 
 type closeGroupView struct {
-	Group, Label, Hint string
-	Count              int
-	Subject, Message   string
-	Error              string
-	Optional           bool
+	Group            catalog.CloseGroup
+	Label, Hint      string
+	Count            int
+	Subject, Message string
+	Error            string
+	Optional         bool
 }
 
 type closePreviewData struct {
@@ -31,23 +32,16 @@ type closePreviewData struct {
 	Counts    repository.CloseCounts
 	Groups    []closeGroupView
 	Errors    bool
-	Variables []emailtmpl.Variable
+	Variables []compose.Variable
 }
 
-var closeGroupLabels = map[string][2]string{
-	repository.CloseInReview:  {"Candidatures encore à l'étude", "Reçues, en cours d'examen ou présélectionnées : elles apprennent que les candidatures sont closes et que la leur est toujours examinée."},
-	repository.CloseInterview: {"Candidatures en entretien", "Elles apprennent que les candidatures sont closes et que leur entretien se poursuit : rendez-vous maintenu, ou prise de contact pour en fixer un."},
-	repository.CloseAccepted:  {"Candidatures retenues", "Elles ne reçoivent rien de nouveau, sauf si vous leur écrivez ici : laissez l'objet vide pour ne rien envoyer."},
-	repository.CloseRejected:  {"Candidatures non retenues, pas encore prévenues", "Un message courtois leur annonce que leur candidature n'est pas retenue. Les personnes déjà prévenues ne reçoivent rien."},
-}
-
-func (h *Handler) closeGroups(counts repository.CloseCounts, words map[string]closing.Words) []closeGroupView {
-	n := map[string]int{repository.CloseInReview: counts.InReview, repository.CloseInterview: counts.Interview,
-		repository.CloseAccepted: counts.Accepted, repository.CloseRejected: counts.RejectedNew}
+func (h *Handler) closeGroups(counts repository.CloseCounts, words map[catalog.CloseGroup]compose.Words) []closeGroupView {
+	n := map[catalog.CloseGroup]int{catalog.CloseInReview: counts.InReview, catalog.CloseInterview: counts.Interview,
+		catalog.CloseAccepted: counts.Accepted, catalog.CloseRejected: counts.RejectedNew}
 	var out []closeGroupView
-	for _, g := range repository.CloseGroups {
-		out = append(out, closeGroupView{Group: g, Label: closeGroupLabels[g][0], Hint: closeGroupLabels[g][1], Count: n[g],
-			Subject: words[g].Subject, Message: words[g].Message, Optional: g == repository.CloseAccepted})
+	for _, g := range catalog.CloseGroups() {
+		out = append(out, closeGroupView{Group: g, Label: g.Label(), Hint: g.Hint(), Count: n[g],
+			Subject: words[g].Subject, Message: words[g].Message, Optional: g == catalog.CloseAccepted})
 	}
 	return out
 }
@@ -59,7 +53,7 @@ func (h *Handler) closePreview(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if p.Status != repository.PostingOpen {
+	if p.Status != catalog.PostingOpen {
 		h.errorPage(c, http.StatusConflict, "Offre déjà close", "Cette offre n'est pas ouverte : il n'y a rien à clore.")
 		return
 	}
@@ -74,7 +68,7 @@ func (h *Handler) closePreview(c *gin.Context) {
 		return
 	}
 	h.render(c, http.StatusOK, "inbox_close", closePreviewData{inboxPage: h.inboxPage(c, "Clore l'offre — "+p.Title),
-		Posting: viewOf(p), Counts: counts, Groups: h.closeGroups(counts, words), Variables: emailtmpl.Variables})
+		Posting: viewOf(p), Counts: counts, Groups: h.closeGroups(counts, words), Variables: compose.Variables()})
 }
 
 func (h *Handler) closePosting(c *gin.Context) {
@@ -83,9 +77,9 @@ func (h *Handler) closePosting(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	words := map[string]closing.Words{}
-	for _, g := range repository.CloseGroups {
-		words[g] = closing.Words{Subject: strings.TrimSpace(c.PostForm("objet_" + g)), Message: strings.TrimSpace(c.PostForm("message_" + g))}
+	words := map[catalog.CloseGroup]compose.Words{}
+	for _, g := range catalog.CloseGroups() {
+		words[g] = compose.Words{Subject: strings.TrimSpace(c.PostForm("objet_" + string(g))), Message: strings.TrimSpace(c.PostForm("message_" + string(g)))}
 	}
 	counts, err := h.Repo.CloseCountsOf(ctx, p.ID)
 	if err != nil {
@@ -108,7 +102,7 @@ func (h *Handler) closePosting(c *gin.Context) {
 			g.Error = "Écrivez le message de ce groupe."
 		default:
 			// In the wordings' language, names counted at their longest.
-			if err := emailtmpl.Check(g.Subject, g.Message, &emailtmpl.Data{Operator: h.Config.OperatorName, Posting: p}); err != nil {
+			if err := h.Emails.Check(compose.Words{Subject: g.Subject, Message: g.Message}, p, nil); err != nil {
 				g.Error = err.Error()
 			}
 		}
@@ -116,7 +110,7 @@ func (h *Handler) closePosting(c *gin.Context) {
 	}
 	if bad {
 		h.render(c, http.StatusUnprocessableEntity, "inbox_close", closePreviewData{inboxPage: h.inboxPage(c, "Clore l'offre — "+p.Title),
-			Posting: viewOf(p), Counts: counts, Groups: groups, Errors: true, Variables: emailtmpl.Variables})
+			Posting: viewOf(p), Counts: counts, Groups: groups, Errors: true, Variables: compose.Variables()})
 		return
 	}
 	res, err := h.Closer.Close(ctx, p, viewerOf(c).Email, words)
@@ -160,7 +154,7 @@ func (h *Handler) reopenPosting(c *gin.Context) {
 	} else if p.ClosesAt != nil && p.ClosesAt.After(h.Now()) {
 		closes = p.ClosesAt
 	}
-	if err := h.Repo.SetPostingState(ctx, p.ID, []string{repository.PostingClosed}, repository.PostingOpen, viewerOf(c).Email); err != nil {
+	if err := h.Repo.SetPostingState(ctx, p.ID, []catalog.PostingState{catalog.PostingClosed}, catalog.PostingOpen, viewerOf(c).Email); err != nil {
 		h.fail(c, postingMoved(err))
 		return
 	}
@@ -172,15 +166,15 @@ func (h *Handler) reopenPosting(c *gin.Context) {
 }
 
 func (h *Handler) publishPosting(c *gin.Context) {
-	h.movePosting(c, []string{repository.PostingDraft}, repository.PostingOpen, "L'offre est publiée.")
+	h.movePosting(c, []catalog.PostingState{catalog.PostingDraft}, catalog.PostingOpen, "L'offre est publiée.")
 }
 
 func (h *Handler) archivePosting(c *gin.Context) {
-	h.movePosting(c, []string{repository.PostingClosed}, repository.PostingArchived, "L'offre est archivée : elle n'apparaît plus sur le site public.")
+	h.movePosting(c, []catalog.PostingState{catalog.PostingClosed}, catalog.PostingArchived, "L'offre est archivée : elle n'apparaît plus sur le site public.")
 }
 
 // movePosting moves the posting and says so with done.
-func (h *Handler) movePosting(c *gin.Context, from []string, to, done string) {
+func (h *Handler) movePosting(c *gin.Context, from []catalog.PostingState, to catalog.PostingState, done string) {
 	p, ok := h.reviewedPosting(c)
 	if !ok {
 		return

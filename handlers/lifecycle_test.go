@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/internal/testkit"
 	"vivier/repository"
 )
@@ -25,8 +26,8 @@ func closeForm(t *testing.T, body string) url.Values {
 	for _, m := range regexp.MustCompile(`(?s)name="(message_[a-z_]+)" rows="\d+">(.*?)</textarea>`).FindAllStringSubmatch(body, -1) {
 		v.Set(m[1], unescape(m[2]))
 	}
-	if len(v) != 2*len(repository.CloseGroups) {
-		t.Fatalf("the close form has %d fields, want %d", len(v), 2*len(repository.CloseGroups))
+	if len(v) != 2*len(catalog.CloseGroups()) {
+		t.Fatalf("the close form has %d fields, want %d", len(v), 2*len(catalog.CloseGroups()))
 	}
 	return v
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"vivier/internal/emailtmpl"
 	"vivier/repository"
 )
 
@@ -88,14 +87,10 @@ func (h *Handler) withdrawOwnApplication(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"/retrait")
 		return
 	}
-	var emails []*repository.Email
-	if p.ContactEmail != "" {
-		e, err := h.newEmail(emailtmpl.WithdrawnContact, h.emailData(p, a), p.ContactEmail, "", "")
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		emails = append(emails, e)
+	emails, err := h.Emails.Withdrawn(p, a)
+	if err != nil {
+		h.fail(c, err)
+		return
 	}
 	switch err := h.Repo.Withdraw(c.Request.Context(), a.ID, emails); {
 	case errors.Is(err, repository.ErrConflict): // withdrawing twice is harmless
@@ -126,14 +121,10 @@ func (h *Handler) eraseOwnApplication(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"/effacement")
 		return
 	}
-	var emails []*repository.Email
-	if p.ContactEmail != "" {
-		e, err := h.newEmail(emailtmpl.ErasedContact, h.emailData(p, a), p.ContactEmail, "", "")
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		emails = append(emails, e)
+	emails, err := h.Emails.Erased(p, a)
+	if err != nil {
+		h.fail(c, err)
+		return
 	}
 	if err := h.Repo.Erase(c.Request.Context(), a.ID, repository.ActorApplicant, emails); err != nil {
 		h.fail(c, err)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"vivier/internal/emailtmpl"
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -20,7 +20,7 @@ func (h *Handler) confirmWithdrawal(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if a.Status == repository.StatusWithdrawn {
+	if a.Status == catalog.StatusWithdrawn {
 		c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token"))
 		return
 	}
@@ -41,18 +41,10 @@ func (h *Handler) undoOwnWithdrawal(c *gin.Context) {
 		return
 	}
 	var emails []*repository.Email
-	_, err := h.Repo.UndoWithdrawal(c.Request.Context(), a.ID, func(restored string) ([]*repository.Email, error) {
-		if p.ContactEmail == "" {
-			return nil, nil
-		}
-		d := h.emailData(p, a)
-		d.Status = restored
-		e, err := h.newEmail(emailtmpl.WithdrawalUndoneContact, d, p.ContactEmail, "", "")
-		if err != nil {
-			return nil, err
-		}
-		emails = []*repository.Email{e}
-		return emails, nil
+	_, err := h.Repo.UndoWithdrawal(c.Request.Context(), a.ID, func(restored catalog.Status) ([]*repository.Email, error) {
+		var err error
+		emails, err = h.Emails.WithdrawalUndone(p, a, restored)
+		return emails, err
 	})
 	switch {
 	case errors.Is(err, repository.ErrPostingClosed):

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -21,35 +22,35 @@ import (
 // Both get the same document. Keys are French: people read it.
 
 type pdPosting struct {
-	ID           int64  `json:"id"`
-	Title        string `json:"titre"`
-	Organisation string `json:"organisation"`
-	Contact      string `json:"contact"`
-	Status       string `json:"etat"`
-	StatusLabel  string `json:"etat_libelle"`
-	URL          string `json:"adresse"`
+	ID           int64                `json:"id"`
+	Title        string               `json:"titre"`
+	Organisation string               `json:"organisation"`
+	Contact      string               `json:"contact"`
+	Status       catalog.PostingState `json:"etat"`
+	StatusLabel  string               `json:"etat_libelle"`
+	URL          string               `json:"adresse"`
 }
 
 type pdApplication struct {
-	ID            int64      `json:"id"`
-	Status        string     `json:"statut"`
-	StatusLabel   string     `json:"statut_libelle"`
-	FirstName     string     `json:"prenom"`
-	LastName      string     `json:"nom"`
-	Email         string     `json:"email"`
-	Phone         string     `json:"telephone"`
-	Location      string     `json:"localisation"`
-	DailyRate     int        `json:"tjm_euros_ht"`
-	DaysPerWeek   float64    `json:"jours_par_semaine"`
-	AvailableFrom string     `json:"disponible_a_partir_du"`
-	SIRET         string     `json:"siret"`
-	Links         []string   `json:"liens"`
-	Motivation    string     `json:"motivation"`
-	ConsentAt     time.Time  `json:"consentement_le"`
-	CreatedAt     time.Time  `json:"recue_le"`
-	UpdatedAt     time.Time  `json:"modifiee_le"`
-	WithdrawnAt   *time.Time `json:"retiree_le"`
-	ErasedAt      *time.Time `json:"effacee_le"`
+	ID            int64          `json:"id"`
+	Status        catalog.Status `json:"statut"`
+	StatusLabel   string         `json:"statut_libelle"`
+	FirstName     string         `json:"prenom"`
+	LastName      string         `json:"nom"`
+	Email         string         `json:"email"`
+	Phone         string         `json:"telephone"`
+	Location      string         `json:"localisation"`
+	DailyRate     int            `json:"tjm_euros_ht"`
+	DaysPerWeek   float64        `json:"jours_par_semaine"`
+	AvailableFrom string         `json:"disponible_a_partir_du"`
+	SIRET         string         `json:"siret"`
+	Links         []string       `json:"liens"`
+	Motivation    string         `json:"motivation"`
+	ConsentAt     time.Time      `json:"consentement_le"`
+	CreatedAt     time.Time      `json:"recue_le"`
+	UpdatedAt     time.Time      `json:"modifiee_le"`
+	WithdrawnAt   *time.Time     `json:"retiree_le"`
+	ErasedAt      *time.Time     `json:"effacee_le"`
 }
 
 type pdCV struct {
@@ -62,12 +63,12 @@ type pdCV struct {
 }
 
 type pdEvent struct {
-	At    time.Time `json:"date"`
-	Kind  string    `json:"evenement"`
-	Label string    `json:"libelle"`
-	From  *string   `json:"de"`
-	To    *string   `json:"vers"`
-	Actor string    `json:"par"`
+	At    time.Time       `json:"date"`
+	Kind  string          `json:"evenement"`
+	Label string          `json:"libelle"`
+	From  *catalog.Status `json:"de"`
+	To    *catalog.Status `json:"vers"`
+	Actor string          `json:"par"`
 }
 
 type pdNote struct {
@@ -144,9 +145,9 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 		Retention: "Ces données sont conservées " + strconv.Itoa(h.Config.RetentionMonths) +
 			" mois après la clôture de l'offre, puis effacées ; seuls des décomptes anonymes restent.",
 		Posting: pdPosting{ID: p.ID, Title: p.Title, Organisation: p.Organisation, Contact: p.ContactEmail,
-			Status: p.Status, StatusLabel: pageFuncs["postingStatusLabel"].(func(string) string)(p.Status),
+			Status: p.Status, StatusLabel: p.Status.Label(),
 			URL: h.Config.BaseURL + "/offres/" + p.Slug},
-		Application: pdApplication{ID: a.ID, Status: a.Status, StatusLabel: frfmt.StatusLabel(a.Status),
+		Application: pdApplication{ID: a.ID, Status: a.Status, StatusLabel: a.Status.Label(),
 			FirstName: a.FirstName, LastName: a.LastName, Email: a.Email, Phone: a.Phone, Location: a.Location,
 			DailyRate: a.DailyRate, DaysPerWeek: a.DaysPerWeek, AvailableFrom: a.AvailableFrom.Format("2006-01-02"),
 			SIRET: a.SIRET, Links: append([]string{}, a.Links...), Motivation: a.Motivation,

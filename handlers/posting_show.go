@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vivier/internal/applyform"
+	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -42,7 +43,7 @@ var dayChoices = []choice{{"0.5", "0,5 jour"}, {"1", "1 jour"}, {"1.5", "1,5 jou
 // archived); anything else is a 404.
 func (h *Handler) publicPosting(c *gin.Context) (*repository.Posting, bool) {
 	p, err := h.Repo.PostingBySlug(c.Request.Context(), c.Param("slug"))
-	if errors.Is(err, repository.ErrNotFound) || (err == nil && (p.Status == repository.PostingDraft || p.Status == repository.PostingArchived)) {
+	if errors.Is(err, repository.ErrNotFound) || (err == nil && (p.Status == catalog.PostingDraft || p.Status == catalog.PostingArchived)) {
 		h.notFound(c)
 		return nil, false
 	}
@@ -114,9 +115,9 @@ func (h *Handler) closedSince(ctx context.Context, ps ...*repository.Posting) (m
 	for _, p := range ps {
 		switch {
 		case p.AcceptsApplications(now):
-		case p.Status == repository.PostingOpen:
+		case p.Status == catalog.PostingOpen:
 			out[p.ID] = p.ClosesAt
-		case p.Status == repository.PostingClosed, p.Status == repository.PostingArchived:
+		case p.Status == catalog.PostingClosed, p.Status == catalog.PostingArchived:
 			ids = append(ids, p.ID)
 		}
 	}
@@ -133,12 +134,4 @@ func (h *Handler) closedSince(ctx context.Context, ps ...*repository.Posting) (m
 	return out, nil
 }
 
-func (h *Handler) dataContact(p *repository.Posting) string {
-	if p != nil && p.ContactEmail != "" {
-		return p.ContactEmail
-	}
-	if len(h.Config.AdminEmails) > 0 {
-		return h.Config.AdminEmails[0]
-	}
-	return "l'équipe " + frfmt.De(h.Config.OperatorNameArticle)
-}
+func (h *Handler) dataContact(p *repository.Posting) string { return h.Emails.DataContact(p) }

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vivier/internal/applyform"
+	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 	"vivier/templates"
@@ -42,7 +43,7 @@ var pageFuncs = template.FuncMap{
 	"frDateTime":  frfmt.DateTime,
 	"frDay":       frfmt.CalendarDate,
 	"frDays":      frfmt.Days,
-	"statusLabel": frfmt.StatusLabel,
+	"statusLabel": catalog.Status.Label,
 	"plural":      frfmt.PluralOf,
 	"phone":       frfmt.Phone,
 	"de":          frfmt.De,
@@ -58,9 +59,7 @@ var pageFuncs = template.FuncMap{
 		}
 		return strings.Replace(fmt.Sprintf("%.1f", *avg), ".", ",", 1) + "/4"
 	},
-	"postingStatusLabel": func(s string) string {
-		return map[string]string{"draft": "Brouillon", "open": "Ouverte", "closed": "Close", "archived": "Archivée"}[s]
-	},
+	"postingStatusLabel": catalog.PostingState.Label,
 }
 
 func parsePages() (*pages, error) {
@@ -120,7 +119,7 @@ type fieldView struct {
 var optionalFields = map[string]bool{applyform.FieldPhone: true, applyform.FieldSIRET: true, applyform.FieldLinks: true}
 
 func newFieldView(f *formView, name, typ, autocomplete, hint string) fieldView {
-	v := fieldView{Name: name, Type: typ, Autocomplete: autocomplete, Hint: hint, Label: applyform.Labels[name],
+	v := fieldView{Name: name, Type: typ, Autocomplete: autocomplete, Hint: hint, Label: applyform.Label(name),
 		Required: !optionalFields[name]}
 	if f != nil {
 		v.Value = f.Values.Get(name)

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/lib/pq"
+
+	"vivier/internal/catalog"
 )
 
 // Sort orders of the application list.
@@ -27,7 +29,7 @@ const (
 // values mean "no filter".
 type ListFilter struct {
 	PostingID    int64
-	Status       string
+	Status       catalog.Status
 	Query        string // French full-text search, accents ignored
 	DaysMin      float64
 	DaysMax      float64
@@ -43,22 +45,22 @@ type ListFilter struct {
 
 // ListRow is one application in a list.
 type ListRow struct {
-	ID            int64     `db:"id"`
-	Status        string    `db:"status"`
-	FirstName     string    `db:"first_name"`
-	LastName      string    `db:"last_name"`
-	Email         string    `db:"email"`
-	Phone         string    `db:"phone"`
-	Location      string    `db:"location"`
-	DailyRate     int       `db:"daily_rate"`
-	DaysPerWeek   float64   `db:"days_per_week"`
-	AvailableFrom time.Time `db:"available_from"`
-	SIRET         string    `db:"siret"`
-	Motivation    string    `db:"motivation"`
-	CreatedAt     time.Time `db:"created_at"`
-	Unread        bool      `db:"unread"`
-	Rating        *float64  `db:"rating"`
-	SortName      string    `db:"sort_name"`
+	ID            int64          `db:"id"`
+	Status        catalog.Status `db:"status"`
+	FirstName     string         `db:"first_name"`
+	LastName      string         `db:"last_name"`
+	Email         string         `db:"email"`
+	Phone         string         `db:"phone"`
+	Location      string         `db:"location"`
+	DailyRate     int            `db:"daily_rate"`
+	DaysPerWeek   float64        `db:"days_per_week"`
+	AvailableFrom time.Time      `db:"available_from"`
+	SIRET         string         `db:"siret"`
+	Motivation    string         `db:"motivation"`
+	CreatedAt     time.Time      `db:"created_at"`
+	Unread        bool           `db:"unread"`
+	Rating        *float64       `db:"rating"`
+	SortName      string         `db:"sort_name"`
 }
 
 // cursor is the sort key of the last row of a page.
@@ -208,9 +210,9 @@ type StatusCount struct {
 
 // StatusCounts counts the applications matching the filter, by status,
 // one count a status so that each reads only its own index entries.
-func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[string]StatusCount, error) {
+func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[catalog.Status]StatusCount, error) {
 	where, args := f.where(false)
-	args = append(args, pq.StringArray(AllStatuses))
+	args = append(args, pq.Array(catalog.Statuses()))
 	statuses := "$" + strconv.Itoa(len(args))
 	count := `SELECT count(*) FROM applications a WHERE ` + where + ` AND a.status = s`
 	capped := strings.TrimSpace(f.Query) != ""
@@ -223,9 +225,9 @@ func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[string]Statu
 		return nil, fmt.Errorf("status counts: %w", err)
 	}
 	defer rows.Close()
-	counts := map[string]StatusCount{}
+	counts := map[catalog.Status]StatusCount{}
 	for rows.Next() {
-		var s string
+		var s catalog.Status
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
 			return nil, err

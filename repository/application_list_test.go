@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -176,9 +177,9 @@ func TestNeighboursWithinFilter(t *testing.T) {
 	s := e.sortFixture()
 	// byDate is 5, 2, 6, 3, 0, 4, 1: shortlist 2, 3 and 4.
 	for _, a := range []*repository.Application{s.byDate[1], s.byDate[3], s.byDate[5]} {
-		e.setStatus(a, repository.StatusShortlisted)
+		e.setStatus(a, catalog.StatusShortlisted)
 	}
-	f := repository.ListFilter{PostingID: s.p.ID, Status: repository.StatusShortlisted}
+	f := repository.ListFilter{PostingID: s.p.ID, Status: catalog.StatusShortlisted}
 	prev, next, err := e.Repo.Neighbours(t.Context(), f, s.byDate[3].ID)
 	if err != nil {
 		t.Fatal(err)
@@ -204,17 +205,17 @@ func TestListApplicationsFilters(t *testing.T) {
 	e := newEnv(t)
 	p := e.openPosting()
 	jan := func(d int) time.Time { return time.Date(2025, 1, d, 12, 0, 0, 0, time.UTC) }
-	mk := func(first string, rate int, days float64, received time.Time, status string) *repository.Application {
+	mk := func(first string, rate int, days float64, received time.Time, status catalog.Status) *repository.Application {
 		a := e.apply(p, first, "Durand", func(a *repository.Application) { a.DailyRate, a.DaysPerWeek = rate, days })
 		e.exec(`UPDATE applications SET created_at = $2 WHERE id = $1`, a.ID, received)
 		e.setStatus(a, status)
 		return a
 	}
-	cheap := mk("Alice", 400, 1, jan(1), repository.StatusReceived)
-	mid := mk("Basile", 600, 2.5, jan(10), repository.StatusInReview)
-	dear := mk("Cyril", 900, 5, jan(20), repository.StatusRejected)
-	gone := mk("Daphne", 600, 3, jan(10), repository.StatusWithdrawn)
-	erased := mk("Emile", 600, 3, jan(10), repository.StatusReceived)
+	cheap := mk("Alice", 400, 1, jan(1), catalog.StatusReceived)
+	mid := mk("Basile", 600, 2.5, jan(10), catalog.StatusInReview)
+	dear := mk("Cyril", 900, 5, jan(20), catalog.StatusRejected)
+	gone := mk("Daphne", 600, 3, jan(10), catalog.StatusWithdrawn)
+	erased := mk("Emile", 600, 3, jan(10), catalog.StatusReceived)
 	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -226,8 +227,8 @@ func TestListApplicationsFilters(t *testing.T) {
 		want []*repository.Application
 	}{
 		{"none", repository.ListFilter{}, []*repository.Application{dear, gone, mid, cheap}},
-		{"status", repository.ListFilter{Status: repository.StatusInReview}, []*repository.Application{mid}},
-		{"withdrawn", repository.ListFilter{Status: repository.StatusWithdrawn}, []*repository.Application{gone}},
+		{"status", repository.ListFilter{Status: catalog.StatusInReview}, []*repository.Application{mid}},
+		{"withdrawn", repository.ListFilter{Status: catalog.StatusWithdrawn}, []*repository.Application{gone}},
 		{"days from 2.5", repository.ListFilter{DaysMin: 2.5}, []*repository.Application{dear, gone, mid}},
 		{"days up to 2.5", repository.ListFilter{DaysMax: 2.5}, []*repository.Application{mid, cheap}},
 		{"rate from 600", repository.ListFilter{RateMin: 600}, []*repository.Application{dear, gone, mid}},
@@ -235,7 +236,7 @@ func TestListApplicationsFilters(t *testing.T) {
 		{"rate 500 to 700", repository.ListFilter{RateMin: 500, RateMax: 700}, []*repository.Application{gone, mid}},
 		{"received from the 10th", repository.ListFilter{ReceivedFrom: &from}, []*repository.Application{dear, gone, mid}},
 		{"received before the 20th", repository.ListFilter{ReceivedTo: &to}, []*repository.Application{gone, mid, cheap}},
-		{"everything at once", repository.ListFilter{Status: repository.StatusInReview, RateMin: 500, DaysMax: 3,
+		{"everything at once", repository.ListFilter{Status: catalog.StatusInReview, RateMin: 500, DaysMax: 3,
 			ReceivedFrom: &from, ReceivedTo: &to}, []*repository.Application{mid}},
 	}
 	for _, c := range cases {
@@ -319,8 +320,8 @@ func TestStatusCounts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	p := e.openPosting()
-	statuses := []string{repository.StatusReceived, repository.StatusReceived, repository.StatusInReview,
-		repository.StatusRejected, repository.StatusWithdrawn}
+	statuses := []catalog.Status{catalog.StatusReceived, catalog.StatusReceived, catalog.StatusInReview,
+		catalog.StatusRejected, catalog.StatusWithdrawn}
 	for i, s := range statuses {
 		a := e.apply(p, fmt.Sprint("Prenom", i), "Durand", func(a *repository.Application) { a.DailyRate = 400 + 100*i })
 		e.setStatus(a, s)
@@ -330,14 +331,14 @@ func TestStatusCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.apply(e.openPosting(), "Fanny", "Durand")
-	counts, err := e.Repo.StatusCounts(t.Context(), repository.ListFilter{PostingID: p.ID, Status: repository.StatusRejected})
+	counts, err := e.Repo.StatusCounts(t.Context(), repository.ListFilter{PostingID: p.ID, Status: catalog.StatusRejected})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]repository.StatusCount{
-		repository.StatusReceived: {N: 2}, repository.StatusInReview: {N: 1}, repository.StatusShortlisted: {},
-		repository.StatusInterview: {}, repository.StatusAccepted: {}, repository.StatusRejected: {N: 1},
-		repository.StatusWithdrawn: {N: 1},
+	want := map[catalog.Status]repository.StatusCount{
+		catalog.StatusReceived: {N: 2}, catalog.StatusInReview: {N: 1}, catalog.StatusShortlisted: {},
+		catalog.StatusInterview: {}, catalog.StatusAccepted: {}, catalog.StatusRejected: {N: 1},
+		catalog.StatusWithdrawn: {N: 1},
 	}
 	if !mapsEqual(counts, want) {
 		t.Errorf("counts: %v, want %v", counts, want)
@@ -346,7 +347,7 @@ func TestStatusCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts[repository.StatusReceived] != (repository.StatusCount{N: 1}) || counts[repository.StatusWithdrawn] != (repository.StatusCount{N: 1}) {
+	if counts[catalog.StatusReceived] != (repository.StatusCount{N: 1}) || counts[catalog.StatusWithdrawn] != (repository.StatusCount{N: 1}) {
 		t.Errorf("counts from 500 a day: %v", counts)
 	}
 }
@@ -364,22 +365,22 @@ func TestStatusCountsCappedUnderSearch(t *testing.T) {
 			'Une motivation', now(), sha256(convert_to(i::text, 'UTF8'))
 		FROM generate_series(1, $2::int) i`, p.ID, repository.SearchCountCap+1)
 	a := e.apply(p, "Anne", "Durand", func(a *repository.Application) { a.Location = "Brest" })
-	e.setStatus(a, repository.StatusInReview)
+	e.setStatus(a, catalog.StatusInReview)
 	counts, err := e.Repo.StatusCounts(t.Context(), repository.ListFilter{PostingID: p.ID, Query: "brest"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := counts[repository.StatusReceived]; got != (repository.StatusCount{N: repository.SearchCountCap, More: true}) {
+	if got := counts[catalog.StatusReceived]; got != (repository.StatusCount{N: repository.SearchCountCap, More: true}) {
 		t.Errorf("received under a search: %+v, want the cap and more", got)
 	}
-	if got := counts[repository.StatusInReview]; got != (repository.StatusCount{N: 1}) {
+	if got := counts[catalog.StatusInReview]; got != (repository.StatusCount{N: 1}) {
 		t.Errorf("in review under a search: %+v, want 1", got)
 	}
 	counts, err = e.Repo.StatusCounts(t.Context(), repository.ListFilter{PostingID: p.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := counts[repository.StatusReceived]; got != (repository.StatusCount{N: repository.SearchCountCap + 1}) {
+	if got := counts[catalog.StatusReceived]; got != (repository.StatusCount{N: repository.SearchCountCap + 1}) {
 		t.Errorf("received without a search: %+v, want the exact count", got)
 	}
 }

@@ -9,17 +9,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
-)
 
-// Application statuses, in pipeline order.
-const (
-	StatusReceived    = "received"
-	StatusInReview    = "in_review"
-	StatusShortlisted = "shortlisted"
-	StatusInterview   = "interview"
-	StatusAccepted    = "accepted"
-	StatusRejected    = "rejected"
-	StatusWithdrawn   = "withdrawn"
+	"vivier/internal/catalog"
 )
 
 // ActorApplicant and ActorSystem name who made a change in the history.
@@ -32,7 +23,7 @@ const (
 type Application struct {
 	ID              int64          `db:"id"`
 	PostingID       int64          `db:"posting_id"`
-	Status          string         `db:"status"`
+	Status          catalog.Status `db:"status"`
 	FirstName       string         `db:"first_name"`
 	LastName        string         `db:"last_name"`
 	Email           string         `db:"email"`
@@ -71,13 +62,13 @@ type Document struct {
 
 // Event is one line of an application's history.
 type Event struct {
-	ID            int64     `db:"id"`
-	ApplicationID int64     `db:"application_id"`
-	Kind          string    `db:"kind"`
-	FromStatus    *string   `db:"from_status"`
-	ToStatus      *string   `db:"to_status"`
-	Actor         string    `db:"actor"`
-	CreatedAt     time.Time `db:"created_at"`
+	ID            int64           `db:"id"`
+	ApplicationID int64           `db:"application_id"`
+	Kind          string          `db:"kind"`
+	FromStatus    *catalog.Status `db:"from_status"`
+	ToStatus      *catalog.Status `db:"to_status"`
+	Actor         string          `db:"actor"`
+	CreatedAt     time.Time       `db:"created_at"`
 }
 
 // Event kinds.
@@ -109,10 +100,10 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 	var out []*Email
 	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
 		var open bool
-		lock, err := r.txPrepared(ctx, tx, `SELECT status = 'open' AND (closes_at IS NULL OR closes_at > now())
+		lock, err := r.txPrepared(ctx, tx, `SELECT status = $2 AND (closes_at IS NULL OR closes_at > now())
 			FROM postings WHERE id = $1 FOR SHARE`)
 		if err == nil {
-			err = lock.QueryRowxContext(ctx, app.PostingID).Scan(&open)
+			err = lock.QueryRowxContext(ctx, app.PostingID, catalog.PostingOpen).Scan(&open)
 		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -164,7 +155,7 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 	return out, nil
 }
 
-func (r *Repo) insertEvent(ctx context.Context, tx *sqlx.Tx, appID int64, kind string, from, to *string, actor string) error {
+func (r *Repo) insertEvent(ctx context.Context, tx *sqlx.Tx, appID int64, kind string, from, to *catalog.Status, actor string) error {
 	stmt, err := r.txPrepared(ctx, tx, `INSERT INTO application_events (application_id, kind, from_status, to_status, actor)
 		VALUES ($1, $2, $3, $4, $5)`)
 	if err == nil {
@@ -243,7 +234,7 @@ func (r *Repo) Events(ctx context.Context, appID int64) ([]Event, error) {
 // that tell the contact. Returns ErrConflict if it was already withdrawn.
 func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error {
 	return r.inTx(ctx, func(tx *sqlx.Tx) error {
-		var from string
+		var from catalog.Status
 		err := tx.QueryRowContext(ctx, `SELECT status FROM applications WHERE id = $1 AND erased_at IS NULL FOR UPDATE`, appID).Scan(&from)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -251,14 +242,14 @@ func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error
 		if err != nil {
 			return fmt.Errorf("lock application %d: %w", appID, err)
 		}
-		if from == StatusWithdrawn {
+		if from == catalog.StatusWithdrawn {
 			return ErrConflict
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = 'withdrawn', withdrawn_at = now(),
-			updated_at = now() WHERE id = $1`, appID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = $2, withdrawn_at = now(),
+			updated_at = now() WHERE id = $1`, appID, catalog.StatusWithdrawn); err != nil {
 			return fmt.Errorf("withdraw application %d: %w", appID, err)
 		}
-		to := StatusWithdrawn
+		to := catalog.StatusWithdrawn
 		if err := r.insertEvent(ctx, tx, appID, EventWithdrawn, &from, &to, ActorApplicant); err != nil {
 			return err
 		}
@@ -273,26 +264,26 @@ func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error
 // ErrConflict when the application is not withdrawn, ErrPostingClosed
 // when its posting takes no more applications, ErrNotFound when there is
 // no such application (or it is erased).
-func (r *Repo) UndoWithdrawal(ctx context.Context, appID int64, emails func(restored string) ([]*Email, error)) (string, error) {
-	var restored string
+func (r *Repo) UndoWithdrawal(ctx context.Context, appID int64, emails func(restored catalog.Status) ([]*Email, error)) (catalog.Status, error) {
+	var restored catalog.Status
 	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
 		// The posting first, as an application does: a close, which locks
 		// it, either sees this application back or waits for it.
 		var open bool
-		err := tx.QueryRowContext(ctx, `SELECT p.status = 'open' AND (p.closes_at IS NULL OR p.closes_at > now())
+		err := tx.QueryRowContext(ctx, `SELECT p.status = $2 AND (p.closes_at IS NULL OR p.closes_at > now())
 			FROM postings p JOIN applications a ON a.posting_id = p.id
-			WHERE a.id = $1 AND a.erased_at IS NULL FOR SHARE OF p`, appID).Scan(&open)
+			WHERE a.id = $1 AND a.erased_at IS NULL FOR SHARE OF p`, appID, catalog.PostingOpen).Scan(&open)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("lock posting of application %d: %w", appID, err)
 		}
-		var status string
+		var status catalog.Status
 		if err := tx.QueryRowContext(ctx, `SELECT status FROM applications WHERE id = $1 FOR UPDATE`, appID).Scan(&status); err != nil {
 			return fmt.Errorf("lock application %d: %w", appID, err)
 		}
-		if status != StatusWithdrawn {
+		if status != catalog.StatusWithdrawn {
 			return ErrConflict
 		}
 		if !open {
@@ -300,9 +291,9 @@ func (r *Repo) UndoWithdrawal(ctx context.Context, appID int64, emails func(rest
 		}
 		err = tx.QueryRowContext(ctx, `SELECT from_status FROM application_events
 			WHERE application_id = $1 AND kind = $2 AND from_status IS NOT NULL AND from_status <> $3
-			ORDER BY created_at DESC, id DESC LIMIT 1`, appID, EventWithdrawn, StatusWithdrawn).Scan(&restored)
+			ORDER BY created_at DESC, id DESC LIMIT 1`, appID, EventWithdrawn, catalog.StatusWithdrawn).Scan(&restored)
 		if errors.Is(err, sql.ErrNoRows) {
-			restored = StatusReceived
+			restored = catalog.StatusReceived
 		} else if err != nil {
 			return fmt.Errorf("status before the withdrawal of application %d: %w", appID, err)
 		}
@@ -310,7 +301,7 @@ func (r *Repo) UndoWithdrawal(ctx context.Context, appID int64, emails func(rest
 			WHERE id = $1`, appID, restored); err != nil {
 			return fmt.Errorf("undo withdrawal of application %d: %w", appID, err)
 		}
-		from := StatusWithdrawn
+		from := catalog.StatusWithdrawn
 		if err := r.insertEvent(ctx, tx, appID, EventWithdrawalUndone, &from, &restored, ActorApplicant); err != nil {
 			return err
 		}

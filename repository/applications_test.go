@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -28,7 +29,7 @@ func TestCreateApplicationWritesEverythingTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.ID == 0 || a.Status != repository.StatusReceived || a.CreatedAt.IsZero() {
+	if a.ID == 0 || a.Status != catalog.StatusReceived || a.CreatedAt.IsZero() {
 		t.Fatalf("stored application not filled in: id %d, status %q, created %v", a.ID, a.Status, a.CreatedAt)
 	}
 	if seen != a || seen.ID == 0 {
@@ -63,7 +64,7 @@ func TestCreateApplicationWritesEverythingTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != 1 || events[0].Kind != repository.EventReceived || *events[0].ToStatus != repository.StatusReceived ||
+	if len(events) != 1 || events[0].Kind != repository.EventReceived || *events[0].ToStatus != catalog.StatusReceived ||
 		events[0].FromStatus != nil || events[0].Actor != repository.ActorApplicant {
 		t.Errorf("history: %+v", events)
 	}
@@ -140,11 +141,11 @@ func TestCreateApplicationRefusesPostingsNotOpen(t *testing.T) {
 		posting *repository.Posting
 		want    error
 	}{
-		{"draft", e.posting(repository.PostingDraft), repository.ErrPostingClosed},
-		{"closed", e.posting(repository.PostingClosed), repository.ErrPostingClosed},
-		{"archived", e.posting(repository.PostingArchived), repository.ErrPostingClosed},
-		{"open past its date", e.posting(repository.PostingOpen, func(p *repository.Posting) { p.ClosesAt = &past }), repository.ErrPostingClosed},
-		{"open until later", e.posting(repository.PostingOpen, func(p *repository.Posting) { p.ClosesAt = &future }), nil},
+		{"draft", e.posting(catalog.PostingDraft), repository.ErrPostingClosed},
+		{"closed", e.posting(catalog.PostingClosed), repository.ErrPostingClosed},
+		{"archived", e.posting(catalog.PostingArchived), repository.ErrPostingClosed},
+		{"open past its date", e.posting(catalog.PostingOpen, func(p *repository.Posting) { p.ClosesAt = &past }), repository.ErrPostingClosed},
+		{"open until later", e.posting(catalog.PostingOpen, func(p *repository.Posting) { p.ClosesAt = &future }), nil},
 		{"unknown", &repository.Posting{ID: 999_999}, repository.ErrNotFound},
 	}
 	for _, c := range cases {
@@ -277,20 +278,20 @@ func TestWithdraw(t *testing.T) {
 	e := newEnv(t)
 	p := e.openPosting()
 	a := e.apply(p, "Camille", "Durand")
-	e.setStatus(a, repository.StatusShortlisted)
+	e.setStatus(a, catalog.StatusShortlisted)
 	tell := &repository.Email{Kind: "withdrawn_contact", PostingID: &p.ID, ApplicationID: &a.ID, ToAddress: p.ContactEmail,
 		Subject: "Candidature retirée", TextBody: "t", HTMLBody: "h"}
 	if err := e.Repo.Withdraw(t.Context(), a.ID, []*repository.Email{tell}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := e.Repo.ApplicationByID(t.Context(), a.ID)
-	if got.Status != repository.StatusWithdrawn || got.WithdrawnAt == nil {
+	if got.Status != catalog.StatusWithdrawn || got.WithdrawnAt == nil {
 		t.Errorf("after withdrawal: status %q, withdrawn at %v", got.Status, got.WithdrawnAt)
 	}
 	events, _ := e.Repo.Events(t.Context(), a.ID)
 	last := events[len(events)-1]
-	if last.Kind != repository.EventWithdrawn || *last.FromStatus != repository.StatusShortlisted ||
-		*last.ToStatus != repository.StatusWithdrawn || last.Actor != repository.ActorApplicant {
+	if last.Kind != repository.EventWithdrawn || *last.FromStatus != catalog.StatusShortlisted ||
+		*last.ToStatus != catalog.StatusWithdrawn || last.Actor != repository.ActorApplicant {
 		t.Errorf("history line: %+v", last)
 	}
 	if tell.ID == 0 {
@@ -348,7 +349,7 @@ func TestEraseBlanksPersonalData(t *testing.T) {
 	if bytes.Equal(got.AccessTokenHash, a.AccessTokenHash) {
 		t.Errorf("erased application keeps its link's hash")
 	}
-	if got.DailyRate != a.DailyRate || got.Status != repository.StatusReceived {
+	if got.DailyRate != a.DailyRate || got.Status != catalog.StatusReceived {
 		t.Errorf("erasure changed what counts keep: rate %d, status %q", got.DailyRate, got.Status)
 	}
 	if _, err := e.Repo.DocumentByApplication(t.Context(), a.ID); !errors.Is(err, repository.ErrNotFound) {

@@ -27,8 +27,10 @@ const (
 )
 
 // AuditActions lists the actions in the order the journal's filter shows them.
-var AuditActions = []string{AuditCVOpened, AuditStatusChanged, AuditNoteAdded, AuditRatingSet, AuditReviewerAdded,
-	AuditReviewerRemoved, AuditExported, AuditPersonalData, AuditErased, AuditRetentionNotified, AuditRetentionErased}
+func AuditActions() []string {
+	return []string{AuditCVOpened, AuditStatusChanged, AuditNoteAdded, AuditRatingSet, AuditReviewerAdded,
+		AuditReviewerRemoved, AuditExported, AuditPersonalData, AuditErased, AuditRetentionNotified, AuditRetentionErased}
+}
 
 // AuditEntry is a line of the audit log.
 type AuditEntry struct {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -120,7 +121,7 @@ func TestAuditLogFiltersAndPages(t *testing.T) {
 func TestPostingTitles(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	a, b := e.openPosting(), e.posting(repository.PostingDraft)
+	a, b := e.openPosting(), e.posting(catalog.PostingDraft)
 	got, err := e.Repo.PostingTitles(t.Context())
 	if err != nil {
 		t.Fatal(err)

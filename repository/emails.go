@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"vivier/internal/catalog"
 	"vivier/internal/links"
 )
 
@@ -48,7 +49,7 @@ type Email struct {
 	// DedupeKey makes a second write of the same email a no-op.
 	DedupeKey *string `db:"dedupe_key"`
 	// AboutStatus is the application status the email announces.
-	AboutStatus string `db:"about_status"`
+	AboutStatus catalog.Status `db:"about_status"`
 	// LinkSealed is the token of the link the email carries, sealed with
 	// LINK_KEY for this row (see links.Key): the stored subject and bodies
 	// hold links.Marker in its place. Emptied once the email is sent.

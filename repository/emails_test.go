@@ -9,6 +9,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -43,7 +44,7 @@ func TestInsertEmails(t *testing.T) {
 	now := email("status_update", a, "Tout de suite")
 	later := email("status_update", a, "Plus tard")
 	later.SendAfter = time.Now().Add(time.Hour).Truncate(time.Microsecond)
-	later.AboutStatus = repository.StatusShortlisted
+	later.AboutStatus = catalog.StatusShortlisted
 	e.insertEmails(now, later)
 	if now.ID == 0 || later.ID <= now.ID || now.Status != repository.EmailPending || now.SendAfter.IsZero() {
 		t.Fatalf("written: %+v, %+v", now, later)
@@ -53,7 +54,7 @@ func TestInsertEmails(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Subject != "Plus tard" || got.ToAddress != a.Email || *got.ApplicationID != a.ID || *got.PostingID != a.PostingID ||
-		!got.SendAfter.Equal(later.SendAfter) || got.AboutStatus != repository.StatusShortlisted || got.Attempts != 0 {
+		!got.SendAfter.Equal(later.SendAfter) || got.AboutStatus != catalog.StatusShortlisted || got.Attempts != 0 {
 		t.Errorf("read back: %+v", got)
 	}
 	if _, err := e.Repo.EmailByID(t.Context(), 999_999); !errors.Is(err, repository.ErrNotFound) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"vivier/internal/catalog"
 	"vivier/internal/config"
 	"vivier/internal/links"
 	"vivier/internal/testkit"
@@ -40,6 +41,25 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, Repo: repo, DB: db}
 }
 
+// The placeholders of the texts the tests write for many applicants at
+// once, and how the database completes them: as the composer says for
+// the real ones (see internal/compose), names escaped in the HTML part as
+// html/template escapes them.
+const (
+	firstNameMark = "⟦prénom⟧"
+	lastNameMark  = "⟦nom⟧"
+)
+
+func testFill() repository.Fill {
+	return repository.Fill{
+		Marks: []repository.Mark{{Placeholder: firstNameMark, Value: repository.ApplicantFirstName},
+			{Placeholder: lastNameMark, Value: repository.ApplicantLastName}},
+		HTMLEscapes: []repository.Escape{{Char: "&", Entity: "&amp;"}, {Char: "<", Entity: "&lt;"}, {Char: ">", Entity: "&gt;"},
+			{Char: `"`, Entity: "&#34;"}, {Char: "'", Entity: "&#39;"}, {Char: "+", Entity: "&#43;"}},
+		MaxSubject: 200, Ellipsis: "…",
+	}
+}
+
 func (e *env) next() int {
 	e.seq++
 	return e.seq
@@ -47,7 +67,7 @@ func (e *env) next() int {
 
 // posting imports a posting in the given status, with a contact of its
 // own, as `vivier import` does; change edits it before it is stored.
-func (e *env) posting(status string, change ...func(*repository.Posting)) *repository.Posting {
+func (e *env) posting(status catalog.PostingState, change ...func(*repository.Posting)) *repository.Posting {
 	e.t.Helper()
 	n := e.next()
 	hash := sha256.Sum256([]byte(fmt.Sprint("offre ", n)))
@@ -76,7 +96,7 @@ func (e *env) posting(status string, change ...func(*repository.Posting)) *repos
 // openPosting is an open posting without a closing date.
 func (e *env) openPosting() *repository.Posting {
 	e.t.Helper()
-	return e.posting(repository.PostingOpen)
+	return e.posting(catalog.PostingOpen)
 }
 
 // tokenHash is the hash of an applicant's private link token.
@@ -132,7 +152,7 @@ func (e *env) apply(p *repository.Posting, first, last string, change ...func(*r
 
 // setStatus puts an application in a status without history nor email,
 // as if it had got there long ago.
-func (e *env) setStatus(a *repository.Application, status string) {
+func (e *env) setStatus(a *repository.Application, status catalog.Status) {
 	e.t.Helper()
 	e.exec(`UPDATE applications SET status = $2 WHERE id = $1`, a.ID, status)
 	a.Status = status

@@ -5,41 +5,31 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"vivier/internal/catalog"
 )
 
-// The groups of applicants a close writes to, by where their application stands.
-const (
-	CloseInReview  = "close_in_review" // received, in review, shortlisted
-	CloseInterview = "close_interview" // interview: their interview goes on
-	CloseAccepted  = "close_accepted"  // accepted: only when the contact wrote a message
-	CloseRejected  = "close_rejected"  // rejected and not yet told
-)
-
-// CloseGroups lists the groups in the order pages show them.
-var CloseGroups = []string{CloseInReview, CloseInterview, CloseAccepted, CloseRejected}
-
-// closeGroupWhere selects the applications of each group.
-var closeGroupWhere = map[string]string{
-	CloseInReview:  `a.status IN ('received', 'in_review', 'shortlisted')`,
-	CloseInterview: `a.status = 'interview'`,
-	CloseAccepted:  `a.status = 'accepted'`,
-	CloseRejected:  `a.status = 'rejected' AND NOT ` + toldRejected,
+// closeGroupWhere selects the applications of group g, given the
+// parameters that hold its statuses (an array) and the status its email
+// announces.
+func closeGroupWhere(g catalog.CloseGroup, statuses, about string) string {
+	where := `a.status = ANY(` + statuses + `)`
+	if g.UntoldOnly() {
+		where += ` AND NOT ` + told(about)
+	}
+	return where
 }
 
-// Placeholders stand for an applicant's names in a close's texts, which
-// are rendered once per group and completed in SQL for each applicant.
-const (
-	PlaceholderFirstName = "⟦prénom⟧"
-	PlaceholderLastName  = "⟦nom⟧"
-)
-
-// CloseText is what one group receives, rendered with the placeholders.
+// CloseText is what one group receives, of its kind, rendered once with
+// placeholders that the plan's Fill completes for each applicant.
 type CloseText struct {
+	Kind                string
 	Subject, Text, HTML string
 }
 
@@ -54,10 +44,12 @@ type CloseCounts struct {
 	Total        int `db:"total"`
 }
 
-// toldRejected is true for an application whose rejection was announced
-// by an email that has left or will leave.
-const toldRejected = `EXISTS (SELECT 1 FROM emails e WHERE e.application_id = a.id AND e.about_status = 'rejected'
+// told is true for an application whose status the parameter about
+// names was announced by an email that has left or will leave.
+func told(about string) string {
+	return `EXISTS (SELECT 1 FROM emails e WHERE e.application_id = a.id AND e.about_status = ` + about + `
 	AND e.status IN ('pending', 'sending', 'sent'))`
+}
 
 // CloseCountsOf counts the applicants of a posting by close group.
 func (r *Repo) CloseCountsOf(ctx context.Context, postingID int64) (CloseCounts, error) {
@@ -69,16 +61,18 @@ type ClosePlan struct {
 	Actor string
 	// Texts by group; a group without text (the accepted one, unless the
 	// contact wrote to them) gets no email.
-	Texts map[string]CloseText
+	Texts map[catalog.CloseGroup]CloseText
+	// Fill completes the texts for each applicant.
+	Fill Fill
 	// Summary builds the email that tells the contact what went out,
 	// from the counts of what was written (nil: no summary).
-	Summary func(written map[string]int, counts CloseCounts) (*Email, error)
+	Summary func(written map[catalog.CloseGroup]int, counts CloseCounts) (*Email, error)
 }
 
 // CloseResult says what a close wrote.
 type CloseResult struct {
 	Round   int
-	Written map[string]int
+	Written map[catalog.CloseGroup]int
 	Counts  CloseCounts
 	Summary *Email
 }
@@ -91,21 +85,21 @@ type CloseResult struct {
 // when the posting is not open (closed already, by someone else or by the
 // scheduler), ErrNotFound when there is no such posting.
 func (r *Repo) ClosePosting(ctx context.Context, postingID int64, plan ClosePlan) (*CloseResult, error) {
-	res := &CloseResult{Written: map[string]int{}}
+	res := &CloseResult{Written: map[catalog.CloseGroup]int{}}
 	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
 		status, err := lockPosting(ctx, tx, postingID)
 		if err != nil {
 			return err
 		}
-		if status != PostingOpen {
+		if status != catalog.PostingOpen {
 			return fmt.Errorf("close posting %d that is %s: %w", postingID, status, ErrConflict)
 		}
-		if err := tx.QueryRowContext(ctx, `UPDATE postings SET status = 'closed', close_rounds = close_rounds + 1,
-			updated_at = now() WHERE id = $1 RETURNING close_rounds`, postingID).Scan(&res.Round); err != nil {
+		if err := tx.QueryRowContext(ctx, `UPDATE postings SET status = $2, close_rounds = close_rounds + 1,
+			updated_at = now() WHERE id = $1 RETURNING close_rounds`, postingID, catalog.PostingClosed).Scan(&res.Round); err != nil {
 			return fmt.Errorf("close posting %d: %w", postingID, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO posting_events (posting_id, from_status, to_status, actor, close_round)
-			VALUES ($1, 'open', 'closed', $2, $3)`, postingID, plan.Actor, res.Round); err != nil {
+			VALUES ($1, $4, $5, $2, $3)`, postingID, plan.Actor, res.Round, catalog.PostingOpen, catalog.PostingClosed); err != nil {
 			return fmt.Errorf("record close of posting %d: %w", postingID, err)
 		}
 		// Counted before the updates are written: "already told" must not
@@ -115,12 +109,12 @@ func (r *Repo) ClosePosting(ctx context.Context, postingID int64, plan ClosePlan
 			return err
 		}
 		res.Counts = counts
-		for _, group := range CloseGroups {
+		for _, group := range catalog.CloseGroups() {
 			text, ok := plan.Texts[group]
 			if !ok || text.Subject == "" {
 				continue
 			}
-			n, err := insertCloseGroup(ctx, tx, postingID, res.Round, group, text)
+			n, err := insertCloseGroup(ctx, tx, postingID, res.Round, group, text, plan.Fill)
 			if err != nil {
 				return err
 			}
@@ -150,48 +144,40 @@ func (r *Repo) ClosePosting(ctx context.Context, postingID int64, plan ClosePlan
 func closeCounts(ctx context.Context, q sqlx.QueryerContext, postingID int64) (CloseCounts, error) {
 	var c CloseCounts
 	err := sqlx.GetContext(ctx, q, &c, `SELECT
-		count(*) FILTER (WHERE `+closeGroupWhere[CloseInReview]+`) AS in_review,
-		count(*) FILTER (WHERE `+closeGroupWhere[CloseInterview]+`) AS interview,
-		count(*) FILTER (WHERE a.status = 'accepted') AS accepted,
-		count(*) FILTER (WHERE a.status = 'rejected' AND NOT `+toldRejected+`) AS rejected_new,
-		count(*) FILTER (WHERE a.status = 'rejected' AND `+toldRejected+`) AS rejected_told,
-		count(*) FILTER (WHERE a.status = 'withdrawn') AS withdrawn,
+		count(*) FILTER (WHERE `+closeGroupWhere(catalog.CloseInReview, "$2", "")+`) AS in_review,
+		count(*) FILTER (WHERE `+closeGroupWhere(catalog.CloseInterview, "$3", "")+`) AS interview,
+		count(*) FILTER (WHERE a.status = $4) AS accepted,
+		count(*) FILTER (WHERE a.status = $5 AND NOT `+told("$5")+`) AS rejected_new,
+		count(*) FILTER (WHERE a.status = $5 AND `+told("$5")+`) AS rejected_told,
+		count(*) FILTER (WHERE a.status = $6) AS withdrawn,
 		count(*) AS total
-		FROM applications a WHERE a.posting_id = $1 AND a.erased_at IS NULL`, postingID)
+		FROM applications a WHERE a.posting_id = $1 AND a.erased_at IS NULL`, postingID,
+		pq.Array(catalog.CloseInReview.Statuses()), pq.Array(catalog.CloseInterview.Statuses()),
+		catalog.StatusAccepted, catalog.StatusRejected, catalog.StatusWithdrawn)
 	if err != nil {
 		return c, fmt.Errorf("close counts of posting %d: %w", postingID, err)
 	}
 	return c, nil
 }
 
-// htmlEscaped is an SQL expression escaping a column as html/template does.
-func htmlEscaped(col string) string {
-	return `replace(replace(replace(replace(replace(` + col + `, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'), '''', '&#39;')`
-}
-
 // insertCloseGroup writes one group's updates with one INSERT ... SELECT.
-func insertCloseGroup(ctx context.Context, tx *sqlx.Tx, postingID int64, round int, group string, text CloseText) (int, error) {
-	where, ok := closeGroupWhere[group]
-	if !ok {
+func insertCloseGroup(ctx context.Context, tx *sqlx.Tx, postingID int64, round int, group catalog.CloseGroup, text CloseText, f Fill) (int, error) {
+	if !group.Valid() {
 		return 0, fmt.Errorf("unknown close group %q", group)
 	}
-	about := map[string]string{CloseAccepted: "accepted", CloseRejected: "rejected"}[group]
-	fill := func(param string, html bool) string {
-		first, last := "a.first_name", "a.last_name"
-		if html {
-			first, last = htmlEscaped(first), htmlEscaped(last)
-		}
-		return `replace(replace(` + param + `, '` + PlaceholderFirstName + `', ` + first + `), '` + PlaceholderLastName + `', ` + last + `)`
+	args := []any{postingID, round, text.Kind, text.Subject, text.Text, text.HTML, group.Announces(), pq.Array(group.Statuses())}
+	fill, err := newSQLFill(f, &args)
+	if err != nil {
+		return 0, err
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
 		subject, text_body, html_body, dedupe_key, about_status)
 		SELECT $3, a.posting_id, a.id, a.email, a.first_name || ' ' || a.last_name, p.contact_email,
-		`+capped(fill("$4::text", false), 200)+`, `+fill("$5::text", false)+`, `+fill("$6::text", true)+`,
+		`+fill.subject("$4::text", "a")+`, `+fill.text("$5::text", "a", false)+`, `+fill.text("$6::text", "a", true)+`,
 		'close:' || a.posting_id || ':' || $2::int || ':' || a.id, $7
 		FROM applications a JOIN postings p ON p.id = a.posting_id
-		WHERE a.posting_id = $1 AND a.erased_at IS NULL AND `+where+`
-		ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
-		postingID, round, group, text.Subject, text.Text, text.HTML, about)
+		WHERE a.posting_id = $1 AND a.erased_at IS NULL AND `+closeGroupWhere(group, "$8", "$7")+`
+		ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`, args...)
 	if err != nil {
 		return 0, fmt.Errorf("write %s updates of posting %d: %w", group, postingID, err)
 	}
@@ -199,20 +185,15 @@ func insertCloseGroup(ctx context.Context, tx *sqlx.Tx, postingID int64, round i
 	return int(n), nil
 }
 
-// capped cuts a text past n characters, ending it with "…": a subject
-// whose names, filled in, made it longer than a subject may be.
-func capped(expr string, n int) string {
-	return `(CASE WHEN char_length(` + expr + `) > ` + strconv.Itoa(n) + ` THEN left(` + expr + `, ` + strconv.Itoa(n-1) + `) || '…' ELSE ` + expr + ` END)`
-}
-
 func strPtr(s string) *string { return &s }
 
-// PendingCloseEmails lists the ids of a posting's close updates and
-// summary still waiting, for the worker that enqueues them.
-func (r *Repo) PendingCloseEmails(ctx context.Context, postingID int64) ([]SweepItem, error) {
+// PendingCloseEmails lists the ids of a posting's emails of the given
+// kinds (a close's updates and summary) still waiting, for the worker
+// that enqueues them.
+func (r *Repo) PendingCloseEmails(ctx context.Context, postingID int64, kinds []string) ([]SweepItem, error) {
 	var items []SweepItem
 	err := r.db.SelectContext(ctx, &items, `SELECT id, kind FROM emails WHERE posting_id = $1 AND status = 'pending'
-		AND kind IN ('close_in_review', 'close_interview', 'close_accepted', 'close_rejected', 'close_summary') ORDER BY id`, postingID)
+		AND kind = ANY($2) ORDER BY id`, postingID, pq.Array(kinds))
 	if err != nil {
 		return nil, fmt.Errorf("pending close emails of posting %d: %w", postingID, err)
 	}
@@ -222,17 +203,13 @@ func (r *Repo) PendingCloseEmails(ctx context.Context, postingID int64) ([]Sweep
 // SetPostingState moves a posting from one of the from statuses to
 // status, and records who did it. Returns ErrConflict when the posting is
 // in none of the from statuses.
-func (r *Repo) SetPostingState(ctx context.Context, postingID int64, from []string, to, actor string) error {
+func (r *Repo) SetPostingState(ctx context.Context, postingID int64, from []catalog.PostingState, to catalog.PostingState, actor string) error {
 	return r.inTx(ctx, func(tx *sqlx.Tx) error {
 		status, err := lockPosting(ctx, tx, postingID)
 		if err != nil {
 			return err
 		}
-		allowed := false
-		for _, f := range from {
-			allowed = allowed || f == status
-		}
-		if !allowed {
+		if !slices.Contains(from, status) {
 			return fmt.Errorf("posting %d is %s, not one of %v: %w", postingID, status, from, ErrConflict)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE postings SET status = $2, updated_at = now() WHERE id = $1`, postingID, to); err != nil {
@@ -249,7 +226,8 @@ func (r *Repo) SetPostingState(ctx context.Context, postingID int64, from []stri
 // PostingsDueToClose lists open postings whose closing date has passed.
 func (r *Repo) PostingsDueToClose(ctx context.Context) ([]int64, error) {
 	var ids []int64
-	err := r.db.SelectContext(ctx, &ids, `SELECT id FROM postings WHERE status = 'open' AND closes_at <= now() ORDER BY closes_at`)
+	err := r.db.SelectContext(ctx, &ids, `SELECT id FROM postings WHERE status = $1 AND closes_at <= now() ORDER BY closes_at`,
+		catalog.PostingOpen)
 	if err != nil {
 		return nil, fmt.Errorf("postings due to close: %w", err)
 	}
@@ -257,10 +235,13 @@ func (r *Repo) PostingsDueToClose(ctx context.Context) ([]int64, error) {
 }
 
 // latestCloseEvent joins, as "c", the latest close recorded of each
-// posting "p" of a query (none: NULL columns).
-const latestCloseEvent = `LEFT JOIN LATERAL (SELECT e.id, e.created_at FROM posting_events e
-		WHERE e.posting_id = p.id AND e.to_status = 'closed'
+// posting "p" of a query (none: NULL columns), given the parameter that
+// holds catalog.PostingClosed.
+func latestCloseEvent(closed string) string {
+	return `LEFT JOIN LATERAL (SELECT e.id, e.created_at FROM posting_events e
+		WHERE e.posting_id = p.id AND e.to_status = ` + closed + `
 		ORDER BY e.created_at DESC, e.id DESC LIMIT 1) c ON true`
+}
 
 // lastClose is when a closed or archived posting "p" stopped taking
 // applications, given "c" of latestCloseEvent: its latest close recorded,
@@ -279,8 +260,9 @@ func (r *Repo) LastCloses(ctx context.Context, ids []int64) (map[int64]time.Time
 		LastClose time.Time `db:"last_close"`
 	}
 	err := r.db.SelectContext(ctx, &rows, `SELECT p.id, `+lastClose+` AS last_close
-		FROM postings p `+latestCloseEvent+`
-		WHERE p.id = ANY($1) AND p.status IN ('closed', 'archived')`, pq.Array(ids))
+		FROM postings p `+latestCloseEvent("$2")+`
+		WHERE p.id = ANY($1) AND p.status = ANY($3)`, pq.Array(ids), catalog.PostingClosed,
+		pq.Array([]catalog.PostingState{catalog.PostingClosed, catalog.PostingArchived}))
 	if err != nil {
 		return nil, fmt.Errorf("last closes of postings %v: %w", ids, err)
 	}
@@ -293,11 +275,11 @@ func (r *Repo) LastCloses(ctx context.Context, ids []int64) (map[int64]time.Time
 
 // PostingEvent is a line of a posting's history.
 type PostingEvent struct {
-	FromStatus string    `db:"from_status"`
-	ToStatus   string    `db:"to_status"`
-	Actor      string    `db:"actor"`
-	CloseRound *int      `db:"close_round"`
-	CreatedAt  time.Time `db:"created_at"`
+	FromStatus catalog.PostingState `db:"from_status"`
+	ToStatus   catalog.PostingState `db:"to_status"`
+	Actor      string               `db:"actor"`
+	CloseRound *int                 `db:"close_round"`
+	CreatedAt  time.Time            `db:"created_at"`
 }
 
 // PostingEvents lists a posting's status changes, oldest first.
@@ -322,8 +304,8 @@ func (r *Repo) SetClosingDate(ctx context.Context, postingID int64, closesAt *ti
 
 // lockPosting locks a posting's row for the rest of tx and returns its
 // status; ErrNotFound when there is no such posting.
-func lockPosting(ctx context.Context, tx *sqlx.Tx, postingID int64) (string, error) {
-	var status string
+func lockPosting(ctx context.Context, tx *sqlx.Tx, postingID int64) (catalog.PostingState, error) {
+	var status catalog.PostingState
 	err := tx.QueryRowContext(ctx, `SELECT status FROM postings WHERE id = $1 FOR UPDATE`, postingID).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound

@@ -9,18 +9,21 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"vivier/internal/catalog"
+	"vivier/internal/compose"
 	"vivier/repository"
 )
 
 // closeTexts gives every group a text naming the applicant, as the
 // closing service renders it once per group.
-func closeTexts(groups ...string) map[string]repository.CloseText {
-	out := map[string]repository.CloseText{}
+func closeTexts(groups ...catalog.CloseGroup) map[catalog.CloseGroup]repository.CloseText {
+	out := map[catalog.CloseGroup]repository.CloseText{}
 	for _, g := range groups {
 		out[g] = repository.CloseText{
-			Subject: g + " pour " + repository.PlaceholderFirstName + " " + repository.PlaceholderLastName,
-			Text:    "Bonjour " + repository.PlaceholderFirstName + " " + repository.PlaceholderLastName + ",\n" + g,
-			HTML:    "<p>Bonjour " + repository.PlaceholderFirstName + " " + repository.PlaceholderLastName + ",</p><p>" + g + "</p>",
+			Kind:    string(g),
+			Subject: string(g) + " pour " + firstNameMark + " " + lastNameMark,
+			Text:    "Bonjour " + firstNameMark + " " + lastNameMark + ",\n" + string(g),
+			HTML:    "<p>Bonjour " + firstNameMark + " " + lastNameMark + ",</p><p>" + string(g) + "</p>",
 		}
 	}
 	return out
@@ -56,25 +59,25 @@ type pipeline struct {
 func (e *env) pipeline() pipeline {
 	e.t.Helper()
 	p := e.openPosting()
-	mk := func(first, last, status string) *repository.Application {
+	mk := func(first, last string, status catalog.Status) *repository.Application {
 		a := e.apply(p, first, last)
 		e.setStatus(a, status)
 		return a
 	}
 	pl := pipeline{p: p,
-		received:     mk("Alice", "O'Brien <Jr> & fils", repository.StatusReceived),
-		inReview:     mk("Basile", "Durand", repository.StatusInReview),
-		shortlisted:  mk("Chloé", "Bernard", repository.StatusShortlisted),
-		interview:    mk("Driss", "Petit", repository.StatusInterview),
-		accepted:     mk("Eva", "Moreau", repository.StatusAccepted),
-		rejectedNew:  mk("Farid", "Lambert", repository.StatusRejected),
-		rejectedTold: mk("Gaëlle", "Roux", repository.StatusRejected),
-		withdrawn:    mk("Hugo", "Fournier", repository.StatusWithdrawn),
-		erased:       mk("Inès", "Girard", repository.StatusReceived),
+		received:     mk("Alice", "O'Brien <Jr> & fils", catalog.StatusReceived),
+		inReview:     mk("Basile", "Durand", catalog.StatusInReview),
+		shortlisted:  mk("Chloé", "Bernard", catalog.StatusShortlisted),
+		interview:    mk("Driss", "Petit", catalog.StatusInterview),
+		accepted:     mk("Eva", "Moreau", catalog.StatusAccepted),
+		rejectedNew:  mk("Farid", "Lambert", catalog.StatusRejected),
+		rejectedTold: mk("Gaëlle", "Roux", catalog.StatusRejected),
+		withdrawn:    mk("Hugo", "Fournier", catalog.StatusWithdrawn),
+		erased:       mk("Inès", "Girard", catalog.StatusReceived),
 	}
 	// Told of the rejection already: an email about it has left.
 	told := email("status_update", pl.rejectedTold, "Votre candidature n'est pas retenue")
-	told.AboutStatus = repository.StatusRejected
+	told.AboutStatus = catalog.StatusRejected
 	e.insertEmails(told)
 	e.exec(`UPDATE emails SET status = 'sent' WHERE id = $1`, told.ID)
 	if err := e.Repo.Erase(e.t.Context(), pl.erased.ID, repository.ActorApplicant, nil); err != nil {
@@ -90,10 +93,10 @@ func TestClosePostingWritesEachGroup(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	pl := e.pipeline()
-	var summaryWritten map[string]int
+	var summaryWritten map[catalog.CloseGroup]int
 	var summaryCounts repository.CloseCounts
-	plan := repository.ClosePlan{Actor: "contact@anct.gouv.fr", Texts: closeTexts(repository.CloseGroups...),
-		Summary: func(written map[string]int, counts repository.CloseCounts) (*repository.Email, error) {
+	plan := repository.ClosePlan{Actor: "contact@anct.gouv.fr", Texts: closeTexts(catalog.CloseGroups()...), Fill: testFill(),
+		Summary: func(written map[catalog.CloseGroup]int, counts repository.CloseCounts) (*repository.Email, error) {
 			summaryWritten, summaryCounts = written, counts
 			return &repository.Email{Kind: "close_summary", PostingID: &pl.p.ID, ToAddress: pl.p.ContactEmail,
 				Subject: "Offre fermée", TextBody: "t", HTMLBody: "h"}, nil
@@ -102,8 +105,8 @@ func TestClosePostingWritesEachGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantWritten := map[string]int{repository.CloseInReview: 3, repository.CloseInterview: 1,
-		repository.CloseAccepted: 1, repository.CloseRejected: 1}
+	wantWritten := map[catalog.CloseGroup]int{catalog.CloseInReview: 3, catalog.CloseInterview: 1,
+		catalog.CloseAccepted: 1, catalog.CloseRejected: 1}
 	if res.Round != 1 || !mapsEqual(res.Written, wantWritten) || !mapsEqual(summaryWritten, wantWritten) {
 		t.Errorf("round %d wrote %v (summary saw %v), want round 1 writing %v", res.Round, res.Written, summaryWritten, wantWritten)
 	}
@@ -112,14 +115,14 @@ func TestClosePostingWritesEachGroup(t *testing.T) {
 		t.Errorf("counts %+v (summary saw %+v), want %+v", res.Counts, summaryCounts, wantCounts)
 	}
 	emails := e.closeEmails(pl.p.ID, 1)
-	groups := map[*repository.Application]string{
-		pl.received: repository.CloseInReview, pl.inReview: repository.CloseInReview, pl.shortlisted: repository.CloseInReview,
-		pl.interview: repository.CloseInterview, pl.accepted: repository.CloseAccepted, pl.rejectedNew: repository.CloseRejected,
+	groups := map[*repository.Application]catalog.CloseGroup{
+		pl.received: catalog.CloseInReview, pl.inReview: catalog.CloseInReview, pl.shortlisted: catalog.CloseInReview,
+		pl.interview: catalog.CloseInterview, pl.accepted: catalog.CloseAccepted, pl.rejectedNew: catalog.CloseRejected,
 	}
 	if len(emails) != len(groups) {
 		t.Errorf("%d updates written, want %d", len(emails), len(groups))
 	}
-	about := map[string]string{repository.CloseAccepted: repository.StatusAccepted, repository.CloseRejected: repository.StatusRejected}
+	about := map[catalog.CloseGroup]catalog.Status{catalog.CloseAccepted: catalog.StatusAccepted, catalog.CloseRejected: catalog.StatusRejected}
 	for a, g := range groups {
 		m, ok := emails[a.ID]
 		if !ok {
@@ -127,12 +130,12 @@ func TestClosePostingWritesEachGroup(t *testing.T) {
 			continue
 		}
 		name := a.FirstName + " " + a.LastName
-		if m.Kind != g || m.ToAddress != a.Email || m.ToName != name || m.ReplyTo != pl.p.ContactEmail ||
+		if m.Kind != string(g) || m.ToAddress != a.Email || m.ToName != name || m.ReplyTo != pl.p.ContactEmail ||
 			m.Status != repository.EmailPending || m.AboutStatus != about[g] ||
 			*m.DedupeKey != fmt.Sprintf("close:%d:1:%d", pl.p.ID, a.ID) {
 			t.Errorf("update to %s: %+v", name, m)
 		}
-		if m.Subject != g+" pour "+name || m.TextBody != "Bonjour "+name+",\n"+g {
+		if m.Subject != string(g)+" pour "+name || m.TextBody != "Bonjour "+name+",\n"+string(g) {
 			t.Errorf("update to %s: subject %q, text %q", name, m.Subject, m.TextBody)
 		}
 	}
@@ -144,16 +147,16 @@ func TestClosePostingWritesEachGroup(t *testing.T) {
 		t.Errorf("summary: %+v", res.Summary)
 	}
 	got, _ := e.Repo.PostingByID(t.Context(), pl.p.ID)
-	if got.Status != repository.PostingClosed {
+	if got.Status != catalog.PostingClosed {
 		t.Errorf("posting is %s after its close", got.Status)
 	}
 	events, _ := e.Repo.PostingEvents(t.Context(), pl.p.ID)
 	last := events[len(events)-1]
-	if last.FromStatus != repository.PostingOpen || last.ToStatus != repository.PostingClosed ||
+	if last.FromStatus != catalog.PostingOpen || last.ToStatus != catalog.PostingClosed ||
 		last.Actor != "contact@anct.gouv.fr" || last.CloseRound == nil || *last.CloseRound != 1 {
 		t.Errorf("history line of the close: %+v", last)
 	}
-	pending, err := e.Repo.PendingCloseEmails(t.Context(), pl.p.ID)
+	pending, err := e.Repo.PendingCloseEmails(t.Context(), pl.p.ID, compose.CloseKinds())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +178,7 @@ func TestClosePostingOncePerRound(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	pl := e.pipeline()
-	plan := repository.ClosePlan{Actor: "contact@anct.gouv.fr", Texts: closeTexts(repository.CloseGroups...)}
+	plan := repository.ClosePlan{Actor: "contact@anct.gouv.fr", Texts: closeTexts(catalog.CloseGroups()...), Fill: testFill()}
 	if _, err := e.Repo.ClosePosting(t.Context(), pl.p.ID, plan); err != nil {
 		t.Fatal(err)
 	}
@@ -186,14 +189,14 @@ func TestClosePostingOncePerRound(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM emails`); n != before {
 		t.Errorf("second close wrote %d emails", n-before)
 	}
-	if err := e.Repo.SetPostingState(t.Context(), pl.p.ID, []string{repository.PostingClosed}, repository.PostingOpen, "contact@anct.gouv.fr"); err != nil {
+	if err := e.Repo.SetPostingState(t.Context(), pl.p.ID, []catalog.PostingState{catalog.PostingClosed}, catalog.PostingOpen, "contact@anct.gouv.fr"); err != nil {
 		t.Fatal(err)
 	}
 	res, err := e.Repo.ClosePosting(t.Context(), pl.p.ID, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{repository.CloseInReview: 3, repository.CloseInterview: 1, repository.CloseAccepted: 1, repository.CloseRejected: 0}
+	want := map[catalog.CloseGroup]int{catalog.CloseInReview: 3, catalog.CloseInterview: 1, catalog.CloseAccepted: 1, catalog.CloseRejected: 0}
 	if res.Round != 2 || !mapsEqual(res.Written, want) {
 		t.Errorf("second round: round %d wrote %v, want round 2 writing %v", res.Round, res.Written, want)
 	}
@@ -210,13 +213,13 @@ func TestClosePostingGroupsWithoutText(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	pl := e.pipeline()
-	texts := closeTexts(repository.CloseInReview, repository.CloseRejected)
-	texts[repository.CloseAccepted] = repository.CloseText{Text: "sans objet"} // no subject: not sent
-	res, err := e.Repo.ClosePosting(t.Context(), pl.p.ID, repository.ClosePlan{Actor: "système", Texts: texts})
+	texts := closeTexts(catalog.CloseInReview, catalog.CloseRejected)
+	texts[catalog.CloseAccepted] = repository.CloseText{Text: "sans objet"} // no subject: not sent
+	res, err := e.Repo.ClosePosting(t.Context(), pl.p.ID, repository.ClosePlan{Actor: "système", Texts: texts, Fill: testFill()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{repository.CloseInReview: 3, repository.CloseRejected: 1}
+	want := map[catalog.CloseGroup]int{catalog.CloseInReview: 3, catalog.CloseRejected: 1}
 	if !mapsEqual(res.Written, want) || res.Summary != nil {
 		t.Errorf("wrote %v and summary %v, want %v and none", res.Written, res.Summary, want)
 	}
@@ -238,13 +241,13 @@ func TestClosePostingCapsLongSubjects(t *testing.T) {
 	e := newEnv(t)
 	p := e.openPosting()
 	e.apply(p, "Maximilienne", "De La Tour d'Auvergne-Lauraguais")
-	texts := map[string]repository.CloseText{repository.CloseInReview: {
-		Subject: strings.Repeat("x", 180) + " " + repository.PlaceholderLastName, Text: "t", HTML: "h"}}
-	if _, err := e.Repo.ClosePosting(t.Context(), p.ID, repository.ClosePlan{Actor: "système", Texts: texts}); err != nil {
+	texts := map[catalog.CloseGroup]repository.CloseText{catalog.CloseInReview: {Kind: string(catalog.CloseInReview),
+		Subject: strings.Repeat("x", 180) + " " + lastNameMark, Text: "t", HTML: "h"}}
+	if _, err := e.Repo.ClosePosting(t.Context(), p.ID, repository.ClosePlan{Actor: "système", Texts: texts, Fill: testFill()}); err != nil {
 		t.Fatal(err)
 	}
 	var subject string
-	if err := e.DB.Get(&subject, `SELECT subject FROM emails WHERE kind = $1`, repository.CloseInReview); err != nil {
+	if err := e.DB.Get(&subject, `SELECT subject FROM emails WHERE kind = $1`, catalog.CloseInReview); err != nil {
 		t.Fatal(err)
 	}
 	if utf8.RuneCountInString(subject) != 200 || !strings.HasSuffix(subject, "…") || !strings.HasPrefix(subject, strings.Repeat("x", 180)+" De La") {
@@ -259,8 +262,8 @@ func TestClosePostingIsAllOrNothing(t *testing.T) {
 	e := newEnv(t)
 	pl := e.pipeline()
 	before := e.count(`SELECT count(*) FROM emails`)
-	plan := repository.ClosePlan{Actor: "système", Texts: closeTexts(repository.CloseGroups...),
-		Summary: func(map[string]int, repository.CloseCounts) (*repository.Email, error) {
+	plan := repository.ClosePlan{Actor: "système", Texts: closeTexts(catalog.CloseGroups()...), Fill: testFill(),
+		Summary: func(map[catalog.CloseGroup]int, repository.CloseCounts) (*repository.Email, error) {
 			return nil, errors.New("template broken")
 		}}
 	if _, err := e.Repo.ClosePosting(t.Context(), pl.p.ID, plan); err == nil {
@@ -268,7 +271,7 @@ func TestClosePostingIsAllOrNothing(t *testing.T) {
 	}
 	got, _ := e.Repo.PostingByID(t.Context(), pl.p.ID)
 	events, _ := e.Repo.PostingEvents(t.Context(), pl.p.ID)
-	if got.Status != repository.PostingOpen || len(events) != 0 {
+	if got.Status != catalog.PostingOpen || len(events) != 0 {
 		t.Errorf("after a failed close: posting %s, %d history lines", got.Status, len(events))
 	}
 	if n := e.count(`SELECT count(*) FROM emails`); n != before {
@@ -285,11 +288,11 @@ func TestClosePostingIsAllOrNothing(t *testing.T) {
 func TestClosePostingConflicts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	plan := repository.ClosePlan{Actor: "système", Texts: closeTexts(repository.CloseGroups...)}
+	plan := repository.ClosePlan{Actor: "système", Texts: closeTexts(catalog.CloseGroups()...), Fill: testFill()}
 	if _, err := e.Repo.ClosePosting(t.Context(), 999_999, plan); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("unknown posting: %v, want ErrNotFound", err)
 	}
-	for _, status := range []string{repository.PostingDraft, repository.PostingClosed, repository.PostingArchived} {
+	for _, status := range []catalog.PostingState{catalog.PostingDraft, catalog.PostingClosed, catalog.PostingArchived} {
 		p := e.posting(status)
 		if _, err := e.Repo.ClosePosting(t.Context(), p.ID, plan); !errors.Is(err, repository.ErrConflict) {
 			t.Errorf("close of a %s posting: %v, want ErrConflict", status, err)
@@ -317,7 +320,7 @@ func TestClosePostingConflicts(t *testing.T) {
 	if ok != 1 || conflicts != 1 {
 		t.Errorf("two closes at once: %d succeeded, %d conflicts", ok, conflicts)
 	}
-	if n := e.count(`SELECT count(*) FROM emails WHERE posting_id = $1 AND kind = $2`, p.ID, repository.CloseInReview); n != 1 {
+	if n := e.count(`SELECT count(*) FROM emails WHERE posting_id = $1 AND kind = $2`, p.ID, catalog.CloseInReview); n != 1 {
 		t.Errorf("two closes at once wrote %d updates, want 1", n)
 	}
 }
@@ -347,22 +350,22 @@ func TestCloseCountsOf(t *testing.T) {
 func TestSetPostingState(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	p := e.posting(repository.PostingDraft)
-	err := e.Repo.SetPostingState(t.Context(), p.ID, []string{repository.PostingClosed}, repository.PostingArchived, "admin@anct.gouv.fr")
+	p := e.posting(catalog.PostingDraft)
+	err := e.Repo.SetPostingState(t.Context(), p.ID, []catalog.PostingState{catalog.PostingClosed}, catalog.PostingArchived, "admin@anct.gouv.fr")
 	if !errors.Is(err, repository.ErrConflict) {
 		t.Errorf("archive a draft: %v, want ErrConflict", err)
 	}
-	if err := e.Repo.SetPostingState(t.Context(), 999_999, []string{repository.PostingDraft}, repository.PostingOpen, "x"); !errors.Is(err, repository.ErrNotFound) {
+	if err := e.Repo.SetPostingState(t.Context(), 999_999, []catalog.PostingState{catalog.PostingDraft}, catalog.PostingOpen, "x"); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("unknown posting: %v, want ErrNotFound", err)
 	}
-	from := []string{repository.PostingDraft, repository.PostingClosed}
-	if err := e.Repo.SetPostingState(t.Context(), p.ID, from, repository.PostingOpen, "admin@anct.gouv.fr"); err != nil {
+	from := []catalog.PostingState{catalog.PostingDraft, catalog.PostingClosed}
+	if err := e.Repo.SetPostingState(t.Context(), p.ID, from, catalog.PostingOpen, "admin@anct.gouv.fr"); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := e.Repo.PostingByID(t.Context(), p.ID)
 	events, _ := e.Repo.PostingEvents(t.Context(), p.ID)
-	if got.Status != repository.PostingOpen || len(events) != 1 || events[0].FromStatus != repository.PostingDraft ||
-		events[0].ToStatus != repository.PostingOpen || events[0].Actor != "admin@anct.gouv.fr" || events[0].CloseRound != nil {
+	if got.Status != catalog.PostingOpen || len(events) != 1 || events[0].FromStatus != catalog.PostingDraft ||
+		events[0].ToStatus != catalog.PostingOpen || events[0].Actor != "admin@anct.gouv.fr" || events[0].CloseRound != nil {
 		t.Errorf("after opening: %s, history %+v", got.Status, events)
 	}
 }
@@ -375,12 +378,12 @@ func TestPostingsDueToClose(t *testing.T) {
 	at := func(d time.Duration) func(*repository.Posting) {
 		return func(p *repository.Posting) { c := time.Now().Add(d); p.ClosesAt = &c }
 	}
-	late := e.posting(repository.PostingOpen, at(-time.Hour))
-	later := e.posting(repository.PostingOpen, at(-2*time.Hour))
-	e.posting(repository.PostingOpen, at(time.Hour))
-	e.posting(repository.PostingOpen)
-	e.posting(repository.PostingClosed, at(-time.Hour))
-	e.posting(repository.PostingDraft, at(-time.Hour))
+	late := e.posting(catalog.PostingOpen, at(-time.Hour))
+	later := e.posting(catalog.PostingOpen, at(-2*time.Hour))
+	e.posting(catalog.PostingOpen, at(time.Hour))
+	e.posting(catalog.PostingOpen)
+	e.posting(catalog.PostingClosed, at(-time.Hour))
+	e.posting(catalog.PostingDraft, at(-time.Hour))
 	got, err := e.Repo.PostingsDueToClose(t.Context())
 	if err != nil {
 		t.Fatal(err)

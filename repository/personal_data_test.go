@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -27,7 +28,7 @@ func TestPersonalDataOf(t *testing.T) {
 	if err := e.Repo.SetRating(t.Context(), a.ID, "contact@anct.gouv.fr", 3); err != nil {
 		t.Fatal(err)
 	}
-	ch := repository.StatusChange{To: repository.StatusInReview, Actor: "contact@anct.gouv.fr"}
+	ch := repository.StatusChange{To: catalog.StatusInReview, Actor: "contact@anct.gouv.fr"}
 	if _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(a), ch); err != nil {
 		t.Fatal(err)
 	}

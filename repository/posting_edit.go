@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"vivier/internal/catalog"
 	"vivier/internal/posting"
 )
 
@@ -22,7 +23,7 @@ const slugAttempts = 5
 // its contact becomes a reviewer and its creation is recorded in its
 // history. On return p holds the stored row.
 func (r *Repo) CreatePosting(ctx context.Context, p *Posting, actor string) error {
-	p.Status = PostingDraft
+	p.Status = catalog.PostingDraft
 	p.SourceName, p.SourceHash = sql.NullString{}, nil
 	p.Domains, p.Technos = nonNilArray(p.Domains), nonNilArray(p.Technos)
 	base := posting.Slugify(p.Title)
@@ -41,7 +42,7 @@ func (r *Repo) CreatePosting(ctx context.Context, p *Posting, actor string) erro
 				return fmt.Errorf("set who added the reviewers of posting %d: %w", p.ID, err)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO posting_events (posting_id, from_status, to_status, actor)
-				VALUES ($1, '', $2, $3)`, p.ID, PostingDraft, actor); err != nil {
+				VALUES ($1, '', $2, $3)`, p.ID, catalog.PostingDraft, actor); err != nil {
 				return fmt.Errorf("record creation of posting %d: %w", p.ID, err)
 			}
 			return nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -19,20 +20,20 @@ func TestCreatePosting(t *testing.T) {
 	var slugs []string
 	for range 2 {
 		p := &repository.Posting{Title: "Développeur·se Go (freelance)", ContactEmail: "contact@anct.gouv.fr",
-			Status: repository.PostingOpen, BodyMD: "Une mission."}
+			Status: catalog.PostingOpen, BodyMD: "Une mission."}
 		if err := e.Repo.CreatePosting(t.Context(), p, admin); err != nil {
 			t.Fatal(err)
 		}
-		if p.ID == 0 || p.Status != repository.PostingDraft || p.SourceName.Valid || p.Domains == nil {
+		if p.ID == 0 || p.Status != catalog.PostingDraft || p.SourceName.Valid || p.Domains == nil {
 			t.Errorf("created: %+v", p)
 		}
 		slugs = append(slugs, p.Slug)
 		stored, err := e.Repo.PostingBySlug(t.Context(), p.Slug)
-		if err != nil || stored.ID != p.ID || stored.Status != repository.PostingDraft {
+		if err != nil || stored.ID != p.ID || stored.Status != catalog.PostingDraft {
 			t.Errorf("stored: %+v, %v", stored, err)
 		}
 		events, _ := e.Repo.PostingEvents(t.Context(), p.ID)
-		if len(events) != 1 || events[0].FromStatus != "" || events[0].ToStatus != repository.PostingDraft || events[0].Actor != admin {
+		if len(events) != 1 || events[0].FromStatus != "" || events[0].ToStatus != catalog.PostingDraft || events[0].Actor != admin {
 			t.Errorf("history: %+v", events)
 		}
 		if ok, _ := e.Repo.CanReview(t.Context(), p.ID, "contact@anct.gouv.fr"); !ok {
@@ -60,7 +61,7 @@ func TestUpdatePosting(t *testing.T) {
 	edit := &repository.Posting{ID: p.ID, Title: "Nouveau titre", Organisation: "ANCT", ContactEmail: "Nouveau@ANCT.gouv.fr",
 		Contract: "Freelance", ExternalURL: "https://example.org/offre", ClosesAt: &closes, Junior: true,
 		Domains: []string{"Numérique"}, BodyMD: "Nouveau texte.", BodyHTML: "<p>Nouveau texte.</p>", ExcerptHTML: "<p>Nouveau</p>",
-		Status: repository.PostingArchived, Slug: "autre-slug"}
+		Status: catalog.PostingArchived, Slug: "autre-slug"}
 	previous, err := e.Repo.UpdatePosting(t.Context(), edit, "admin@anct.gouv.fr", repository.FormerContactKept)
 	if err != nil {
 		t.Fatal(err)
@@ -73,10 +74,10 @@ func TestUpdatePosting(t *testing.T) {
 		!got.Junior || !slices.Equal(got.Domains, []string{"Numérique"}) || got.Technos == nil || got.BodyHTML != "<p>Nouveau texte.</p>" {
 		t.Errorf("saved: %+v", got)
 	}
-	if got.Status != repository.PostingOpen || got.Slug != p.Slug || got.SourceName != p.SourceName {
+	if got.Status != catalog.PostingOpen || got.Slug != p.Slug || got.SourceName != p.SourceName {
 		t.Errorf("the edit changed status %q, slug %q or source %v", got.Status, got.Slug, got.SourceName)
 	}
-	if edit.Status != repository.PostingOpen || edit.Slug != p.Slug {
+	if edit.Status != catalog.PostingOpen || edit.Slug != p.Slug {
 		t.Errorf("the edited posting was not reloaded: %+v", edit)
 	}
 	reviewers, _ := e.Repo.Reviewers(t.Context(), p.ID)

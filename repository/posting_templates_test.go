@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -23,7 +24,7 @@ func TestPostingTemplates(t *testing.T) {
 	}
 	save(p.ID, "acknowledgement", "Premier objet")
 	save(p.ID, "acknowledgement", "Second objet")
-	save(p.ID, repository.CloseRejected, "Refus")
+	save(p.ID, string(catalog.CloseRejected), "Refus")
 	save(q.ID, "acknowledgement", "Autre offre")
 	got, err := e.Repo.PostingTemplates(t.Context(), p.ID)
 	if err != nil {
@@ -31,7 +32,7 @@ func TestPostingTemplates(t *testing.T) {
 	}
 	ack := got["acknowledgement"]
 	if len(got) != 2 || ack.Subject != "Second objet" || ack.Body != "Bonjour {{.Prenom}}" || ack.UpdatedBy != "contact@anct.gouv.fr" ||
-		got[repository.CloseRejected].Subject != "Refus" {
+		got[string(catalog.CloseRejected)].Subject != "Refus" {
 		t.Errorf("wordings: %+v", got)
 	}
 	if err := e.Repo.DeletePostingTemplate(t.Context(), p.ID, "acknowledgement"); err != nil {

@@ -12,38 +12,32 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
-)
 
-// Posting statuses.
-const (
-	PostingDraft    = "draft"
-	PostingOpen     = "open"
-	PostingClosed   = "closed"
-	PostingArchived = "archived"
+	"vivier/internal/catalog"
 )
 
 // Posting is a row of postings.
 type Posting struct {
-	ID           int64          `db:"id"`
-	Slug         string         `db:"slug"`
-	SourceName   sql.NullString `db:"source_name"`
-	SourceHash   []byte         `db:"source_hash"`
-	Title        string         `db:"title"`
-	Organisation string         `db:"organisation"`
-	ContactEmail string         `db:"contact_email"`
-	Contract     string         `db:"contract"`
-	ExternalURL  string         `db:"external_url"`
-	OpensAt      *time.Time     `db:"opens_at"`
-	ClosesAt     *time.Time     `db:"closes_at"`
-	Status       string         `db:"status"`
-	Domains      pq.StringArray `db:"domains"`
-	Technos      pq.StringArray `db:"technos"`
-	Junior       bool           `db:"junior"`
-	BodyMD       string         `db:"body_md"`
-	BodyHTML     string         `db:"body_html"`
-	ExcerptHTML  string         `db:"excerpt_html"`
-	CreatedAt    time.Time      `db:"created_at"`
-	UpdatedAt    time.Time      `db:"updated_at"`
+	ID           int64                `db:"id"`
+	Slug         string               `db:"slug"`
+	SourceName   sql.NullString       `db:"source_name"`
+	SourceHash   []byte               `db:"source_hash"`
+	Title        string               `db:"title"`
+	Organisation string               `db:"organisation"`
+	ContactEmail string               `db:"contact_email"`
+	Contract     string               `db:"contract"`
+	ExternalURL  string               `db:"external_url"`
+	OpensAt      *time.Time           `db:"opens_at"`
+	ClosesAt     *time.Time           `db:"closes_at"`
+	Status       catalog.PostingState `db:"status"`
+	Domains      pq.StringArray       `db:"domains"`
+	Technos      pq.StringArray       `db:"technos"`
+	Junior       bool                 `db:"junior"`
+	BodyMD       string               `db:"body_md"`
+	BodyHTML     string               `db:"body_html"`
+	ExcerptHTML  string               `db:"excerpt_html"`
+	CreatedAt    time.Time            `db:"created_at"`
+	UpdatedAt    time.Time            `db:"updated_at"`
 }
 
 const postingColumns = `id, slug, source_name, source_hash, title, organisation, contact_email,
@@ -53,7 +47,7 @@ const postingColumns = `id, slug, source_name, source_hash, title, organisation,
 // AcceptsApplications reports whether the posting takes applications at
 // instant now: it must be open and its closing date, if any, not passed.
 func (p *Posting) AcceptsApplications(now time.Time) bool {
-	return p.Status == PostingOpen && (p.ClosesAt == nil || now.Before(*p.ClosesAt))
+	return p.Status == catalog.PostingOpen && (p.ClosesAt == nil || now.Before(*p.ClosesAt))
 }
 
 // ImportOutcome says what an import did to a posting.
@@ -186,31 +180,38 @@ func (r *Repo) PostingBySlug(ctx context.Context, slug string) (*Posting, error)
 
 // PublicPostings lists postings in the given status (open or closed),
 // newest first. Open postings past their closing date count as closed.
-func (r *Repo) PublicPostings(ctx context.Context, status string, now time.Time) ([]Posting, error) {
-	var where string
+func (r *Repo) PublicPostings(ctx context.Context, status catalog.PostingState, now time.Time) ([]Posting, error) {
+	where, args := publicOpen, []any{now, catalog.PostingOpen}
 	switch status {
-	case PostingOpen:
-		where = `status = 'open' AND (closes_at IS NULL OR closes_at > $1)`
-	case PostingClosed:
-		where = `(status = 'closed' OR (status = 'open' AND closes_at <= $1))`
+	case catalog.PostingOpen:
+	case catalog.PostingClosed:
+		where, args = publicClosed, append(args, catalog.PostingClosed)
 	default:
 		return nil, fmt.Errorf("public postings: bad status %q", status)
 	}
 	var ps []Posting
 	err := r.db.SelectContext(ctx, &ps, `SELECT `+postingColumns+` FROM postings WHERE `+where+`
-		ORDER BY COALESCE(opens_at, created_at) DESC, id DESC`, now)
+		ORDER BY COALESCE(opens_at, created_at) DESC, id DESC`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("public postings: %w", err)
 	}
 	return ps, nil
 }
 
+// publicOpen and publicClosed select the postings the public sees open
+// and closed at instant $1, given the open state in $2 and the closed
+// one in $3: open postings past their closing date count as closed.
+const (
+	publicOpen   = `status = $2 AND (closes_at IS NULL OR closes_at > $1)`
+	publicClosed = `(status = $3 OR (status = $2 AND closes_at <= $1))`
+)
+
 // CountPublicPostings counts open and closed postings as PublicPostings sees them.
 func (r *Repo) CountPublicPostings(ctx context.Context, now time.Time) (open, closed int, err error) {
 	err = r.db.QueryRowContext(ctx, `SELECT
-		count(*) FILTER (WHERE status = 'open' AND (closes_at IS NULL OR closes_at > $1)),
-		count(*) FILTER (WHERE status = 'closed' OR (status = 'open' AND closes_at <= $1))
-		FROM postings`, now).Scan(&open, &closed)
+		count(*) FILTER (WHERE `+publicOpen+`),
+		count(*) FILTER (WHERE `+publicClosed+`)
+		FROM postings`, now, catalog.PostingOpen, catalog.PostingClosed).Scan(&open, &closed)
 	if err != nil {
 		err = fmt.Errorf("count postings: %w", err)
 	}
@@ -219,7 +220,7 @@ func (r *Repo) CountPublicPostings(ctx context.Context, now time.Time) (open, cl
 
 // SetPostingStatus sets the status and closing date of a posting (used by
 // `vivier dev` to open the demo posting).
-func (r *Repo) SetPostingStatus(ctx context.Context, id int64, status string, closesAt *time.Time) error {
+func (r *Repo) SetPostingStatus(ctx context.Context, id int64, status catalog.PostingState, closesAt *time.Time) error {
 	res, err := r.db.ExecContext(ctx, `UPDATE postings SET status = $2, closes_at = $3, updated_at = now() WHERE id = $1`,
 		id, status, closesAt)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -15,7 +16,7 @@ import (
 func importedPosting(file, title, contact, body string) *repository.Posting {
 	h := sha256.Sum256([]byte(title + contact + body))
 	return &repository.Posting{Slug: "coach-pni", SourceName: sql.NullString{String: file, Valid: true}, SourceHash: h[:],
-		Title: title, ContactEmail: contact, Status: repository.PostingOpen, Domains: []string{"Accompagnement"},
+		Title: title, ContactEmail: contact, Status: catalog.PostingOpen, Domains: []string{"Accompagnement"},
 		Technos: []string{}, BodyMD: body, BodyHTML: "<p>" + body + "</p>"}
 }
 
@@ -106,7 +107,7 @@ func TestPostingLookupsNotFound(t *testing.T) {
 	if _, err := e.Repo.PostingBySourceName(t.Context(), "inconnue.md"); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("by file: %v, want ErrNotFound", err)
 	}
-	if err := e.Repo.SetPostingStatus(t.Context(), 999_999, repository.PostingOpen, nil); !errors.Is(err, repository.ErrNotFound) {
+	if err := e.Repo.SetPostingStatus(t.Context(), 999_999, catalog.PostingOpen, nil); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("status of an unknown posting: %v, want ErrNotFound", err)
 	}
 }
@@ -123,13 +124,13 @@ func TestPublicPostings(t *testing.T) {
 	}
 	day := func(d int) time.Time { return now.AddDate(0, 0, d) }
 	ptr := func(t time.Time) *time.Time { return &t }
-	open := e.posting(repository.PostingOpen, at(day(-30), nil))
-	openUntil := e.posting(repository.PostingOpen, at(day(-10), ptr(day(1))))
-	pastDate := e.posting(repository.PostingOpen, at(day(-20), ptr(now)))
-	closed := e.posting(repository.PostingClosed, at(day(-5), nil))
-	e.posting(repository.PostingDraft, at(day(-1), nil))
-	e.posting(repository.PostingArchived, at(day(-1), nil))
-	list := func(status string) []int64 {
+	open := e.posting(catalog.PostingOpen, at(day(-30), nil))
+	openUntil := e.posting(catalog.PostingOpen, at(day(-10), ptr(day(1))))
+	pastDate := e.posting(catalog.PostingOpen, at(day(-20), ptr(now)))
+	closed := e.posting(catalog.PostingClosed, at(day(-5), nil))
+	e.posting(catalog.PostingDraft, at(day(-1), nil))
+	e.posting(catalog.PostingArchived, at(day(-1), nil))
+	list := func(status catalog.PostingState) []int64 {
 		ps, err := e.Repo.PublicPostings(t.Context(), status, now)
 		if err != nil {
 			t.Fatal(err)
@@ -140,13 +141,13 @@ func TestPublicPostings(t *testing.T) {
 		}
 		return out
 	}
-	if got, want := list(repository.PostingOpen), []int64{openUntil.ID, open.ID}; !slices.Equal(got, want) {
+	if got, want := list(catalog.PostingOpen), []int64{openUntil.ID, open.ID}; !slices.Equal(got, want) {
 		t.Errorf("open: %v, want %v", got, want)
 	}
-	if got, want := list(repository.PostingClosed), []int64{closed.ID, pastDate.ID}; !slices.Equal(got, want) {
+	if got, want := list(catalog.PostingClosed), []int64{closed.ID, pastDate.ID}; !slices.Equal(got, want) {
 		t.Errorf("closed: %v, want %v", got, want)
 	}
-	if _, err := e.Repo.PublicPostings(t.Context(), repository.PostingDraft, now); err == nil {
+	if _, err := e.Repo.PublicPostings(t.Context(), catalog.PostingDraft, now); err == nil {
 		t.Errorf("drafts listed publicly")
 	}
 	nOpen, nClosed, err := e.Repo.CountPublicPostings(t.Context(), now)
@@ -164,13 +165,13 @@ func TestPublicPostings(t *testing.T) {
 func TestSetPostingStatus(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	p := e.posting(repository.PostingDraft)
+	p := e.posting(catalog.PostingDraft)
 	closes := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := e.Repo.SetPostingStatus(t.Context(), p.ID, repository.PostingOpen, &closes); err != nil {
+	if err := e.Repo.SetPostingStatus(t.Context(), p.ID, catalog.PostingOpen, &closes); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := e.Repo.PostingByID(t.Context(), p.ID)
-	if got.Status != repository.PostingOpen || got.ClosesAt == nil || !got.ClosesAt.Equal(closes) {
+	if got.Status != catalog.PostingOpen || got.ClosesAt == nil || !got.ClosesAt.Equal(closes) {
 		t.Errorf("after opening: %s until %v", got.Status, got.ClosesAt)
 	}
 }

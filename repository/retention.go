@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"vivier/internal/catalog"
 	"vivier/internal/links"
 )
 
@@ -18,18 +19,6 @@ import (
 // latest close, then erased; applicants and the contact are told a month
 // before. A posting's retention cycle is its latest close: a reopen and a
 // new close start another cycle, and the clock again.
-
-// PlaceholderToken stands for an applicant's private link token in the
-// retention notice, rendered once for all applicants; each notice is
-// stored with links.Marker in its place and a fresh token of its own
-// sealed. Plain ASCII letters: neither HTML nor URL escaping changes it.
-const PlaceholderToken = "JETONVIVIERAREMPLACER"
-
-// Email kinds of the retention notices.
-const (
-	KindRetentionNotice        = "retention_notice"
-	KindRetentionNoticeContact = "retention_notice_contact"
-)
 
 // RetentionPosting is a closed or archived posting with the start of its
 // retention clock.
@@ -50,16 +39,22 @@ type RetentionPosting struct {
 
 // retentionPostings selects closed and archived postings with their
 // latest close (as "rp"); it is completed with the posting columns and
-// the conditions.
-const retentionPostings = `WITH rp AS (
+// the conditions, and takes retentionArgs after its own.
+var retentionPostings = `WITH rp AS (
 	SELECT p.id AS posting_id, ` + lastClose + ` AS last_close, COALESCE(c.id, 0) AS cycle
-	FROM postings p ` + latestCloseEvent + `
-	WHERE p.status IN ('closed', 'archived'))
+	FROM postings p ` + latestCloseEvent("$3") + `
+	WHERE p.status = ANY($4))
 SELECT %s, rp.last_close, rp.cycle, rp.last_close + make_interval(months => $2::int) AS erase_at,
 	(SELECT count(*) FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL) AS holding
 FROM rp JOIN postings p ON p.id = rp.posting_id
 WHERE %s
 ORDER BY rp.last_close, p.id`
+
+// retentionArgs are retentionPostings' parameters: the instant, the
+// retention in months, and the states of a closed posting.
+func retentionArgs(now time.Time, months int) []any {
+	return []any{now, months, catalog.PostingClosed, pq.Array([]catalog.PostingState{catalog.PostingClosed, catalog.PostingArchived})}
+}
 
 func noticeKey(postingID, cycle int64) string {
 	return "retention:" + strconv.FormatInt(postingID, 10) + ":" + strconv.FormatInt(cycle, 10) + ":"
@@ -76,7 +71,7 @@ func (r *Repo) PostingsToErase(ctx context.Context, now time.Time, months int) (
 	var out []RetentionPosting
 	err := r.db.SelectContext(ctx, &out, fmt.Sprintf(retentionPostings, prefixed("p.", postingColumns),
 		`rp.last_close + make_interval(months => $2::int) < $1::timestamptz
-		AND EXISTS (SELECT 1 FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL)`), now, months)
+		AND EXISTS (SELECT 1 FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL)`), retentionArgs(now, months)...)
 	if err != nil {
 		return nil, fmt.Errorf("postings to erase: %w", err)
 	}
@@ -93,7 +88,7 @@ func (r *Repo) PostingsToNotify(ctx context.Context, now time.Time, months int) 
 		AND rp.last_close + make_interval(months => $2::int) - interval '1 month' <= $1::timestamptz
 		AND EXISTS (SELECT 1 FROM applications a WHERE a.posting_id = p.id AND a.erased_at IS NULL
 			AND NOT EXISTS (SELECT 1 FROM emails e
-				WHERE e.dedupe_key = 'retention:' || p.id || ':' || rp.cycle || ':' || a.id))`), now, months)
+				WHERE e.dedupe_key = 'retention:' || p.id || ':' || rp.cycle || ':' || a.id))`), retentionArgs(now, months)...)
 	if err != nil {
 		return nil, fmt.Errorf("postings to notify: %w", err)
 	}
@@ -101,10 +96,13 @@ func (r *Repo) PostingsToNotify(ctx context.Context, now time.Time, months int) 
 }
 
 // RetentionNotice is what a cycle's notices say: the applicants' text,
-// rendered with the name and token placeholders, and the summary to the
-// contact (nil: none).
+// of its kind, rendered once with placeholders that Fill completes for
+// each applicant and with links.Marker where each one's private link
+// token goes, and the summary to the contact (nil: none).
 type RetentionNotice struct {
+	Kind                string
 	Subject, Text, HTML string
+	Fill                Fill
 	// ReplyTo is the posting's contact, whom applicants may answer.
 	ReplyTo string
 	// EraseAt is when the data is due for erasure (for the audit log).
@@ -131,17 +129,14 @@ type NoticeBatch struct {
 func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n RetentionNotice, limit int) (NoticeBatch, error) {
 	var b NoticeBatch
 	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
-		fill := func(param string, html bool) string {
-			first, last := "t.first_name", "t.last_name"
-			if html {
-				first, last = htmlEscaped(first), htmlEscaped(last)
-			}
-			return `replace(replace(` + param + `, '` + PlaceholderFirstName + `', ` + first + `), '` +
-				PlaceholderLastName + `', ` + last + `)`
+		args := []any{p.ID, noticeKey(p.ID, p.Cycle), limit, n.Kind, n.ReplyTo, n.Subject, n.Text, n.HTML}
+		fill, err := newSQLFill(n.Fill, &args)
+		if err != nil {
+			return err
 		}
 		var written, apps pq.Int64Array
 		var to pq.StringArray
-		err := tx.QueryRowxContext(ctx, `WITH targets AS MATERIALIZED (
+		err = tx.QueryRowxContext(ctx, `WITH targets AS MATERIALIZED (
 			SELECT a.id, a.email, a.first_name, a.last_name
 			FROM applications a
 			WHERE a.posting_id = $1 AND a.erased_at IS NULL
@@ -152,16 +147,14 @@ func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n
 			INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
 				subject, text_body, html_body, dedupe_key)
 			SELECT $4, $1, t.id, t.email, t.first_name || ' ' || t.last_name, $5,
-				`+fill("$6::text", false)+`, `+fill("$7::text", false)+`, `+fill("$8::text", true)+`, $2::text || t.id
+				`+fill.subject("$6::text", "t")+`, `+fill.text("$7::text", "t", false)+`, `+fill.text("$8::text", "t", true)+`, $2::text || t.id
 			FROM targets t
 			ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 			RETURNING id, application_id, to_address
 		)
 		SELECT (SELECT count(*) FROM targets), COALESCE(array_agg(id ORDER BY id), '{}'),
 			COALESCE(array_agg(application_id ORDER BY id), '{}'), COALESCE(array_agg(to_address ORDER BY id), '{}')
-		FROM sent`,
-			p.ID, noticeKey(p.ID, p.Cycle), limit, KindRetentionNotice, n.ReplyTo, links.Hide(n.Subject, PlaceholderToken),
-			links.Hide(n.Text, PlaceholderToken), links.Hide(n.HTML, PlaceholderToken)).
+		FROM sent`, args...).
 			Scan(&b.Examined, &written, &apps, &to)
 		if err != nil {
 			return fmt.Errorf("write retention notices of posting %d: %w", p.ID, err)

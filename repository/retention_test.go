@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"vivier/internal/catalog"
+	"vivier/internal/compose"
 	"vivier/internal/links"
 	"vivier/repository"
 )
@@ -31,7 +33,7 @@ func (e *env) closeOn(p *repository.Posting, when time.Time) {
 // reopen opens a closed posting again.
 func (e *env) reopen(p *repository.Posting) {
 	e.t.Helper()
-	if err := e.Repo.SetPostingState(e.t.Context(), p.ID, []string{repository.PostingClosed}, repository.PostingOpen, "système"); err != nil {
+	if err := e.Repo.SetPostingState(e.t.Context(), p.ID, []catalog.PostingState{catalog.PostingClosed}, catalog.PostingOpen, "système"); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -76,7 +78,7 @@ func TestPostingsToErase(t *testing.T) {
 	e.closeOn(reclosed, monthsAgo(1))
 
 	// Imported already closed: no close in its history; its closing date counts.
-	imported := e.posting(repository.PostingOpen)
+	imported := e.posting(catalog.PostingOpen)
 	e.apply(imported, "Camille", "Durand")
 	e.exec(`UPDATE postings SET status = 'closed', closes_at = $2 WHERE id = $1`, imported.ID, monthsAgo(26))
 
@@ -146,13 +148,15 @@ func TestPostingsToNotify(t *testing.T) {
 	}
 }
 
-// retentionNotice is what the retention scheduler renders for a
-// posting's applicants, with the placeholders the database fills in.
+// retentionNotice is what the retention scheduler has the composer write
+// for a posting's applicants: the names as placeholders the database
+// fills in, links.Marker where each one's token goes.
 func retentionNotice(p *repository.Posting, contact *repository.Email) repository.RetentionNotice {
-	hello := "Bonjour " + repository.PlaceholderFirstName + " " + repository.PlaceholderLastName
-	link := "http://vivier.test/candidature/" + repository.PlaceholderToken
+	hello := "Bonjour " + firstNameMark + " " + lastNameMark
+	link := "http://vivier.test/candidature/" + links.Marker
 	return repository.RetentionNotice{
-		Subject: "Vos données seront effacées, " + repository.PlaceholderFirstName,
+		Kind: string(compose.RetentionNotice), Fill: testFill(),
+		Subject: "Vos données seront effacées, " + firstNameMark,
 		Text:    hello + ",\n" + link + "\n", HTML: "<p>" + hello + ",</p><a href=\"" + link + "\">lien</a>",
 		ReplyTo: p.ContactEmail, EraseAt: retentionNow.AddDate(0, 0, 10), Contact: contact,
 	}
@@ -177,7 +181,7 @@ func TestWriteRetentionNotices(t *testing.T) {
 	if err != nil || len(due) != 1 {
 		t.Fatalf("to notify: %v, %v", due, err)
 	}
-	contact := &repository.Email{Kind: repository.KindRetentionNoticeContact, ToAddress: p.ContactEmail,
+	contact := &repository.Email{Kind: string(compose.RetentionNoticeContact), ToAddress: p.ContactEmail,
 		Subject: "Effacement prochain", TextBody: "t", HTMLBody: "h"}
 	notice := retentionNotice(p, contact)
 	var written []int64
@@ -212,7 +216,7 @@ func TestWriteRetentionNotices(t *testing.T) {
 		}
 		a := apps[slices.IndexFunc(apps, func(a *repository.Application) bool { return a.ID == *m.ApplicationID })]
 		name := a.FirstName + " " + a.LastName
-		if m.Kind != repository.KindRetentionNotice || m.ToAddress != a.Email || m.ToName != name || m.ReplyTo != p.ContactEmail ||
+		if m.Kind != string(compose.RetentionNotice) || m.ToAddress != a.Email || m.ToName != name || m.ReplyTo != p.ContactEmail ||
 			m.Subject != "Vos données seront effacées, "+a.FirstName || !strings.HasPrefix(m.TextBody, "Bonjour "+name+",\n") {
 			t.Errorf("notice to %s: %+v", name, m)
 		}
@@ -223,7 +227,7 @@ func TestWriteRetentionNotices(t *testing.T) {
 		// the worker, which puts it back only to send.
 		token, err := e.Repo.Links.Open(m.ID, m.ToAddress, m.LinkSealed)
 		if err != nil || !strings.Contains(m.TextBody, "/candidature/"+links.Marker) || strings.Contains(m.TextBody+m.HTMLBody, token) ||
-			strings.Contains(m.TextBody+m.HTMLBody, repository.PlaceholderToken) || tokens[token] || len(token) != 43 {
+			strings.Contains(m.TextBody+m.HTMLBody, compose.PlaceholderToken) || tokens[token] || len(token) != 43 {
 			t.Errorf("notice to %s: sealed link %q (%v) in %q", name, token, err, m.TextBody)
 			continue
 		}
@@ -236,10 +240,10 @@ func TestWriteRetentionNotices(t *testing.T) {
 		}
 	}
 	if n := e.count(`SELECT count(*) FROM emails WHERE kind = $1 AND to_address = $2 AND dedupe_key = $3`,
-		repository.KindRetentionNoticeContact, p.ContactEmail, repository.ContactNoticeKey(p.ID, due[0].Cycle)); n != 1 {
+		string(compose.RetentionNoticeContact), p.ContactEmail, repository.ContactNoticeKey(p.ID, due[0].Cycle)); n != 1 {
 		t.Errorf("%d notices to the contact under the cycle's key, want 1", n)
 	}
-	if n := e.count(`SELECT count(*) FROM emails WHERE application_id = $1 AND kind = $2`, erased.ID, repository.KindRetentionNotice); n != 0 {
+	if n := e.count(`SELECT count(*) FROM emails WHERE application_id = $1 AND kind = $2`, erased.ID, string(compose.RetentionNotice)); n != 0 {
 		t.Errorf("the erased applicant was told")
 	}
 	entries, _, err := e.Repo.AuditLog(t.Context(), repository.AuditFilter{Action: repository.AuditRetentionNotified})

@@ -10,23 +10,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"vivier/internal/catalog"
 )
-
-// Pipeline lists the statuses a reviewer may set, in order.
-var Pipeline = []string{StatusReceived, StatusInReview, StatusShortlisted, StatusInterview, StatusAccepted, StatusRejected}
-
-// AllStatuses is the pipeline and withdrawn.
-var AllStatuses = append(append([]string{}, Pipeline...), StatusWithdrawn)
-
-// IsReviewerStatus reports whether a reviewer may set status.
-func IsReviewerStatus(status string) bool {
-	for _, s := range Pipeline {
-		if s == status {
-			return true
-		}
-	}
-	return false
-}
 
 // ApplicationByID returns ErrNotFound when there is no such application.
 func (r *Repo) ApplicationByID(ctx context.Context, id int64) (*Application, error) {
@@ -119,7 +105,7 @@ func (r *Repo) MarkRead(ctx context.Context, appID int64, reviewer string) error
 // StatusChange is a reviewer's move of applications to a status, with
 // the email each applicant gets (nil: none).
 type StatusChange struct {
-	To    string
+	To    catalog.Status
 	Actor string
 	// EmailFor builds the email to an application's applicant, rendered
 	// from its new status; it may return nil for no email.
@@ -155,7 +141,7 @@ type StatusChangeResult struct {
 // ErrNotFound when none of the ids is in the posting.
 func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, ch StatusChange) (StatusChangeResult, error) {
 	var res StatusChangeResult
-	if !IsReviewerStatus(ch.To) {
+	if !ch.To.ReviewerMaySet() {
 		return res, fmt.Errorf("status %q: %w", ch.To, ErrConflict)
 	}
 	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -177,7 +163,7 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 			switch {
 			case a.ErasedAt != nil:
 				skip = SkipErased
-			case a.Status == StatusWithdrawn:
+			case a.Status == catalog.StatusWithdrawn:
 				skip = SkipWithdrawn
 			case a.Status == ch.To:
 				skip = SkipSameStatus

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -100,21 +101,21 @@ func TestChangeStatus(t *testing.T) {
 	p := e.openPosting()
 	received := e.apply(p, "Alice", "Martin")
 	inReview := e.apply(p, "Basile", "Durand")
-	e.setStatus(inReview, repository.StatusInReview)
+	e.setStatus(inReview, catalog.StatusInReview)
 	already := e.apply(p, "Chloé", "Bernard")
-	e.setStatus(already, repository.StatusShortlisted)
+	e.setStatus(already, catalog.StatusShortlisted)
 	withdrawn := e.apply(p, "Driss", "Petit")
-	e.setStatus(withdrawn, repository.StatusWithdrawn)
+	e.setStatus(withdrawn, catalog.StatusWithdrawn)
 	erased := e.apply(p, "Eva", "Moreau")
 	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil); err != nil {
 		t.Fatal(err)
 	}
 	elsewhere := e.apply(e.openPosting(), "Farid", "Lambert")
 	var asked []int64
-	ch := repository.StatusChange{To: repository.StatusShortlisted, Actor: "contact@anct.gouv.fr",
+	ch := repository.StatusChange{To: catalog.StatusShortlisted, Actor: "contact@anct.gouv.fr",
 		EmailFor: func(a *repository.Application) (*repository.Email, error) {
 			asked = append(asked, a.ID)
-			if a.Status != repository.StatusShortlisted {
+			if a.Status != catalog.StatusShortlisted {
 				t.Errorf("email built from status %q, want the new one", a.Status)
 			}
 			if a.ID == inReview.ID {
@@ -135,9 +136,9 @@ func TestChangeStatus(t *testing.T) {
 	if changed != 2 || len(asked) != 2 || len(emails) != 1 || emails[0].ID == 0 || *emails[0].ApplicationID != received.ID {
 		t.Fatalf("changed %d, emails built for %v, written %+v", changed, asked, emails)
 	}
-	want := map[*repository.Application]string{
-		received: repository.StatusShortlisted, inReview: repository.StatusShortlisted, already: repository.StatusShortlisted,
-		withdrawn: repository.StatusWithdrawn, erased: repository.StatusReceived, elsewhere: repository.StatusReceived,
+	want := map[*repository.Application]catalog.Status{
+		received: catalog.StatusShortlisted, inReview: catalog.StatusShortlisted, already: catalog.StatusShortlisted,
+		withdrawn: catalog.StatusWithdrawn, erased: catalog.StatusReceived, elsewhere: catalog.StatusReceived,
 	}
 	for a, status := range want {
 		got, _ := e.Repo.ApplicationByID(t.Context(), a.ID)
@@ -147,8 +148,8 @@ func TestChangeStatus(t *testing.T) {
 	}
 	events, _ := e.Repo.Events(t.Context(), inReview.ID)
 	last := events[len(events)-1]
-	if last.Kind != repository.EventStatusChanged || *last.FromStatus != repository.StatusInReview ||
-		*last.ToStatus != repository.StatusShortlisted || last.Actor != "contact@anct.gouv.fr" {
+	if last.Kind != repository.EventStatusChanged || *last.FromStatus != catalog.StatusInReview ||
+		*last.ToStatus != catalog.StatusShortlisted || last.Actor != "contact@anct.gouv.fr" {
 		t.Errorf("history line: %+v", last)
 	}
 	if events, _ := e.Repo.Events(t.Context(), already.ID); len(events) != 1 {
@@ -165,15 +166,15 @@ func TestChangeStatusRefusals(t *testing.T) {
 	a := e.apply(p, "Alice", "Martin")
 	b := e.apply(p, "Basile", "Durand")
 	other := e.apply(e.openPosting(), "Farid", "Lambert")
-	for _, to := range []string{repository.StatusWithdrawn, "hired", ""} {
+	for _, to := range []catalog.Status{catalog.StatusWithdrawn, "hired", ""} {
 		if _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(a), repository.StatusChange{To: to}); !errors.Is(err, repository.ErrConflict) {
 			t.Errorf("move to %q: %v, want ErrConflict", to, err)
 		}
 	}
-	if repository.IsReviewerStatus(repository.StatusWithdrawn) || !repository.IsReviewerStatus(repository.StatusInterview) {
-		t.Errorf("IsReviewerStatus disagrees with ChangeStatus")
+	if catalog.StatusWithdrawn.ReviewerMaySet() || !catalog.StatusInterview.ReviewerMaySet() {
+		t.Errorf("ReviewerMaySet disagrees with ChangeStatus")
 	}
-	ch := repository.StatusChange{To: repository.StatusRejected, Actor: "x"}
+	ch := repository.StatusChange{To: catalog.StatusRejected, Actor: "x"}
 	if _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(other), ch); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("ids of another posting: %v, want ErrNotFound", err)
 	}
@@ -188,7 +189,7 @@ func TestChangeStatusRefusals(t *testing.T) {
 		t.Fatal("move with an email that fails succeeded")
 	}
 	for _, app := range []*repository.Application{a, b, other} {
-		if got, _ := e.Repo.ApplicationByID(t.Context(), app.ID); got.Status != repository.StatusReceived {
+		if got, _ := e.Repo.ApplicationByID(t.Context(), app.ID); got.Status != catalog.StatusReceived {
 			t.Errorf("%s is %s after refused moves", app.FirstName, got.Status)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"vivier/internal/catalog"
 )
 
 // IsReviewer reports whether email reviews at least one posting.
@@ -101,22 +103,22 @@ type PostingSummary struct {
 // admin), open ones first, with counts of applications by status.
 func (r *Repo) ReviewerPostings(ctx context.Context, email string, admin bool) ([]PostingSummary, error) {
 	var out []PostingSummary
+	args := []any{email, admin, catalog.PostingOpen}
+	var counts strings.Builder
+	for _, s := range catalog.Statuses() {
+		args = append(args, s)
+		fmt.Fprintf(&counts, "count(a.id) FILTER (WHERE a.status = $%d) AS n_%s,\n", len(args), s)
+	}
 	err := r.db.SelectContext(ctx, &out, `SELECT `+prefixed("p.", postingColumns)+`,
 		count(a.id) AS total,
-		count(a.id) FILTER (WHERE a.status = 'received') AS n_received,
-		count(a.id) FILTER (WHERE a.status = 'in_review') AS n_in_review,
-		count(a.id) FILTER (WHERE a.status = 'shortlisted') AS n_shortlisted,
-		count(a.id) FILTER (WHERE a.status = 'interview') AS n_interview,
-		count(a.id) FILTER (WHERE a.status = 'accepted') AS n_accepted,
-		count(a.id) FILTER (WHERE a.status = 'rejected') AS n_rejected,
-		count(a.id) FILTER (WHERE a.status = 'withdrawn') AS n_withdrawn,
+		`+counts.String()+`
 		count(a.id) FILTER (WHERE a.created_at > COALESCE(v.visited_at, '-infinity')) AS n_new
 		FROM postings p
 		LEFT JOIN applications a ON a.posting_id = p.id
 		LEFT JOIN posting_visits v ON v.posting_id = p.id AND v.email = lower($1)
 		WHERE $2 OR EXISTS (SELECT 1 FROM posting_reviewers pr WHERE pr.posting_id = p.id AND pr.email = lower($1))
 		GROUP BY p.id, v.visited_at
-		ORDER BY (p.status = 'open') DESC, COALESCE(p.opens_at, p.created_at) DESC, p.id DESC`, email, admin)
+		ORDER BY (p.status = $3) DESC, COALESCE(p.opens_at, p.created_at) DESC, p.id DESC`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reviewer postings: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/repository"
 )
 
@@ -69,18 +70,18 @@ func TestReviewerPostings(t *testing.T) {
 	day := func(d int) func(*repository.Posting) {
 		return func(p *repository.Posting) { t := time.Date(2025, 1, d, 0, 0, 0, 0, time.UTC); p.OpensAt = &t }
 	}
-	older := e.posting(repository.PostingOpen, day(1))
-	newer := e.posting(repository.PostingOpen, day(5))
-	closed := e.posting(repository.PostingClosed, day(9))
-	notMine := e.posting(repository.PostingOpen, day(7))
+	older := e.posting(catalog.PostingOpen, day(1))
+	newer := e.posting(catalog.PostingOpen, day(5))
+	closed := e.posting(catalog.PostingClosed, day(9))
+	notMine := e.posting(catalog.PostingOpen, day(7))
 	const me = "relecteur@anct.gouv.fr"
 	for _, p := range []*repository.Posting{older, newer, closed} {
 		if err := e.Repo.AddReviewer(t.Context(), p.ID, me, "admin@anct.gouv.fr"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	statuses := []string{repository.StatusReceived, repository.StatusReceived, repository.StatusShortlisted,
-		repository.StatusInterview, repository.StatusRejected, repository.StatusWithdrawn}
+	statuses := []catalog.Status{catalog.StatusReceived, catalog.StatusReceived, catalog.StatusShortlisted,
+		catalog.StatusInterview, catalog.StatusRejected, catalog.StatusWithdrawn}
 	for i, s := range statuses {
 		a := e.apply(newer, "Prenom", "Nom"+string(rune('a'+i)))
 		e.setStatus(a, s)

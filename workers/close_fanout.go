@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"vivier/internal/compose"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -27,13 +28,13 @@ func (h *CloseFanoutHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 	}
 	// The emails carry the id of the request that closed the posting.
 	ctx = tasks.WithRequestID(ctx, p.RequestID)
-	items, err := h.Repo.PendingCloseEmails(ctx, p.PostingID)
+	items, err := h.Repo.PendingCloseEmails(ctx, p.PostingID, compose.CloseKinds())
 	if err != nil {
 		return err
 	}
 	byQueue := map[string][]int64{}
 	for _, it := range items {
-		q := tasks.QueueFor(it.Kind)
+		q := compose.Kind(it.Kind).Queue()
 		byQueue[q] = append(byQueue[q], it.ID)
 	}
 	for queue, ids := range byQueue {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"vivier/internal/compose"
 	"vivier/internal/metrics"
 	"vivier/repository"
 	"vivier/workers/tasks"
@@ -92,7 +93,7 @@ func (h *EmailHandler) processBatch(ctx context.Context, t *asynq.Task) error {
 		if err == nil || errors.Is(err, asynq.SkipRetry) {
 			continue // sent, or refused for good and recorded
 		}
-		retry := []tasks.Outgoing{{ID: e.ID, Queue: tasks.QueueFor(e.Kind), SendAfter: time.Now().Add(h.RetryDelay)}}
+		retry := []tasks.Outgoing{{ID: e.ID, Queue: compose.Kind(e.Kind).Queue(), SendAfter: time.Now().Add(h.RetryDelay)}}
 		if err := h.Enqueuer.Enqueue(ctx, retry...); err != nil {
 			// It is pending in the outbox: the sweep enqueues it again.
 			log.Warn("enqueue retry failed; the outbox sweep will retry", "email_id", e.ID, "error", err)

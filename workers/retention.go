@@ -5,9 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"vivier/internal/compose"
 	"vivier/internal/config"
-	"vivier/internal/emailtmpl"
-	"vivier/internal/frfmt"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -27,7 +26,7 @@ const RetentionBatch = 500
 // so two schedulers or a rerun never write one twice.
 type RetentionScheduler struct {
 	Repo     *repository.Repo
-	Emails   *emailtmpl.Renderer
+	Emails   *compose.Composer
 	Config   *config.Config
 	Enqueuer *tasks.Enqueuer // nil: the outbox sweep enqueues the notices
 	Log      *slog.Logger
@@ -75,7 +74,7 @@ func (s *RetentionScheduler) RunOnce(ctx context.Context, now time.Time) (Retent
 	}
 	for i := range toTell {
 		p := &toTell[i]
-		notice, err := s.notice(p)
+		notice, err := s.Emails.RetentionNotice(p)
 		if err != nil {
 			return out, err
 		}
@@ -86,10 +85,10 @@ func (s *RetentionScheduler) RunOnce(ctx context.Context, now time.Time) (Retent
 				return out, err
 			}
 			for _, id := range b.Written {
-				written = append(written, tasks.Outgoing{ID: id})
+				written = append(written, tasks.Outgoing{ID: id, Queue: compose.RetentionNotice.Queue()})
 			}
 			if b.Contact != 0 {
-				written = append(written, tasks.Outgoing{ID: b.Contact})
+				written = append(written, tasks.Outgoing{ID: b.Contact, Queue: compose.RetentionNoticeContact.Queue()})
 				out.ContactsNotified++
 			}
 			out.Notified += len(b.Written)
@@ -108,45 +107,6 @@ func (s *RetentionScheduler) RunOnce(ctx context.Context, now time.Time) (Retent
 		}
 	}
 	return out, nil
-}
-
-// placeholderApplicant stands for every applicant of a posting: the
-// database fills in each one's names and private link.
-var placeholderApplicant = &repository.Application{FirstName: repository.PlaceholderFirstName, LastName: repository.PlaceholderLastName}
-
-// notice renders a posting's notices, once for all its applicants.
-func (s *RetentionScheduler) notice(p *repository.RetentionPosting) (repository.RetentionNotice, error) {
-	d := &emailtmpl.Data{Operator: s.Config.OperatorName, OperatorArticle: s.Config.OperatorNameArticle, Posting: &p.Posting, Application: placeholderApplicant,
-		Contact: p.ContactEmail, Link: s.Config.BaseURL + "/candidature/" + repository.PlaceholderToken,
-		RetentionMonths: s.Config.RetentionMonths, DataContact: dataContact(s.Config, &p.Posting),
-		ClosedAt: p.LastClose, EraseAt: p.EraseAt, Count: p.Holding}
-	r, err := s.Emails.Render(emailtmpl.RetentionNotice, d)
-	if err != nil {
-		return repository.RetentionNotice{}, err
-	}
-	n := repository.RetentionNotice{Subject: r.Subject, Text: r.Text, HTML: r.HTML, ReplyTo: p.ContactEmail, EraseAt: d.EraseAt}
-	if p.ContactEmail != "" {
-		d.Application = nil
-		c, err := s.Emails.Render(emailtmpl.RetentionNoticeContact, d)
-		if err != nil {
-			return n, err
-		}
-		n.Contact = &repository.Email{Kind: emailtmpl.RetentionNoticeContact, ToAddress: p.ContactEmail,
-			Subject: c.Subject, TextBody: c.Text, HTMLBody: c.HTML}
-	}
-	return n, nil
-}
-
-// dataContact is where applicants send requests about their data: the
-// posting's contact, else the first admin (as the web app says).
-func dataContact(cfg *config.Config, p *repository.Posting) string {
-	if p != nil && p.ContactEmail != "" {
-		return p.ContactEmail
-	}
-	if len(cfg.AdminEmails) > 0 {
-		return cfg.AdminEmails[0]
-	}
-	return "l'équipe " + frfmt.De(cfg.OperatorNameArticle)
 }
 
 // Run erases and notifies every interval until ctx ends.

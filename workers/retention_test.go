@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"vivier/internal/emailtmpl"
+	"vivier/internal/catalog"
+	"vivier/internal/compose"
 	"vivier/internal/frfmt"
 	"vivier/internal/links"
 	"vivier/internal/testkit"
@@ -21,7 +22,7 @@ import (
 
 func retentionScheduler(t *testing.T, app *testkit.App) *workers.RetentionScheduler {
 	t.Helper()
-	r, err := emailtmpl.New()
+	r, err := compose.New(app.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func importPosting(t *testing.T, app *testkit.App, slug, contact string) *reposi
 }
 
 // apply stores an application with its CV and a private link token.
-func apply(t *testing.T, app *testkit.App, postingID int64, first, email, status string) *repository.Application {
+func apply(t *testing.T, app *testkit.App, postingID int64, first, email string, status catalog.Status) *repository.Application {
 	t.Helper()
 	token := sha256.Sum256([]byte("jeton " + email))
 	a := &repository.Application{PostingID: postingID, FirstName: first, LastName: "Durand", Email: email, Location: "Lyon",
@@ -91,10 +92,10 @@ func TestRetentionErasesOldApplicationsAndTellsOnceAMonthBefore(t *testing.T) {
 	reopened := importPosting(t, app, "rouverte", "rouverte@anct.gouv.fr")
 
 	var oldApps, soonApps []*repository.Application
-	for i, st := range []string{"received", "rejected", "rejected", "accepted", "withdrawn"} {
+	for i, st := range []catalog.Status{"received", "rejected", "rejected", "accepted", "withdrawn"} {
 		oldApps = append(oldApps, apply(t, app, old.ID, "Ancien"+strconv.Itoa(i), "ancien"+strconv.Itoa(i)+"@example.org", st))
 	}
-	for i, st := range []string{"received", "interview", "withdrawn"} {
+	for i, st := range []catalog.Status{"received", "interview", "withdrawn"} {
 		soonApps = append(soonApps, apply(t, app, soon.ID, "Zoé"+strconv.Itoa(i), "zoe"+strconv.Itoa(i)+"@example.org", st))
 	}
 	openApp := apply(t, app, open.ID, "Ouvert", "ouvert@example.org", "received")
@@ -109,13 +110,13 @@ func TestRetentionErasesOldApplicationsAndTellsOnceAMonthBefore(t *testing.T) {
 	closeAt(t, app, soon, "23 months")
 	// Closed long ago, reopened, closed again last month: the latest close counts.
 	closeAt(t, app, reopened, "30 months")
-	if err := app.Repo.SetPostingState(ctx, reopened.ID, []string{repository.PostingClosed}, repository.PostingOpen, "test"); err != nil {
+	if err := app.Repo.SetPostingState(ctx, reopened.ID, []catalog.PostingState{catalog.PostingClosed}, catalog.PostingOpen, "test"); err != nil {
 		t.Fatal(err)
 	}
 	app.DB.MustExec(`UPDATE posting_events SET created_at = now() - interval '2 months' WHERE posting_id = $1 AND to_status = 'open'`, reopened.ID)
 	closeAt(t, app, reopened, "1 month")
 	// The old posting was archived since: still erased.
-	if err := app.Repo.SetPostingState(ctx, old.ID, []string{repository.PostingClosed}, repository.PostingArchived, "test"); err != nil {
+	if err := app.Repo.SetPostingState(ctx, old.ID, []catalog.PostingState{catalog.PostingClosed}, catalog.PostingArchived, "test"); err != nil {
 		t.Fatal(err)
 	}
 	countsBefore := countsByStatus(t, app, old.ID)
@@ -211,7 +212,7 @@ func TestRetentionErasesOldApplicationsAndTellsOnceAMonthBefore(t *testing.T) {
 		}
 		if !strings.Contains(n.Subject, "effacées à partir du") || !strings.Contains(n.Text, "Bonjour Zoé"+strconv.Itoa(i)+",") ||
 			!strings.Contains(n.HTML, "Bonjour Zoé"+strconv.Itoa(i)+",") || !strings.Contains(n.Text, "télécharger une copie") ||
-			!strings.Contains(n.Text, "24 mois") || strings.Contains(n.Text+n.HTML, "⟦") || strings.Contains(n.Text+n.HTML, repository.PlaceholderToken) {
+			!strings.Contains(n.Text, "24 mois") || strings.Contains(n.Text+n.HTML, "⟦") || strings.Contains(n.Text+n.HTML, compose.PlaceholderToken) {
 			t.Errorf("notice to %s:\n%s\n%s", a.Email, n.Subject, n.Text)
 		}
 		// Each carries a fresh private link, stored sealed: what is kept in

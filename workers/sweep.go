@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"vivier/internal/compose"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -42,7 +43,7 @@ func (s *Sweeper) SweepOnce(ctx context.Context) (int, error) {
 		out := make([]tasks.Outgoing, len(items))
 		ids := make([]int64, len(items))
 		for i, it := range items {
-			out[i] = tasks.Outgoing{ID: it.ID, Queue: tasks.QueueFor(it.Kind)}
+			out[i] = tasks.Outgoing{ID: it.ID, Queue: compose.Kind(it.Kind).Queue()}
 			ids[i] = it.ID
 		}
 		afterID = items[len(items)-1].ID

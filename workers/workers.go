@@ -40,7 +40,7 @@ func signInRequest(m *signin.Mailer) asynq.HandlerFunc {
 func ServerConfig(concurrency int, retryBase time.Duration, log *slog.Logger) asynq.Config {
 	return asynq.Config{
 		Concurrency:     concurrency,
-		Queues:          tasks.Queues,
+		Queues:          tasks.Queues(),
 		RetryDelayFunc:  RetryDelay(retryBase),
 		ShutdownTimeout: 25 * time.Second,
 		// Retries and delayed emails are due to the second.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/lib/pq"
 
+	"vivier/internal/catalog"
+	"vivier/internal/compose"
 	"vivier/repository"
 )
 
@@ -20,7 +22,7 @@ import (
 
 // statusMix spreads applications over the pipeline, by weight.
 type statusMix []struct {
-	Status string
+	Status catalog.Status
 	Weight int
 }
 
@@ -32,10 +34,10 @@ func (m statusMix) pick(r *mrand.Rand) string {
 	n := r.IntN(total)
 	for _, s := range m {
 		if n -= s.Weight; n < 0 {
-			return s.Status
+			return string(s.Status)
 		}
 	}
-	return m[0].Status
+	return string(m[0].Status)
 }
 
 // copyIn writes rows into table's columns with COPY, in one transaction.
@@ -89,7 +91,7 @@ func (b *bench) loadApplications(ctx context.Context, postingID int64, n int, mi
 		status := mix.pick(r)
 		created := now.Add(-time.Duration(r.Int64N(int64(60 * 24 * time.Hour))))
 		var withdrawn any
-		if status == repository.StatusWithdrawn {
+		if status == string(catalog.StatusWithdrawn) {
 			withdrawn = created.Add(time.Hour)
 		}
 		token := make([]byte, 32)
@@ -104,7 +106,7 @@ func (b *bench) loadApplications(ctx context.Context, postingID int64, n int, mi
 	}
 	_, err = b.sql.ExecContext(ctx, `INSERT INTO application_events (application_id, kind, to_status, actor)
 		SELECT id, $2, $3, $4 FROM applications WHERE posting_id = $1`,
-		postingID, repository.EventReceived, repository.StatusReceived, repository.ActorApplicant)
+		postingID, repository.EventReceived, catalog.StatusReceived, repository.ActorApplicant)
 	return err
 }
 
@@ -139,9 +141,9 @@ func (b *bench) loadDocuments(ctx context.Context, ids []int64, cv []byte) error
 	html := "<p>Bonjour,</p><p>Nous avons bien reçu votre candidature. Vous pouvez la suivre à tout moment.</p>"
 	return copyIn(ctx, db, "emails", cols, 2*len(apps), func(i int) []any {
 		a := apps[i/2]
-		kind, to := "acknowledgement", a.Email
+		kind, to := compose.Acknowledgement, a.Email
 		if i%2 == 1 {
-			kind, to = "contact_notification", b.contact
+			kind, to = compose.ContactNotification, b.contact
 		}
 		return []any{kind, a.PostingID, a.ID, to, a.Name, b.contact, "Candidature reçue : Coach", text, html, "sent", 1,
 			fmt.Sprintf("<vivier.email.old%d@bench>", i), time.Now().Add(-time.Hour)}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/lib/pq"
 
-	"vivier/internal/emailtmpl"
 	"vivier/internal/links"
 	"vivier/repository"
 )
@@ -290,26 +289,21 @@ func (b *bench) baselineInsert(ctx context.Context, db *sql.DB, p *repository.Po
 		return err
 	}
 	tokenText := base64.RawURLEncoding.EncodeToString(token)
-	d := &emailtmpl.Data{Operator: "Incubateur des Territoires", Posting: p, Application: a, Contact: p.ContactEmail,
-		Link: "http://localhost/candidature/" + tokenText, CVName: "CV.pdf",
-		RetentionMonths: 24, DataContact: p.ContactEmail}
-	for _, e := range []struct{ kind, to, replyTo string }{
-		{emailtmpl.Acknowledgement, a.Email, p.ContactEmail}, {emailtmpl.ContactNotification, p.ContactEmail, a.Email},
-	} {
-		rendered, err := b.product.Emails.Render(e.kind, d)
-		if err != nil {
-			return err
-		}
+	emails, err := b.product.Emails.Application(p, a, tokenText, "CV.pdf", nil)
+	if err != nil {
+		return err
+	}
+	for _, e := range emails {
 		var id int64
 		// As the app stores it: the token hidden, then sealed for the row.
 		if err := tx.QueryRowContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
 			subject, text_body, html_body, send_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
-			RETURNING id`, e.kind, p.ID, a.ID, e.to, a.FirstName+" "+a.LastName, e.replyTo, rendered.Subject,
-			links.Hide(rendered.Text, tokenText), links.Hide(rendered.HTML, tokenText)).Scan(&id); err != nil {
+			RETURNING id`, e.Kind, p.ID, a.ID, e.ToAddress, a.FirstName+" "+a.LastName, e.ReplyTo, e.Subject,
+			links.Hide(e.TextBody, tokenText), links.Hide(e.HTMLBody, tokenText)).Scan(&id); err != nil {
 			return err
 		}
-		if e.kind == emailtmpl.Acknowledgement {
-			sealed, err := b.product.Repo.Links.Seal(id, e.to, tokenText)
+		if e.Token != "" {
+			sealed, err := b.product.Repo.Links.Seal(id, e.ToAddress, tokenText)
 			if err == nil {
 				_, err = tx.ExecContext(ctx, `UPDATE emails e SET link_sealed = u.sealed
 					FROM unnest($1::bigint[], $2::bytea[]) AS u(id, sealed) WHERE e.id = u.id`, pq.Array([]int64{id}), pq.ByteaArray([][]byte{sealed}))

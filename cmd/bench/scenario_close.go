@@ -18,6 +18,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"vivier/internal/catalog"
 	"vivier/internal/config"
 	"vivier/repository"
 	"vivier/workers"
@@ -32,8 +33,8 @@ import (
 // closeMix puts every applicant in a group that gets an update (the
 // accepted ones too: the close writes to them).
 var closeMix = statusMix{
-	{repository.StatusReceived, 35}, {repository.StatusInReview, 25}, {repository.StatusShortlisted, 8},
-	{repository.StatusInterview, 4}, {repository.StatusAccepted, 3}, {repository.StatusRejected, 25},
+	{catalog.StatusReceived, 35}, {catalog.StatusInReview, 25}, {catalog.StatusShortlisted, 8},
+	{catalog.StatusInterview, 4}, {catalog.StatusAccepted, 3}, {catalog.StatusRejected, 25},
 }
 
 // closeRun is what one close measured.
@@ -296,10 +297,10 @@ func (b *bench) loadForClose(ctx context.Context, slug string, n int, seed uint6
 	for _, m := range messageField.FindAllStringSubmatch(string(body), -1) {
 		form.Set("message_"+m[1], html.UnescapeString(m[2]))
 	}
-	if form.Get("objet_"+repository.CloseInReview) == "" || form.Get("message_"+repository.CloseAccepted) == "" {
+	if form.Get("objet_"+string(catalog.CloseInReview)) == "" || form.Get("message_"+string(catalog.CloseAccepted)) == "" {
 		return 0, "", nil, fmt.Errorf("the close preview has no words to send (form %v)", form)
 	}
-	form.Set("objet_"+repository.CloseAccepted, "Candidatures closes : votre candidature est retenue")
+	form.Set("objet_"+string(catalog.CloseAccepted), "Candidatures closes : votre candidature est retenue")
 	return postingID, pageURL, form, nil
 }
 

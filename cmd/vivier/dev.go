@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"vivier/internal/assembly"
+	"vivier/internal/catalog"
 	"vivier/internal/config"
 	"vivier/internal/demo"
 	"vivier/internal/frfmt"
@@ -98,7 +100,7 @@ func openDemoPosting(ctx context.Context, repo *repository.Repo, stdout io.Write
 	p, err := repo.PostingBySourceName(ctx, demo.SourceName)
 	switch {
 	case err == nil:
-		fmt.Fprintf(stdout, "offre de démonstration déjà présente (%s), laissée telle quelle\n", postingStateLabel(p.Status))
+		fmt.Fprintf(stdout, "offre de démonstration déjà présente (%s), laissée telle quelle\n", strings.ToLower(p.Status.Label()))
 		return nil
 	case !errors.Is(err, repository.ErrNotFound):
 		return err
@@ -116,26 +118,12 @@ func openDemoPosting(ctx context.Context, repo *repository.Repo, stdout io.Write
 	if err := repo.SetClosingDate(ctx, p.ID, &closes); err != nil {
 		return err
 	}
-	if p.Status != repository.PostingOpen {
+	if p.Status != catalog.PostingOpen {
 		// Through the posting's state machine, so that the opening is in its history.
-		if err := repo.SetPostingState(ctx, p.ID, []string{p.Status}, repository.PostingOpen, demoActor); err != nil {
+		if err := repo.SetPostingState(ctx, p.ID, []catalog.PostingState{p.Status}, catalog.PostingOpen, demoActor); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(stdout, "offre de démonstration créée, ouverte jusqu'au %s\n", frfmt.DateTime(closes))
 	return nil
-}
-
-func postingStateLabel(status string) string {
-	switch status {
-	case repository.PostingOpen:
-		return "ouverte"
-	case repository.PostingClosed:
-		return "close"
-	case repository.PostingDraft:
-		return "brouillon"
-	case repository.PostingArchived:
-		return "archivée"
-	}
-	return status
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/internal/demo"
 	"vivier/internal/testkit"
 	"vivier/repository"
@@ -27,7 +28,7 @@ func TestDevCreatesTheDemoPostingOnceAndLeavesItAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Status != repository.PostingOpen || p.ClosesAt == nil || p.ClosesAt.Before(time.Now().AddDate(0, 0, 29)) {
+	if p.Status != catalog.PostingOpen || p.ClosesAt == nil || p.ClosesAt.Before(time.Now().AddDate(0, 0, 29)) {
 		t.Fatalf("new demo posting: %s, closing %v; want open for 30 days", p.Status, p.ClosesAt)
 	}
 	if !strings.Contains(out.String(), "offre de démonstration créée") {
@@ -37,11 +38,11 @@ func TestDevCreatesTheDemoPostingOnceAndLeavesItAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != 1 || events[0].ToStatus != repository.PostingOpen || events[0].Actor != "vivier dev" {
+	if len(events) != 1 || events[0].ToStatus != catalog.PostingOpen || events[0].Actor != "vivier dev" {
 		t.Fatalf("history of the new demo posting: %+v", events)
 	}
 
-	if err := repo.SetPostingState(ctx, p.ID, []string{repository.PostingOpen}, repository.PostingClosed, p.ContactEmail); err != nil {
+	if err := repo.SetPostingState(ctx, p.ID, []catalog.PostingState{catalog.PostingOpen}, catalog.PostingClosed, p.ContactEmail); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()
@@ -52,7 +53,7 @@ func TestDevCreatesTheDemoPostingOnceAndLeavesItAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Status != repository.PostingClosed || !again.ClosesAt.Equal(*p.ClosesAt) {
+	if again.Status != catalog.PostingClosed || !again.ClosesAt.Equal(*p.ClosesAt) {
 		t.Fatalf("after a restart the closed demo posting is %s, closing %v", again.Status, again.ClosesAt)
 	}
 	if !strings.Contains(out.String(), "déjà présente (close), laissée telle quelle") {

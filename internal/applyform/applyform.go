@@ -42,11 +42,15 @@ const (
 )
 
 // Fields lists the fields in page order, for the error summary.
-var Fields = []string{FieldFirstName, FieldLastName, FieldEmail, FieldPhone, FieldLocation, FieldDailyRate,
-	FieldDaysPerWeek, FieldAvailable, FieldSIRET, FieldLinks, FieldMotivation, FieldConsent, FieldCV}
+func Fields() []string {
+	return []string{FieldFirstName, FieldLastName, FieldEmail, FieldPhone, FieldLocation, FieldDailyRate,
+		FieldDaysPerWeek, FieldAvailable, FieldSIRET, FieldLinks, FieldMotivation, FieldConsent, FieldCV}
+}
 
-// Labels are the fields' names as the page shows them.
-var Labels = map[string]string{
+// Label is a field's name as the page shows it.
+func Label(field string) string { return labels[field] }
+
+var labels = map[string]string{
 	FieldFirstName: "Prénom", FieldLastName: "Nom", FieldEmail: "Adresse email", FieldPhone: "Téléphone",
 	FieldLocation: "Localisation", FieldDailyRate: "Taux journalier moyen (TJM)",
 	FieldDaysPerWeek: "Disponibilité (jours par semaine)", FieldAvailable: "Disponible à partir du",
@@ -83,9 +87,9 @@ type Errors map[string]string
 // Ordered returns the errors in page order, for the summary at the top.
 func (e Errors) Ordered() []FieldError {
 	var out []FieldError
-	for _, f := range Fields {
+	for _, f := range Fields() {
 		if msg, ok := e[f]; ok {
-			out = append(out, FieldError{Field: f, Label: Labels[f], Message: msg})
+			out = append(out, FieldError{Field: f, Label: labels[f], Message: msg})
 		}
 	}
 	return out
@@ -147,14 +151,14 @@ func hasControl(s string) bool {
 // characters are removed.
 func line(v url.Values, field string, max int, required bool, errs Errors) string {
 	s := clean(stripFormat(strings.ToValidUTF8(v.Get(field), "")))
-	label := strings.ToLower(Labels[field][:1]) + Labels[field][1:]
+	label := strings.ToLower(labels[field][:1]) + labels[field][1:]
 	switch {
 	case s == "" && required:
 		errs[field] = fmt.Sprintf("Indiquez votre %s.", label)
 	case hasControl(s):
-		errs[field] = fmt.Sprintf("Le champ « %s » doit tenir sur une ligne, sans caractère de contrôle.", Labels[field])
+		errs[field] = fmt.Sprintf("Le champ « %s » doit tenir sur une ligne, sans caractère de contrôle.", labels[field])
 	case utf8.RuneCountInString(s) > max:
-		errs[field] = fmt.Sprintf("Le champ « %s » ne doit pas dépasser %d caractères.", Labels[field], max)
+		errs[field] = fmt.Sprintf("Le champ « %s » ne doit pas dépasser %d caractères.", labels[field], max)
 	}
 	return s
 }

@@ -21,8 +21,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"vivier/internal/closing"
+	"vivier/internal/compose"
 	"vivier/internal/config"
-	"vivier/internal/emailtmpl"
 	"vivier/internal/links"
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
@@ -59,7 +59,7 @@ type Process struct {
 	DB   *sqlx.DB
 	Repo *repository.Repo
 	// Emails renders every email the process writes.
-	Emails *emailComposer
+	Emails *compose.Composer
 
 	// Queue reaches asynq's Redis, with short timeouts.
 	Queue     asynq.RedisConnOpt
@@ -74,11 +74,6 @@ type Process struct {
 
 	closers []func() error
 }
-
-// emailComposer is the one email renderer of a process.
-type emailComposer = emailtmpl.Renderer
-
-func newEmailComposer() (*emailComposer, error) { return emailtmpl.New() }
 
 // Enqueue timeouts: past them an email stays pending and the outbox sweep
 // enqueues it later. A request waits less than a background job.
@@ -120,7 +115,7 @@ func New(cfg *config.Config, db *sqlx.DB, opts Options) (*Process, error) {
 	if p.Repo, err = NewRepo(cfg, db); err != nil {
 		return nil, err
 	}
-	if p.Emails, err = newEmailComposer(); err != nil {
+	if p.Emails, err = compose.New(cfg); err != nil {
 		return nil, err
 	}
 	if p.Queue, err = queueRedis(cfg); err != nil {
@@ -151,8 +146,7 @@ func (p *Process) Close() error {
 
 // closer closes postings, enqueuing the emails of a close with enq.
 func (p *Process) closer(enq *tasks.Enqueuer) *closing.Closer {
-	return &closing.Closer{Repo: p.Repo, Emails: p.Emails, Operator: p.Config.OperatorName,
-		OperatorArticle: p.Config.OperatorNameArticle, Enqueue: enq.EnqueueCloseFanout}
+	return &closing.Closer{Repo: p.Repo, Emails: p.Emails, Enqueue: enq.EnqueueCloseFanout}
 }
 
 // NewRepo is the data layer with the configured claim timeout and link
@@ -264,8 +258,8 @@ func limiterRedis(cfg *config.Config) (*redis.Client, error) {
 
 // queueNames are asynq's queues, reported by the metrics even when empty.
 func queueNames() []string {
-	names := make([]string, 0, len(tasks.Queues))
-	for q := range tasks.Queues {
+	names := make([]string, 0, len(tasks.Queues()))
+	for q := range tasks.Queues() {
 		names = append(names, q)
 	}
 	slices.Sort(names)

@@ -55,24 +55,3 @@ func twoDigits(n int) string {
 	}
 	return strconv.Itoa(n)
 }
-
-// StatusLabel is the French name of an application status.
-func StatusLabel(status string) string {
-	switch status {
-	case "received":
-		return "Reçue"
-	case "in_review":
-		return "En cours d'examen"
-	case "shortlisted":
-		return "Présélectionnée"
-	case "interview":
-		return "Entretien"
-	case "accepted":
-		return "Retenue"
-	case "rejected":
-		return "Non retenue"
-	case "withdrawn":
-		return "Retirée"
-	}
-	return status
-}

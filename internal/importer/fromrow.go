@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"vivier/internal/catalog"
 	"vivier/internal/posting"
 	"vivier/repository"
 )
@@ -15,7 +16,7 @@ func FromRow(r *repository.Posting) *posting.Posting {
 		SourceName: r.Slug + ".md", Slug: r.Slug,
 		Title: r.Title, Organisation: r.Organisation, ContactEmail: r.ContactEmail,
 		Contract: r.Contract, ExternalURL: r.ExternalURL, OpensAt: r.OpensAt, ClosesAt: r.ClosesAt,
-		Open: r.Status == repository.PostingOpen, Domains: nilIfEmpty(r.Domains), Technos: nilIfEmpty(r.Technos),
+		Open: r.Status == catalog.PostingOpen, Domains: nilIfEmpty(r.Domains), Technos: nilIfEmpty(r.Technos),
 		Junior: r.Junior, BodyMarkdown: r.BodyMD, BodyHTML: r.BodyHTML, ExcerptHTML: r.ExcerptHTML,
 	}
 }

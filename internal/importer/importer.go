@@ -19,6 +19,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"vivier/internal/catalog"
 	"vivier/internal/posting"
 	"vivier/repository"
 )
@@ -149,9 +150,9 @@ func (im *Importer) File(ctx context.Context, source string, data []byte) (repos
 
 // Row maps a parsed posting to its database row.
 func Row(p *posting.Posting) *repository.Posting {
-	status := repository.PostingClosed
+	status := catalog.PostingClosed
 	if p.Open {
-		status = repository.PostingOpen
+		status = catalog.PostingOpen
 	}
 	return &repository.Posting{
 		Slug: p.Slug, SourceName: sql.NullString{String: p.SourceName, Valid: true},

@@ -8,11 +8,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"time"
 
+	"vivier/internal/compose"
 	"vivier/internal/config"
-	"vivier/internal/emailtmpl"
 	"vivier/internal/links"
 	"vivier/internal/ratelimit"
 	"vivier/repository"
@@ -32,7 +31,7 @@ const (
 // Mailer writes sign-in links to the outbox.
 type Mailer struct {
 	Repo    *repository.Repo
-	Emails  *emailtmpl.Renderer
+	Emails  *compose.Composer
 	Config  *config.Config
 	Limiter *ratelimit.Limiter // nil: no limit per address
 	// Enqueuer hands the email to the workers; nil leaves it to the
@@ -74,22 +73,15 @@ func (m *Mailer) Send(ctx context.Context, email, next string) error {
 	if err != nil {
 		return err
 	}
-	link := m.Config.BaseURL + "/connexion/lien/" + token
-	if next != "" {
-		link += "?suite=" + url.QueryEscape(next)
-	}
-	r, err := m.Emails.Render(emailtmpl.SignInLink, &emailtmpl.Data{Operator: m.Config.OperatorName, OperatorArticle: m.Config.OperatorNameArticle, Link: link,
-		ValidMinutes: int(TTL.Minutes())})
+	e, err := m.Emails.SignInLink(email, token, next, TTL)
 	if err != nil {
 		return err
 	}
-	e := &repository.Email{Kind: emailtmpl.SignInLink, ToAddress: email, Subject: r.Subject, TextBody: r.Text,
-		HTMLBody: r.HTML, SendAfter: time.Now(), Token: token}
 	if err := m.Repo.CreateSignInToken(ctx, hash, email, TTL, []*repository.Email{e}); err != nil {
 		return fmt.Errorf("sign-in link: %w", err)
 	}
 	if m.Enqueuer != nil {
-		if err := m.Enqueuer.Enqueue(ctx, tasks.Outgoing{ID: e.ID, Queue: tasks.QueueCritical}); err != nil {
+		if err := m.Enqueuer.Enqueue(ctx, compose.Outgoing(e)...); err != nil {
 			log.Warn("enqueue sign-in link failed; the outbox sweep will retry", "error", err)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 
 	"vivier/handlers"
 	"vivier/internal/assembly"
+	"vivier/internal/catalog"
 	"vivier/internal/config"
 	"vivier/internal/demo"
 	"vivier/internal/importer"
@@ -238,7 +239,7 @@ func (a *App) OpenPosting(closesAt time.Time) *repository.Posting {
 	if !closesAt.IsZero() {
 		closes = &closesAt
 	}
-	if err := a.Repo.SetPostingStatus(context.Background(), p.ID, repository.PostingOpen, closes); err != nil {
+	if err := a.Repo.SetPostingStatus(context.Background(), p.ID, catalog.PostingOpen, closes); err != nil {
 		a.tb.Fatalf("open posting: %v", err)
 	}
 	p, err := a.Repo.PostingByID(context.Background(), p.ID)

@@ -40,22 +40,15 @@ func newCloseFanoutTask(p CloseFanoutPayload) (*asynq.Task, error) {
 		asynq.Queue(QueueCritical), asynq.MaxRetry(MaxRetry), asynq.Timeout(5*time.Minute)), nil
 }
 
-// Queues, by priority. Sign-in links go on QueueCritical.
+// Queues, by priority. The queue of each kind of email is the composer's
+// (see compose.Kind.Queue): sign-in links go on QueueCritical.
 const (
 	QueueCritical = "critical"
 	QueueDefault  = "default"
 )
 
-// QueueFor is the queue of an email kind: sign-in links jump the line.
-func QueueFor(kind string) string {
-	if kind == "sign_in_link" {
-		return QueueCritical
-	}
-	return QueueDefault
-}
-
 // Queues maps each queue to its weight for the asynq server.
-var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3}
+func Queues() map[string]int { return map[string]int{QueueCritical: 6, QueueDefault: 3} }
 
 // SendEmailPayload carries only the email's id (the row holds the rest)
 // and, for the logs, the id of the request that enqueued it.

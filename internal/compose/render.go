@@ -1,7 +1,4 @@
-// Package emailtmpl renders Vivier's emails, in French, from the templates
-// in templates/email: a subject, a text part and an HTML part each. Emails
-// are rendered when they are written to the outbox and stored as sent.
-package emailtmpl
+package compose
 
 import (
 	"bytes"
@@ -11,51 +8,32 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 	"vivier/templates"
 )
 
-// Kinds of email, each with <kind>.txt and <kind>.html templates.
-const (
-	Acknowledgement     = "acknowledgement"
-	ContactNotification = "contact_notification"
-	PrivateLink         = "private_link"
-	WithdrawnContact    = "withdrawn_contact"
-	ErasedContact       = "erased_contact"
-	SignInLink          = "sign_in_link"
-	StatusUpdate        = "status_update"
-	CloseUpdate         = "close_update"
-	CloseSummary        = "close_summary"
-	// RetentionNotice tells an applicant when their data will be erased;
-	// RetentionNoticeContact tells the posting's contact.
-	RetentionNotice        = repository.KindRetentionNotice
-	RetentionNoticeContact = repository.KindRetentionNoticeContact
-)
+// Emails are rendered, in French, from the templates in templates/email:
+// a subject, a text part and an HTML part each. They are rendered when
+// they are written to the outbox and stored as sent.
 
-// WithdrawalUndoneContact tells the contact that an applicant took back
-// their withdrawal; Data.Status is the status restored.
-const WithdrawalUndoneContact = "withdrawal_undone_contact"
-
-var kinds = []string{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, ErasedContact, SignInLink,
-	StatusUpdate, CloseUpdate, CloseSummary, RetentionNotice, RetentionNoticeContact, WithdrawalUndoneContact}
-
-// Data is what every template may use.
-type Data struct {
+// emailData is what every template may use. The Composer fills it.
+type emailData struct {
 	Operator        string
 	OperatorArticle string // with its article ("l'Incubateur des Territoires") for "de l'…"; Operator when empty
 	Posting         *repository.Posting
 	Application     *repository.Application
 	Contact         string // the posting's contact address
-	Link            string // the applicant's private link
+	Link            string // the applicant's private link, or a sign-in link
 	CVName          string
 	RetentionMonths int
 	DataContact     string // where to send personal data requests
 	ValidMinutes    int    // how long a sign-in link lasts
-	Status          string // the application's new status (status_update), or the close group (close_update)
-	Message         string // the reviewer's own words (status_update, close_update)
+	Status          catalog.Status
+	Message         string // the words of a worded kind (see Editable)
 	Subject         string // a subject replacing the template's
-	Summary         *CloseSummaryData
+	Summary         *closeSummary
 	// Retention notices: the posting's latest close, when the data is due
 	// for erasure, and how many applications still hold data.
 	ClosedAt time.Time
@@ -63,8 +41,8 @@ type Data struct {
 	Count    int
 }
 
-// CloseSummaryData is what the contact is told after a close.
-type CloseSummaryData struct {
+// closeSummary is what the contact is told after a close.
+type closeSummary struct {
 	Actor                                              string
 	InReview, Interview, Accepted, Rejected, Withdrawn int
 	AcceptedSilent, RejectedTold, Told                 int
@@ -75,9 +53,9 @@ type Rendered struct {
 	Subject, Text, HTML string
 }
 
-// Renderer holds the parsed templates of every kind and the default
+// renderer holds the parsed templates of every kind and the default
 // wordings.
-type Renderer struct {
+type renderer struct {
 	text     map[string]*texttemplate.Template
 	html     map[string]*htmltemplate.Template
 	defaults map[string]words
@@ -93,16 +71,23 @@ var funcs = map[string]any{
 	"de":         frfmt.De, // {{de .OperatorArticle}}: "de l'Incubateur des Territoires"
 	"au":         frfmt.A,  // "à l'Incubateur des Territoires", "au GIP …"
 	"capitalize": frfmt.Capitalize,
+
+	"statusLabel": catalog.Status.Label,
 }
 
-// New parses every email template; an error names the file at fault.
-func New() (*Renderer, error) {
+// newRenderer parses every email template; an error names the file at
+// fault.
+func newRenderer() (*renderer, error) {
 	defaults, err := loadDefaults()
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}, defaults: defaults}
-	for _, k := range kinds {
+	r := &renderer{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}, defaults: defaults}
+	for _, info := range kinds {
+		k := info.template
+		if r.text[k] != nil {
+			continue
+		}
 		t, err := texttemplate.New(k).Funcs(funcs).ParseFS(templates.FS, "email/"+k+".txt")
 		if err != nil {
 			return nil, fmt.Errorf("email template %s.txt: %w", k, err)
@@ -116,11 +101,11 @@ func New() (*Renderer, error) {
 	return r, nil
 }
 
-// Render renders one kind of email. A kind with a wording (see
-// Editables) uses d.Subject and d.Message when set, its default wording
-// for d otherwise; d.Subject, when set, replaces any kind's subject.
-func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
-	t, ok := r.text[kind]
+// render renders one kind of email. A worded kind (see Editable) uses
+// d.Subject and d.Message when set, its default wording for d otherwise;
+// d.Subject, when set, replaces any kind's subject.
+func (r *renderer) render(kind Kind, d *emailData) (Rendered, error) {
+	info, ok := kinds[kind]
 	if !ok {
 		return Rendered{}, fmt.Errorf("unknown email kind %q", kind)
 	}
@@ -130,10 +115,7 @@ func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
 		d = &dd
 	}
 	if e, worded := editableFor(kind, d.Status); worded && (d.Subject == "" || d.Message == "") {
-		subject, message, err := r.Words(e, d, nil)
-		if err != nil {
-			return Rendered{}, fmt.Errorf("render %s words: %w", kind, err)
-		}
+		subject, message := r.words(e, d, nil)
 		dd := *d
 		if dd.Subject == "" {
 			dd.Subject = subject
@@ -146,13 +128,13 @@ func (r *Renderer) Render(kind string, d *Data) (Rendered, error) {
 	var subj, text, html bytes.Buffer
 	if d.Subject != "" {
 		subj.WriteString(d.Subject)
-	} else if err := t.ExecuteTemplate(&subj, "subject", d); err != nil {
+	} else if err := r.text[info.template].ExecuteTemplate(&subj, "subject", d); err != nil {
 		return Rendered{}, fmt.Errorf("render %s subject: %w", kind, err)
 	}
-	if err := t.ExecuteTemplate(&text, "text", d); err != nil {
+	if err := r.text[info.template].ExecuteTemplate(&text, "text", d); err != nil {
 		return Rendered{}, fmt.Errorf("render %s text: %w", kind, err)
 	}
-	if err := r.html[kind].ExecuteTemplate(&html, "layout", d); err != nil {
+	if err := r.html[info.template].ExecuteTemplate(&html, "layout", d); err != nil {
 		return Rendered{}, fmt.Errorf("render %s html: %w", kind, err)
 	}
 	// A subject is one line, whatever a field held.

@@ -1,4 +1,4 @@
-package emailtmpl
+package compose
 
 import (
 	"strings"
@@ -8,26 +8,26 @@ import (
 	"vivier/repository"
 )
 
-func sample() *Data {
-	return &Data{
+func sample() *emailData {
+	return &emailData{
 		Operator: "Incubateur des Territoires",
 		Posting:  &repository.Posting{ID: 1, Title: "Coach pour le Programme national d'investigation", Organisation: "ANCT", ContactEmail: "contact@anct.gouv.fr"},
 		Application: &repository.Application{ID: 7, FirstName: "Camille", LastName: "Durand <b>", Email: "camille@example.org",
 			Location: "Lyon", DailyRate: 650, DaysPerWeek: 2.5, AvailableFrom: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
 			Motivation: "Je suis <script>motivée</script>.", CreatedAt: time.Now()},
 		Contact: "contact@anct.gouv.fr", Link: "https://vivier.example/candidature/abc", RetentionMonths: 24,
-		DataContact: "contact@anct.gouv.fr", CVName: "cv.pdf", Status: "close_in_review",
-		Summary: &CloseSummaryData{Actor: "contact@anct.gouv.fr", InReview: 3, Rejected: 2, Told: 5},
+		DataContact: "contact@anct.gouv.fr", CVName: "cv.pdf",
+		Summary: &closeSummary{Actor: "contact@anct.gouv.fr", InReview: 3, Rejected: 2, Told: 5},
 	}
 }
 
 func TestEveryKindRendersInFrench(t *testing.T) {
-	r, err := New()
+	r, err := newRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, kind := range kinds {
-		got, err := r.Render(kind, sample())
+	for kind := range kinds {
+		got, err := r.render(kind, sample())
 		if err != nil {
 			t.Fatalf("%s: %v", kind, err)
 		}
@@ -41,21 +41,21 @@ func TestEveryKindRendersInFrench(t *testing.T) {
 			t.Errorf("%s: applicant text not escaped in HTML", kind)
 		}
 	}
-	ack, _ := r.Render(Acknowledgement, sample())
+	ack, _ := r.render(Acknowledgement, sample())
 	if !strings.Contains(ack.Text, "https://vivier.example/candidature/abc") || !strings.Contains(ack.Text, "24 mois") {
 		t.Errorf("acknowledgement lacks the private link or the retention period:\n%s", ack.Text)
 	}
-	note, _ := r.Render(ContactNotification, sample())
+	note, _ := r.render(ContactNotification, sample())
 	if !strings.Contains(note.Text, "2,5 jours par semaine, à partir du 1er décembre 2026") {
 		t.Errorf("contact notification availability:\n%s", note.Text)
 	}
 }
 
 func TestSubjectStaysOnOneLine(t *testing.T) {
-	r, _ := New()
+	r, _ := newRenderer()
 	d := sample()
 	d.Application.FirstName = "Camille\r\nBcc: victim@example.org"
-	got, err := r.Render(ContactNotification, d)
+	got, err := r.render(ContactNotification, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,14 +67,14 @@ func TestSubjectStaysOnOneLine(t *testing.T) {
 // Emails write the plural a number calls for, the operator's name with
 // its article after "de" and "à", and phone numbers as people read them.
 func TestEmailsSpeakFrenchProperly(t *testing.T) {
-	r, err := New()
+	r, err := newRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := sample()
 	d.OperatorArticle = "l'Incubateur des Territoires"
 	d.Link, d.ValidMinutes = "https://vivier.example/connexion/lien/abc", 15
-	signIn, err := r.Render(SignInLink, d)
+	signIn, err := r.render(SignInLink, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,17 +84,17 @@ func TestEmailsSpeakFrenchProperly(t *testing.T) {
 		t.Errorf("sign-in link: %q\n%s\n%s", signIn.Subject, signIn.Text, signIn.HTML)
 	}
 	d.OperatorArticle = "le GIP Inclusion"
-	if signIn, _ = r.Render(SignInLink, d); signIn.Subject != "Votre lien de connexion au GIP Inclusion" ||
+	if signIn, _ = r.render(SignInLink, d); signIn.Subject != "Votre lien de connexion au GIP Inclusion" ||
 		!strings.Contains(signIn.Text, "l'espace de recrutement du GIP Inclusion :") {
 		t.Errorf("sign-in link of le GIP Inclusion: %q\n%s", signIn.Subject, signIn.Text)
 	}
 	d.OperatorArticle = ""
-	if signIn, _ = r.Render(SignInLink, d); signIn.Subject != "Votre lien de connexion à Incubateur des Territoires" {
+	if signIn, _ = r.render(SignInLink, d); signIn.Subject != "Votre lien de connexion à Incubateur des Territoires" {
 		t.Errorf("without an article form the bare name is used: %q", signIn.Subject)
 	}
 
-	d.Summary = &CloseSummaryData{InReview: 1, Accepted: 2, AcceptedSilent: 1, Rejected: 0, RejectedTold: 2, Withdrawn: 1, Told: 3}
-	summary, err := r.Render(CloseSummary, d)
+	d.Summary = &closeSummary{InReview: 1, Accepted: 2, AcceptedSilent: 1, Rejected: 0, RejectedTold: 2, Withdrawn: 1, Told: 3}
+	summary, err := r.render(CloseSummary, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestEmailsSpeakFrenchProperly(t *testing.T) {
 	}
 
 	d.Application.Phone, d.Application.DaysPerWeek = "+33612345678", 1
-	note, err := r.Render(ContactNotification, d)
+	note, err := r.render(ContactNotification, d)
 	if err != nil {
 		t.Fatal(err)
 	}

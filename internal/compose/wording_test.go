@@ -1,4 +1,4 @@
-package emailtmpl
+package compose
 
 import (
 	"strings"
@@ -90,11 +90,11 @@ func TestWordingsAreBounded(t *testing.T) {
 	attack := `{{range $}}{{range $}}{{range $}}{{printf "%01000000d" 1}}{{end}}{{end}}{{end}}`
 	d := sample()
 	for _, words := range [][2]string{{attack, "Message"}, {"Objet", attack}} {
-		err := Check(words[0], words[1], d)
+		err := check(words[0], words[1], d)
 		if err == nil || !strings.Contains(err.Error(), "« {{range $}} » n'est pas permis") {
 			t.Errorf("the attack: %v", err)
 		}
-		if _, _, err := RenderWords(words[0], words[1], d); err == nil {
+		if _, _, err := ownWords(Words{words[0], words[1]}, d); err == nil {
 			t.Error("the attack rendered as a reviewer's own words")
 		}
 	}
@@ -102,19 +102,19 @@ func TestWordingsAreBounded(t *testing.T) {
 	// 9,000 characters of variables: refused once names count at their
 	// longest, and cut at the bound whatever the values.
 	many := strings.Repeat("{{.Prenom}}", 900)
-	posting := &Data{Operator: "ANCT", Posting: d.Posting}
-	if err := Check("Objet", many, posting); err == nil || !strings.Contains(err.Error(), "il peut atteindre 90\u202f000 caractères, au-delà des 10 000 permis") {
+	posting := &emailData{Operator: "ANCT", Posting: d.Posting}
+	if err := check("Objet", many, posting); err == nil || !strings.Contains(err.Error(), "il peut atteindre 90\u202f000 caractères, au-delà des 10 000 permis") {
 		t.Errorf("9,000 characters of names: %v", err)
 	}
 	d.Application.FirstName = strings.Repeat("é", 100)
-	_, message, err := RenderWords("Objet", many, d)
+	_, message, err := ownWords(Words{"Objet", many}, d)
 	if err != nil || utf8.RuneCountInString(message) != MaxMessageLen || !strings.HasSuffix(message, "…") {
 		t.Errorf("rendered %d characters (%v), want %d ending with …", utf8.RuneCountInString(message), err, MaxMessageLen)
 	}
 	// A subject is one line of 200 characters at most once rendered.
 	d.Posting.Title = strings.Repeat("Titre ", 50)
-	subject, _, err := RenderWords("Offre : {{.Offre}} {{.Offre}}", "m", d)
-	if err != nil || utf8.RuneCountInString(subject) != MaxSubjectLen || !strings.HasSuffix(subject, "…") || !SubjectTooLong("{{.Offre}}", d) {
+	subject, _, err := ownWords(Words{"Offre : {{.Offre}} {{.Offre}}", "m"}, d)
+	if err != nil || utf8.RuneCountInString(subject) != MaxSubjectLen || !strings.HasSuffix(subject, "…") || !subjectTooLong("{{.Offre}}", d) {
 		t.Errorf("subject of %d characters: %q", utf8.RuneCountInString(subject), subject)
 	}
 	// Too long as written, or holding control characters.
@@ -127,7 +127,7 @@ func TestWordingsAreBounded(t *testing.T) {
 		{" ", "m", "Objet : indiquez l'objet"},
 		{"Objet", " \n", "Message : écrivez le message."},
 	} {
-		if err := Check(tc.subject, tc.message, d); err == nil || !strings.Contains(err.Error(), tc.reason) {
+		if err := check(tc.subject, tc.message, d); err == nil || !strings.Contains(err.Error(), tc.reason) {
 			t.Errorf("%.20q / %.20q: %v, want %q", tc.subject, tc.message, err, tc.reason)
 		}
 	}
@@ -136,7 +136,7 @@ func TestWordingsAreBounded(t *testing.T) {
 // A cut never leaves half of a placeholder that the database completes.
 func TestCutKeepsPlaceholdersWhole(t *testing.T) {
 	w, _ := ParseWording("Message", "abc{{.Prenom}}")
-	got, cut := w.Render(map[string]string{"Prenom": repository.PlaceholderFirstName}, 6)
+	got, cut := w.Render(map[string]string{"Prenom": markFirstName}, 6)
 	if !cut || got != "abc…" {
 		t.Errorf("got %q", got)
 	}
@@ -145,38 +145,38 @@ func TestCutKeepsPlaceholdersWhole(t *testing.T) {
 // Every default wording is in the language, so the editor shows it as
 // people may write it, and renders in French for a person.
 func TestDefaultWordingsAreInTheLanguage(t *testing.T) {
-	r, err := New()
+	r, err := newRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := sample()
 	d.Posting.Organisation = ""
-	for _, e := range append(Editables, StatusEditable("received")) {
-		subject, message := r.Source(e, nil)
-		if err := Check(subject, message, &Data{Operator: "ANCT", Posting: d.Posting}); err != nil {
+	for _, e := range append(Editables(), StatusEditable("received")) {
+		w := r.source(e, nil)
+		if err := check(w.Subject, w.Message, &emailData{Operator: "ANCT", Posting: d.Posting}); err != nil {
 			t.Errorf("%s: %v", e.Key, err)
 		}
-		s, m, _ := r.Words(e, d, nil)
+		s, m := r.words(e, d, nil)
 		if strings.Contains(s+m, "{{") || !strings.Contains(s+m, d.Posting.Title) {
 			t.Errorf("%s renders %q / %q", e.Key, s, m)
 		}
 	}
 	// The acknowledgement's condition on the organisation.
 	e, _ := EditableByKey("acknowledgement")
-	if _, m, _ := r.Words(e, d, nil); !strings.Contains(m, "d'investigation ».") {
+	if _, m := r.words(e, d, nil); !strings.Contains(m, "d'investigation ».") {
 		t.Errorf("acknowledgement without an organisation: %q", m)
 	}
 	d.Posting.Organisation = "ANCT"
-	if _, m, _ := r.Words(e, d, nil); !strings.Contains(m, "d'investigation » (ANCT).") {
+	if _, m := r.words(e, d, nil); !strings.Contains(m, "d'investigation » (ANCT).") {
 		t.Errorf("acknowledgement with an organisation: %q", m)
 	}
 	// A wording stored before the language, that it refuses, gives way to
 	// the default.
-	old := &Override{Subject: "Merci", Body: `{{with .Prenom}}Bonjour {{.}}{{end}}`}
-	if Stored(old) == nil {
+	old := &Words{Subject: "Merci", Message: `{{with .Prenom}}Bonjour {{.}}{{end}}`}
+	if Valid(repository.PostingTemplate{Subject: old.Subject, Body: old.Message}) == nil {
 		t.Fatal("an old Go template is accepted")
 	}
-	if _, m, err := r.Words(e, d, old); err != nil || !strings.Contains(m, "Nous avons bien reçu") {
-		t.Errorf("old wording: %q, %v", m, err)
+	if _, m := r.words(e, d, old); !strings.Contains(m, "Nous avons bien reçu") {
+		t.Errorf("old wording: %q", m)
 	}
 }

@@ -1,4 +1,4 @@
-package emailtmpl
+package compose
 
 import (
 	"strings"
@@ -18,15 +18,15 @@ func FuzzRender(f *testing.F) {
 	f.Add("{{.Nom}}", "{{range $}}", "{{printf \"%d\" 1}}", "}}", `{{range $}}{{range $}}{{range $}}{{printf "%01000000d" 1}}{{end}}{{end}}{{end}}`)
 	f.Add("Léa", "⟦nom⟧", "T", "m", "{{if .Organisation}}({{.Organisation}}){{else}}{{ .Offre }}{{end}} {{end}}")
 	f.Add("Léa", "Nom", strings.Repeat("Titre long ", 20), "m", strings.Repeat("{{.Offre}}", 999))
-	r, err := New()
+	r, err := newRenderer()
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, first, last, title, message, override string) {
 		d := sample()
 		d.Application.FirstName, d.Application.LastName, d.Posting.Title, d.Message = first, last, title, message
-		for _, kind := range kinds {
-			got, err := r.Render(kind, d)
+		for kind := range kinds {
+			got, err := r.render(kind, d)
 			if err != nil {
 				t.Fatalf("%s: %v", kind, err)
 			}
@@ -38,19 +38,16 @@ func FuzzRender(f *testing.F) {
 			}
 		}
 		// A reviewer's wording, as subject or message.
-		for _, o := range []Override{{Subject: "Objet", Body: override}, {Subject: override, Body: "Message"}} {
-			err := Check(o.Subject, o.Body, d)
+		for _, o := range []Words{{Subject: "Objet", Message: override}, {Subject: override, Message: "Message"}} {
+			err := check(o.Subject, o.Message, d)
 			if err != nil {
 				if msg := err.Error(); !strings.HasPrefix(msg, "Objet") && !strings.HasPrefix(msg, "Message") {
 					t.Fatalf("refusal %q names no field", msg)
 				}
 				continue
 			}
-			for _, e := range Editables {
-				subject, body, err := r.Words(e, d, &o)
-				if err != nil {
-					t.Fatalf("an accepted wording fails to render: %v", err)
-				}
+			for _, e := range Editables() {
+				subject, body := r.words(e, d, &o)
 				if n := utf8.RuneCountInString(subject); n > MaxSubjectLen || strings.ContainsAny(subject, "\r\n") {
 					t.Fatalf("subject of %d characters or on two lines: %q", n, subject)
 				}

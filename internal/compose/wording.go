@@ -1,4 +1,4 @@
-package emailtmpl
+package compose
 
 import (
 	"strconv"
@@ -237,7 +237,7 @@ func (p *parser) variable(pos int, action, word string) error {
 	if name == "" {
 		return p.fail(pos, action, "ne nomme aucune variable : écrivez par exemple {{.Prenom}}.")
 	}
-	for _, v := range Variables {
+	for _, v := range Variables() {
 		if v.Name == name {
 			return nil
 		}
@@ -254,7 +254,7 @@ func (p *parser) variable(pos int, action, word string) error {
 // nearVariable finds the variable a name meant, accents and case aside.
 func nearVariable(name string) string {
 	plain := strings.NewReplacer("é", "e", "è", "e", "ê", "e", "É", "E").Replace(name)
-	for _, v := range Variables {
+	for _, v := range Variables() {
 		if strings.EqualFold(v.Name, plain) {
 			return v.Name
 		}
@@ -264,7 +264,7 @@ func nearVariable(name string) string {
 
 func variableNames() string {
 	var names []string
-	for _, v := range Variables {
+	for _, v := range Variables() {
 		names = append(names, "{{."+v.Name+"}}")
 	}
 	return strings.Join(names, ", ")
@@ -352,14 +352,14 @@ func (w *Wording) Render(vars map[string]string, limit int) (out string, cut boo
 	return ellipsis(b.String()), true
 }
 
-// ellipsis ends a text cut at its bound with "…", in place of its last
-// character, and never inside a placeholder (⟦prénom⟧) that the database
-// completes later.
+// ellipsis ends a text cut at its bound with ellipsisMark, in place of
+// its last character, and never inside a placeholder (see batch.go) that
+// the database completes later.
 func ellipsis(s string) string {
 	_, size := utf8.DecodeLastRuneInString(s)
 	s = s[:len(s)-size]
-	if open := strings.LastIndex(s, "⟦"); open >= 0 && !strings.Contains(s[open:], "⟧") {
+	if open := strings.LastIndex(s, markOpen); open >= 0 && !strings.Contains(s[open:], markClose) {
 		s = s[:open]
 	}
-	return s + "…"
+	return s + ellipsisMark
 }

@@ -1,4 +1,4 @@
-package emailtmpl
+package compose
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"vivier/internal/applyform"
+	"vivier/internal/catalog"
+	"vivier/repository"
 	"vivier/templates"
 )
 
@@ -25,34 +27,39 @@ const (
 	MaxMessageLen = 10000 // the source, and the rendered text counting names at their longest
 )
 
-// Override is a posting's own subject and message for one kind of email.
-type Override struct {
-	Subject, Body string
+// Words are a subject and a message in the wordings' language, as a
+// person writes them: a posting's own wording of an email, or what a
+// reviewer sends with a status change or a close.
+type Words struct {
+	Subject, Message string
 }
 
 // Editable is an email a posting may reword.
 type Editable struct {
-	Key   string // acknowledgement, status_rejected, close_in_review...
-	Label string
-	Kind  string // the template kind that renders it
-	Arg   string // the status or close group it is about
+	Key    string // acknowledgement, status_rejected, close_in_review...: the key of its saved wording
+	Label  string
+	Kind   Kind
+	Status catalog.Status     // the status a status update announces
+	Group  catalog.CloseGroup // the close group a close update goes to
 }
 
 // Editables lists the emails a posting may reword, in the order the
 // editor shows them. The sign-in link is not a posting's: it stays common.
-var Editables = []Editable{
-	{"acknowledgement", "Accusé de réception, à la personne candidate", Acknowledgement, ""},
-	{"contact_notification", "Nouvelle candidature, à la personne qui recrute", ContactNotification, ""},
-	{"status_in_review", "Statut « En cours d'examen »", StatusUpdate, "in_review"},
-	{"status_shortlisted", "Statut « Présélectionnée »", StatusUpdate, "shortlisted"},
-	{"status_interview", "Statut « Entretien »", StatusUpdate, "interview"},
-	{"status_accepted", "Statut « Retenue »", StatusUpdate, "accepted"},
-	{"status_rejected", "Statut « Non retenue »", StatusUpdate, "rejected"},
-	{"close_in_review", "Clôture : candidatures encore à l'étude", CloseUpdate, "close_in_review"},
-	{"close_interview", "Clôture : candidatures en entretien", CloseUpdate, "close_interview"},
-	{"close_accepted", "Clôture : candidatures retenues", CloseUpdate, "close_accepted"},
-	{"close_rejected", "Clôture : candidatures non retenues", CloseUpdate, "close_rejected"},
+func Editables() []Editable {
+	out := []Editable{
+		{Key: string(Acknowledgement), Label: "Accusé de réception, à la personne candidate", Kind: Acknowledgement},
+		{Key: string(ContactNotification), Label: "Nouvelle candidature, à la personne qui recrute", Kind: ContactNotification},
+	}
+	for _, s := range catalog.Pipeline()[1:] { // back to "received" is worded as any other status
+		out = append(out, Editable{Key: statusKey(s), Label: "Statut « " + s.Label() + " »", Kind: StatusUpdate, Status: s})
+	}
+	for _, g := range catalog.CloseGroups() {
+		out = append(out, Editable{Key: string(g), Label: g.WordingLabel(), Kind: CloseUpdate(g), Group: g})
+	}
+	return out
 }
+
+func statusKey(s catalog.Status) string { return "status_" + string(s) }
 
 // otherStatus words a status update to a status without its own wording
 // (back to "received"); it is not offered in the editor.
@@ -60,7 +67,7 @@ var otherStatus = Editable{Key: "status_other", Kind: StatusUpdate}
 
 // EditableByKey finds an editable email.
 func EditableByKey(key string) (Editable, bool) {
-	for _, e := range Editables {
+	for _, e := range Editables() {
 		if e.Key == key {
 			return e, true
 		}
@@ -69,22 +76,29 @@ func EditableByKey(key string) (Editable, bool) {
 }
 
 // StatusEditable is the wording of the update announcing status.
-func StatusEditable(status string) Editable {
-	if e, ok := EditableByKey("status_" + status); ok {
+func StatusEditable(status catalog.Status) Editable {
+	if e, ok := EditableByKey(statusKey(status)); ok {
 		return e
 	}
 	e := otherStatus
-	e.Arg = status
+	e.Status = status
 	return e
 }
 
-// editableFor finds the wording of a kind for a status or close group.
-func editableFor(kind, status string) (Editable, bool) {
+// closeEditable is the wording of the update a close writes to group g.
+func closeEditable(g catalog.CloseGroup) Editable {
+	e, _ := EditableByKey(string(g))
+	return e
+}
+
+// editableFor finds the wording of a kind (of a status update, for the
+// status it announces).
+func editableFor(kind Kind, status catalog.Status) (Editable, bool) {
 	if kind == StatusUpdate {
 		return StatusEditable(status), true
 	}
-	for _, e := range Editables {
-		if e.Kind == kind && (e.Arg == "" || e.Arg == status) {
+	for _, e := range Editables() {
+		if e.Kind == kind {
 			return e, true
 		}
 	}
@@ -95,16 +109,18 @@ func editableFor(kind, status string) (Editable, bool) {
 type Variable struct{ Name, Meaning string }
 
 // Variables are listed next to the editor.
-var Variables = []Variable{
-	{"Prenom", "le prénom de la personne candidate"},
-	{"Nom", "son nom"},
-	{"Offre", "le titre de l'offre"},
-	{"Organisation", "l'organisation qui recrute"},
-	{"Contact", "l'adresse de la personne qui recrute"},
-	{"Operateur", "le nom du service (" + "par défaut « Incubateur des Territoires »)"},
+func Variables() []Variable {
+	return []Variable{
+		{"Prenom", "le prénom de la personne candidate"},
+		{"Nom", "son nom"},
+		{"Offre", "le titre de l'offre"},
+		{"Organisation", "l'organisation qui recrute"},
+		{"Contact", "l'adresse de la personne qui recrute"},
+		{"Operateur", "le nom du service (" + "par défaut « Incubateur des Territoires »)"},
+	}
 }
 
-func variables(d *Data) map[string]string {
+func variables(d *emailData) map[string]string {
 	v := map[string]string{"Operateur": d.Operator, "Prenom": "", "Nom": "", "Offre": "", "Organisation": "", "Contact": ""}
 	if d.Application != nil {
 		v["Prenom"], v["Nom"] = d.Application.FirstName, d.Application.LastName
@@ -125,7 +141,7 @@ type words struct {
 // the first line, a blank line, the message.
 func loadDefaults() (map[string]words, error) {
 	out := map[string]words{}
-	for _, e := range append(append([]Editable{}, Editables...), otherStatus) {
+	for _, e := range append(Editables(), otherStatus) {
 		name := "email/wordings/" + e.Key + ".txt"
 		b, err := templates.FS.ReadFile(name)
 		if err != nil {
@@ -153,12 +169,12 @@ func parseWords(subject, message string) (words, error) {
 	return words{subject: subject, message: message, s: s, m: m}, nil
 }
 
-// Check refuses, with the reason in French naming the field, a subject
+// check refuses, with the reason in French naming the field, a subject
 // and message that are empty, too long, hold control characters, are not
 // written in the wordings' language, or whose message would pass
 // MaxMessageLen once its variables are replaced by d's values. Without an
 // application in d, names count at their longest.
-func Check(subject, message string, d *Data) error {
+func check(subject, message string, d *emailData) error {
 	switch n := utf8.RuneCountInString(message); {
 	case strings.TrimSpace(subject) == "":
 		return errors.New("Objet : indiquez l'objet de l'email.")
@@ -212,66 +228,76 @@ func thousands(n int) string {
 	return s
 }
 
-// SubjectTooLong says whether subject, rendered for d, passes
+// subjectTooLong says whether subject, rendered for d, passes
 // MaxSubjectLen and will be cut.
-func SubjectTooLong(subject string, d *Data) bool {
+func subjectTooLong(subject string, d *emailData) bool {
 	w, err := ParseWording("Objet", subject)
 	return err == nil && w.Len(variables(d)) > MaxSubjectLen
 }
 
-// Stored checks a wording saved earlier: one the language refuses (saved
+// Valid checks a wording saved earlier: one the language refuses (saved
 // before it was what it is) gives way to the default until it is
 // corrected.
-func Stored(o *Override) error {
-	_, err := parseWords(o.Subject, o.Body)
+func Valid(t repository.PostingTemplate) error {
+	_, err := parseWords(t.Subject, t.Body)
 	return err
 }
 
-// Source is what a person edits for e: the posting's own wording when it
-// has a valid one, the default otherwise.
-func (r *Renderer) Source(e Editable, o *Override) (subject, message string) {
-	if o != nil && Stored(o) == nil {
-		return o.Subject, o.Body
+// saved is a posting's own wording of e, if it has one.
+func saved(e Editable, own map[string]repository.PostingTemplate) *Words {
+	t, ok := own[e.Key]
+	if !ok {
+		return nil
 	}
-	w := r.defaultOf(e)
-	return w.subject, w.message
+	return &Words{Subject: t.Subject, Message: t.Body}
 }
 
-func (r *Renderer) defaultOf(e Editable) words {
+// source is what a person edits for e: the posting's own wording o when
+// it is valid, the default otherwise.
+func (r *renderer) source(e Editable, o *Words) Words {
+	if o != nil {
+		if _, err := parseWords(o.Subject, o.Message); err == nil {
+			return *o
+		}
+	}
+	w := r.defaultOf(e)
+	return Words{Subject: w.subject, Message: w.message}
+}
+
+func (r *renderer) defaultOf(e Editable) words {
 	if w, ok := r.defaults[e.Key]; ok {
 		return w
 	}
 	return r.defaults[otherStatus.Key]
 }
 
-// Words renders the subject and message of an editable email for d: the
-// posting's override when there is a valid one, the default otherwise.
-func (r *Renderer) Words(e Editable, d *Data, o *Override) (subject, message string, err error) {
+// words renders the subject and message of an editable email for d: the
+// posting's own wording o when it is valid, the default otherwise.
+func (r *renderer) words(e Editable, d *emailData, o *Words) (subject, message string) {
 	w := r.defaultOf(e)
 	if o != nil {
-		if own, err := parseWords(o.Subject, o.Body); err == nil {
+		if own, err := parseWords(o.Subject, o.Message); err == nil {
 			w = own
 		}
 	}
-	subject, message = render(w, d)
-	return subject, message, nil
+	return renderWords(w, d)
 }
 
-// RenderWords renders a person's own words (a status change, a close)
-// for d; an error says in French what is wrong with them.
-func RenderWords(subject, message string, d *Data) (string, string, error) {
-	w, err := parseWords(subject, message)
+// ownWords renders a person's own words (a status change, a close) for
+// d; an error says in French what is wrong with them.
+func ownWords(w Words, d *emailData) (subject, message string, err error) {
+	parsed, err := parseWords(w.Subject, w.Message)
 	if err != nil {
 		return "", "", err
 	}
-	subject, message = render(w, d)
+	subject, message = renderWords(parsed, d)
 	return subject, message, nil
 }
 
-// render writes words within their bounds: the subject on one line of
-// MaxSubjectLen characters at most, the message trimmed and cut at
+// renderWords writes words within their bounds: the subject on one line
+// of MaxSubjectLen characters at most, the message trimmed and cut at
 // MaxMessageLen.
-func render(w words, d *Data) (subject, message string) {
+func renderWords(w words, d *emailData) (subject, message string) {
 	vars := variables(d)
 	// Line breaks in values are folded before the bound is applied.
 	s, _ := w.s.Render(vars, 4*MaxSubjectLen)
