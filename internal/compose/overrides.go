@@ -1,7 +1,6 @@
 package compose
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -169,6 +168,14 @@ func parseWords(subject, message string) (words, error) {
 	return words{subject: subject, message: message, s: s, m: m}, nil
 }
 
+// refusal is a subject or message refused, with the reason in French
+// for the person who wrote it.
+type refusal struct{ field, reason string }
+
+func (r *refusal) Error() string { return r.field + " : " + r.reason }
+
+func refuse(field, reason string) error { return &refusal{field, reason} }
+
 // check refuses, with the reason in French naming the field, a subject
 // and message that are empty, too long, hold control characters, are not
 // written in the wordings' language, or whose message would pass
@@ -177,17 +184,17 @@ func parseWords(subject, message string) (words, error) {
 func check(subject, message string, d *emailData) error {
 	switch n := utf8.RuneCountInString(message); {
 	case strings.TrimSpace(subject) == "":
-		return errors.New("Objet : indiquez l'objet de l'email.")
+		return refuse("Objet", "indiquez l'objet de l'email.")
 	case strings.ContainsAny(subject, "\r\n") || utf8.RuneCountInString(subject) > MaxSubjectLen:
-		return errors.New("Objet : il tient sur une ligne de 200 caractères au plus.")
+		return refuse("Objet", "il tient sur une ligne de 200 caractères au plus.")
 	case !printable(subject):
-		return errors.New("Objet : il contient des caractères invisibles ou illisibles ; retapez-le.")
+		return refuse("Objet", "il contient des caractères invisibles ou illisibles ; retapez-le.")
 	case strings.TrimSpace(message) == "":
-		return errors.New("Message : écrivez le message.")
+		return refuse("Message", "écrivez le message.")
 	case n > MaxMessageLen:
-		return fmt.Errorf("Message : il ne doit pas dépasser 10 000 caractères (il en compte %s).", thousands(n))
+		return refuse("Message", fmt.Sprintf("il ne doit pas dépasser 10 000 caractères (il en compte %s).", thousands(n)))
 	case !printable(message):
-		return errors.New("Message : il contient des caractères invisibles ou illisibles ; retapez-le.")
+		return refuse("Message", "il contient des caractères invisibles ou illisibles ; retapez-le.")
 	}
 	w, err := parseWords(subject, message)
 	if err != nil {
@@ -203,7 +210,7 @@ func check(subject, message string, d *emailData) error {
 		if d.Application == nil {
 			longest = ", un prénom et un nom comptant jusqu'à " + strconv.Itoa(applyform.MaxNameLen) + " caractères chacun"
 		}
-		return fmt.Errorf("Message : une fois les variables remplacées%s, il peut atteindre %s caractères, au-delà des 10 000 permis ; raccourcissez-le.", longest, thousands(n))
+		return refuse("Message", fmt.Sprintf("une fois les variables remplacées%s, il peut atteindre %s caractères, au-delà des 10 000 permis ; raccourcissez-le.", longest, thousands(n)))
 	}
 	return nil
 }
