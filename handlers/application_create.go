@@ -222,7 +222,7 @@ func (h *Handler) newEmail(kind string, d *emailtmpl.Data, to, toName, replyTo s
 		return nil, err
 	}
 	e := &repository.Email{Kind: kind, ToAddress: to, ToName: toName, ReplyTo: replyTo,
-		Subject: r.Subject, TextBody: r.Text, HTMLBody: r.HTML, SendAfter: time.Now()}
+		Subject: r.Subject, TextBody: r.Text, HTMLBody: r.HTML}
 	if d.Posting != nil {
 		e.PostingID = &d.Posting.ID
 	}

@@ -28,7 +28,8 @@ type Deps struct {
 	Emails   *emailtmpl.Renderer
 	Enqueuer *tasks.Enqueuer
 	Log      *slog.Logger
-	// Now is the server's clock (tests move it).
+	// Now is the server's clock: the repository's when nil, so that pages
+	// and the statements they run agree (tests set it).
 	Now func() time.Time
 	// MailCatcher is set in dev mode only: /dev/mail lists its messages.
 	MailCatcher *mailcatcher.Catcher
@@ -57,6 +58,9 @@ type Handler struct {
 
 // New parses the page templates and returns the handler.
 func New(d Deps) (*Handler, error) {
+	if d.Now == nil && d.Repo != nil {
+		d.Now = d.Repo.Now
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}

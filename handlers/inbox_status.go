@@ -139,7 +139,7 @@ func (h *Handler) changeStatus(c *gin.Context) {
 			if err != nil {
 				return nil, err
 			}
-			e.SendAfter, e.AboutStatus = time.Now().Add(delay), to
+			e.SendAfter, e.AboutStatus = h.Now().Add(delay), to
 			return e, nil
 		}
 	}
@@ -207,7 +207,7 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 			if err != nil {
 				return nil, err
 			}
-			e.SendAfter, e.AboutStatus = time.Now().Add(delay), to
+			e.SendAfter, e.AboutStatus = h.Now().Add(delay), to
 			return e, nil
 		}
 	}

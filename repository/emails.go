@@ -39,7 +39,7 @@ type Email struct {
 	Attempts      int        `db:"attempts"`
 	LastError     string     `db:"last_error"`
 	MessageID     string     `db:"message_id"`
-	SendAfter     time.Time  `db:"send_after"`
+	SendAfter     time.Time  `db:"send_after"` // zero: when the row is written
 	ClaimedAt     *time.Time `db:"claimed_at"`
 	SentAt        *time.Time `db:"sent_at"`
 	CreatedAt     time.Time  `db:"created_at"`

@@ -154,7 +154,7 @@ func (s *RetentionScheduler) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if c, err := s.RunOnce(ctx, time.Now()); err != nil {
+		if c, err := s.RunOnce(ctx, s.Repo.Now()); err != nil {
 			s.Log.Warn("retention run failed; will try again", "error", err)
 		} else if c != (RetentionCounts{}) {
 			s.Log.Info("retention run", "notified", c.Notified, "contacts_notified", c.ContactsNotified,

@@ -80,7 +80,7 @@ func (m *Mailer) Send(ctx context.Context, email, next string) error {
 		return err
 	}
 	e := &repository.Email{Kind: emailtmpl.SignInLink, ToAddress: email, Subject: r.Subject, TextBody: r.Text,
-		HTMLBody: r.HTML, SendAfter: time.Now(), Token: token}
+		HTMLBody: r.HTML, Token: token}
 	if err := m.Repo.CreateSignInToken(ctx, hash, email, TTL, []*repository.Email{e}); err != nil {
 		return fmt.Errorf("sign-in link: %w", err)
 	}

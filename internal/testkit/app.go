@@ -56,8 +56,9 @@ type App struct {
 	// Closing closes postings at their date, as the scheduler does.
 	Closing *workers.ClosingScheduler
 	Log     *slog.Logger
-	// Now is the web app's clock; tests may replace it.
-	Now func() time.Time
+	// Clock is the app's one clock: the web app, the repository, the
+	// worker and the scheduler's jobs read it; tests set it.
+	Clock *Clock
 
 	worker *asynq.Server
 	sender *workers.Sender
@@ -135,10 +136,11 @@ func NewApp(tb testing.TB, opts Options) *App {
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: level}))
 
-	a := &App{tb: tb, Config: cfg, DB: db, Repo: newRepo(tb, cfg, db), SMTP: smtp, Redis: redisOpt, Log: log, Now: time.Now}
+	a := &App{tb: tb, Config: cfg, DB: db, Repo: newRepo(tb, cfg, db), SMTP: smtp, Redis: redisOpt, Log: log, Clock: &Clock{}}
+	a.Repo.Now = a.Clock.Now
 	client := asynq.NewClient(redisOpt)
 	tb.Cleanup(func() { client.Close() })
-	a.Enqueuer = &tasks.Enqueuer{Client: client, Timeout: time.Second}
+	a.Enqueuer = &tasks.Enqueuer{Client: client, Timeout: time.Second, Now: a.Clock.Now}
 	inspector := asynq.NewInspector(redisOpt)
 	tb.Cleanup(func() { inspector.Close() })
 	a.Sweeper = &workers.Sweeper{Repo: a.Repo, Enqueuer: a.Enqueuer, Inspector: inspector, Log: log, After: 0}
@@ -159,6 +161,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	webRepo := a.Repo
 	if appDB != db {
 		webRepo = newRepo(tb, cfg, appDB)
+		webRepo.Now = a.Clock.Now
 	}
 	a.Metrics = metrics.New()
 	if err := a.Metrics.Register(metrics.NewStateCollector(webRepo, repository.EmailStatuses(), inspector,
@@ -168,7 +171,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	queues := asynqmon.New(asynqmon.Options{RootPath: handlers.QueuesPath, RedisConnOpt: redisOpt})
 	tb.Cleanup(func() { queues.Close() })
 	deps := handlers.Deps{Config: cfg, Repo: webRepo, Emails: renderer, Enqueuer: a.Enqueuer, Log: log,
-		Now: func() time.Time { return a.Now() }, Sessions: handlers.NewSessions(appDB.DB, false, 0), Limiter: a.Limiter,
+		Now: a.Clock.Now, Sessions: handlers.NewSessions(appDB.DB, false, 0), Limiter: a.Limiter,
 		Redis: rdb, Metrics: a.Metrics, Queues: queues}
 	if opts.DevMail {
 		deps.MailCatcher = smtp
@@ -303,7 +306,7 @@ func (a *App) OpenPosting(closesAt time.Time) *repository.Posting {
 // Posting imports a posting file and returns it.
 func (a *App) Posting(name string, data []byte) *repository.Posting {
 	a.tb.Helper()
-	im := &importer.Importer{Repo: a.Repo, Now: time.Now, Out: io.Discard}
+	im := &importer.Importer{Repo: a.Repo, Now: a.Clock.Now, Out: io.Discard}
 	if _, err := im.File(context.Background(), name, data); err != nil {
 		a.tb.Fatalf("import %s: %v", name, err)
 	}
