@@ -135,7 +135,10 @@ func TestWorkerKilledDuringALargeClose(t *testing.T) {
 	}
 
 	startVivier(t, env, "worker")
-	// The scheduler's sweep runs meanwhile, as in production.
+	// The scheduler's sweep runs meanwhile, as in production, with the
+	// same EMAIL_CLAIM_TIMEOUT: it hands the dead worker's claims, once
+	// stale, to the new one.
+	app.Repo.ClaimTimeout = 3 * time.Second
 	deadline = time.Now().Add(4 * time.Minute)
 	for {
 		var sent int

@@ -157,6 +157,10 @@ func DB(tb testing.TB) (*sqlx.DB, string) {
 		admin.Close()
 		tb.Fatalf("open test database: %v", err)
 	}
+	// Tests run many at once on one server: a test keeps few connections
+	// open, so that they stay well under PostgreSQL's max_connections.
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(8)
 	tb.Cleanup(func() {
 		db.Close()
 		_, err := admin.Exec(`DROP DATABASE IF EXISTS ` + pq.QuoteIdentifier(name) + ` WITH (FORCE)`)
