@@ -271,14 +271,24 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 	h.render(c, status, "inbox_applications", d)
 	if q.After == "" {
 		// The time of this visit only feeds the "new since" counts of the
-		// next one: it need not hold the page back.
+		// next page: it is recorded once this page has left, still within
+		// the request, so that it is done when the response ends.
+		sendNow(c)
 		visitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		log := h.logger(c) // the Gin context is reused once the request ends
-		go func() {
-			defer cancel()
-			if err := h.Repo.RecordVisit(visitCtx, p.ID, v.Email); err != nil {
-				log.Warn("record visit", "error", err, "posting_id", p.ID)
-			}
-		}()
+		defer cancel()
+		if err := h.Repo.RecordVisit(visitCtx, p.ID, v.Email); err != nil {
+			h.logger(c).Warn("record visit", "error", err, "posting_id", p.ID)
+		}
 	}
+}
+
+// sendNow sends the client what the handler has written so far. Gin's
+// Flush stops at the session middleware's writer, which cannot flush: the
+// response controller unwraps it down to the connection.
+func sendNow(c *gin.Context) {
+	var w http.ResponseWriter = c.Writer
+	if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
+		w = u.Unwrap()
+	}
+	_ = http.NewResponseController(w).Flush()
 }
