@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -268,27 +267,15 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 	if len(problems) > 0 {
 		status = http.StatusBadRequest
 	}
-	h.render(c, status, "inbox_applications", d)
 	if q.After == "" {
-		// The time of this visit only feeds the "new since" counts of the
-		// next page: it is recorded once this page has left, still within
-		// the request, so that it is done when the response ends.
-		sendNow(c)
-		visitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := h.Repo.RecordVisit(visitCtx, p.ID, v.Email); err != nil {
+		// The time of this visit feeds the "new since" counts of the next
+		// page, this one's being read already. It is recorded before the
+		// page is sent: a client holding the whole page (its length is
+		// known) may open the next one at once. A failure only loses the
+		// counts' reference, not the page.
+		if err := h.Repo.RecordVisit(ctx, p.ID, v.Email); err != nil {
 			h.logger(c).Warn("record visit", "error", err, "posting_id", p.ID)
 		}
 	}
-}
-
-// sendNow sends the client what the handler has written so far. Gin's
-// Flush stops at the session middleware's writer, which cannot flush: the
-// response controller unwraps it down to the connection.
-func sendNow(c *gin.Context) {
-	var w http.ResponseWriter = c.Writer
-	if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
-		w = u.Unwrap()
-	}
-	_ = http.NewResponseController(w).Flush()
+	h.render(c, status, "inbox_applications", d)
 }
