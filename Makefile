@@ -42,10 +42,12 @@ chromium:
 			chromium fonts-dejavu-core >/dev/null; \
 	fi
 
-## test: every test, against the PostgreSQL and Redis of this machine
+## test: every test, against the PostgreSQL and Redis of this machine; the
+## tests mostly wait on those services, SMTP and Chromium, so eight run at
+## once whatever the number of cores (each on its own database and Redis index)
 test: assets chromium
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 8m ./...
+	$(GO) test -count=1 -timeout 8m -parallel 8 ./...
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./internal/posting/
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 10s ./internal/applyform/
 	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 10s ./internal/compose/

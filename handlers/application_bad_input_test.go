@@ -14,6 +14,7 @@ import (
 // Every kind of bad input gets its status and a French message on the
 // re-rendered form, and writes nothing.
 func TestBadInputIsRefusedAndNothingIsStored(t *testing.T) {
+	t.Parallel()
 	const limit = 64 << 10
 	// Every request counts against the form's rate limit, before its body
 	// is read: this table sends more than the default allows.

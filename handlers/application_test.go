@@ -288,7 +288,7 @@ func TestClosedPostingRefusesApplications(t *testing.T) {
 		t.Fatal("no form on the open posting")
 	}
 	// ...and sent after its closing date, which nothing has acted on yet.
-	app.Now = func() time.Time { return time.Now().Add(time.Hour + time.Second) }
+	app.Clock.Advance(time.Hour + time.Second)
 	resp, body := testkit.PostMultipart(t, c, app.URL+"/offres/"+p.Slug+"/candidature", validForm(), cv())
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "Cette offre est close") {
 		t.Fatalf("late application: %d", resp.StatusCode)

@@ -59,7 +59,7 @@ func TestAPostingClosedByHandShowsWhenItClosed(t *testing.T) {
 	}
 	checkClosedAt(t, app, c, p.Slug, p.ID, closedAt, closesAt)
 	// After the date it would have closed at, the same.
-	app.Now = func() time.Time { return closesAt.AddDate(0, 0, 10) }
+	app.Clock.Set(closesAt.AddDate(0, 0, 10))
 	checkClosedAt(t, app, c, p.Slug, p.ID, closedAt, closesAt)
 }
 
@@ -88,6 +88,6 @@ func TestAPostingClosedByDateShowsItsDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkClosedAt(t, app, c, p.Slug, p.ID, closesAt, recorded)
-	app.Now = func() time.Time { return time.Now().AddDate(0, 2, 0) }
+	app.Clock.Set(time.Now().AddDate(0, 2, 0))
 	checkClosedAt(t, app, c, p.Slug, p.ID, closesAt, recorded)
 }

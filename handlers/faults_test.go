@@ -44,9 +44,12 @@ func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(300 * time.Millisecond)
+	seen := func(status int) func() bool {
+		return func() bool { mu.Lock(); defer mu.Unlock(); return statuses[status] > 0 }
+	}
+	waitFor(t, "pages served before the outage", seen(http.StatusOK))
 	pg.Down()
-	time.Sleep(time.Second)
+	waitFor(t, "the load to meet the outage", seen(http.StatusServiceUnavailable))
 	// During the outage, a page and a submission each get the French 503.
 	resp, body := testkit.Get(t, c, app.URL+"/offres/"+p.Slug)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Service momentanément indisponible") {
@@ -122,9 +125,19 @@ func TestCloseWhileRedisIsDown(t *testing.T) {
 		t.Fatalf("sweep once Redis is back: %v", err)
 	}
 	app.WaitEmails("sent", 21, 30*time.Second)
-	time.Sleep(300 * time.Millisecond)
+	app.WaitIdle()
 	if got := len(app.SMTP.Messages()) - signInMails; got != 21 {
 		t.Fatalf("SMTP server got %d close messages, want 21", got)
+	}
+}
+
+// waitFor waits up to 15 seconds for cond, named what in the failure.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 15s for %s", what)
+		}
 	}
 }
 

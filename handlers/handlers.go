@@ -32,7 +32,8 @@ type Deps struct {
 	// Closer closes postings and writes the close's emails.
 	Closer *closing.Closer
 	Log    *slog.Logger
-	// Now is the server's clock (tests move it).
+	// Now is the server's clock: the repository's when nil, so that pages
+	// and the statements they run agree (tests set it).
 	Now func() time.Time
 	// MailCatcher is set in dev mode only: /dev/mail lists its messages.
 	MailCatcher *mailcatcher.Catcher
@@ -63,6 +64,9 @@ type Handler struct {
 func New(d Deps) (*Handler, error) {
 	if d.Closer == nil {
 		return nil, errors.New("handlers: Deps.Closer is missing")
+	}
+	if d.Now == nil && d.Repo != nil {
+		d.Now = d.Repo.Now
 	}
 	if d.Now == nil {
 		d.Now = time.Now

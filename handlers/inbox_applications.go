@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -268,17 +267,15 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 	if len(problems) > 0 {
 		status = http.StatusBadRequest
 	}
-	h.render(c, status, "inbox_applications", d)
 	if q.After == "" {
-		// The time of this visit only feeds the "new since" counts of the
-		// next one: it need not hold the page back.
-		visitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		log := h.logger(c) // the Gin context is reused once the request ends
-		go func() {
-			defer cancel()
-			if err := h.Repo.RecordVisit(visitCtx, p.ID, v.Email); err != nil {
-				log.Warn("record visit", "error", err, "posting_id", p.ID)
-			}
-		}()
+		// The time of this visit feeds the "new since" counts of the next
+		// page, this one's being read already. It is recorded before the
+		// page is sent: a client holding the whole page (its length is
+		// known) may open the next one at once. A failure only loses the
+		// counts' reference, not the page.
+		if err := h.Repo.RecordVisit(ctx, p.ID, v.Email); err != nil {
+			h.logger(c).Warn("record visit", "error", err, "posting_id", p.ID)
+		}
 	}
+	h.render(c, status, "inbox_applications", d)
 }

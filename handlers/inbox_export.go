@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,7 +32,7 @@ func (h *Handler) exportCSV(c *gin.Context) {
 	f.Limit = 1000
 	exported := 0
 
-	name := fmt.Sprintf("candidatures-%s-%s.csv", p.Slug, time.Now().In(frfmt.Paris).Format("2006-01-02"))
+	name := fmt.Sprintf("candidatures-%s-%s.csv", p.Slug, h.Now().In(frfmt.Paris).Format("2006-01-02"))
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	c.Header("Cache-Control", "private, no-store")

@@ -392,62 +392,79 @@ func TestMarkdownRoundTripOnEveryRealPosting(t *testing.T) {
 	app.SignIn(admin, editorAdmin)
 	again := &importer.Importer{Repo: app.Repo, Now: time.Now, Out: io.Discard}
 
+	// Each posting on its own, several at once: downloaded and re-imported,
+	// then opened in the editor and saved untouched.
 	for _, id := range ids {
-		stored, err := app.Repo.PostingByID(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		label := stored.SourceName.String
-		resp, md := testkit.Get(t, admin, app.URL+"/boite/offres/"+strconv.FormatInt(id, 10)+"/markdown")
-		name := stored.Slug + ".md"
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Disposition") != `attachment; filename="`+name+`"` {
-			t.Errorf("%s: download %d, %q", label, resp.StatusCode, resp.Header.Get("Content-Disposition"))
-			continue
-		}
-		back, err := posting.Parse(name, []byte(md), time.Now())
-		if err != nil {
-			t.Errorf("%s: the downloaded file does not parse: %v", label, err)
-			continue
-		}
-		if d := diffPostingFields(stored, importer.Row(back)); d != "" {
-			t.Errorf("%s: the downloaded file parses to another posting: %s\n%s", label, d, md)
-			continue
-		}
-		// Imported as a new file, it is stored as the same posting.
-		source := "aller-retour/" + name
-		if _, err := again.File(ctx, source, []byte(md)); err != nil {
-			t.Errorf("%s: re-import: %v", label, err)
-			continue
-		}
-		copied, err := app.Repo.PostingBySourceName(ctx, source)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := diffPostingFields(stored, copied); d != "" || copied.BodyHTML != stored.BodyHTML || copied.ExcerptHTML != stored.ExcerptHTML {
-			t.Errorf("%s: re-imported, the posting changed: %s", label, d)
-		}
+		t.Run(strconv.FormatInt(id, 10), func(t *testing.T) {
+			t.Parallel()
+			markdownRoundTrip(t, app, admin, again, id)
+			savedUntouched(t, app, admin, id)
+		})
 	}
-	t.Logf("%d postings downloaded and re-imported", len(ids))
+	t.Logf("%d postings to download, re-import and save untouched", len(ids))
+}
 
-	// Opened in the editor and saved untouched, no posting changes: dates
-	// with seconds, list items with commas and leading blank lines stay.
-	for _, id := range ids {
-		stored, err := app.Repo.PostingByID(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		page := app.URL + "/boite/offres/" + strconv.FormatInt(id, 10) + "/modification"
-		if resp, body := testkit.PostForm(t, admin, page, editForm(t, admin, page)); resp.StatusCode != http.StatusSeeOther {
-			t.Errorf("%s: saved untouched: %d %s", stored.SourceName.String, resp.StatusCode, regexp.MustCompile(`(?s)<ul>.*?</ul>`).FindString(body))
-			continue
-		}
-		saved, err := app.Repo.PostingByID(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := diffPostingFields(stored, saved); d != "" || saved.BodyHTML != stored.BodyHTML || saved.ExcerptHTML != stored.ExcerptHTML {
-			t.Errorf("%s: saved untouched, the posting changed: %s", stored.SourceName.String, d)
-		}
+// markdownRoundTrip downloads a posting's Markdown, parses it and imports
+// it as a new file: the same posting each time.
+func markdownRoundTrip(t *testing.T, app *testkit.App, admin *http.Client, again *importer.Importer, id int64) {
+	t.Helper()
+	ctx := context.Background()
+	stored, err := app.Repo.PostingByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := stored.SourceName.String
+	resp, md := testkit.Get(t, admin, app.URL+"/boite/offres/"+strconv.FormatInt(id, 10)+"/markdown")
+	name := stored.Slug + ".md"
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Disposition") != `attachment; filename="`+name+`"` {
+		t.Errorf("%s: download %d, %q", label, resp.StatusCode, resp.Header.Get("Content-Disposition"))
+		return
+	}
+	back, err := posting.Parse(name, []byte(md), time.Now())
+	if err != nil {
+		t.Errorf("%s: the downloaded file does not parse: %v", label, err)
+		return
+	}
+	if d := diffPostingFields(stored, importer.Row(back)); d != "" {
+		t.Errorf("%s: the downloaded file parses to another posting: %s\n%s", label, d, md)
+		return
+	}
+	// Imported as a new file, it is stored as the same posting.
+	source := "aller-retour/" + name
+	if _, err := again.File(ctx, source, []byte(md)); err != nil {
+		t.Errorf("%s: re-import: %v", label, err)
+		return
+	}
+	copied, err := app.Repo.PostingBySourceName(ctx, source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffPostingFields(stored, copied); d != "" || copied.BodyHTML != stored.BodyHTML || copied.ExcerptHTML != stored.ExcerptHTML {
+		t.Errorf("%s: re-imported, the posting changed: %s", label, d)
+	}
+}
+
+// savedUntouched opens a posting in the editor and saves it untouched: no
+// posting changes (dates with seconds, list items with commas and leading
+// blank lines stay).
+func savedUntouched(t *testing.T, app *testkit.App, admin *http.Client, id int64) {
+	t.Helper()
+	ctx := context.Background()
+	stored, err := app.Repo.PostingByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := app.URL + "/boite/offres/" + strconv.FormatInt(id, 10) + "/modification"
+	if resp, body := testkit.PostForm(t, admin, page, editForm(t, admin, page)); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("%s: saved untouched: %d %s", stored.SourceName.String, resp.StatusCode, regexp.MustCompile(`(?s)<ul>.*?</ul>`).FindString(body))
+		return
+	}
+	saved, err := app.Repo.PostingByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffPostingFields(stored, saved); d != "" || saved.BodyHTML != stored.BodyHTML || saved.ExcerptHTML != stored.ExcerptHTML {
+		t.Errorf("%s: saved untouched, the posting changed: %s", stored.SourceName.String, d)
 	}
 }
 

@@ -125,7 +125,7 @@ func (h *Handler) changeStatus(c *gin.Context) {
 	if d.Send {
 		words := compose.Words{Subject: d.Subject, Message: d.Message}
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
-			return h.Emails.StatusUpdate(p, app, to, words, time.Now().Add(delay))
+			return h.Emails.StatusUpdate(p, app, to, words, h.Now().Add(delay))
 		}
 	}
 	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, []int64{a.ID}, ch)
@@ -182,7 +182,7 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 	if c.PostForm("envoyer") == "oui" {
 		words := h.Emails.StatusWords(to, saved)
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
-			return h.Emails.StatusUpdate(p, app, to, words, time.Now().Add(delay))
+			return h.Emails.StatusUpdate(p, app, to, words, h.Now().Add(delay))
 		}
 	}
 	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, ids, ch)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -145,7 +144,7 @@ func (h *Handler) previewTemplate(c *gin.Context, p *repository.Posting, e compo
 	switch {
 	case errors.Is(err, repository.ErrNotFound):
 		a = &repository.Application{ID: 1, FirstName: "Camille", LastName: "Exemple", Email: "camille.exemple@example.org",
-			Location: "Lyon", DailyRate: 600, DaysPerWeek: 3, AvailableFrom: time.Now(), CreatedAt: time.Now(),
+			Location: "Lyon", DailyRate: 600, DaysPerWeek: 3, AvailableFrom: h.Now(), CreatedAt: h.Now(),
 			Motivation: "(motivation d'exemple)"}
 		who = "une personne d'exemple (l'offre n'a pas encore de candidature)"
 	case err != nil:

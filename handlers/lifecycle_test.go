@@ -179,7 +179,7 @@ func TestClosingAPostingTellsEachApplicantOnce(t *testing.T) {
 func TestTheSchedulerClosesAtTheDateOnce(t *testing.T) {
 	t.Parallel()
 	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
-	p := app.OpenPosting(time.Now().Add(1500 * time.Millisecond))
+	p := app.OpenPosting(app.Clock.Now().Add(time.Hour))
 	for i := 0; i < 5; i++ {
 		seedApplication(t, app, p.ID, "P", strconv.Itoa(i), "p"+strconv.Itoa(i)+"@example.org")
 	}
@@ -187,7 +187,8 @@ func TestTheSchedulerClosesAtTheDateOnce(t *testing.T) {
 	if n, err := app.Closing.RunOnce(ctx); err != nil || n != 0 {
 		t.Fatalf("before the date: closed %d, %v", n, err)
 	}
-	time.Sleep(1600 * time.Millisecond)
+	// The date passes, on the clock the scheduler reads.
+	app.Clock.Advance(time.Hour + time.Second)
 	// Two schedulers running by mistake, at the same moment.
 	var wg sync.WaitGroup
 	results := make([]int, 2)

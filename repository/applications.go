@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"vivier/internal/catalog"
@@ -94,16 +93,16 @@ type EmailsFor func(app *Application) ([]*Email, error)
 
 // CreateApplication stores an application, its CV, its "received" event and
 // the emails built by emails, in one transaction. It locks the posting and
-// checks, on the database's clock, that it still takes applications.
+// checks, on the repository's clock, that it still takes applications.
 // Returns ErrPostingClosed, ErrDuplicateApplication or ErrNotFound (posting).
 func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Document, emails EmailsFor) ([]*Email, error) {
 	var out []*Email
-	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := r.inTx(ctx, func(tx *Tx) error {
 		var open bool
-		lock, err := r.txPrepared(ctx, tx, `SELECT status = $2 AND (closes_at IS NULL OR closes_at > now())
+		lock, err := r.txPrepared(ctx, tx, `SELECT status = $2 AND (closes_at IS NULL OR closes_at > $3)
 			FROM postings WHERE id = $1 FOR SHARE`)
 		if err == nil {
-			err = lock.QueryRowxContext(ctx, app.PostingID, catalog.PostingOpen).Scan(&open)
+			err = lock.QueryRowxContext(ctx, app.PostingID, catalog.PostingOpen, tx.now).Scan(&open)
 		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -116,13 +115,13 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 		}
 		insert, err := r.txPrepared(ctx, tx, `INSERT INTO applications (posting_id, first_name, last_name, email, phone,
 			location, daily_rate, days_per_week, available_from, siret, links, motivation, consent_at,
-			access_token_hash, submission_nonce)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			access_token_hash, submission_nonce, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
 			RETURNING id, status, created_at, updated_at`)
 		if err == nil {
 			err = insert.QueryRowxContext(ctx, app.PostingID, app.FirstName, app.LastName, app.Email, app.Phone,
 				app.Location, app.DailyRate, app.DaysPerWeek, app.AvailableFrom, app.SIRET, app.Links, app.Motivation,
-				app.ConsentAt, app.AccessTokenHash, app.SubmissionNonce).Scan(&app.ID, &app.Status, &app.CreatedAt, &app.UpdatedAt)
+				app.ConsentAt, app.AccessTokenHash, app.SubmissionNonce, tx.now).Scan(&app.ID, &app.Status, &app.CreatedAt, &app.UpdatedAt)
 		}
 		if err != nil {
 			if isUniqueViolation(err, "applications_one_per_email_idx") {
@@ -133,9 +132,9 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 		if doc != nil {
 			doc.ApplicationID = app.ID
 			insertDoc, err := r.txPrepared(ctx, tx, `INSERT INTO documents (application_id, file_name,
-				content_type, size_bytes, sha256, content) VALUES ($1, $2, $3, $4, $5, $6)`)
+				content_type, size_bytes, sha256, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`)
 			if err == nil {
-				_, err = insertDoc.ExecContext(ctx, doc.ApplicationID, doc.FileName, doc.ContentType, doc.SizeBytes, doc.SHA256, doc.Content)
+				_, err = insertDoc.ExecContext(ctx, doc.ApplicationID, doc.FileName, doc.ContentType, doc.SizeBytes, doc.SHA256, doc.Content, tx.now)
 			}
 			if err != nil {
 				return fmt.Errorf("insert document: %w", err)
@@ -155,11 +154,11 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 	return out, nil
 }
 
-func (r *Repo) insertEvent(ctx context.Context, tx *sqlx.Tx, appID int64, kind string, from, to *catalog.Status, actor string) error {
-	stmt, err := r.txPrepared(ctx, tx, `INSERT INTO application_events (application_id, kind, from_status, to_status, actor)
-		VALUES ($1, $2, $3, $4, $5)`)
+func (r *Repo) insertEvent(ctx context.Context, tx *Tx, appID int64, kind string, from, to *catalog.Status, actor string) error {
+	stmt, err := r.txPrepared(ctx, tx, `INSERT INTO application_events (application_id, kind, from_status, to_status, actor, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`)
 	if err == nil {
-		_, err = stmt.ExecContext(ctx, appID, kind, from, to, actor)
+		_, err = stmt.ExecContext(ctx, appID, kind, from, to, actor, tx.now)
 	}
 	if err != nil {
 		return fmt.Errorf("insert %s event: %w", kind, err)
@@ -203,7 +202,7 @@ func (r *Repo) ApplicationByEmail(ctx context.Context, postingID int64, email st
 // else of the application changes. Returns ErrNotFound for an erased or
 // missing application.
 func (r *Repo) ReplaceAccessTokens(ctx context.Context, appID int64, hash []byte, emails []*Email) error {
-	return r.inTx(ctx, func(tx *sqlx.Tx) error {
+	return r.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE applications SET access_token_hash = $2
 			WHERE id = $1 AND erased_at IS NULL`, appID, hash)
 		if err != nil {
@@ -233,7 +232,7 @@ func (r *Repo) Events(ctx context.Context, appID int64) ([]Event, error) {
 // Withdraw marks an application withdrawn by its applicant, with the emails
 // that tell the contact. Returns ErrConflict if it was already withdrawn.
 func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error {
-	return r.inTx(ctx, func(tx *sqlx.Tx) error {
+	return r.inTx(ctx, func(tx *Tx) error {
 		var from catalog.Status
 		err := tx.QueryRowContext(ctx, `SELECT status FROM applications WHERE id = $1 AND erased_at IS NULL FOR UPDATE`, appID).Scan(&from)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -245,8 +244,8 @@ func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error
 		if from == catalog.StatusWithdrawn {
 			return ErrConflict
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = $2, withdrawn_at = now(),
-			updated_at = now() WHERE id = $1`, appID, catalog.StatusWithdrawn); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = $2, withdrawn_at = $3,
+			updated_at = $3 WHERE id = $1`, appID, catalog.StatusWithdrawn, tx.now); err != nil {
 			return fmt.Errorf("withdraw application %d: %w", appID, err)
 		}
 		to := catalog.StatusWithdrawn
@@ -259,20 +258,20 @@ func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error
 
 // UndoWithdrawal gives a withdrawn application back the status it had
 // before its latest withdrawal, while its posting still takes
-// applications (on the database's clock), with the emails built for that
+// applications (on the repository's clock), with the emails built for that
 // status, in one transaction. It returns the status restored. Returns
 // ErrConflict when the application is not withdrawn, ErrPostingClosed
 // when its posting takes no more applications, ErrNotFound when there is
 // no such application (or it is erased).
 func (r *Repo) UndoWithdrawal(ctx context.Context, appID int64, emails func(restored catalog.Status) ([]*Email, error)) (catalog.Status, error) {
 	var restored catalog.Status
-	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := r.inTx(ctx, func(tx *Tx) error {
 		// The posting first, as an application does: a close, which locks
 		// it, either sees this application back or waits for it.
 		var open bool
-		err := tx.QueryRowContext(ctx, `SELECT p.status = $2 AND (p.closes_at IS NULL OR p.closes_at > now())
+		err := tx.QueryRowContext(ctx, `SELECT p.status = $2 AND (p.closes_at IS NULL OR p.closes_at > $3)
 			FROM postings p JOIN applications a ON a.posting_id = p.id
-			WHERE a.id = $1 AND a.erased_at IS NULL FOR SHARE OF p`, appID, catalog.PostingOpen).Scan(&open)
+			WHERE a.id = $1 AND a.erased_at IS NULL FOR SHARE OF p`, appID, catalog.PostingOpen, tx.now).Scan(&open)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -297,8 +296,8 @@ func (r *Repo) UndoWithdrawal(ctx context.Context, appID int64, emails func(rest
 		} else if err != nil {
 			return fmt.Errorf("status before the withdrawal of application %d: %w", appID, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = $2, withdrawn_at = NULL, updated_at = now()
-			WHERE id = $1`, appID, restored); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = $2, withdrawn_at = NULL, updated_at = $3
+			WHERE id = $1`, appID, restored, tx.now); err != nil {
 			return fmt.Errorf("undo withdrawal of application %d: %w", appID, err)
 		}
 		from := catalog.StatusWithdrawn
@@ -323,7 +322,7 @@ func (r *Repo) UndoWithdrawal(ctx context.Context, appID int64, emails func(rest
 // rows for the log but lose their bodies. Returns ErrNotFound when there
 // is no such application or it is erased already.
 func (r *Repo) Erase(ctx context.Context, appID int64, actor string, emails []*Email) error {
-	return r.inTx(ctx, func(tx *sqlx.Tx) error {
+	return r.inTx(ctx, func(tx *Tx) error {
 		erased, err := eraseApplications(ctx, tx, []int64{appID}, actor)
 		if err != nil {
 			return err
@@ -340,13 +339,13 @@ func (r *Repo) Erase(ctx context.Context, appID int64, actor string, emails []*E
 // private links deleted,
 // pending mail to them cancelled and every email about them emptied; an
 // "erased" event is recorded for each. It returns the ids it erased.
-func eraseApplications(ctx context.Context, tx *sqlx.Tx, ids []int64, actor string) ([]int64, error) {
+func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) ([]int64, error) {
 	var erased []int64
 	err := tx.SelectContext(ctx, &erased, `UPDATE applications SET first_name = '', last_name = '', email = '',
 		phone = '', location = '', siret = '', links = '{}', motivation = '',
 		access_token_hash = sha256(access_token_hash || 'erased'::bytea),
-		erased_at = now(), updated_at = now()
-		WHERE id = ANY($1) AND erased_at IS NULL RETURNING id`, pq.Array(ids))
+		erased_at = $2, updated_at = $2
+		WHERE id = ANY($1) AND erased_at IS NULL RETURNING id`, pq.Array(ids), tx.now)
 	if err != nil {
 		return nil, fmt.Errorf("erase applications %v: %w", ids, err)
 	}
@@ -370,12 +369,12 @@ func eraseApplications(ctx context.Context, tx *sqlx.Tx, ids []int64, actor stri
 	if _, err := tx.ExecContext(ctx, `UPDATE emails SET
 		status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
 		to_address = '', to_name = '', reply_to = '', subject = '(effacé)', text_body = '', html_body = '',
-		link_sealed = NULL, updated_at = now()
-		WHERE application_id = ANY($1)`, arr); err != nil {
+		link_sealed = NULL, updated_at = $2
+		WHERE application_id = ANY($1)`, arr, tx.now); err != nil {
 		return nil, fmt.Errorf("erase emails: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, kind, actor)
-		SELECT id, $2, $3 FROM unnest($1::bigint[]) AS id`, arr, EventErased, actor); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, kind, actor, created_at)
+		SELECT id, $2, $3, $4 FROM unnest($1::bigint[]) AS id`, arr, EventErased, actor, tx.now); err != nil {
 		return nil, fmt.Errorf("insert erased events: %w", err)
 	}
 	return erased, nil

@@ -60,7 +60,7 @@ func idOrNil(id int64) *int64 {
 	return &id
 }
 
-func insertAudit(ctx context.Context, q sqlx.ExecerContext, actor, action string, postingID, appID int64, details any) error {
+func insertAudit(ctx context.Context, q sqlx.ExecerContext, now time.Time, actor, action string, postingID, appID int64, details any) error {
 	if details == nil {
 		details = map[string]any{}
 	}
@@ -68,8 +68,8 @@ func insertAudit(ctx context.Context, q sqlx.ExecerContext, actor, action string
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO audit_log (actor, action, posting_id, application_id, details)
-		VALUES ($1, $2, $3, $4, $5)`, actor, action, idOrNil(postingID), idOrNil(appID), string(b)); err != nil {
+	if _, err := q.ExecContext(ctx, `INSERT INTO audit_log (actor, action, posting_id, application_id, details, at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, actor, action, idOrNil(postingID), idOrNil(appID), string(b), now); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil
@@ -78,7 +78,7 @@ func insertAudit(ctx context.Context, q sqlx.ExecerContext, actor, action string
 // Audit records who did what, about which posting and application (0:
 // none), with details encoded as JSON.
 func (r *Repo) Audit(ctx context.Context, actor, action string, postingID, appID int64, details any) error {
-	return insertAudit(ctx, r.db, actor, action, postingID, appID, details)
+	return insertAudit(ctx, r.db, r.now(), actor, action, postingID, appID, details)
 }
 
 // AuditFilter selects a page of the audit log, newest first. Zero values

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"vivier/internal/catalog"
@@ -41,7 +40,7 @@ type Email struct {
 	Attempts      int        `db:"attempts"`
 	LastError     string     `db:"last_error"`
 	MessageID     string     `db:"message_id"`
-	SendAfter     time.Time  `db:"send_after"`
+	SendAfter     time.Time  `db:"send_after"` // zero: when the row is written
 	ClaimedAt     *time.Time `db:"claimed_at"`
 	SentAt        *time.Time `db:"sent_at"`
 	CreatedAt     time.Time  `db:"created_at"`
@@ -66,21 +65,21 @@ const emailColumns = `id, kind, posting_id, application_id, to_address, to_name,
 
 // insertEmails writes emails to the outbox inside tx and fills their ids.
 // An email's Token is hidden from what is stored and sealed for its row.
-func (r *Repo) insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) error {
+func (r *Repo) insertEmails(ctx context.Context, tx *Tx, emails []*Email) error {
 	if len(emails) == 0 {
 		return nil
 	}
 	var sealed []*Email
 	stmt, err := r.txPrepared(ctx, tx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name,
-		reply_to, subject, text_body, html_body, send_after, dedupe_key, about_status)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		reply_to, subject, text_body, html_body, send_after, dedupe_key, about_status, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
 		RETURNING id, status, created_at, updated_at`)
 	if err != nil {
 		return fmt.Errorf("insert emails: %w", err)
 	}
 	for _, e := range emails {
 		if e.SendAfter.IsZero() {
-			e.SendAfter = time.Now()
+			e.SendAfter = tx.now
 		}
 		if e.Token != "" {
 			// Hidden before the row is written: the token never reaches
@@ -90,7 +89,7 @@ func (r *Repo) insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) e
 		}
 		err := stmt.QueryRowxContext(ctx,
 			e.Kind, e.PostingID, e.ApplicationID, e.ToAddress, e.ToName, e.ReplyTo, e.Subject, e.TextBody,
-			e.HTMLBody, e.SendAfter, e.DedupeKey, e.AboutStatus).Scan(&e.ID, &e.Status, &e.CreatedAt, &e.UpdatedAt)
+			e.HTMLBody, e.SendAfter, e.DedupeKey, e.AboutStatus, tx.now).Scan(&e.ID, &e.Status, &e.CreatedAt, &e.UpdatedAt)
 		if err != nil {
 			return fmt.Errorf("insert %s email: %w", e.Kind, err)
 		}
@@ -101,7 +100,7 @@ func (r *Repo) insertEmails(ctx context.Context, tx *sqlx.Tx, emails []*Email) e
 // sealLinks stores, inside tx, the Token of each email already written
 // (its id known) sealed for its row, and forgets the clear one. Every
 // email carrying a working link goes through it.
-func (r *Repo) sealLinks(ctx context.Context, tx *sqlx.Tx, emails []*Email) error {
+func (r *Repo) sealLinks(ctx context.Context, tx *Tx, emails []*Email) error {
 	if len(emails) == 0 {
 		return nil
 	}
@@ -153,7 +152,7 @@ func (r *Repo) WithLink(e *Email) (*Email, error) {
 
 // InsertEmails writes emails to the outbox in their own transaction.
 func (r *Repo) InsertEmails(ctx context.Context, emails []*Email) error {
-	return r.inTx(ctx, func(tx *sqlx.Tx) error { return r.insertEmails(ctx, tx, emails) })
+	return r.inTx(ctx, func(tx *Tx) error { return r.insertEmails(ctx, tx, emails) })
 }
 
 // DefaultClaimTimeout is how long a claim lasts: an email still
@@ -201,13 +200,13 @@ func (r *Repo) ClaimEmail(ctx context.Context, id int64) (*Email, error) {
 // alone: sent, cancelled, claimed by a live worker, or due later.
 func (r *Repo) ClaimEmails(ctx context.Context, ids []int64) ([]*Email, error) {
 	var es []*Email
-	stmt, err := r.prepared(ctx, `UPDATE emails SET status = 'sending', claimed_at = now(),
-		attempts = attempts + 1, updated_at = now()
-		WHERE id = ANY($1) AND send_after <= now()
-		  AND (status = 'pending' OR (status = 'sending' AND claimed_at < now() - $2::interval))
+	stmt, err := r.prepared(ctx, `UPDATE emails SET status = 'sending', claimed_at = $3,
+		attempts = attempts + 1, updated_at = $3
+		WHERE id = ANY($1) AND send_after <= $3
+		  AND (status = 'pending' OR (status = 'sending' AND claimed_at < $3::timestamptz - $2::interval))
 		RETURNING `+emailColumns)
 	if err == nil {
-		err = stmt.SelectContext(ctx, &es, pq.Array(ids), r.claimTimeout())
+		err = stmt.SelectContext(ctx, &es, pq.Array(ids), r.claimTimeout(), r.now())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("claim %d emails: %w", len(ids), err)
@@ -224,7 +223,7 @@ func (r *Repo) ClaimEmails(ctx context.Context, ids []int64) ([]*Email, error) {
 // MarkEmailSent records a successful send, and forgets the sealed link:
 // it is in the recipient's mailbox now, and nowhere here.
 func (r *Repo) MarkEmailSent(ctx context.Context, e *Email, messageID string) error {
-	return r.settle(ctx, e, `status = 'sent', message_id = $3, sent_at = now(), last_error = '', link_sealed = NULL`, messageID)
+	return r.settle(ctx, e, `status = 'sent', message_id = $3, sent_at = $4, last_error = '', link_sealed = NULL`, messageID)
 }
 
 // ReleaseEmail puts an email back to pending after a failure worth a retry.
@@ -239,11 +238,11 @@ func (r *Repo) MarkEmailFailed(ctx context.Context, e *Email, reason string) err
 }
 
 func (r *Repo) settle(ctx context.Context, e *Email, set string, arg string) error {
-	stmt, err := r.prepared(ctx, `UPDATE emails SET `+set+`, updated_at = now()
+	stmt, err := r.prepared(ctx, `UPDATE emails SET `+set+`, updated_at = $4
 		WHERE id = $1 AND status = 'sending' AND attempts = $2`)
 	var res sql.Result
 	if err == nil {
-		res, err = stmt.ExecContext(ctx, e.ID, e.Attempts, arg)
+		res, err = stmt.ExecContext(ctx, e.ID, e.Attempts, arg, r.now())
 	}
 	if err != nil {
 		return fmt.Errorf("record outcome of email %d: %w", e.ID, err)
@@ -266,12 +265,12 @@ type SweepItem struct {
 func (r *Repo) EmailsToSweep(ctx context.Context, olderThan time.Duration, afterID int64, limit int) ([]SweepItem, error) {
 	var ids []SweepItem
 	err := r.db.SelectContext(ctx, &ids, `SELECT id, kind FROM emails
-		WHERE ((status = 'pending' AND updated_at < now() - $1::interval)
-		    OR (status = 'sending' AND claimed_at < now() - $2::interval))
-		  AND send_after <= now() AND id > $3
+		WHERE ((status = 'pending' AND updated_at < $5::timestamptz - $1::interval)
+		    OR (status = 'sending' AND claimed_at < $5::timestamptz - $2::interval))
+		  AND send_after <= $5 AND id > $3
 		ORDER BY id LIMIT $4`,
 		fmt.Sprintf("%d milliseconds", olderThan.Milliseconds()),
-		r.claimTimeout(), afterID, limit)
+		r.claimTimeout(), afterID, limit, r.now())
 	if err != nil {
 		return nil, fmt.Errorf("emails to sweep: %w", err)
 	}
@@ -305,8 +304,8 @@ func (r *Repo) EmailsOfApplication(ctx context.Context, appID int64) ([]Email, e
 // TouchEmails marks pending emails as just enqueued, so the sweep leaves
 // them alone for another delay.
 func (r *Repo) TouchEmails(ctx context.Context, ids []int64) error {
-	_, err := r.db.ExecContext(ctx, `UPDATE emails SET updated_at = now() WHERE id = ANY($1) AND status = 'pending'`,
-		pq.Array(ids))
+	_, err := r.db.ExecContext(ctx, `UPDATE emails SET updated_at = $2 WHERE id = ANY($1) AND status = 'pending'`,
+		pq.Array(ids), r.now())
 	if err != nil {
 		return fmt.Errorf("touch emails: %w", err)
 	}

@@ -86,7 +86,7 @@ type CloseResult struct {
 // scheduler), ErrNotFound when there is no such posting.
 func (r *Repo) ClosePosting(ctx context.Context, postingID int64, plan ClosePlan) (*CloseResult, error) {
 	res := &CloseResult{Written: map[catalog.CloseGroup]int{}}
-	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := r.inTx(ctx, func(tx *Tx) error {
 		status, err := lockPosting(ctx, tx, postingID)
 		if err != nil {
 			return err
@@ -95,11 +95,11 @@ func (r *Repo) ClosePosting(ctx context.Context, postingID int64, plan ClosePlan
 			return fmt.Errorf("close posting %d that is %s: %w", postingID, status, ErrConflict)
 		}
 		if err := tx.QueryRowContext(ctx, `UPDATE postings SET status = $2, close_rounds = close_rounds + 1,
-			updated_at = now() WHERE id = $1 RETURNING close_rounds`, postingID, catalog.PostingClosed).Scan(&res.Round); err != nil {
+			updated_at = $3 WHERE id = $1 RETURNING close_rounds`, postingID, catalog.PostingClosed, tx.now).Scan(&res.Round); err != nil {
 			return fmt.Errorf("close posting %d: %w", postingID, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO posting_events (posting_id, from_status, to_status, actor, close_round)
-			VALUES ($1, $4, $5, $2, $3)`, postingID, plan.Actor, res.Round, catalog.PostingOpen, catalog.PostingClosed); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO posting_events (posting_id, from_status, to_status, actor, close_round, created_at)
+			VALUES ($1, $4, $5, $2, $3, $6)`, postingID, plan.Actor, res.Round, catalog.PostingOpen, catalog.PostingClosed, tx.now); err != nil {
 			return fmt.Errorf("record close of posting %d: %w", postingID, err)
 		}
 		// Counted before the updates are written: "already told" must not
@@ -161,20 +161,20 @@ func closeCounts(ctx context.Context, q sqlx.QueryerContext, postingID int64) (C
 }
 
 // insertCloseGroup writes one group's updates with one INSERT ... SELECT.
-func insertCloseGroup(ctx context.Context, tx *sqlx.Tx, postingID int64, round int, group catalog.CloseGroup, text CloseText, f Fill) (int, error) {
+func insertCloseGroup(ctx context.Context, tx *Tx, postingID int64, round int, group catalog.CloseGroup, text CloseText, f Fill) (int, error) {
 	if !group.Valid() {
 		return 0, fmt.Errorf("unknown close group %q", group)
 	}
-	args := []any{postingID, round, text.Kind, text.Subject, text.Text, text.HTML, group.Announces(), pq.Array(group.Statuses())}
+	args := []any{postingID, round, text.Kind, text.Subject, text.Text, text.HTML, group.Announces(), pq.Array(group.Statuses()), tx.now}
 	fill, err := newSQLFill(f, &args)
 	if err != nil {
 		return 0, err
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
-		subject, text_body, html_body, dedupe_key, about_status)
+		subject, text_body, html_body, dedupe_key, about_status, send_after, created_at, updated_at)
 		SELECT $3, a.posting_id, a.id, a.email, a.first_name || ' ' || a.last_name, p.contact_email,
 		`+fill.subject("$4::text", "a")+`, `+fill.text("$5::text", "a", false)+`, `+fill.text("$6::text", "a", true)+`,
-		'close:' || a.posting_id || ':' || $2::int || ':' || a.id, $7
+		'close:' || a.posting_id || ':' || $2::int || ':' || a.id, $7, $9::timestamptz, $9, $9
 		FROM applications a JOIN postings p ON p.id = a.posting_id
 		WHERE a.posting_id = $1 AND a.erased_at IS NULL AND `+closeGroupWhere(group, "$8", "$7")+`
 		ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`, args...)
@@ -204,7 +204,7 @@ func (r *Repo) PendingCloseEmails(ctx context.Context, postingID int64, kinds []
 // status, and records who did it. Returns ErrConflict when the posting is
 // in none of the from statuses.
 func (r *Repo) SetPostingState(ctx context.Context, postingID int64, from []catalog.PostingState, to catalog.PostingState, actor string) error {
-	return r.inTx(ctx, func(tx *sqlx.Tx) error {
+	return r.inTx(ctx, func(tx *Tx) error {
 		status, err := lockPosting(ctx, tx, postingID)
 		if err != nil {
 			return err
@@ -212,11 +212,11 @@ func (r *Repo) SetPostingState(ctx context.Context, postingID int64, from []cata
 		if !slices.Contains(from, status) {
 			return fmt.Errorf("posting %d is %s, not one of %v: %w", postingID, status, from, ErrConflict)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE postings SET status = $2, updated_at = now() WHERE id = $1`, postingID, to); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE postings SET status = $2, updated_at = $3 WHERE id = $1`, postingID, to, tx.now); err != nil {
 			return fmt.Errorf("set posting %d %s: %w", postingID, to, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO posting_events (posting_id, from_status, to_status, actor)
-			VALUES ($1, $2, $3, $4)`, postingID, status, to, actor); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO posting_events (posting_id, from_status, to_status, actor, created_at)
+			VALUES ($1, $2, $3, $4, $5)`, postingID, status, to, actor, tx.now); err != nil {
 			return fmt.Errorf("record posting %d %s: %w", postingID, to, err)
 		}
 		return nil
@@ -226,8 +226,8 @@ func (r *Repo) SetPostingState(ctx context.Context, postingID int64, from []cata
 // PostingsDueToClose lists open postings whose closing date has passed.
 func (r *Repo) PostingsDueToClose(ctx context.Context) ([]int64, error) {
 	var ids []int64
-	err := r.db.SelectContext(ctx, &ids, `SELECT id FROM postings WHERE status = $1 AND closes_at <= now() ORDER BY closes_at`,
-		catalog.PostingOpen)
+	err := r.db.SelectContext(ctx, &ids, `SELECT id FROM postings WHERE status = $1 AND closes_at <= $2 ORDER BY closes_at`,
+		catalog.PostingOpen, r.now())
 	if err != nil {
 		return nil, fmt.Errorf("postings due to close: %w", err)
 	}
@@ -295,7 +295,7 @@ func (r *Repo) PostingEvents(ctx context.Context, postingID int64) ([]PostingEve
 
 // SetClosingDate sets or removes a posting's closing date.
 func (r *Repo) SetClosingDate(ctx context.Context, postingID int64, closesAt *time.Time) error {
-	_, err := r.db.ExecContext(ctx, `UPDATE postings SET closes_at = $2, updated_at = now() WHERE id = $1`, postingID, closesAt)
+	_, err := r.db.ExecContext(ctx, `UPDATE postings SET closes_at = $2, updated_at = $3 WHERE id = $1`, postingID, closesAt, r.now())
 	if err != nil {
 		return fmt.Errorf("set closing date of posting %d: %w", postingID, err)
 	}
@@ -304,7 +304,7 @@ func (r *Repo) SetClosingDate(ctx context.Context, postingID int64, closesAt *ti
 
 // lockPosting locks a posting's row for the rest of tx and returns its
 // status; ErrNotFound when there is no such posting.
-func lockPosting(ctx context.Context, tx *sqlx.Tx, postingID int64) (catalog.PostingState, error) {
+func lockPosting(ctx context.Context, tx *Tx, postingID int64) (catalog.PostingState, error) {
 	var status catalog.PostingState
 	err := tx.QueryRowContext(ctx, `SELECT status FROM postings WHERE id = $1 FOR UPDATE`, postingID).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {

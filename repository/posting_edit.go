@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"vivier/internal/catalog"
@@ -30,7 +29,7 @@ func (r *Repo) CreatePosting(ctx context.Context, p *Posting, actor string) erro
 	var err error
 	for range slugAttempts {
 		p.Slug = base
-		err = r.inTx(ctx, func(tx *sqlx.Tx) error {
+		err = r.inTx(ctx, func(tx *Tx) error {
 			if err := insertPosting(ctx, tx, p); err != nil {
 				return err
 			}
@@ -41,8 +40,8 @@ func (r *Repo) CreatePosting(ctx context.Context, p *Posting, actor string) erro
 			if _, err := tx.ExecContext(ctx, `UPDATE posting_reviewers SET added_by = $2 WHERE posting_id = $1`, p.ID, actor); err != nil {
 				return fmt.Errorf("set who added the reviewers of posting %d: %w", p.ID, err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO posting_events (posting_id, from_status, to_status, actor)
-				VALUES ($1, '', $2, $3)`, p.ID, catalog.PostingDraft, actor); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO posting_events (posting_id, from_status, to_status, actor, created_at)
+				VALUES ($1, '', $2, $3, $4)`, p.ID, catalog.PostingDraft, actor, tx.now); err != nil {
 				return fmt.Errorf("record creation of posting %d: %w", p.ID, err)
 			}
 			return nil
@@ -75,7 +74,8 @@ const (
 func (r *Repo) UpdatePosting(ctx context.Context, p *Posting, actor string, former FormerContact) (string, error) {
 	p.Domains, p.Technos = nonNilArray(p.Domains), nonNilArray(p.Technos)
 	previous := ""
-	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := r.inTx(ctx, func(tx *Tx) error {
+		p.UpdatedAt = tx.now
 		var old string
 		err := tx.GetContext(ctx, &old, `SELECT contact_email FROM postings WHERE id = $1 FOR UPDATE`, p.ID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -88,7 +88,7 @@ func (r *Repo) UpdatePosting(ctx context.Context, p *Posting, actor string, form
 			contact_email = lower(:contact_email), contract = :contract, external_url = :external_url,
 			opens_at = :opens_at, closes_at = :closes_at, domains = :domains, technos = :technos,
 			junior = :junior, body_md = :body_md, body_html = :body_html, excerpt_html = :excerpt_html,
-			updated_at = now()
+			updated_at = :updated_at
 			WHERE id = :id`, p)
 		if err != nil {
 			return fmt.Errorf("update posting %d: %w", p.ID, err)
@@ -103,10 +103,10 @@ func (r *Repo) UpdatePosting(ctx context.Context, p *Posting, actor string, form
 			}
 		}
 		if p.ContactEmail != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO posting_reviewers (posting_id, email, added_by)
-				VALUES ($1, lower($2), $3) ON CONFLICT (posting_id, email) DO UPDATE SET contact_until = NULL
+			if _, err := tx.ExecContext(ctx, `INSERT INTO posting_reviewers (posting_id, email, added_by, created_at)
+				VALUES ($1, lower($2), $3, $4) ON CONFLICT (posting_id, email) DO UPDATE SET contact_until = NULL
 				WHERE posting_reviewers.contact_until IS NOT NULL`,
-				p.ID, p.ContactEmail, actor); err != nil {
+				p.ID, p.ContactEmail, actor, tx.now); err != nil {
 				return fmt.Errorf("add contact as reviewer of posting %d: %w", p.ID, err)
 			}
 		}
@@ -123,12 +123,13 @@ func (r *Repo) UpdatePosting(ctx context.Context, p *Posting, actor string, form
 
 // leaveContact marks email, a posting's contact until now, as its former
 // contact, or takes it off the posting's reviewers when remove is true.
-func leaveContact(ctx context.Context, tx *sqlx.Tx, postingID int64, email string, remove bool) error {
-	q := `UPDATE posting_reviewers SET contact_until = now() WHERE posting_id = $1 AND email = lower($2) AND contact_until IS NULL`
+func leaveContact(ctx context.Context, tx *Tx, postingID int64, email string, remove bool) error {
+	q, args := `UPDATE posting_reviewers SET contact_until = $3 WHERE posting_id = $1 AND email = lower($2) AND contact_until IS NULL`,
+		[]any{postingID, email, tx.now}
 	if remove {
-		q = `DELETE FROM posting_reviewers WHERE posting_id = $1 AND email = lower($2)`
+		q, args = `DELETE FROM posting_reviewers WHERE posting_id = $1 AND email = lower($2)`, args[:2]
 	}
-	if _, err := tx.ExecContext(ctx, q, postingID, email); err != nil {
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("former contact of posting %d: %w", postingID, err)
 	}
 	return nil

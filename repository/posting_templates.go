@@ -39,10 +39,10 @@ func (r *Repo) PostingTemplates(ctx context.Context, postingID int64) (map[strin
 
 // SavePostingTemplate stores a posting's wording of one email.
 func (r *Repo) SavePostingTemplate(ctx context.Context, t PostingTemplate) error {
-	_, err := r.db.ExecContext(ctx, `INSERT INTO posting_templates (posting_id, kind, subject, body, updated_by)
-		VALUES ($1, $2, $3, $4, $5)
+	_, err := r.db.ExecContext(ctx, `INSERT INTO posting_templates (posting_id, kind, subject, body, updated_by, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (posting_id, kind) DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body,
-		updated_by = EXCLUDED.updated_by, updated_at = now()`, t.PostingID, t.Kind, t.Subject, t.Body, t.UpdatedBy)
+		updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at`, t.PostingID, t.Kind, t.Subject, t.Body, t.UpdatedBy, r.now())
 	if err != nil {
 		return fmt.Errorf("save template %s of posting %d: %w", t.Kind, t.PostingID, err)
 	}

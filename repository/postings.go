@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"vivier/internal/catalog"
@@ -66,7 +65,7 @@ const (
 // With dryRun, nothing is written but the outcome is reported.
 func (r *Repo) ImportPosting(ctx context.Context, p *Posting, dryRun bool) (ImportOutcome, error) {
 	var outcome ImportOutcome
-	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := r.inTx(ctx, func(tx *Tx) error {
 		var existing Posting
 		err := tx.GetContext(ctx, &existing, `SELECT `+postingColumns+` FROM postings WHERE source_name = $1 FOR UPDATE`, p.SourceName)
 		switch {
@@ -89,11 +88,12 @@ func (r *Repo) ImportPosting(ctx context.Context, p *Posting, dryRun bool) (Impo
 			return nil
 		}
 		p.ID, p.Slug = existing.ID, existing.Slug
+		p.CreatedAt, p.UpdatedAt = existing.CreatedAt, tx.now
 		_, err = tx.NamedExecContext(ctx, `UPDATE postings SET source_hash = :source_hash, title = :title,
 			organisation = :organisation, contact_email = :contact_email, contract = :contract,
 			external_url = :external_url, opens_at = :opens_at, closes_at = :closes_at, status = :status,
 			domains = :domains, technos = :technos, junior = :junior, body_md = :body_md,
-			body_html = :body_html, excerpt_html = :excerpt_html, updated_at = now()
+			body_html = :body_html, excerpt_html = :excerpt_html, updated_at = :updated_at
 			WHERE id = :id`, p)
 		if err != nil {
 			return fmt.Errorf("update posting %d: %w", p.ID, err)
@@ -111,13 +111,13 @@ func (r *Repo) ImportPosting(ctx context.Context, p *Posting, dryRun bool) (Impo
 }
 
 // addContactReviewer makes a posting's contact one of its reviewers.
-func addContactReviewer(ctx context.Context, tx *sqlx.Tx, p *Posting) error {
+func addContactReviewer(ctx context.Context, tx *Tx, p *Posting) error {
 	if p.ContactEmail == "" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO posting_reviewers (posting_id, email) VALUES ($1, lower($2))
+	_, err := tx.ExecContext(ctx, `INSERT INTO posting_reviewers (posting_id, email, created_at) VALUES ($1, lower($2), $3)
 		ON CONFLICT (posting_id, email) DO UPDATE SET contact_until = NULL
-		WHERE posting_reviewers.contact_until IS NOT NULL`, p.ID, p.ContactEmail)
+		WHERE posting_reviewers.contact_until IS NOT NULL`, p.ID, p.ContactEmail, tx.now)
 	if err != nil {
 		return fmt.Errorf("add contact as reviewer of posting %d: %w", p.ID, err)
 	}
@@ -125,7 +125,7 @@ func addContactReviewer(ctx context.Context, tx *sqlx.Tx, p *Posting) error {
 }
 
 // insertPosting inserts p with the first free slug among slug, slug-2, ...
-func insertPosting(ctx context.Context, tx *sqlx.Tx, p *Posting) error {
+func insertPosting(ctx context.Context, tx *Tx, p *Posting) error {
 	base := p.Slug
 	var taken []string
 	if err := tx.SelectContext(ctx, &taken, `SELECT slug FROM postings WHERE slug = $1 OR slug LIKE $2`,
@@ -139,12 +139,13 @@ func insertPosting(ctx context.Context, tx *sqlx.Tx, p *Posting) error {
 	for n := 2; used[p.Slug]; n++ {
 		p.Slug = base + "-" + strconv.Itoa(n)
 	}
+	p.CreatedAt, p.UpdatedAt = tx.now, tx.now
 	rows, err := tx.NamedQuery(`INSERT INTO postings (slug, source_name, source_hash, title, organisation,
 		contact_email, contract, external_url, opens_at, closes_at, status, domains, technos, junior,
-		body_md, body_html, excerpt_html)
+		body_md, body_html, excerpt_html, created_at, updated_at)
 		VALUES (:slug, :source_name, :source_hash, :title, :organisation, :contact_email, :contract,
 		:external_url, :opens_at, :closes_at, :status, :domains, :technos, :junior, :body_md,
-		:body_html, :excerpt_html)
+		:body_html, :excerpt_html, :created_at, :updated_at)
 		RETURNING id, created_at, updated_at`, p)
 	if err != nil {
 		return fmt.Errorf("insert posting %q: %w", p.Slug, err)
@@ -221,8 +222,8 @@ func (r *Repo) CountPublicPostings(ctx context.Context, now time.Time) (open, cl
 // SetPostingStatus sets the status and closing date of a posting (used by
 // `vivier dev` to open the demo posting).
 func (r *Repo) SetPostingStatus(ctx context.Context, id int64, status catalog.PostingState, closesAt *time.Time) error {
-	res, err := r.db.ExecContext(ctx, `UPDATE postings SET status = $2, closes_at = $3, updated_at = now() WHERE id = $1`,
-		id, status, closesAt)
+	res, err := r.db.ExecContext(ctx, `UPDATE postings SET status = $2, closes_at = $3, updated_at = $4 WHERE id = $1`,
+		id, status, closesAt, r.now())
 	if err != nil {
 		return fmt.Errorf("set posting %d status: %w", id, err)
 	}

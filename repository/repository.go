@@ -19,6 +19,11 @@ import (
 // Repo is the data access layer over one PostgreSQL database.
 type Repo struct {
 	db *sqlx.DB
+	// Now is the clock (time.Now unless a test sets another). Each method
+	// or transaction reads it once and passes that instant to its
+	// statements, which never call PostgreSQL's now(): the web app, the
+	// worker and the scheduler then share one time, which tests can set.
+	Now func() time.Time
 	// ClaimTimeout is EMAIL_CLAIM_TIMEOUT (DefaultClaimTimeout when zero).
 	ClaimTimeout time.Duration
 	// Links seals the tokens of the links emails carry (LINK_KEY); without
@@ -30,8 +35,25 @@ type Repo struct {
 	preparing map[string]bool
 }
 
-// New wraps an open database.
-func New(db *sqlx.DB) *Repo { return &Repo{db: db} }
+// New wraps an open database, on the system clock.
+func New(db *sqlx.DB) *Repo { return &Repo{db: db, Now: time.Now} }
+
+// now reads the clock once, to the microsecond PostgreSQL keeps: what a
+// statement writes then equals what the caller holds.
+func (r *Repo) now() time.Time {
+	if r.Now == nil {
+		return time.Now().Truncate(time.Microsecond)
+	}
+	return r.Now().Truncate(time.Microsecond)
+}
+
+// Tx is a transaction with the instant it began, read once from the
+// repository's clock: every statement in it writes and compares that
+// instant, as benbjohnson/wtf passes now through its transactions.
+type Tx struct {
+	*sqlx.Tx
+	now time.Time
+}
 
 // prepared returns query as a prepared statement, preparing it on first
 // use. For the statements run for every email and every application:
@@ -65,7 +87,7 @@ func (r *Repo) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
 // prepared on tx's own connection for this once, and for later in the
 // background: waiting here for a second connection could wait forever
 // when every connection is held by a transaction doing the same.
-func (r *Repo) txPrepared(ctx context.Context, tx *sqlx.Tx, query string) (*sqlx.Stmt, error) {
+func (r *Repo) txPrepared(ctx context.Context, tx *Tx, query string) (*sqlx.Stmt, error) {
 	r.stmtMu.Lock()
 	s := r.stmts[query]
 	start := s == nil && !r.preparing[query]
@@ -129,12 +151,14 @@ func withBinaryParameters(raw string) string {
 	return u.String()
 }
 
-// inTx runs fn in a transaction, committed when fn returns nil.
-func (r *Repo) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := r.db.BeginTxx(ctx, nil)
+// inTx runs fn in a transaction, committed when fn returns nil; the
+// transaction's instant is read from the clock as it begins.
+func (r *Repo) inTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := r.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	tx := &Tx{Tx: sqlTx, now: r.now()}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"vivier/internal/catalog"
@@ -128,8 +127,8 @@ type NoticeBatch struct {
 // so two schedulers or a rerun never write one twice.
 func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n RetentionNotice, limit int) (NoticeBatch, error) {
 	var b NoticeBatch
-	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
-		args := []any{p.ID, noticeKey(p.ID, p.Cycle), limit, n.Kind, n.ReplyTo, n.Subject, n.Text, n.HTML}
+	err := r.inTx(ctx, func(tx *Tx) error {
+		args := []any{p.ID, noticeKey(p.ID, p.Cycle), limit, n.Kind, n.ReplyTo, n.Subject, n.Text, n.HTML, tx.now}
 		fill, err := newSQLFill(n.Fill, &args)
 		if err != nil {
 			return err
@@ -145,9 +144,10 @@ func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n
 			FOR UPDATE OF a
 		), sent AS (
 			INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
-				subject, text_body, html_body, dedupe_key)
+				subject, text_body, html_body, dedupe_key, send_after, created_at, updated_at)
 			SELECT $4, $1, t.id, t.email, t.first_name || ' ' || t.last_name, $5,
-				`+fill.subject("$6::text", "t")+`, `+fill.text("$7::text", "t", false)+`, `+fill.text("$8::text", "t", true)+`, $2::text || t.id
+				`+fill.subject("$6::text", "t")+`, `+fill.text("$7::text", "t", false)+`, `+fill.text("$8::text", "t", true)+`, $2::text || t.id,
+				$9::timestamptz, $9, $9
 			FROM targets t
 			ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 			RETURNING id, application_id, to_address
@@ -173,8 +173,8 @@ func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n
 		if err := r.sealLinks(ctx, tx, notices); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO application_tokens (token_hash, application_id)
-			SELECT * FROM unnest($1::bytea[], $2::bigint[])`, pq.ByteaArray(hashes), apps); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO application_tokens (token_hash, application_id, created_at)
+			SELECT hash, app, $3 FROM unnest($1::bytea[], $2::bigint[]) AS u(hash, app)`, pq.ByteaArray(hashes), apps, tx.now); err != nil {
 			return fmt.Errorf("store the links of the retention notices of posting %d: %w", p.ID, err)
 		}
 		b.Written = written
@@ -184,15 +184,15 @@ func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n
 		e := n.Contact
 		e.DedupeKey = strPtr(ContactNoticeKey(p.ID, p.Cycle))
 		err = tx.QueryRowxContext(ctx, `INSERT INTO emails (kind, posting_id, to_address, to_name, reply_to,
-			subject, text_body, html_body, dedupe_key)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			subject, text_body, html_body, dedupe_key, send_after, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10)
 			ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
-			RETURNING id`, e.Kind, p.ID, e.ToAddress, e.ToName, e.ReplyTo, e.Subject, e.TextBody, e.HTMLBody, e.DedupeKey).Scan(&b.Contact)
+			RETURNING id`, e.Kind, p.ID, e.ToAddress, e.ToName, e.ReplyTo, e.Subject, e.TextBody, e.HTMLBody, e.DedupeKey, tx.now).Scan(&b.Contact)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("write retention notice to the contact of posting %d: %w", p.ID, err)
 		}
 		if b.Contact != 0 || len(b.Written) > 0 {
-			return insertAudit(ctx, tx, ActorSystem, AuditRetentionNotified, p.ID, 0,
+			return insertAudit(ctx, tx, tx.now, ActorSystem, AuditRetentionNotified, p.ID, 0,
 				map[string]any{"candidatures": len(b.Written), "contact": b.Contact != 0, "effacement_le": n.EraseAt.Format(time.RFC3339)})
 		}
 		return nil
@@ -205,7 +205,7 @@ func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n
 // how many it erased (0: none is left).
 func (r *Repo) EraseForRetention(ctx context.Context, postingID int64, limit int) (int, error) {
 	n := 0
-	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := r.inTx(ctx, func(tx *Tx) error {
 		var ids []int64
 		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM applications WHERE posting_id = $1 AND erased_at IS NULL
 			ORDER BY id LIMIT $2 FOR UPDATE`, postingID, limit); err != nil {
@@ -222,7 +222,7 @@ func (r *Repo) EraseForRetention(ctx context.Context, postingID int64, limit int
 		if n == 0 {
 			return nil
 		}
-		return insertAudit(ctx, tx, ActorSystem, AuditRetentionErased, postingID, 0, map[string]any{"candidatures": n})
+		return insertAudit(ctx, tx, tx.now, ActorSystem, AuditRetentionErased, postingID, 0, map[string]any{"candidatures": n})
 	})
 	return n, err
 }

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"vivier/internal/catalog"
@@ -49,7 +48,8 @@ func (r *Repo) Notes(ctx context.Context, appID int64) ([]Note, error) {
 
 // AddNote adds a note.
 func (r *Repo) AddNote(ctx context.Context, appID int64, author, body string) error {
-	_, err := r.db.ExecContext(ctx, `INSERT INTO notes (application_id, author, body) VALUES ($1, $2, $3)`, appID, author, body)
+	_, err := r.db.ExecContext(ctx, `INSERT INTO notes (application_id, author, body, created_at) VALUES ($1, $2, $3, $4)`,
+		appID, author, body, r.now())
 	if err != nil {
 		return fmt.Errorf("add note: %w", err)
 	}
@@ -58,8 +58,8 @@ func (r *Repo) AddNote(ctx context.Context, appID int64, author, body string) er
 
 // SetRating records a reviewer's rating (1 to 4), replacing theirs.
 func (r *Repo) SetRating(ctx context.Context, appID int64, reviewer string, score int) error {
-	_, err := r.db.ExecContext(ctx, `INSERT INTO ratings (application_id, reviewer, score) VALUES ($1, lower($2), $3)
-		ON CONFLICT (application_id, reviewer) DO UPDATE SET score = EXCLUDED.score, updated_at = now()`, appID, reviewer, score)
+	_, err := r.db.ExecContext(ctx, `INSERT INTO ratings (application_id, reviewer, score, updated_at) VALUES ($1, lower($2), $3, $4)
+		ON CONFLICT (application_id, reviewer) DO UPDATE SET score = EXCLUDED.score, updated_at = EXCLUDED.updated_at`, appID, reviewer, score, r.now())
 	if err != nil {
 		return fmt.Errorf("set rating: %w", err)
 	}
@@ -94,8 +94,8 @@ func (r *Repo) RatingOf(ctx context.Context, appID int64, reviewer string) (Rati
 
 // MarkRead records that reviewer has opened an application.
 func (r *Repo) MarkRead(ctx context.Context, appID int64, reviewer string) error {
-	_, err := r.db.ExecContext(ctx, `INSERT INTO application_reads (application_id, email) VALUES ($1, lower($2))
-		ON CONFLICT DO NOTHING`, appID, reviewer)
+	_, err := r.db.ExecContext(ctx, `INSERT INTO application_reads (application_id, email, read_at) VALUES ($1, lower($2), $3)
+		ON CONFLICT DO NOTHING`, appID, reviewer, r.now())
 	if err != nil {
 		return fmt.Errorf("mark read: %w", err)
 	}
@@ -144,7 +144,7 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 	if !ch.To.ReviewerMaySet() {
 		return res, fmt.Errorf("status %q: %w", ch.To, ErrConflict)
 	}
-	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := r.inTx(ctx, func(tx *Tx) error {
 		res = StatusChangeResult{}
 		var apps []Application
 		err := tx.SelectContext(ctx, &apps, `SELECT `+applicationColumns+` FROM applications
@@ -173,7 +173,7 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 				continue
 			}
 			from := a.Status
-			if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = $2, updated_at = now() WHERE id = $1`, a.ID, ch.To); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE applications SET status = $2, updated_at = $3 WHERE id = $1`, a.ID, ch.To, tx.now); err != nil {
 				return fmt.Errorf("change status of application %d: %w", a.ID, err)
 			}
 			a.Status = ch.To
@@ -210,8 +210,8 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 // CancelEmail cancels an email that has not left yet (and forgets its
 // sealed link). It returns ErrConflict when it is already being sent or sent.
 func (r *Repo) CancelEmail(ctx context.Context, id int64) error {
-	res, err := r.db.ExecContext(ctx, `UPDATE emails SET status = 'cancelled', link_sealed = NULL, updated_at = now()
-		WHERE id = $1 AND status = 'pending'`, id)
+	res, err := r.db.ExecContext(ctx, `UPDATE emails SET status = 'cancelled', link_sealed = NULL, updated_at = $2
+		WHERE id = $1 AND status = 'pending'`, id, r.now())
 	if err != nil {
 		return fmt.Errorf("cancel email %d: %w", id, err)
 	}
@@ -225,7 +225,7 @@ func (r *Repo) CancelEmail(ctx context.Context, id int64) error {
 // the failed one carried moves to the copy, sealed again for its row.
 func (r *Repo) ResendEmail(ctx context.Context, id int64) (*Email, error) {
 	var resent Email
-	err := r.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := r.inTx(ctx, func(tx *Tx) error {
 		var failed Email
 		err := tx.GetContext(ctx, &failed, `SELECT `+emailColumns+` FROM emails
 			WHERE id = $1 AND status = 'failed' AND to_address <> '' FOR UPDATE`, id)

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"vivier/internal/catalog"
 )
 
@@ -68,8 +66,8 @@ func (r *Repo) ReviewerList(ctx context.Context, postingID int64) ([]Reviewer, e
 
 // AddReviewer lets email review a posting; adding twice is harmless.
 func (r *Repo) AddReviewer(ctx context.Context, postingID int64, email, by string) error {
-	_, err := r.db.ExecContext(ctx, `INSERT INTO posting_reviewers (posting_id, email, added_by) VALUES ($1, lower($2), $3)
-		ON CONFLICT DO NOTHING`, postingID, strings.TrimSpace(email), by)
+	_, err := r.db.ExecContext(ctx, `INSERT INTO posting_reviewers (posting_id, email, added_by, created_at) VALUES ($1, lower($2), $3, $4)
+		ON CONFLICT DO NOTHING`, postingID, strings.TrimSpace(email), by, r.now())
 	if err != nil {
 		return fmt.Errorf("add reviewer: %w", err)
 	}
@@ -127,8 +125,8 @@ func (r *Repo) ReviewerPostings(ctx context.Context, email string, admin bool) (
 
 // RecordVisit notes that email has just looked at a posting's applications.
 func (r *Repo) RecordVisit(ctx context.Context, postingID int64, email string) error {
-	_, err := r.db.ExecContext(ctx, `INSERT INTO posting_visits (posting_id, email) VALUES ($1, lower($2))
-		ON CONFLICT (posting_id, email) DO UPDATE SET visited_at = now()`, postingID, email)
+	_, err := r.db.ExecContext(ctx, `INSERT INTO posting_visits (posting_id, email, visited_at) VALUES ($1, lower($2), $3)
+		ON CONFLICT (posting_id, email) DO UPDATE SET visited_at = EXCLUDED.visited_at`, postingID, email, r.now())
 	if err != nil {
 		return fmt.Errorf("record visit: %w", err)
 	}
@@ -146,9 +144,9 @@ func prefixed(prefix, columns string) string {
 // CreateSignInToken stores a sign-in link's hash, valid for ttl, with the
 // email that carries it, in one transaction.
 func (r *Repo) CreateSignInToken(ctx context.Context, hash []byte, email string, ttl time.Duration, emails []*Email) error {
-	return r.inTx(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sign_in_tokens (token_hash, email, expires_at) VALUES ($1, lower($2), now() + $3::interval)`,
-			hash, email, fmt.Sprintf("%d seconds", int(ttl.Seconds())))
+	return r.inTx(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sign_in_tokens (token_hash, email, created_at, expires_at) VALUES ($1, lower($2), $3, $4)`,
+			hash, email, tx.now, tx.now.Add(ttl.Truncate(time.Second)))
 		if err != nil {
 			return fmt.Errorf("store sign-in token: %w", err)
 		}
@@ -161,7 +159,7 @@ func (r *Repo) CreateSignInToken(ctx context.Context, hash []byte, email string,
 func (r *Repo) SignInTokenUsable(ctx context.Context, hash []byte) (bool, error) {
 	var ok bool
 	err := r.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM sign_in_tokens
-		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now())`, hash)
+		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2)`, hash, r.now())
 	if err != nil {
 		return false, fmt.Errorf("check sign-in token: %w", err)
 	}
@@ -172,8 +170,8 @@ func (r *Repo) SignInTokenUsable(ctx context.Context, hash []byte) (bool, error)
 // It returns ErrNotFound for an unknown, used or expired link.
 func (r *Repo) ConsumeSignInToken(ctx context.Context, hash []byte) (string, error) {
 	var email string
-	err := r.db.GetContext(ctx, &email, `UPDATE sign_in_tokens SET used_at = now()
-		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING email`, hash)
+	err := r.db.GetContext(ctx, &email, `UPDATE sign_in_tokens SET used_at = $2
+		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING email`, hash, r.now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}

@@ -72,7 +72,8 @@ func (h *EmailHandler) processBatch(ctx context.Context, t *asynq.Task) error {
 	if p.RequestID != "" {
 		log = log.With("request_id", p.RequestID)
 	}
-	claimedAt := time.Now()
+	// On the repository's clock, which says when a claim goes stale.
+	claimedAt := h.Repo.Now()
 	claimed, err := h.Repo.ClaimEmails(ctx, p.EmailIDs)
 	if err != nil {
 		return err // the database is not answering: asynq retries the batch
@@ -81,19 +82,19 @@ func (h *EmailHandler) processBatch(ctx context.Context, t *asynq.Task) error {
 		// The claim fences an email only until it goes stale: past half its
 		// lifetime (a very slow relay), what is left is handed back rather
 		// than sent on a claim another worker may take over.
-		if ctx.Err() != nil || time.Since(claimedAt) > h.Repo.ClaimLifetime()/2 {
+		if ctx.Err() != nil || h.Repo.Now().Sub(claimedAt) > h.Repo.ClaimLifetime()/2 {
 			// The batch is retried; what was sent is skipped then.
 			h.release(log, claimed[i:], "envoi interrompu ; il reprendra")
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			return fmt.Errorf("batch of %d emails: %d left after %s", len(claimed), len(claimed)-i, time.Since(claimedAt).Round(time.Second))
+			return fmt.Errorf("batch of %d emails: %d left after %s", len(claimed), len(claimed)-i, h.Repo.Now().Sub(claimedAt).Round(time.Second))
 		}
 		err := h.deliver(ctx, log.With("email_id", e.ID), e, false)
 		if err == nil || errors.Is(err, asynq.SkipRetry) {
 			continue // sent, or refused for good and recorded
 		}
-		retry := []tasks.Outgoing{{ID: e.ID, Queue: compose.Kind(e.Kind).Queue(), SendAfter: time.Now().Add(h.RetryDelay)}}
+		retry := []tasks.Outgoing{{ID: e.ID, Queue: compose.Kind(e.Kind).Queue(), SendAfter: h.Repo.Now().Add(h.RetryDelay)}}
 		if err := h.Enqueuer.Enqueue(ctx, retry...); err != nil {
 			// It is pending in the outbox: the sweep enqueues it again.
 			log.Warn("enqueue retry failed; the outbox sweep will retry", "email_id", e.ID, "error", err)

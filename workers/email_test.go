@@ -69,7 +69,7 @@ func TestTemporaryRefusalIsRetriedAndSentOnce(t *testing.T) {
 	if e.Attempts != 3 {
 		t.Errorf("sent after %d attempts, want 3 (two 451 refusals)", e.Attempts)
 	}
-	time.Sleep(500 * time.Millisecond) // room for a wrong extra send
+	app.WaitIdle() // a wrong extra send would be done by now
 	if got := len(app.SMTP.Messages()); got != 1 {
 		t.Fatalf("SMTP server accepted %d copies, want 1", got)
 	}
@@ -88,7 +88,7 @@ func TestPermanentRefusalIsFinalAndRecorded(t *testing.T) {
 	if !strings.Contains(e.LastError, "550") || !strings.Contains(e.LastError, "Mailbox unavailable") {
 		t.Errorf("recorded reason %q lacks the server's reply", e.LastError)
 	}
-	time.Sleep(time.Second)
+	app.WaitIdle()
 	if n := tries.Load(); n != 1 {
 		t.Errorf("a 5xx was tried %d times, want 1", n)
 	}
@@ -218,7 +218,7 @@ func TestAnEmailAlreadySentIsNotSentAgain(t *testing.T) {
 	if err := app.Enqueuer.Enqueue(context.Background(), tasks.Outgoing{ID: id}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	app.WaitIdle()
 	if got := len(app.SMTP.Messages()); got != 1 {
 		t.Fatalf("SMTP server got %d copies, want 1", got)
 	}
@@ -287,11 +287,15 @@ func TestASlowBatchHandsBackWhatItCannotSendInTime(t *testing.T) {
 	// other slots.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go app.Sweeper.Run(ctx, 100*time.Millisecond)
+	swept := make(chan struct{})
+	go func() { defer close(swept); app.Sweeper.Run(ctx, 100*time.Millisecond) }()
 	for _, id := range ids {
 		waitStatus(t, app, id, repository.EmailSent, 30*time.Second)
 	}
-	time.Sleep(time.Second) // room for a wrong extra send
+	// The sweep stopped, and the worker done: a wrong extra send is in.
+	cancel()
+	<-swept
+	app.WaitIdle()
 	copies := map[string]int{}
 	for _, m := range app.SMTP.Messages() {
 		copies[m.To[0]]++

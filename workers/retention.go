@@ -41,9 +41,11 @@ type RetentionCounts struct {
 	Erased, ErasedPostings int
 }
 
-// RunOnce erases what is due at instant now and writes the notices due.
-func (s *RetentionScheduler) RunOnce(ctx context.Context, now time.Time) (RetentionCounts, error) {
+// RunOnce erases what is due now, on the repository's clock, and writes
+// the notices due.
+func (s *RetentionScheduler) RunOnce(ctx context.Context) (RetentionCounts, error) {
 	var out RetentionCounts
+	now := s.Repo.Now()
 	months := s.Config.RetentionMonths
 	due, err := s.Repo.PostingsToErase(ctx, now, months)
 	if err != nil {
@@ -114,7 +116,7 @@ func (s *RetentionScheduler) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if c, err := s.RunOnce(ctx, time.Now()); err != nil {
+		if c, err := s.RunOnce(ctx); err != nil {
 			s.Log.Warn("retention run failed; will try again", "error", err)
 		} else if c != (RetentionCounts{}) {
 			s.Log.Info("retention run", "notified", c.Notified, "contacts_notified", c.ContactsNotified,

@@ -131,7 +131,7 @@ func TestRetentionErasesOldApplicationsAndTellsOnceAMonthBefore(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := retentionScheduler(t, app).RunOnce(ctx, time.Now())
+			c, err := retentionScheduler(t, app).RunOnce(ctx)
 			if err != nil {
 				t.Error(err)
 			}
@@ -278,7 +278,7 @@ func TestRetentionErasesOldApplicationsAndTellsOnceAMonthBefore(t *testing.T) {
 	// A second run writes nothing more.
 	var emailsAfter int
 	app.DB.Get(&emailsAfter, `SELECT count(*) FROM emails`)
-	c, err := retentionScheduler(t, app).RunOnce(ctx, time.Now())
+	c, err := retentionScheduler(t, app).RunOnce(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,8 @@ func TestRetentionErasesOldApplicationsAndTellsOnceAMonthBefore(t *testing.T) {
 	}
 
 	// A month later, the posting closed 23 months ago is erased in turn.
-	c, err = retentionScheduler(t, app).RunOnce(ctx, time.Now().AddDate(0, 1, 1))
+	app.Clock.Set(time.Now().AddDate(0, 1, 1))
+	c, err = retentionScheduler(t, app).RunOnce(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +322,7 @@ func TestRetentionWorksInBatches(t *testing.T) {
 
 	s := retentionScheduler(t, app)
 	s.Enqueuer = nil // no worker: the emails stay in the outbox
-	c, err := s.RunOnce(ctx, time.Now())
+	c, err := s.RunOnce(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

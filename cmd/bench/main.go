@@ -377,10 +377,11 @@ func (b *bench) createPosting(ctx context.Context, slug, title string) (int64, e
 	var id int64
 	err := b.sql.GetContext(ctx, &id, `INSERT INTO postings (slug, title, organisation, contact_email, contract, status,
 		opens_at, body_md, body_html, excerpt_html)
-		VALUES ($1, $2, 'Incubateur des Territoires', $3, 'Prestation (freelance)', 'open', now() - interval '1 day',
+		VALUES ($1, $2, 'Incubateur des Territoires', $3, 'Prestation (freelance)', 'open', $6,
 		$4, $5, $5) RETURNING id`, slug, title, b.contact,
 		"## La mission\n\nAccompagner les collectivités dans l'investigation de leurs problèmes.",
-		"<h2>La mission</h2><p>Accompagner les collectivités dans l'investigation de leurs problèmes.</p>")
+		"<h2>La mission</h2><p>Accompagner les collectivités dans l'investigation de leurs problèmes.</p>",
+		b.product.Repo.Now().AddDate(0, 0, -1))
 	if err != nil {
 		return 0, fmt.Errorf("create posting %s: %w", slug, err)
 	}

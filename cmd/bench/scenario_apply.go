@@ -268,15 +268,16 @@ func (b *bench) baselineInsert(ctx context.Context, db *sql.DB, p *repository.Po
 		return err
 	}
 	defer tx.Rollback()
+	now := b.product.Repo.Now() // the transaction's instant, as the repository reads it
 	var open bool
 	if err := tx.QueryRowContext(ctx, `SELECT status = 'open' FROM postings WHERE id = $1 FOR SHARE`, p.ID).Scan(&open); err != nil {
 		return err
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO applications (posting_id, first_name, last_name, email, phone, location,
 		daily_rate, days_per_week, available_from, siret, links, motivation, consent_at, access_token_hash, submission_nonce)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now(), $13, $14) RETURNING id, status`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $15, $13, $14) RETURNING id, status`,
 		a.PostingID, a.FirstName, a.LastName, a.Email, a.Phone, a.Location, a.DailyRate, a.DaysPerWeek, a.AvailableFrom,
-		a.SIRET, pq.StringArray{"https://github.com/" + ascii(a.LastName)}, a.Motivation, hash[:], nonce()).Scan(&a.ID, &a.Status)
+		a.SIRET, pq.StringArray{"https://github.com/" + ascii(a.LastName)}, a.Motivation, hash[:], nonce(), now).Scan(&a.ID, &a.Status)
 	if err != nil {
 		return err
 	}
@@ -297,9 +298,9 @@ func (b *bench) baselineInsert(ctx context.Context, db *sql.DB, p *repository.Po
 		var id int64
 		// As the app stores it: the token hidden, then sealed for the row.
 		if err := tx.QueryRowContext(ctx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name, reply_to,
-			subject, text_body, html_body, send_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+			subject, text_body, html_body, send_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			RETURNING id`, e.Kind, p.ID, a.ID, e.ToAddress, a.FirstName+" "+a.LastName, e.ReplyTo, e.Subject,
-			links.Hide(e.TextBody, tokenText), links.Hide(e.HTMLBody, tokenText)).Scan(&id); err != nil {
+			links.Hide(e.TextBody, tokenText), links.Hide(e.HTMLBody, tokenText), now).Scan(&id); err != nil {
 			return err
 		}
 		if e.Token != "" {

@@ -17,6 +17,7 @@ import (
 // opening in its history; restarted, it leaves the posting as a developer
 // left it (here, closed).
 func TestDevCreatesTheDemoPostingOnceAndLeavesItAlone(t *testing.T) {
+	t.Parallel()
 	db, _ := testkit.DB(t)
 	repo := repository.New(db)
 	ctx := context.Background()

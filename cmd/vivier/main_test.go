@@ -14,6 +14,7 @@ import (
 )
 
 func TestImportCommandPrintsOneLineAFileAndFailsOnABadOne(t *testing.T) {
+	t.Parallel()
 	_, dbURL := testkit.DB(t)
 	env := map[string]string{"DATABASE_URL": dbURL}
 	getenv := func(k string) string { return env[k] }
@@ -49,6 +50,7 @@ func TestImportCommandPrintsOneLineAFileAndFailsOnABadOne(t *testing.T) {
 }
 
 func TestBadConfigurationNamesTheVariable(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"PORT": "quatre-vingts", "SMTP_URL": "http://nope"}
 	err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "PORT") || !strings.Contains(err.Error(), "SMTP_URL") {
@@ -57,6 +59,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 }
 
 func TestUnreachablePostgreSQLIsExplained(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/vivier?sslmode=disable"}
 	err := run(context.Background(), []string{"migrate"}, func(k string) string { return env[k] }, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "PostgreSQL ne répond pas à l'adresse 127.0.0.1:1") || !strings.Contains(err.Error(), "démarrez-le") {

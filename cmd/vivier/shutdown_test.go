@@ -8,9 +8,11 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -68,9 +70,15 @@ func TestServeFinishesRequestsInFlightOnSIGTERM(t *testing.T) {
 	w.Close()
 	body := form.Bytes()
 	pr, pw := io.Pipe()
-	req, _ := http.NewRequest(http.MethodPost, base+"/offres/"+p.Slug+"/candidature", pr)
+	// The server answers "100 Continue" once the form's handler reads the
+	// body: then the upload is the server's, in flight.
+	reading := make(chan struct{})
+	trace := &httptrace.ClientTrace{Got100Continue: func() { close(reading) }}
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
+		http.MethodPost, base+"/offres/"+p.Slug+"/candidature", pr)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	req.Header.Set("Origin", base)
+	req.Header.Set("Expect", "100-continue")
 	req.ContentLength = int64(len(body))
 	done := make(chan *http.Response, 1)
 	go func() {
@@ -84,16 +92,26 @@ func TestServeFinishesRequestsInFlightOnSIGTERM(t *testing.T) {
 		resp.Body.Close()
 		done <- resp
 	}()
+	select {
+	case <-reading:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server never read the upload")
+	}
 	pw.Write(body[:len(body)/2])
-	time.Sleep(200 * time.Millisecond)
 	if err := serve.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
-	// New connections are refused while the upload finishes.
-	if conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second); err == nil {
+	// New connections are refused while the upload finishes: once the
+	// signal is handled, the port no longer accepts any.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+		if err != nil {
+			break
+		}
 		conn.Close()
-		t.Error("a new connection was accepted after SIGTERM")
+		if time.Now().After(deadline) {
+			t.Fatal("new connections still accepted 10 s after SIGTERM")
+		}
 	}
 	pw.Write(body[len(body)/2:])
 	pw.Close()
@@ -159,7 +177,7 @@ func TestWorkerFinishesItsMessageOnSIGTERM(t *testing.T) {
 	}
 	startVivier(t, env, "worker")
 	app.WaitEmails("sent", 30, 60*time.Second)
-	time.Sleep(500 * time.Millisecond)
+	app.WaitIdle() // a second copy would have left by now
 	if got := len(app.SMTP.Messages()); got != 30 {
 		t.Fatalf("SMTP server got %d messages, want 30", got)
 	}
@@ -198,7 +216,12 @@ func TestServeWaitsForTheSchema(t *testing.T) {
 
 	env["SCHEMA_WAIT"] = "1m"
 	serve := startVivier(t, env, "serve")
-	time.Sleep(time.Second)
+	// It says it waits; meanwhile it does not answer.
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(serve.Stdout.(*lockedBuffer).String(), "waiting for `vivier migrate`"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not say that it waits for the schema")
+		}
+	}
 	if resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/"); err == nil {
 		resp.Body.Close()
 		t.Fatal("serve answered before the schema was migrated")

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,8 +43,8 @@ func startVivier(t *testing.T, env map[string]string, args string) *exec.Cmd {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start vivier %s: %v", args, err)
 	}
@@ -57,6 +58,25 @@ func startVivier(t *testing.T, env map[string]string, args string) *exec.Cmd {
 		}
 	})
 	return cmd
+}
+
+// lockedBuffer is a process's output, which a test may read while the
+// process writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // A worker killed with SIGKILL in the middle of a close's 2,000 updates:
@@ -115,7 +135,10 @@ func TestWorkerKilledDuringALargeClose(t *testing.T) {
 	}
 
 	startVivier(t, env, "worker")
-	// The scheduler's sweep runs meanwhile, as in production.
+	// The scheduler's sweep runs meanwhile, as in production, with the
+	// same EMAIL_CLAIM_TIMEOUT: it hands the dead worker's claims, once
+	// stale, to the new one.
+	app.Repo.ClaimTimeout = 3 * time.Second
 	deadline = time.Now().Add(4 * time.Minute)
 	for {
 		var sent int

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -73,7 +72,7 @@ func TestWorkerServesMetricsAndLogsTheRequestID(t *testing.T) {
 		t.Fatalf("vivier worker exited with %v", err)
 	}
 	found := false
-	for _, line := range strings.Split(worker.Stdout.(*bytes.Buffer).String(), "\n") {
+	for _, line := range strings.Split(worker.Stdout.(*lockedBuffer).String(), "\n") {
 		var l struct {
 			Msg       string `json:"msg"`
 			EmailID   int64  `json:"email_id"`
@@ -87,7 +86,7 @@ func TestWorkerServesMetricsAndLogsTheRequestID(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Errorf("no \"email sent\" line in the worker's log:\n%s", worker.Stdout.(*bytes.Buffer).String())
+		t.Errorf("no \"email sent\" line in the worker's log:\n%s", worker.Stdout.(*lockedBuffer).String())
 	}
 }
 
@@ -128,7 +127,7 @@ func TestServeLogsEachRequestWithItsID(t *testing.T) {
 	if err := serve.Wait(); err != nil {
 		t.Fatalf("vivier serve exited with %v", err)
 	}
-	logs := serve.Stdout.(*bytes.Buffer).String()
+	logs := serve.Stdout.(*lockedBuffer).String()
 	if strings.Contains(logs, secret) {
 		t.Errorf("the private token is in the log:\n%s", logs)
 	}

@@ -37,7 +37,8 @@ import (
 type Options struct {
 	// Log receives every line; nil discards them.
 	Log *slog.Logger
-	// Now is the web site's clock; nil is time.Now.
+	// Now is the process's one clock, read by the repository, the web
+	// site, the worker and the scheduler; nil is time.Now (tests set it).
 	Now func() time.Time
 	// Metrics is the process's registry; nil starts a new one. `vivier dev`
 	// and the tests share one between web and worker, as one process.
@@ -115,6 +116,7 @@ func New(cfg *config.Config, db *sqlx.DB, opts Options) (*Process, error) {
 	if p.Repo, err = NewRepo(cfg, db); err != nil {
 		return nil, err
 	}
+	p.Repo.Now = p.Now
 	if p.Emails, err = compose.New(cfg); err != nil {
 		return nil, err
 	}
@@ -128,7 +130,7 @@ func New(cfg *config.Config, db *sqlx.DB, opts Options) (*Process, error) {
 	p.Inspector = asynq.NewInspector(p.Queue)
 	p.closers = append(p.closers, p.Client.Close, p.Inspector.Close, p.Redis.Close)
 	p.Limiter = &ratelimit.Limiter{Redis: p.Redis, Prefix: "vivier:rl"}
-	p.Enqueuer = &tasks.Enqueuer{Client: p.Client, Timeout: backgroundEnqueueTimeout}
+	p.Enqueuer = &tasks.Enqueuer{Client: p.Client, Timeout: backgroundEnqueueTimeout, Now: p.Now}
 	return p, nil
 }
 

@@ -45,7 +45,7 @@ func (p *Process) Web() (*Web, error) {
 			s.StopCleanup()
 		}
 	}
-	enqueuer := &tasks.Enqueuer{Client: p.Client, Timeout: webEnqueueTimeout}
+	enqueuer := &tasks.Enqueuer{Client: p.Client, Timeout: webEnqueueTimeout, Now: p.Now}
 	h, err := handlers.New(handlers.Deps{
 		Config: p.Config, Repo: p.Repo, Emails: p.Emails, Log: p.Log, Now: p.Now, MailCatcher: p.MailCatcher,
 		Enqueuer: enqueuer, Closer: p.closer(enqueuer), Sessions: sessions, Limiter: p.Limiter,

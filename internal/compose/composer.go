@@ -79,7 +79,7 @@ func (c *Composer) email(kind Kind, d *emailData, to, toName, replyTo string) (*
 		return nil, err
 	}
 	e := &repository.Email{Kind: string(kind), ToAddress: to, ToName: toName, ReplyTo: replyTo,
-		Subject: r.Subject, TextBody: r.Text, HTMLBody: r.HTML, SendAfter: time.Now()}
+		Subject: r.Subject, TextBody: r.Text, HTMLBody: r.HTML}
 	if d.Posting != nil {
 		e.PostingID = &d.Posting.ID
 	}

@@ -24,6 +24,7 @@ func corpus(t *testing.T) string {
 }
 
 func TestEveryRealPostingImportsAndReimportsUnchanged(t *testing.T) {
+	t.Parallel()
 	db, _ := testkit.DB(t)
 	repo := repository.New(db)
 	var out bytes.Buffer
@@ -69,6 +70,7 @@ func TestEveryRealPostingImportsAndReimportsUnchanged(t *testing.T) {
 }
 
 func TestReimportUpdatesTheSamePosting(t *testing.T) {
+	t.Parallel()
 	db, _ := testkit.DB(t)
 	repo := repository.New(db)
 	dir := t.TempDir()
@@ -102,6 +104,7 @@ func TestReimportUpdatesTheSamePosting(t *testing.T) {
 }
 
 func TestSlugsStayUnique(t *testing.T) {
+	t.Parallel()
 	db, _ := testkit.DB(t)
 	repo := repository.New(db)
 	im := &importer.Importer{Repo: repo, Now: time.Now, Out: &bytes.Buffer{}}

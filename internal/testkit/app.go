@@ -55,8 +55,9 @@ type App struct {
 	// Closing closes postings at their date, as the scheduler does.
 	Closing *workers.ClosingScheduler
 	Log     *slog.Logger
-	// Now is the web app's clock; tests may replace it.
-	Now func() time.Time
+	// Clock is the app's one clock: the web app, the repository, the
+	// worker and the scheduler's jobs read it; tests set it.
+	Clock *Clock
 
 	process *assembly.Process
 	worker  *assembly.Worker
@@ -127,9 +128,9 @@ func NewApp(tb testing.TB, opts Options) *App {
 	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: level}))
 
 	// The product's own assembly, as `vivier dev` runs it: web, worker and
-	// scheduler in one process.
-	a := &App{tb: tb, Config: cfg, DB: db, SMTP: smtp, Log: log, Now: time.Now}
-	assembled := assembly.Options{Log: log, Now: func() time.Time { return a.Now() }}
+	// scheduler in one process, on the test's one clock.
+	a := &App{tb: tb, Config: cfg, DB: db, SMTP: smtp, Log: log, Clock: &Clock{}}
+	assembled := assembly.Options{Log: log, Now: a.Clock.Now}
 	if opts.DevMail {
 		assembled.MailCatcher = smtp
 	}
@@ -153,6 +154,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 		if a.Repo, err = assembly.NewRepo(cfg, db); err != nil {
 			tb.Fatal(err)
 		}
+		a.Repo.Now = a.Clock.Now
 	}
 	srv := httptest.NewServer(web.Engine)
 	tb.Cleanup(srv.Close)
@@ -252,7 +254,7 @@ func (a *App) OpenPosting(closesAt time.Time) *repository.Posting {
 // Posting imports a posting file and returns it.
 func (a *App) Posting(name string, data []byte) *repository.Posting {
 	a.tb.Helper()
-	im := &importer.Importer{Repo: a.Repo, Now: time.Now, Out: io.Discard}
+	im := &importer.Importer{Repo: a.Repo, Now: a.Clock.Now, Out: io.Discard}
 	if _, err := im.File(context.Background(), name, data); err != nil {
 		a.tb.Fatalf("import %s: %v", name, err)
 	}

@@ -188,6 +188,10 @@ func DB(tb testing.TB) (*sqlx.DB, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// Tests run many at once on one server: a test keeps few connections
+	// open, so that they stay well under PostgreSQL's max_connections.
+	d.DB.SetMaxOpenConns(16)
+	d.DB.SetMaxIdleConns(8)
 	tb.Cleanup(func() {
 		if err := d.Drop(); err != nil {
 			tb.Logf("drop test database %s: %v", d.Name, err)

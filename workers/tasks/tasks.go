@@ -61,9 +61,11 @@ type SendEmailPayload struct {
 // email is marked failed (asynq's backoff spreads them over about a day).
 const MaxRetry = 20
 
-// newSendEmailTask builds the task of one email. Its TaskID comes from the
+// newSendEmailTask builds the task of one email due at processAt, now
+// being the outbox's clock: asynq waits on its own (the system's), so the
+// task waits for what remains until processAt. Its TaskID comes from the
 // email id, so enqueuing twice is refused by asynq as a conflict.
-func newSendEmailTask(p SendEmailPayload, queue string, processAt time.Time) (*asynq.Task, error) {
+func newSendEmailTask(p SendEmailPayload, queue string, processAt, now time.Time) (*asynq.Task, error) {
 	payload, err := json.Marshal(p)
 	if err != nil {
 		return nil, err
@@ -74,8 +76,8 @@ func newSendEmailTask(p SendEmailPayload, queue string, processAt time.Time) (*a
 		asynq.MaxRetry(MaxRetry),
 		asynq.Timeout(2 * time.Minute),
 	}
-	if processAt.After(time.Now()) {
-		opts = append(opts, asynq.ProcessAt(processAt))
+	if wait := processAt.Sub(now); wait > 0 {
+		opts = append(opts, asynq.ProcessIn(wait))
 	}
 	return asynq.NewTask(TypeSendEmail, payload, opts...), nil
 }
@@ -165,6 +167,9 @@ type Enqueuer struct {
 	// Timeout bounds the wait for Redis: past it the email stays pending
 	// and the scheduler's sweep enqueues it later.
 	Timeout time.Duration
+	// Now is the clock the emails' SendAfter is read on, the repository's
+	// (time.Now when nil).
+	Now func() time.Time
 }
 
 // Enqueue enqueues each email, treating "already queued" as success. It
@@ -181,12 +186,16 @@ func (q *Enqueuer) EnqueueAll(ctx context.Context, emails ...Outgoing) (conflict
 	ctx, cancel := q.bounded(ctx)
 	defer cancel()
 	requestID := RequestID(ctx)
+	now := time.Now
+	if q.Now != nil {
+		now = q.Now
+	}
 	var first error
 	for _, e := range emails {
 		if e.Queue == "" {
 			e.Queue = QueueDefault
 		}
-		task, err := newSendEmailTask(SendEmailPayload{EmailID: e.ID, RequestID: requestID}, e.Queue, e.SendAfter)
+		task, err := newSendEmailTask(SendEmailPayload{EmailID: e.ID, RequestID: requestID}, e.Queue, e.SendAfter, now())
 		if err == nil {
 			_, err = q.Client.EnqueueContext(ctx, task)
 		}
