@@ -84,6 +84,8 @@ func (h *Handler) createApplication(c *gin.Context) {
 		Motivation: input.Motivation, ConsentAt: h.Now(), AccessTokenHash: hash,
 		SubmissionNonce: nonceOf(values),
 	}
+	src := h.sourceOf(c, values)
+	app.UTMSource, app.UTMMedium, app.UTMCampaign, app.Ref, app.ReferrerHost = src.Source, src.Medium, src.Campaign, src.Ref, src.ReferrerHost
 	if app.Links == nil {
 		app.Links = pq.StringArray{}
 	}

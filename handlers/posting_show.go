@@ -28,7 +28,8 @@ type postingData struct {
 	RetentionMonths int
 	ConsentText     string
 	Nonce           string
-	ClosedAt        *time.Time // when it stopped taking applications; nil while open
+	Source          []hiddenField // where the applicant came from
+	ClosedAt        *time.Time    // when it stopped taking applications; nil while open
 	JSONLD          template.JS
 }
 
@@ -75,6 +76,7 @@ func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Postin
 		RetentionMonths: h.Config.RetentionMonths,
 		ConsentText:     h.consentText(p),
 		Nonce:           nonceOf(form.Values),
+		Source:          sourceFields(h.sourceOf(c, form.Values)),
 	}
 	if d.Nonce == "" {
 		d.Nonce = newNonce()

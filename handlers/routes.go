@@ -44,6 +44,8 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.GET("/candidature/:token/effacement", h.confirmErasure)
 	r.POST("/candidature/:token/effacement", h.eraseOwnApplication)
 	r.GET("/donnees-effacees", h.erased)
+	// A posting's tracked link: to the posting, with its channel as source.
+	r.GET("/l/:slug", h.followTrackedLink)
 
 	// Formats others read.
 	r.GET("/api/v1/postings.json", h.apiPostings)
@@ -69,6 +71,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/offres/:id/statuts", h.bulkChangeStatus)
 	inbox.POST("/offres/:id/relecteurs", h.requireAdmin, h.addReviewer)
 	inbox.POST("/offres/:id/relecteurs/retrait", h.requireAdmin, h.removeReviewer)
+	inbox.POST("/offres/:id/liens", h.createTrackedLink)
 	inbox.GET("/candidatures/:id", h.inboxApplication)
 	inbox.GET("/candidatures/:id/cv", h.inboxCV)
 	inbox.POST("/candidatures/:id/notes", h.addNote)
