@@ -310,7 +310,7 @@ func (r *Repo) PostingSources(ctx context.Context, postingID int64) ([]string, e
 			(SELECT utm_source FROM applications WHERE posting_id = $1 AND utm_source <> '' AND erased_at IS NULL
 				ORDER BY utm_source LIMIT 1)
 			UNION ALL
-			SELECT (SELECT utm_source FROM applications WHERE posting_id = $1 AND utm_source > s.v AND erased_at IS NULL
+			SELECT (SELECT utm_source FROM applications WHERE posting_id = $1 AND utm_source > s.v AND utm_source <> '' AND erased_at IS NULL
 				ORDER BY utm_source LIMIT 1) FROM s WHERE s.v IS NOT NULL)
 		SELECT v FROM s WHERE v IS NOT NULL ORDER BY v`, postingID)
 	if err != nil {
