@@ -13,6 +13,7 @@ import (
 	"vivier/internal/applyform"
 	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
+	"vivier/internal/views"
 	"vivier/repository"
 )
 
@@ -60,6 +61,7 @@ func (h *Handler) showPosting(c *gin.Context) {
 	if !ok {
 		return
 	}
+	h.countView(c, p)
 	h.renderPosting(c, http.StatusOK, p, &formView{})
 }
 
@@ -137,3 +139,15 @@ func (h *Handler) closedSince(ctx context.Context, ps ...*repository.Posting) (m
 }
 
 func (h *Handler) dataContact(p *repository.Posting) string { return h.Emails.DataContact(p) }
+
+// countView counts a view of the posting's page by a person (robots, by
+// their user agent, are left out): one increment in Redis, nothing about
+// the visitor kept. A view that cannot be counted is only logged.
+func (h *Handler) countView(c *gin.Context, p *repository.Posting) {
+	if h.Views == nil || views.IsBot(c.Request.UserAgent()) {
+		return
+	}
+	if err := h.Views.Count(c.Request.Context(), p.ID, h.Now()); err != nil {
+		h.logger(c).Warn("view not counted", "error", err, "posting_id", p.ID)
+	}
+}

@@ -27,7 +27,24 @@ CREATE TABLE tracked_links (
 );
 CREATE UNIQUE INDEX tracked_links_label_idx ON tracked_links (posting_id, lower(label));
 
+-- Views of postings' pages, per day: counts only, nothing about visitors.
+-- They are counted in Redis and added here by the scheduler in batches;
+-- view_batches names the batches added, so that a batch flushed twice is
+-- added once.
+CREATE TABLE posting_views (
+    posting_id bigint NOT NULL REFERENCES postings (id) ON DELETE CASCADE,
+    day date NOT NULL,
+    views bigint NOT NULL,
+    PRIMARY KEY (posting_id, day)
+);
+CREATE TABLE view_batches (
+    id text PRIMARY KEY,
+    flushed_at timestamptz NOT NULL
+);
+
 -- +goose Down
+DROP TABLE view_batches;
+DROP TABLE posting_views;
 DROP TABLE tracked_links;
 ALTER TABLE applications DROP COLUMN utm_source, DROP COLUMN utm_medium, DROP COLUMN utm_campaign,
     DROP COLUMN ref, DROP COLUMN referrer_host;
