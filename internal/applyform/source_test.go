@@ -22,13 +22,13 @@ func TestReferrerHostIsAnotherSitesHostOnly(t *testing.T) {
 	own := []string{"vivier.example", "127.0.0.1"}
 	for in, want := range map[string]string{
 		"https://www.LinkedIn.com/feed/update/123?trk=x#y": "www.linkedin.com",
-		"http://beta.gouv.fr:8080/lettre":                 "beta.gouv.fr",
-		"https://vivier.example/offres/x":                 "",
-		"http://127.0.0.1:8080/":                          "",
-		"android-app://com.google.android.gm/":            "",
-		"not a url":                                       "",
-		"":                                                "",
-		"https://exa_mple.com/":                           "",
+		"http://beta.gouv.fr:8080/lettre":                  "beta.gouv.fr",
+		"https://vivier.example/offres/x":                  "",
+		"http://127.0.0.1:8080/":                           "",
+		"android-app://com.google.android.gm/":             "",
+		"not a url":                                        "",
+		"":                                                 "",
+		"https://exa_mple.com/":                            "",
 	} {
 		if got := ReferrerHost(in, own...); got != want {
 			t.Errorf("ReferrerHost(%q) = %q, want %q", in, got, want)
