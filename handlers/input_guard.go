@@ -32,7 +32,7 @@ const (
 var queryLabels = map[string]string{
 	"q": "Rechercher", "statut": "Statut", "dispo_min": "Disponibilité minimale", "dispo_max": "Disponibilité maximale",
 	"tjm_min": "TJM minimal", "tjm_max": "TJM maximal", "recu_du": "Reçue à partir du", "recu_au": "Reçue jusqu'au",
-	"tri": "Trier par", "apres": "Page suivante", "acteur": "Personne", "action": "Action", "offre": "Offre",
+	"source": "Source", "tri": "Trier par", "apres": "Page suivante", "acteur": "Personne", "action": "Action", "offre": "Offre",
 }
 
 // sourceParams are where an applicant came from (see sourceOf): a bad
