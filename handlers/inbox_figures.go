@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -99,6 +101,53 @@ type postingFiguresData struct {
 	inboxPage
 	Posting postingView
 	Charts  []chart
+	// Stages: how many reached each stage, and the share of the previous
+	// stage's that went on to it.
+	Stages []stageFigure
+	// Answer times, in French ("3 jours"); "" when there is none yet.
+	ToFirstChange, ToDecision string
+	Waiting                   []waitingFigure
+}
+
+type stageFigure struct {
+	Label      string
+	Reached    int64
+	Conversion string // "" for the first stage
+}
+
+// waitingFigure is how many applications wait for an answer since at
+// least Days days, and the list that shows them.
+type waitingFigure struct {
+	Days int
+	N    int64
+	Link string
+}
+
+// waitingDays are the waits the page counts.
+var waitingDays = []int{7, 14, 30}
+
+// frDuration writes a wait as people say it: minutes, hours, then days.
+func frDuration(d *time.Duration) string {
+	switch {
+	case d == nil:
+		return ""
+	case *d < time.Hour:
+		m := int(d.Minutes())
+		return strconv.Itoa(m) + " " + frfmt.Plural(float64(m), "minute", "minutes")
+	case *d < 48*time.Hour:
+		h := int(d.Hours())
+		return strconv.Itoa(h) + " " + frfmt.Plural(float64(h), "heure", "heures")
+	}
+	days := d.Hours() / 24
+	return frfmt.Days(math.Round(days*10)/10) + " jours"
+}
+
+// percent writes n/of as a French percentage, "—" when of is zero.
+func percent(n, of int64) string {
+	if of == 0 {
+		return "—"
+	}
+	return strings.Replace(strconv.FormatFloat(math.Round(float64(n)*1000/float64(of))/10, 'f', -1, 64), ".", ",", 1) + " %"
 }
 
 func (h *Handler) postingFigures(c *gin.Context) {
@@ -106,12 +155,19 @@ func (h *Handler) postingFigures(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f, err := h.Repo.PostingFigures(c.Request.Context(), p.ID)
+	today := h.Now().In(frfmt.Paris)
+	midnight := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, frfmt.Paris)
+	// Waiting since at least n days: received on day today-n or before, as
+	// the list filtered "received until" that day shows them.
+	var since []time.Time
+	for _, n := range waitingDays {
+		since = append(since, midnight.AddDate(0, 0, 1-n))
+	}
+	f, err := h.Repo.PostingFigures(c.Request.Context(), p.ID, since)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	today := h.Now().In(frfmt.Paris)
 	var sources []string
 	var bySource []int64
 	for _, s := range f.BySource {
@@ -131,6 +187,18 @@ func (h *Handler) postingFigures(c *gin.Context) {
 		dailyChart("candidatures", "Candidatures reçues, par jour", f.Applications, today),
 		newChart("sources", "Candidatures par source", "Source", sources, bySource),
 		newChart("statuts", "Candidatures par statut actuel", "Statut", statuses, byStatus),
-	}}
+	}, ToFirstChange: frDuration(f.ToFirstChange), ToDecision: frDuration(f.ToDecision)}
+	for i, s := range catalog.Stages() {
+		st := stageFigure{Label: s.Label(), Reached: f.Reached[i]}
+		if i > 0 {
+			st.Conversion = percent(f.Reached[i], f.Reached[i-1])
+		}
+		d.Stages = append(d.Stages, st)
+	}
+	for i, n := range waitingDays {
+		q := listQuery{Status: string(catalog.StatusReceived), To: midnight.AddDate(0, 0, -n).Format(time.DateOnly)}
+		d.Waiting = append(d.Waiting, waitingFigure{Days: n, N: f.Waiting[i],
+			Link: "/boite/offres/" + strconv.FormatInt(p.ID, 10) + q.With("", "")})
+	}
 	h.render(c, http.StatusOK, "inbox_figures", d)
 }

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -50,8 +51,6 @@ func TestPostingFiguresPage(t *testing.T) {
 	b := seedFrom(t, app, p.ID, "Claude", "claude@example.org", "Mailing beta.gouv")
 	app.Clock.Set(day(12, 9))
 	seedApplication(t, app, p.ID, "Dana", "Martin", "dana@example.org")
-	app.DB.MustExec(`UPDATE applications SET status = 'shortlisted' WHERE id = $1`, a.ID)
-	app.DB.MustExec(`UPDATE applications SET status = 'rejected' WHERE id = $1`, b.ID)
 	// Views: 5 on the 10th, 2 on the 12th, none on the 11th.
 	if _, err := app.Repo.AddViews(t.Context(), "b1", "2026-03-10", map[int64]int64{p.ID: 5}); err != nil {
 		t.Fatal(err)
@@ -62,6 +61,22 @@ func TestPostingFiguresPage(t *testing.T) {
 
 	reviewer := app.Client()
 	app.SignIn(reviewer, p.ContactEmail)
+	move := func(id int64, to string, at time.Time) {
+		t.Helper()
+		app.Clock.Set(at)
+		resp, _ := testkit.PostForm(t, reviewer, app.URL+"/boite/candidatures/"+strconv.FormatInt(id, 10)+"/statut", url.Values{"vers": {to}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("move %d to %s: %d", id, to, resp.StatusCode)
+		}
+	}
+	// Alix: examined a day after, then shortlisted. Claude: turned down
+	// two hours after. Basile and Dana: never answered.
+	move(a.ID, "in_review", day(11, 9))
+	move(a.ID, "shortlisted", day(12, 9))
+	move(b.ID, "rejected", day(11, 11))
+	// Seen on 24 March: Basile waits since 14 days, Dana since 12.
+	app.Clock.Set(day(24, 10))
+
 	_, list := testkit.Get(t, reviewer, app.URL+"/boite/offres/"+pid)
 	if !strings.Contains(list, `href="/boite/offres/`+pid+`/statistiques"`) {
 		t.Error("the list does not link to the figures")
@@ -73,7 +88,12 @@ func TestPostingFiguresPage(t *testing.T) {
 	check := func(id string, want map[string]string) {
 		t.Helper()
 		got := figureRows(t, body, id)
-		if len(got) != len(want) {
+		if rows, ok := want["rows"]; ok {
+			delete(want, "rows")
+			if strconv.Itoa(len(got)) != rows {
+				t.Errorf("%s: %d rows, want %s", id, len(got), rows)
+			}
+		} else if len(got) != len(want) {
 			t.Errorf("%s: %v, want %v", id, got, want)
 		}
 		for k, v := range want {
@@ -82,11 +102,37 @@ func TestPostingFiguresPage(t *testing.T) {
 			}
 		}
 	}
-	check("vues", map[string]string{"10 mars 2026": "5", "11 mars 2026": "0", "12 mars 2026": "2"})
-	check("candidatures", map[string]string{"10 mars 2026": "2", "11 mars 2026": "1", "12 mars 2026": "1"})
+	// Every day from the first to today, 10 to 24 March.
+	check("vues", map[string]string{"10 mars 2026": "5", "11 mars 2026": "0", "12 mars 2026": "2", "24 mars 2026": "0", "rows": "15"})
+	check("candidatures", map[string]string{"10 mars 2026": "2", "11 mars 2026": "1", "12 mars 2026": "1", "24 mars 2026": "0", "rows": "15"})
 	check("sources", map[string]string{"LinkedIn": "2", "Mailing beta.gouv": "1", "Inconnue": "1"})
 	check("statuts", map[string]string{"Reçue": "2", "En cours d'examen": "0", "Présélectionnée": "1", "Entretien": "0",
 		"Retenue": "0", "Non retenue": "1", "Retirée": "0"})
+	// Stages reached: all four received, Alix on to review and shortlist.
+	stages := regexp.MustCompile(`<tr><th scope="row">([^<]*)</th><td>(\d+)</td><td>([^<]*)</td></tr>`).FindAllStringSubmatch(body, -1)
+	var gotStages []string
+	for _, m := range stages {
+		gotStages = append(gotStages, html.UnescapeString(m[1])+" "+m[2]+" "+m[3])
+	}
+	wantStages := []string{"Reçue 4 —", "En cours d'examen 1 25 %", "Présélectionnée 1 100 %", "Entretien 0 0 %", "Retenue 0 —"}
+	if strings.Join(gotStages, "|") != strings.Join(wantStages, "|") {
+		t.Errorf("stages = %q, want %q", gotStages, wantStages)
+	}
+	// Medians: first change after 24 h (Alix) and 2 h (Claude); one decision, after 2 h.
+	for _, s := range []string{"<dd>13 heures</dd>", "<dd>2 heures</dd>"} {
+		if !strings.Contains(body, s) {
+			t.Errorf("figures page lacks %q", s)
+		}
+	}
+	// Still without an answer: 2 since 7 days, 1 since 14 (Basile), none since 30; each links to its list.
+	waits := regexp.MustCompile(`<li><a href="([^"]+)">(\d+) candidatures? reçues? depuis (\d+) jours ou plus</a></li>`).FindAllStringSubmatch(body, -1)
+	if len(waits) != 3 || waits[0][2] != "2" || waits[1][2] != "1" || waits[2][2] != "0" {
+		t.Fatalf("waiting = %q", waits)
+	}
+	_, waiting := testkit.Get(t, reviewer, app.URL+html.UnescapeString(waits[1][1]))
+	if !strings.Contains(waiting, "Martin Basile") || strings.Contains(waiting, "Martin Dana") || strings.Contains(waiting, "Martin Alix") {
+		t.Errorf("the list behind the 14 days' figure is not Basile alone (%s)", waits[1][1])
+	}
 
 	// In a browser: the charts and their tables pass axe-core.
 	ctx := testkit.Browser(t)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"vivier/internal/catalog"
 )
 
@@ -29,10 +31,22 @@ type PostingFigures struct {
 	Applications []DayCount
 	BySource     []SourceCount
 	ByStatus     map[catalog.Status]int64
+	// Reached counts, for each stage of catalog.Stages, the applications
+	// that reached it or a later one (whatever they are now).
+	Reached []int64
+	// Medians from receipt to the first change of status, and to the
+	// final decision (retained or not); nil when no application has one.
+	ToFirstChange, ToDecision *time.Duration
+	// Waiting counts, for each of the days asked, the applications still
+	// "received" (nobody changed their status) since before that many
+	// days, as the list filtered by status and "received until" shows them.
+	Waiting []int64
 }
 
-// PostingFigures counts a posting's figures, days in Paris time.
-func (r *Repo) PostingFigures(ctx context.Context, postingID int64) (*PostingFigures, error) {
+// PostingFigures counts a posting's figures, days in Paris time. waitingSince
+// are the instants before which an application still received counts as
+// waiting, one per count of PostingFigures.Waiting.
+func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince []time.Time) (*PostingFigures, error) {
 	f := &PostingFigures{ByStatus: map[catalog.Status]int64{}}
 	if err := r.db.SelectContext(ctx, &f.Views, `SELECT day, views AS n FROM posting_views WHERE posting_id = $1 ORDER BY day`, postingID); err != nil {
 		return nil, fmt.Errorf("views of posting %d: %w", postingID, err)
@@ -55,5 +69,41 @@ func (r *Repo) PostingFigures(ctx context.Context, postingID int64) (*PostingFig
 	for _, s := range statuses {
 		f.ByStatus[s.Status] = s.N
 	}
+	stages := catalog.Stages()
+	if err := r.db.SelectContext(ctx, &f.Reached, `WITH top AS (
+			SELECT greatest(coalesce(array_position($2::text[], a.status), 1),
+				coalesce((SELECT max(array_position($2::text[], e.to_status)) FROM application_events e WHERE e.application_id = a.id), 1)) AS k
+			FROM applications a WHERE a.posting_id = $1)
+		SELECT (SELECT count(*) FROM top WHERE top.k >= s.k) FROM generate_series(1, cardinality($2::text[])) AS s(k) ORDER BY s.k`,
+		postingID, pq.Array(stages)); err != nil {
+		return nil, fmt.Errorf("stages reached in posting %d: %w", postingID, err)
+	}
+	var first, decision *float64
+	if err := r.db.QueryRowContext(ctx, `WITH d AS (
+			SELECT (SELECT min(e.created_at) FROM application_events e WHERE e.application_id = a.id AND e.kind = $2) - a.created_at AS first,
+				(SELECT min(e.created_at) FROM application_events e WHERE e.application_id = a.id AND e.to_status = ANY($3)) - a.created_at AS decision
+			FROM applications a WHERE a.posting_id = $1)
+		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first)),
+			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decision)) FROM d`,
+		postingID, EventStatusChanged, pq.Array(catalog.Decisions())).Scan(&first, &decision); err != nil {
+		return nil, fmt.Errorf("answer times of posting %d: %w", postingID, err)
+	}
+	f.ToFirstChange, f.ToDecision = seconds(first), seconds(decision)
+	for _, since := range waitingSince {
+		var n int64
+		if err := r.db.GetContext(ctx, &n, `SELECT count(*) FROM applications
+			WHERE posting_id = $1 AND erased_at IS NULL AND status = $2 AND created_at < $3`, postingID, catalog.StatusReceived, since); err != nil {
+			return nil, fmt.Errorf("applications waiting in posting %d: %w", postingID, err)
+		}
+		f.Waiting = append(f.Waiting, n)
+	}
 	return f, nil
+}
+
+func seconds(s *float64) *time.Duration {
+	if s == nil {
+		return nil
+	}
+	d := time.Duration(*s * float64(time.Second))
+	return &d
 }
