@@ -17,6 +17,7 @@ import (
 	"vivier/internal/compose"
 	"vivier/internal/frfmt"
 	"vivier/internal/links"
+	"vivier/internal/views"
 	"vivier/repository"
 )
 
@@ -37,6 +38,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		return
 	}
 
+	h.count(c, p, views.FormSent)
 	form, err := readApplicationForm(c.Writer, c.Request, h.Config.UploadMaxBytes)
 	values := form.Values
 	switch {

@@ -184,6 +184,8 @@ func (h *Handler) postingFigures(c *gin.Context) {
 	}
 	d := postingFiguresData{inboxPage: h.inboxPage(c, "Statistiques — "+p.Title), Posting: viewOf(p), Charts: []chart{
 		dailyChart("vues", "Vues de la page de l'offre, par jour", f.Views, today),
+		dailyChart("commences", "Formulaires commencés, par jour", f.Started, today),
+		dailyChart("envoyes", "Formulaires envoyés (refusés compris), par jour", f.Sent, today),
 		dailyChart("candidatures", "Candidatures reçues, par jour", f.Applications, today),
 		newChart("sources", "Candidatures par source", "Source", sources, bySource),
 		newChart("statuts", "Candidatures par statut actuel", "Statut", statuses, byStatus),

@@ -14,6 +14,7 @@ import (
 
 	"vivier/internal/frfmt"
 	"vivier/internal/testkit"
+	"vivier/repository"
 )
 
 // figureRows reads the rows of a figures table: label to number.
@@ -52,10 +53,10 @@ func TestPostingFiguresPage(t *testing.T) {
 	app.Clock.Set(day(12, 9))
 	seedApplication(t, app, p.ID, "Dana", "Martin", "dana@example.org")
 	// Views: 5 on the 10th, 2 on the 12th, none on the 11th.
-	if _, err := app.Repo.AddViews(t.Context(), "b1", "2026-03-10", map[int64]int64{p.ID: 5}); err != nil {
+	if _, err := app.Repo.AddViews(t.Context(), "b1", "2026-03-10", map[int64]repository.PageCounts{p.ID: {Views: 5, Started: 3, Sent: 2}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.Repo.AddViews(t.Context(), "b2", "2026-03-12", map[int64]int64{p.ID: 2}); err != nil {
+	if _, err := app.Repo.AddViews(t.Context(), "b2", "2026-03-12", map[int64]repository.PageCounts{p.ID: {Views: 2, Started: 1, Sent: 1}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -104,6 +105,8 @@ func TestPostingFiguresPage(t *testing.T) {
 	}
 	// Every day from the first to today, 10 to 24 March.
 	check("vues", map[string]string{"10 mars 2026": "5", "11 mars 2026": "0", "12 mars 2026": "2", "24 mars 2026": "0", "rows": "15"})
+	check("commences", map[string]string{"10 mars 2026": "3", "11 mars 2026": "0", "12 mars 2026": "1", "rows": "15"})
+	check("envoyes", map[string]string{"10 mars 2026": "2", "11 mars 2026": "0", "12 mars 2026": "1", "rows": "15"})
 	check("candidatures", map[string]string{"10 mars 2026": "2", "11 mars 2026": "1", "12 mars 2026": "1", "24 mars 2026": "0", "rows": "15"})
 	check("sources", map[string]string{"LinkedIn": "2", "Mailing beta.gouv": "1", "Inconnue": "1"})
 	check("statuts", map[string]string{"Reçue": "2", "En cours d'examen": "0", "Présélectionnée": "1", "Entretien": "0",

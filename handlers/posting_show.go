@@ -61,7 +61,7 @@ func (h *Handler) showPosting(c *gin.Context) {
 	if !ok {
 		return
 	}
-	h.countView(c, p)
+	h.count(c, p, views.View)
 	h.renderPosting(c, http.StatusOK, p, &formView{})
 }
 
@@ -85,6 +85,7 @@ func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Postin
 	}
 	if d.Open {
 		d.JSONLD = h.jobPostingJSONLD(p)
+		d.Page.Scripts = []string{"/static/posting.js"}
 	} else {
 		closed, err := h.closedSince(c.Request.Context(), p)
 		if err != nil {
@@ -140,14 +141,27 @@ func (h *Handler) closedSince(ctx context.Context, ps ...*repository.Posting) (m
 
 func (h *Handler) dataContact(p *repository.Posting) string { return h.Emails.DataContact(p) }
 
-// countView counts a view of the posting's page by a person (robots, by
-// their user agent, are left out): one increment in Redis, nothing about
-// the visitor kept. A view that cannot be counted is only logged.
-func (h *Handler) countView(c *gin.Context, p *repository.Posting) {
+// count counts what a person did on the posting's page (robots, by their
+// user agent, are left out): one increment in Redis, nothing about the
+// visitor kept. What cannot be counted is only logged.
+func (h *Handler) count(c *gin.Context, p *repository.Posting, kind views.Kind) {
 	if h.Views == nil || views.IsBot(c.Request.UserAgent()) {
 		return
 	}
-	if err := h.Views.Count(c.Request.Context(), p.ID, h.Now()); err != nil {
-		h.logger(c).Warn("view not counted", "error", err, "posting_id", p.ID)
+	if err := h.Views.Count(c.Request.Context(), p.ID, kind, h.Now()); err != nil {
+		h.logger(c).Warn("not counted", "error", err, "posting_id", p.ID, "kind", string(kind))
 	}
+}
+
+// formStarted counts a form started: the posting page's script says so
+// once, when the first field is typed in.
+func (h *Handler) formStarted(c *gin.Context) {
+	p, ok := h.publicPosting(c)
+	if !ok {
+		return
+	}
+	if p.AcceptsApplications(h.Now()) {
+		h.count(c, p, views.FormStarted)
+	}
+	c.Status(http.StatusNoContent)
 }

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 
 	"vivier/internal/frfmt"
 	"vivier/internal/testkit"
+	"vivier/internal/views"
+	"vivier/repository"
 )
 
 const browserUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -84,15 +87,31 @@ func TestPostingViewsAreCountedPerDayWithoutPersonalData(t *testing.T) {
 
 	app.Clock.Set(day1.Add(time.Hour))
 	view(t, app, "/offres/"+p.Slug, browserUA)
+	// On the 11th, two forms started (the page's script says so), one by a
+	// robot, and one sent (refused for its errors: sent all the same).
+	for _, ua := range []string{browserUA, browserUA, "curl/8.5.0"} {
+		req, _ := http.NewRequest(http.MethodPost, app.URL+"/offres/"+p.Slug+"/formulaire-commence", nil)
+		req.Header.Set("User-Agent", ua)
+		if resp, _ := testkit.Do(t, app.Client(), req); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("form started: %d, want 204", resp.StatusCode)
+		}
+	}
+	body, ct := testkit.Multipart(t, url.Values{"prenom": {"Camille"}})
+	req, _ := http.NewRequest(http.MethodPost, app.URL+"/offres/"+p.Slug+"/candidature", body)
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("User-Agent", browserUA)
+	if resp, _ := testkit.Do(t, app.Client(), req); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("form sent: %d, want 422", resp.StatusCode)
+	}
 
 	added, err := app.Views.RunOnce(t.Context())
-	if err != nil || added != 5 {
-		t.Fatalf("flush added %d views (%v), want 5", added, err)
+	if err != nil || added != 8 {
+		t.Fatalf("flush added %d counts (%v), want 8: 5 views (one of the other posting), 2 forms started, 1 sent", added, err)
 	}
 	got, err := app.Repo.PostingViews(t.Context(), p.ID)
-	if err != nil || len(got) != 2 || got[0].Day.Format(time.DateOnly) != "2026-03-10" || got[0].Views != 3 ||
-		got[1].Day.Format(time.DateOnly) != "2026-03-11" || got[1].Views != 1 {
-		t.Errorf("views of the posting = %+v (%v), want 3 on 10 March and 1 on the 11th", got, err)
+	if err != nil || len(got) != 2 || got[0].Day.Format(time.DateOnly) != "2026-03-10" || got[0] != (repository.DayViews{Day: got[0].Day, Views: 3}) ||
+		got[1].Day.Format(time.DateOnly) != "2026-03-11" || got[1] != (repository.DayViews{Day: got[1].Day, Views: 1, Started: 2, Sent: 1}) {
+		t.Errorf("counts of the posting = %+v (%v), want 3 views on 10 March; 1 view, 2 forms started and 1 sent on the 11th", got, err)
 	}
 	if o, _ := app.Repo.PostingViews(t.Context(), other.ID); len(o) != 1 || o[0].Views != 1 {
 		t.Errorf("views of the other posting = %+v", o)
@@ -103,7 +122,7 @@ func TestPostingViewsAreCountedPerDayWithoutPersonalData(t *testing.T) {
 	// The table holds counts and nothing else.
 	var cols []string
 	app.DB.Select(&cols, `SELECT column_name FROM information_schema.columns WHERE table_name = 'posting_views' ORDER BY ordinal_position`)
-	if strings.Join(cols, ",") != "posting_id,day,views" {
+	if strings.Join(cols, ",") != "posting_id,day,views,forms_started,forms_sent" {
 		t.Errorf("posting_views has columns %v", cols)
 	}
 
@@ -129,7 +148,8 @@ func TestAViewBatchIsAddedOnce(t *testing.T) {
 	if err != nil || len(batches) != 1 {
 		t.Fatalf("take: %v, %v", batches, err)
 	}
-	if added, err := app.Repo.AddViews(t.Context(), batches[0].ID, batches[0].Day, batches[0].Counts); err != nil || !added {
+	n := batches[0].Counts[views.Key{PostingID: p.ID, Kind: views.View}]
+	if added, err := app.Repo.AddViews(t.Context(), batches[0].ID, batches[0].Day, map[int64]repository.PageCounts{p.ID: {Views: n}}); err != nil || !added {
 		t.Fatalf("add: %v, %v", added, err)
 	}
 	// The flush stopped here: the batch is still in Redis.

@@ -27,14 +27,17 @@ CREATE TABLE tracked_links (
 );
 CREATE UNIQUE INDEX tracked_links_label_idx ON tracked_links (posting_id, lower(label));
 
--- Views of postings' pages, per day: counts only, nothing about visitors.
+-- Views of postings' pages and their forms started and sent, per day:
+-- counts only, nothing about visitors.
 -- They are counted in Redis and added here by the scheduler in batches;
 -- view_batches names the batches added, so that a batch flushed twice is
 -- added once.
 CREATE TABLE posting_views (
     posting_id bigint NOT NULL REFERENCES postings (id) ON DELETE CASCADE,
     day date NOT NULL,
-    views bigint NOT NULL,
+    views bigint NOT NULL DEFAULT 0,
+    forms_started bigint NOT NULL DEFAULT 0,
+    forms_sent bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (posting_id, day)
 );
 CREATE TABLE view_batches (

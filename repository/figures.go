@@ -23,11 +23,13 @@ type SourceCount struct {
 	N      int64  `db:"n"`
 }
 
-// PostingFigures are a posting's figures: views and applications per
-// day, applications by source and by current status. Erased applications
+// PostingFigures are a posting's figures: views, forms started and sent,
+// and applications per day, applications by source and by current status. Erased applications
 // count (their rows stay, anonymous), under an unknown source.
 type PostingFigures struct {
 	Views        []DayCount
+	Started      []DayCount // application forms started
+	Sent         []DayCount // application forms sent, refused ones included
 	Applications []DayCount
 	BySource     []SourceCount
 	ByStatus     map[catalog.Status]int64
@@ -48,8 +50,14 @@ type PostingFigures struct {
 // waiting, one per count of PostingFigures.Waiting.
 func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince []time.Time) (*PostingFigures, error) {
 	f := &PostingFigures{ByStatus: map[catalog.Status]int64{}}
-	if err := r.db.SelectContext(ctx, &f.Views, `SELECT day, views AS n FROM posting_views WHERE posting_id = $1 ORDER BY day`, postingID); err != nil {
-		return nil, fmt.Errorf("views of posting %d: %w", postingID, err)
+	days, err := r.PostingViews(ctx, postingID)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range days {
+		f.Views = append(f.Views, DayCount{Day: d.Day, N: d.Views})
+		f.Started = append(f.Started, DayCount{Day: d.Day, N: d.Started})
+		f.Sent = append(f.Sent, DayCount{Day: d.Day, N: d.Sent})
 	}
 	if err := r.db.SelectContext(ctx, &f.Applications, `SELECT (created_at AT TIME ZONE 'Europe/Paris')::date AS day, count(*) AS n
 		FROM applications WHERE posting_id = $1 GROUP BY 1 ORDER BY 1`, postingID); err != nil {

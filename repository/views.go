@@ -12,14 +12,22 @@ import (
 // longer than a batch waits in Redis for a flush that failed.
 const keepBatchIDs = 7 * 24 * time.Hour
 
-// AddViews adds a batch of a day's view counts (posting id to views) to
-// posting_views, once per batch id: a batch added already is skipped, and
-// added reports false. Counts of postings that no longer exist are dropped.
-func (r *Repo) AddViews(ctx context.Context, batchID, day string, counts map[int64]int64) (added bool, err error) {
+// PageCounts are a posting's counts of a day: views of its page, forms
+// started and sent.
+type PageCounts struct {
+	Views, Started, Sent int64
+}
+
+// AddViews adds a batch of a day's counts (by posting) to posting_views,
+// once per batch id: a batch added already is skipped, and added reports
+// false. Counts of postings that no longer exist are dropped.
+func (r *Repo) AddViews(ctx context.Context, batchID, day string, counts map[int64]PageCounts) (added bool, err error) {
 	ids := make([]int64, 0, len(counts))
 	views := make([]int64, 0, len(counts))
+	started := make([]int64, 0, len(counts))
+	sent := make([]int64, 0, len(counts))
 	for id, n := range counts {
-		ids, views = append(ids, id), append(views, n)
+		ids, views, started, sent = append(ids, id), append(views, n.Views), append(started, n.Started), append(sent, n.Sent)
 	}
 	err = r.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO view_batches (id, flushed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, batchID, tx.now)
@@ -30,10 +38,13 @@ func (r *Repo) AddViews(ctx context.Context, batchID, day string, counts map[int
 			return nil
 		}
 		added = true
-		if _, err := tx.ExecContext(ctx, `INSERT INTO posting_views (posting_id, day, views)
-			SELECT c.id, $1::date, c.n FROM unnest($2::bigint[], $3::bigint[]) AS c(id, n) JOIN postings p ON p.id = c.id
-			ON CONFLICT (posting_id, day) DO UPDATE SET views = posting_views.views + EXCLUDED.views`,
-			day, pq.Array(ids), pq.Array(views)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO posting_views (posting_id, day, views, forms_started, forms_sent)
+			SELECT c.id, $1::date, c.v, c.d, c.e FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS c(id, v, d, e)
+			JOIN postings p ON p.id = c.id
+			ON CONFLICT (posting_id, day) DO UPDATE SET views = posting_views.views + EXCLUDED.views,
+				forms_started = posting_views.forms_started + EXCLUDED.forms_started,
+				forms_sent = posting_views.forms_sent + EXCLUDED.forms_sent`,
+			day, pq.Array(ids), pq.Array(views), pq.Array(started), pq.Array(sent)); err != nil {
 			return fmt.Errorf("add views of %s: %w", day, err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM view_batches WHERE flushed_at < $1`, tx.now.Add(-keepBatchIDs)); err != nil {
@@ -44,16 +55,19 @@ func (r *Repo) AddViews(ctx context.Context, batchID, day string, counts map[int
 	return added, err
 }
 
-// DayViews is a posting's views on one day.
+// DayViews is a posting's counts on one day.
 type DayViews struct {
-	Day   time.Time `db:"day"`
-	Views int64     `db:"views"`
+	Day     time.Time `db:"day"`
+	Views   int64     `db:"views"`
+	Started int64     `db:"forms_started"`
+	Sent    int64     `db:"forms_sent"`
 }
 
-// PostingViews returns a posting's views per day, oldest first.
+// PostingViews returns a posting's counts per day, oldest first.
 func (r *Repo) PostingViews(ctx context.Context, postingID int64) ([]DayViews, error) {
 	var out []DayViews
-	if err := r.db.SelectContext(ctx, &out, `SELECT day, views FROM posting_views WHERE posting_id = $1 ORDER BY day`, postingID); err != nil {
+	if err := r.db.SelectContext(ctx, &out, `SELECT day, views, forms_started, forms_sent FROM posting_views
+		WHERE posting_id = $1 ORDER BY day`, postingID); err != nil {
 		return nil, fmt.Errorf("views of posting %d: %w", postingID, err)
 	}
 	return out, nil

@@ -16,7 +16,8 @@ type ViewsFlusher struct {
 	Log     *slog.Logger
 }
 
-// RunOnce flushes every batch waiting, and returns how many views it added.
+// RunOnce flushes every batch waiting, and returns how many events
+// (views, forms started and sent) it added.
 func (f *ViewsFlusher) RunOnce(ctx context.Context) (int64, error) {
 	batches, err := f.Counter.Take(ctx)
 	if err != nil {
@@ -24,7 +25,20 @@ func (f *ViewsFlusher) RunOnce(ctx context.Context) (int64, error) {
 	}
 	var total int64
 	for _, b := range batches {
-		added, err := f.Repo.AddViews(ctx, b.ID, b.Day, b.Counts)
+		counts := map[int64]repository.PageCounts{}
+		for k, n := range b.Counts {
+			c := counts[k.PostingID]
+			switch k.Kind {
+			case views.View:
+				c.Views += n
+			case views.FormStarted:
+				c.Started += n
+			case views.FormSent:
+				c.Sent += n
+			}
+			counts[k.PostingID] = c
+		}
+		added, err := f.Repo.AddViews(ctx, b.ID, b.Day, counts)
 		if err != nil {
 			return total, err // the batch stays in Redis for the next run
 		}

@@ -1,7 +1,8 @@
-// Package views counts the views of postings' pages without cookies or
-// personal data: a view is one increment of a per-day counter in Redis
-// (a hash per day, a field per posting), and a periodic flush adds the
-// counters to PostgreSQL in one statement. Nothing about the visitor is
+// Package views counts the views of postings' pages, and the application
+// forms started and sent, without cookies or personal data: each is one
+// increment of a per-day counter in Redis (a hash per day, a field per
+// posting and kind), and a periodic flush adds the counters to
+// PostgreSQL in one statement. Nothing about the visitor is
 // kept, not even in Redis: no address, no user agent, no time finer than
 // the day.
 package views
@@ -11,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,16 +42,30 @@ func (c *Counter) dayKey(day string) string { return c.Prefix + ":day:" + day }
 // Day is the day a view at t is counted on: Paris's.
 func Day(t time.Time) string { return t.In(frfmt.Paris).Format(time.DateOnly) }
 
-// Count counts one view of a posting at now: one round trip to Redis.
-func (c *Counter) Count(ctx context.Context, postingID int64, now time.Time) error {
+// Kind is what is counted.
+type Kind string
+
+// The kinds counted.
+const (
+	View        Kind = "v" // the posting's page shown
+	FormStarted Kind = "d" // its form's first field typed in (its page's script says so)
+	FormSent    Kind = "e" // its form sent, whatever the answer
+)
+
+// Kinds lists the kinds, in the order PostgreSQL's columns hold them.
+func Kinds() []Kind { return []Kind{View, FormStarted, FormSent} }
+
+// Count counts one event of a kind for a posting at now: one round trip
+// to Redis.
+func (c *Counter) Count(ctx context.Context, postingID int64, kind Kind, now time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, countTimeout)
 	defer cancel()
 	key := c.dayKey(Day(now))
 	pipe := c.Redis.Pipeline()
-	pipe.HIncrBy(ctx, key, strconv.FormatInt(postingID, 10), 1)
+	pipe.HIncrBy(ctx, key, strconv.FormatInt(postingID, 10)+":"+string(kind), 1)
 	pipe.Expire(ctx, key, keep)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("count a view of posting %d: %w", postingID, err)
+		return fmt.Errorf("count %s of posting %d: %w", kind, postingID, err)
 	}
 	return nil
 }
@@ -75,14 +91,20 @@ func IsBot(userAgent string) bool {
 	return false
 }
 
-// Batch is a day's counters taken from Redis for a flush: posting id to views.
+// Key is what a counter counts: a kind, for a posting.
+type Key struct {
+	PostingID int64
+	Kind      Kind
+}
+
+// Batch is a day's counters taken from Redis for a flush.
 type Batch struct {
 	// ID names the batch: PostgreSQL records it with the counts it added,
 	// so a batch flushed twice (the flush stopped before it could delete
 	// it from Redis) is added once.
 	ID     string
 	Day    string
-	Counts map[int64]int64
+	Counts map[Key]int64
 }
 
 // flushKey is where a day's counters wait while they are being flushed.
@@ -119,12 +141,13 @@ func (c *Counter) Take(ctx context.Context) ([]Batch, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read the views of %s: %w", day, err)
 		}
-		batch := Batch{ID: id, Day: day, Counts: map[int64]int64{}}
+		batch := Batch{ID: id, Day: day, Counts: map[Key]int64{}}
 		for f, v := range fields {
-			pid, err1 := strconv.ParseInt(f, 10, 64)
+			posting, kind, _ := strings.Cut(f, ":")
+			pid, err1 := strconv.ParseInt(posting, 10, 64)
 			n, err2 := strconv.ParseInt(v, 10, 64)
-			if err1 == nil && err2 == nil && pid > 0 && n > 0 {
-				batch.Counts[pid] = n
+			if err1 == nil && err2 == nil && pid > 0 && n > 0 && slices.Contains(Kinds(), Kind(kind)) {
+				batch.Counts[Key{pid, Kind(kind)}] = n
 			}
 		}
 		out = append(out, batch)
