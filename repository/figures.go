@@ -77,25 +77,28 @@ func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince
 	for _, s := range statuses {
 		f.ByStatus[s.Status] = s.N
 	}
-	stages := catalog.Stages()
-	if err := r.db.SelectContext(ctx, &f.Reached, `WITH top AS (
-			SELECT greatest(coalesce(array_position($2::text[], a.status), 1),
-				coalesce((SELECT max(array_position($2::text[], e.to_status)) FROM application_events e WHERE e.application_id = a.id), 1)) AS k
-			FROM applications a WHERE a.posting_id = $1)
-		SELECT (SELECT count(*) FROM top WHERE top.k >= s.k) FROM generate_series(1, cardinality($2::text[])) AS s(k) ORDER BY s.k`,
-		postingID, pq.Array(stages)); err != nil {
-		return nil, fmt.Errorf("stages reached in posting %d: %w", postingID, err)
-	}
+	// One pass over the posting's applications and their history: the
+	// furthest stage each reached, its first change of status and its
+	// decision.
 	var first, decision *float64
-	if err := r.db.QueryRowContext(ctx, `WITH d AS (
-			SELECT (SELECT min(e.created_at) FROM application_events e WHERE e.application_id = a.id AND e.kind = $2) - a.created_at AS first,
-				(SELECT min(e.created_at) FROM application_events e WHERE e.application_id = a.id AND e.to_status = ANY($3)) - a.created_at AS decision
-			FROM applications a WHERE a.posting_id = $1)
-		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first)),
-			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decision)) FROM d`,
-		postingID, EventStatusChanged, pq.Array(catalog.Decisions())).Scan(&first, &decision); err != nil {
-		return nil, fmt.Errorf("answer times of posting %d: %w", postingID, err)
+	var reached pq.Int64Array
+	if err := r.db.QueryRowContext(ctx, `WITH ev AS (
+			SELECT a.id, a.created_at, a.status,
+				max(array_position($2::text[], e.to_status)) AS k,
+				min(e.created_at) FILTER (WHERE e.kind = $3) AS first,
+				min(e.created_at) FILTER (WHERE e.to_status = ANY($4)) AS decision
+			FROM applications a LEFT JOIN application_events e ON e.application_id = a.id
+			WHERE a.posting_id = $1 GROUP BY a.id),
+		t AS MATERIALIZED (
+			SELECT greatest(coalesce(array_position($2::text[], status), 1), coalesce(k, 1)) AS top,
+				extract(epoch FROM first - created_at) AS first, extract(epoch FROM decision - created_at) AS decision FROM ev)
+		SELECT (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY first) FROM t),
+			(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY decision) FROM t),
+			ARRAY(SELECT (SELECT count(*) FROM t WHERE t.top >= s.k) FROM generate_series(1, cardinality($2::text[])) AS s(k) ORDER BY s.k)`,
+		postingID, pq.Array(catalog.Stages()), EventStatusChanged, pq.Array(catalog.Decisions())).Scan(&first, &decision, &reached); err != nil {
+		return nil, fmt.Errorf("stages and answer times of posting %d: %w", postingID, err)
 	}
+	f.Reached = reached
 	f.ToFirstChange, f.ToDecision = seconds(first), seconds(decision)
 	for _, since := range waitingSince {
 		var n int64
