@@ -17,6 +17,7 @@ import (
 	"vivier/internal/compose"
 	"vivier/internal/frfmt"
 	"vivier/internal/links"
+	"vivier/internal/views"
 	"vivier/repository"
 )
 
@@ -37,6 +38,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		return
 	}
 
+	h.count(c, p, views.FormSent)
 	form, err := readApplicationForm(c.Writer, c.Request, h.Config.UploadMaxBytes)
 	values := form.Values
 	switch {
@@ -84,6 +86,8 @@ func (h *Handler) createApplication(c *gin.Context) {
 		Motivation: input.Motivation, ConsentAt: h.Now(), AccessTokenHash: hash,
 		SubmissionNonce: nonceOf(values),
 	}
+	src := h.sourceOf(c, values)
+	app.UTMSource, app.UTMMedium, app.UTMCampaign, app.Ref, app.ReferrerHost = src.Source, src.Medium, src.Campaign, src.Ref, src.ReferrerHost
 	if app.Links == nil {
 		app.Links = pq.StringArray{}
 	}

@@ -19,6 +19,7 @@ import (
 	"vivier/internal/metrics"
 	"vivier/internal/ratelimit"
 	"vivier/internal/signin"
+	"vivier/internal/views"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -41,6 +42,8 @@ type Deps struct {
 	Sessions *scs.SessionManager
 	// Limiter counts requests in Redis; nil disables rate limits.
 	Limiter *ratelimit.Limiter
+	// Views counts views of postings' pages; nil counts none.
+	Views *views.Counter
 	// Redis is pinged by /readyz (the client the limiter uses).
 	Redis redis.UniversalClient
 	// Metrics are served at /metrics; nil records nothing.

@@ -102,7 +102,8 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 	// Previous and next within the list the reviewer came from.
 	d.Query = readListQuery(c.Request.URL.Query())
 	d.Query.After = ""
-	f, _ := d.Query.Filter(p.ID, v.Email)
+	// The source is taken as given: one never seen matches no neighbour.
+	f, _ := d.Query.Filter(p.ID, v.Email, []string{d.Query.Source})
 	prev, next, err := h.Repo.Neighbours(ctx, f, a.ID)
 	if err != nil {
 		h.fail(c, err)

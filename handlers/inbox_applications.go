@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ const (
 // listQuery is the list's filter as it lives in the URL, so a view can be
 // shared and reloaded.
 type listQuery struct {
-	Status, Query, DaysMin, DaysMax, RateMin, RateMax, From, To, Sort, After string
+	Status, Query, DaysMin, DaysMax, RateMin, RateMax, From, To, Source, Sort, After string
 	// SearchCut says the search was longer than its bounds and was cut.
 	SearchCut string
 }
@@ -40,7 +41,7 @@ type listQuery struct {
 func readListQuery(v url.Values) listQuery {
 	q := listQuery{Status: v.Get("statut"), DaysMin: v.Get("dispo_min"), DaysMax: v.Get("dispo_max"),
 		RateMin: v.Get("tjm_min"), RateMax: v.Get("tjm_max"), From: v.Get("recu_du"), To: v.Get("recu_au"),
-		Sort: v.Get("tri"), After: v.Get("apres")}
+		Source: v.Get("source"), Sort: v.Get("tri"), After: v.Get("apres")}
 	q.Query, q.SearchCut = boundSearch(v.Get("q"))
 	return q
 }
@@ -72,7 +73,7 @@ func boundSearch(s string) (string, string) {
 func (q listQuery) Values() url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"statut": q.Status, "q": q.Query, "dispo_min": q.DaysMin, "dispo_max": q.DaysMax,
-		"tjm_min": q.RateMin, "tjm_max": q.RateMax, "recu_du": q.From, "recu_au": q.To, "tri": q.Sort, "apres": q.After} {
+		"tjm_min": q.RateMin, "tjm_max": q.RateMax, "recu_du": q.From, "recu_au": q.To, "source": q.Source, "tri": q.Sort, "apres": q.After} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -99,8 +100,10 @@ func (q listQuery) With(key, value string) string {
 }
 
 // Filter turns the URL's query into a repository filter; a value it
-// cannot read is left out and named in the returned messages.
-func (q listQuery) Filter(postingID int64, reader string) (repository.ListFilter, []string) {
+// cannot read is left out and named in the returned messages. sources are
+// those seen for the posting (repository.PostingSources): the source
+// filter takes one of them.
+func (q listQuery) Filter(postingID int64, reader string, sources []string) (repository.ListFilter, []string) {
 	f := repository.ListFilter{PostingID: postingID, Query: strings.TrimSpace(q.Query), Sort: q.Sort, After: q.After,
 		Limit: pageSize, Reader: reader}
 	var problems []string
@@ -155,6 +158,13 @@ func (q listQuery) Filter(postingID int64, reader string) (repository.ListFilter
 		return &d
 	}
 	f.ReceivedFrom, f.ReceivedTo = day(q.From, "Reçue à partir du", false), day(q.To, "Reçue jusqu'au", true)
+	if q.Source != "" {
+		if slices.Contains(sources, q.Source) {
+			f.Source = q.Source
+		} else {
+			problems = append(problems, "« Source » : aucune candidature à cette offre ne vient de cette source ; le filtre n'est pas appliqué.")
+		}
+	}
 	switch q.Sort {
 	case "", repository.SortDate, repository.SortName, repository.SortRate:
 	default:
@@ -196,6 +206,8 @@ type inboxApplicationsData struct {
 	Open       bool
 	ClosedAt   *time.Time // when it stopped taking applications; nil while open
 	Events     []repository.PostingEvent
+	Sources    []string // the sources seen for the posting, for the filter
+	Links      trackedLinksView
 }
 
 func (h *Handler) inboxApplications(c *gin.Context) {
@@ -203,9 +215,20 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 	if !ok {
 		return
 	}
+	h.renderInboxApplications(c, http.StatusOK, p, trackedLinksView{})
+}
+
+// renderInboxApplications shows a posting's list; links holds what was
+// typed in the tracked links' form, and its error, when it is shown again.
+func (h *Handler) renderInboxApplications(c *gin.Context, status int, p *repository.Posting, links trackedLinksView) {
 	ctx, v := c.Request.Context(), viewerOf(c)
 	q := readListQuery(c.Request.URL.Query())
-	f, problems := q.Filter(p.ID, v.Email)
+	sources, err := h.Repo.PostingSources(ctx, p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	f, problems := q.Filter(p.ID, v.Email, sources)
 	rows, next, err := h.Repo.ListApplications(ctx, f)
 	if err != nil {
 		h.fail(c, err)
@@ -217,7 +240,7 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 		return
 	}
 	d := inboxApplicationsData{inboxPage: h.inboxPage(c, "Candidatures — "+p.Title), Posting: viewOf(p), Query: q,
-		Rows: rows, Problems: problems, RowSuffix: q.With("", "")}
+		Rows: rows, Problems: problems, RowSuffix: q.With("", ""), Sources: sources, Links: links}
 	d.Flash, d.FlashAbout = h.popFlash(c)
 	total, more := 0, false
 	tabs := []statusTab{}
@@ -261,13 +284,16 @@ func (h *Handler) inboxApplications(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if d.Links.Items, err = h.trackedLinkItems(ctx, p.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
 	// A value the list could not use was left out and named: the page
 	// shows the rest, as a refusal of that value.
-	status := http.StatusOK
-	if len(problems) > 0 {
+	if len(problems) > 0 && status == http.StatusOK {
 		status = http.StatusBadRequest
 	}
-	if q.After == "" {
+	if q.After == "" && c.Request.Method == http.MethodGet {
 		// The time of this visit feeds the "new since" counts of the next
 		// page, this one's being read already. It is recorded before the
 		// page is sent: a client holding the whole page (its length is

@@ -76,6 +76,8 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		"POST /boite/offres/:id/statuts":            {method: "POST", path: "/boite/offres/" + pid + "/statuts", form: url.Values{"ids": {aid}, "vers": {"in_review"}}},
 		"POST /boite/offres/:id/relecteurs":         {method: "POST", path: "/boite/offres/" + pid + "/relecteurs", form: url.Values{"email": {"x@anct.gouv.fr"}}, adminOnly: true},
 		"POST /boite/offres/:id/relecteurs/retrait": {method: "POST", path: "/boite/offres/" + pid + "/relecteurs/retrait", form: url.Values{"email": {"x@anct.gouv.fr"}}, adminOnly: true},
+		"POST /boite/offres/:id/liens":              {method: "POST", path: "/boite/offres/" + pid + "/liens", form: url.Values{"canal": {"LinkedIn"}}},
+		"GET /boite/offres/:id/statistiques":        {method: "GET", path: "/boite/offres/" + pid + "/statistiques"},
 		"GET /boite/candidatures/:id":               {method: "GET", path: "/boite/candidatures/" + aid},
 		"GET /boite/candidatures/:id/cv":            {method: "GET", path: "/boite/candidatures/" + aid + "/cv"},
 		"POST /boite/candidatures/:id/notes":        {method: "POST", path: "/boite/candidatures/" + aid + "/notes", form: url.Values{"note": {"Profil solide."}}},

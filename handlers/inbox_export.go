@@ -23,7 +23,12 @@ func (h *Handler) exportCSV(c *gin.Context) {
 	}
 	q := readListQuery(c.Request.URL.Query())
 	q.After = ""
-	f, problems := q.Filter(p.ID, viewerOf(c).Email)
+	sources, err := h.Repo.PostingSources(c.Request.Context(), p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	f, problems := q.Filter(p.ID, viewerOf(c).Email, sources)
 	if len(problems) > 0 {
 		h.errorPage(c, http.StatusBadRequest, "Export impossible", "Le filtre de cet export n'est pas valable : "+strings.Join(problems, " ")+
 			" Corrigez-le dans la liste, puis exportez-la de nouveau.")
@@ -42,7 +47,8 @@ func (h *Handler) exportCSV(c *gin.Context) {
 	w.Comma = ';'
 	w.UseCRLF = true
 	w.Write([]string{"N°", "Reçue le", "Statut", "Prénom", "Nom", "Email", "Téléphone", "Localisation", "TJM (€ HT)",
-		"Jours par semaine", "Disponible le", "SIRET", "Évaluation moyenne", "Motivation"})
+		"Jours par semaine", "Disponible le", "SIRET", "Évaluation moyenne", "Motivation",
+		"Source", "Support", "Campagne", "Référence", "Site d'origine"})
 	for {
 		rows, next, err := h.Repo.ListApplications(c.Request.Context(), f)
 		if err != nil {
@@ -58,7 +64,8 @@ func (h *Handler) exportCSV(c *gin.Context) {
 			}
 			w.Write(neutralise([]string{strconv.FormatInt(r.ID, 10), r.CreatedAt.In(frfmt.Paris).Format(csvDateTime), r.Status.Label(),
 				r.FirstName, r.LastName, r.Email, csvPhone(r.Phone), r.Location, strconv.Itoa(r.DailyRate), frfmt.Days(r.DaysPerWeek),
-				r.AvailableFrom.Format(csvDate), r.SIRET, rating, r.Motivation}))
+				r.AvailableFrom.Format(csvDate), r.SIRET, rating, r.Motivation,
+				r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Ref, r.ReferrerHost}))
 		}
 		if next == "" {
 			break

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"vivier/internal/applyform"
 )
 
 // The edge's checks of what a URL carries, for every route: PostgreSQL
@@ -30,8 +32,14 @@ const (
 var queryLabels = map[string]string{
 	"q": "Rechercher", "statut": "Statut", "dispo_min": "Disponibilité minimale", "dispo_max": "Disponibilité maximale",
 	"tjm_min": "TJM minimal", "tjm_max": "TJM maximal", "recu_du": "Reçue à partir du", "recu_au": "Reçue jusqu'au",
-	"tri": "Trier par", "apres": "Page suivante", "acteur": "Personne", "action": "Action", "offre": "Offre",
+	"source": "Source", "tri": "Trier par", "apres": "Page suivante", "acteur": "Personne", "action": "Action", "offre": "Offre",
 }
+
+// sourceParams are where an applicant came from (see sourceOf): a bad
+// value there is no fault of the visitor's, so the posting page drops it
+// rather than being refused.
+var sourceParams = map[string]bool{applyform.FieldUTMSource: true, applyform.FieldUTMMedium: true,
+	applyform.FieldUTMCampaign: true, applyform.FieldRef: true}
 
 // guardInput answers 404 to a path that cannot name anything and 400 to
 // a query that is not clean text of a sane length.
@@ -91,6 +99,9 @@ func checkQuery(raw string) string {
 		}
 		if !cleanText(k) || len(k) > 100 {
 			return "L'adresse de cette page contient un nom de paramètre invalide."
+		}
+		if sourceParams[k] {
+			continue
 		}
 		for _, v := range values[k] {
 			switch n := utf8.RuneCountInString(v); {

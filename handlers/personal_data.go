@@ -51,6 +51,17 @@ type pdApplication struct {
 	UpdatedAt     time.Time      `json:"modifiee_le"`
 	WithdrawnAt   *time.Time     `json:"retiree_le"`
 	ErasedAt      *time.Time     `json:"effacee_le"`
+	Provenance    pdProvenance   `json:"provenance"`
+}
+
+// pdProvenance is where the application came from, as its address and
+// the site that linked to it said.
+type pdProvenance struct {
+	Source       string `json:"source"`
+	Medium       string `json:"support"`
+	Campaign     string `json:"campagne"`
+	Ref          string `json:"reference"`
+	ReferrerHost string `json:"site_d_origine"`
 }
 
 type pdCV struct {
@@ -152,7 +163,9 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 			DailyRate: a.DailyRate, DaysPerWeek: a.DaysPerWeek, AvailableFrom: a.AvailableFrom.Format("2006-01-02"),
 			SIRET: a.SIRET, Links: append([]string{}, a.Links...), Motivation: a.Motivation,
 			ConsentAt: paris(a.ConsentAt), CreatedAt: paris(a.CreatedAt), UpdatedAt: paris(a.UpdatedAt),
-			WithdrawnAt: parisPtr(a.WithdrawnAt), ErasedAt: parisPtr(a.ErasedAt)},
+			WithdrawnAt: parisPtr(a.WithdrawnAt), ErasedAt: parisPtr(a.ErasedAt),
+			Provenance: pdProvenance{Source: a.UTMSource, Medium: a.UTMMedium, Campaign: a.UTMCampaign,
+				Ref: a.Ref, ReferrerHost: a.ReferrerHost}},
 		History: []pdEvent{}, Notes: []pdNote{}, Ratings: []pdRating{}, Emails: []pdEmail{}, Journal: []pdAudit{},
 	}
 	if cv := d.Document; cv != nil {

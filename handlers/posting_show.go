@@ -13,6 +13,7 @@ import (
 	"vivier/internal/applyform"
 	"vivier/internal/catalog"
 	"vivier/internal/frfmt"
+	"vivier/internal/views"
 	"vivier/repository"
 )
 
@@ -28,7 +29,8 @@ type postingData struct {
 	RetentionMonths int
 	ConsentText     string
 	Nonce           string
-	ClosedAt        *time.Time // when it stopped taking applications; nil while open
+	Source          []hiddenField // where the applicant came from
+	ClosedAt        *time.Time    // when it stopped taking applications; nil while open
 	JSONLD          template.JS
 }
 
@@ -59,6 +61,7 @@ func (h *Handler) showPosting(c *gin.Context) {
 	if !ok {
 		return
 	}
+	h.count(c, p, views.View)
 	h.renderPosting(c, http.StatusOK, p, &formView{})
 }
 
@@ -75,12 +78,14 @@ func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Postin
 		RetentionMonths: h.Config.RetentionMonths,
 		ConsentText:     h.consentText(p),
 		Nonce:           nonceOf(form.Values),
+		Source:          sourceFields(h.sourceOf(c, form.Values)),
 	}
 	if d.Nonce == "" {
 		d.Nonce = newNonce()
 	}
 	if d.Open {
 		d.JSONLD = h.jobPostingJSONLD(p)
+		d.Page.Scripts = []string{"/static/posting.js"}
 	} else {
 		closed, err := h.closedSince(c.Request.Context(), p)
 		if err != nil {
@@ -135,3 +140,28 @@ func (h *Handler) closedSince(ctx context.Context, ps ...*repository.Posting) (m
 }
 
 func (h *Handler) dataContact(p *repository.Posting) string { return h.Emails.DataContact(p) }
+
+// count counts what a person did on the posting's page (robots, by their
+// user agent, are left out): one increment in Redis, nothing about the
+// visitor kept. What cannot be counted is only logged.
+func (h *Handler) count(c *gin.Context, p *repository.Posting, kind views.Kind) {
+	if h.Views == nil || views.IsBot(c.Request.UserAgent()) {
+		return
+	}
+	if err := h.Views.Count(c.Request.Context(), p.ID, kind, h.Now()); err != nil {
+		h.logger(c).Warn("not counted", "error", err, "posting_id", p.ID, "kind", string(kind))
+	}
+}
+
+// formStarted counts a form started: the posting page's script says so
+// once, when the first field is typed in.
+func (h *Handler) formStarted(c *gin.Context) {
+	p, ok := h.publicPosting(c)
+	if !ok {
+		return
+	}
+	if p.AcceptsApplications(h.Now()) {
+		h.count(c, p, views.FormStarted)
+	}
+	c.Status(http.StatusNoContent)
+}

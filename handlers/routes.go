@@ -36,6 +36,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.GET("/offres-closes", h.closedPostings)
 	r.GET("/offres/:slug", h.showPosting)
 	r.POST("/offres/:slug/candidature", h.createApplication)
+	r.POST("/offres/:slug/formulaire-commence", h.formStarted)
 	r.GET("/offres/:slug/candidature-envoyee", h.applicationSent)
 	r.GET("/candidature/:token", h.showOwnApplication)
 	r.GET("/candidature/:token/retrait", h.confirmWithdrawal)
@@ -44,6 +45,8 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.GET("/candidature/:token/effacement", h.confirmErasure)
 	r.POST("/candidature/:token/effacement", h.eraseOwnApplication)
 	r.GET("/donnees-effacees", h.erased)
+	// A posting's tracked link: to the posting, with its channel as source.
+	r.GET("/l/:slug", h.followTrackedLink)
 
 	// Formats others read.
 	r.GET("/api/v1/postings.json", h.apiPostings)
@@ -69,6 +72,8 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/offres/:id/statuts", h.bulkChangeStatus)
 	inbox.POST("/offres/:id/relecteurs", h.requireAdmin, h.addReviewer)
 	inbox.POST("/offres/:id/relecteurs/retrait", h.requireAdmin, h.removeReviewer)
+	inbox.POST("/offres/:id/liens", h.createTrackedLink)
+	inbox.GET("/offres/:id/statistiques", h.postingFigures)
 	inbox.GET("/candidatures/:id", h.inboxApplication)
 	inbox.GET("/candidatures/:id/cv", h.inboxCV)
 	inbox.POST("/candidatures/:id/notes", h.addNote)

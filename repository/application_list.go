@@ -37,6 +37,7 @@ type ListFilter struct {
 	RateMax      int
 	ReceivedFrom *time.Time
 	ReceivedTo   *time.Time // exclusive
+	Source       string     // utm_source, exactly
 	Sort         string
 	After        string // keyset cursor: the page after this one
 	Limit        int
@@ -61,6 +62,11 @@ type ListRow struct {
 	Unread        bool           `db:"unread"`
 	Rating        *float64       `db:"rating"`
 	SortName      string         `db:"sort_name"`
+	UTMSource     string         `db:"utm_source"`
+	UTMMedium     string         `db:"utm_medium"`
+	UTMCampaign   string         `db:"utm_campaign"`
+	Ref           string         `db:"ref"`
+	ReferrerHost  string         `db:"referrer_host"`
 }
 
 // cursor is the sort key of the last row of a page.
@@ -137,6 +143,9 @@ func (f *ListFilter) where(withStatus bool) (string, []any) {
 	if f.ReceivedTo != nil {
 		add("a.created_at < ?", *f.ReceivedTo)
 	}
+	if f.Source != "" {
+		add("a.utm_source = ?", f.Source)
+	}
 	return strings.Join(conds, " AND "), args
 }
 
@@ -181,6 +190,7 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 		(SELECT avg(score)::float8 FROM ratings rt WHERE rt.application_id = l.id) AS rating
 		FROM (SELECT a.id, a.status, a.first_name, a.last_name, a.email, a.phone,
 			a.location, a.daily_rate, a.days_per_week, a.available_from, a.siret, a.motivation, a.created_at,
+			a.utm_source, a.utm_medium, a.utm_campaign, a.ref, a.referrer_host,
 			lower(a.last_name || ' ' || a.first_name) AS sort_name
 			FROM applications a WHERE `+where+` ORDER BY `+order+` LIMIT `+limit+`) l
 		ORDER BY `+pageOrder, args...)
@@ -288,4 +298,23 @@ func (r *Repo) Neighbours(ctx context.Context, f ListFilter, appID int64) (prev,
 		next = *n
 	}
 	return prev, next, nil
+}
+
+// PostingSources returns the sources (utm_source) seen among a posting's
+// live applications, in alphabetical order. It steps from one source to
+// the next along an index, so it reads one entry per source, not one per
+// application.
+func (r *Repo) PostingSources(ctx context.Context, postingID int64) ([]string, error) {
+	var out []string
+	err := r.db.SelectContext(ctx, &out, `WITH RECURSIVE s(v) AS (
+			(SELECT utm_source FROM applications WHERE posting_id = $1 AND utm_source <> '' AND erased_at IS NULL
+				ORDER BY utm_source LIMIT 1)
+			UNION ALL
+			SELECT (SELECT utm_source FROM applications WHERE posting_id = $1 AND utm_source > s.v AND utm_source <> '' AND erased_at IS NULL
+				ORDER BY utm_source LIMIT 1) FROM s WHERE s.v IS NOT NULL)
+		SELECT v FROM s WHERE v IS NOT NULL ORDER BY v`, postingID)
+	if err != nil {
+		return nil, fmt.Errorf("sources of posting %d: %w", postingID, err)
+	}
+	return out, nil
 }

@@ -41,11 +41,18 @@ type Application struct {
 	UpdatedAt       time.Time      `db:"updated_at"`
 	WithdrawnAt     *time.Time     `db:"withdrawn_at"`
 	ErasedAt        *time.Time     `db:"erased_at"`
+	// Where it came from (see applyform.Source); erased with it.
+	UTMSource    string `db:"utm_source"`
+	UTMMedium    string `db:"utm_medium"`
+	UTMCampaign  string `db:"utm_campaign"`
+	Ref          string `db:"ref"`
+	ReferrerHost string `db:"referrer_host"`
 }
 
 const applicationColumns = `id, posting_id, status, first_name, last_name, email, phone, location,
 	daily_rate, days_per_week, available_from, siret, links, motivation, consent_at,
-	access_token_hash, submission_nonce, created_at, updated_at, withdrawn_at, erased_at`
+	access_token_hash, submission_nonce, created_at, updated_at, withdrawn_at, erased_at,
+	utm_source, utm_medium, utm_campaign, ref, referrer_host`
 
 // Document is a CV stored with its application.
 type Document struct {
@@ -115,13 +122,15 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 		}
 		insert, err := r.txPrepared(ctx, tx, `INSERT INTO applications (posting_id, first_name, last_name, email, phone,
 			location, daily_rate, days_per_week, available_from, siret, links, motivation, consent_at,
-			access_token_hash, submission_nonce, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
+			access_token_hash, submission_nonce, created_at, updated_at,
+			utm_source, utm_medium, utm_campaign, ref, referrer_host)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21)
 			RETURNING id, status, created_at, updated_at`)
 		if err == nil {
 			err = insert.QueryRowxContext(ctx, app.PostingID, app.FirstName, app.LastName, app.Email, app.Phone,
 				app.Location, app.DailyRate, app.DaysPerWeek, app.AvailableFrom, app.SIRET, app.Links, app.Motivation,
-				app.ConsentAt, app.AccessTokenHash, app.SubmissionNonce, tx.now).Scan(&app.ID, &app.Status, &app.CreatedAt, &app.UpdatedAt)
+				app.ConsentAt, app.AccessTokenHash, app.SubmissionNonce, tx.now,
+				app.UTMSource, app.UTMMedium, app.UTMCampaign, app.Ref, app.ReferrerHost).Scan(&app.ID, &app.Status, &app.CreatedAt, &app.UpdatedAt)
 		}
 		if err != nil {
 			if isUniqueViolation(err, "applications_one_per_email_idx") {
@@ -343,6 +352,7 @@ func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) (
 	var erased []int64
 	err := tx.SelectContext(ctx, &erased, `UPDATE applications SET first_name = '', last_name = '', email = '',
 		phone = '', location = '', siret = '', links = '{}', motivation = '',
+		utm_source = '', utm_medium = '', utm_campaign = '', ref = '', referrer_host = '',
 		access_token_hash = sha256(access_token_hash || 'erased'::bytea),
 		erased_at = $2, updated_at = $2
 		WHERE id = ANY($1) AND erased_at IS NULL RETURNING id`, pq.Array(ids), tx.now)

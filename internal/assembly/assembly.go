@@ -27,6 +27,7 @@ import (
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
 	"vivier/internal/ratelimit"
+	"vivier/internal/views"
 	"vivier/migrations"
 	"vivier/repository"
 	"vivier/workers/tasks"
@@ -69,6 +70,8 @@ type Process struct {
 	// Redis is the client of the rate limits and of /readyz.
 	Redis   *redis.Client
 	Limiter *ratelimit.Limiter
+	// Views counts views of postings' pages in that Redis.
+	Views *views.Counter
 	// Enqueuer hands tasks to the workers from the worker and the
 	// scheduler; the web site has its own, with a shorter wait.
 	Enqueuer *tasks.Enqueuer
@@ -130,6 +133,7 @@ func New(cfg *config.Config, db *sqlx.DB, opts Options) (*Process, error) {
 	p.Inspector = asynq.NewInspector(p.Queue)
 	p.closers = append(p.closers, p.Client.Close, p.Inspector.Close, p.Redis.Close)
 	p.Limiter = &ratelimit.Limiter{Redis: p.Redis, Prefix: "vivier:rl"}
+	p.Views = &views.Counter{Redis: p.Redis, Prefix: "vivier:views"}
 	p.Enqueuer = &tasks.Enqueuer{Client: p.Client, Timeout: backgroundEnqueueTimeout, Now: p.Now}
 	return p, nil
 }

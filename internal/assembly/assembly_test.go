@@ -50,7 +50,8 @@ func TestAProcessSharesOneRepositoryAndOneEmailRenderer(t *testing.T) {
 		t.Fatal("the web site has no closer of postings")
 	}
 	repos := map[string]*repository.Repo{"web": h.Repo, "web's closer": h.Closer.Repo, "sweep": s.Sweep.Repo,
-		"closing": s.Closing.Repo, "closing's closer": s.Closing.Closer.Repo, "retention": s.Retention.Repo}
+		"closing": s.Closing.Repo, "closing's closer": s.Closing.Closer.Repo, "retention": s.Retention.Repo,
+		"views": s.Views.Repo}
 	for who, r := range repos {
 		if r != p.Repo {
 			t.Errorf("%s has a repository of its own", who)
@@ -62,6 +63,9 @@ func TestAProcessSharesOneRepositoryAndOneEmailRenderer(t *testing.T) {
 		if r != any(p.Emails) {
 			t.Errorf("%s has an email renderer of its own", who)
 		}
+	}
+	if h.Views == nil || h.Views != s.Views.Counter || h.Views != p.Views {
+		t.Error("the web site and the scheduler count posting views apart")
 	}
 }
 

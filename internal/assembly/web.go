@@ -49,7 +49,7 @@ func (p *Process) Web() (*Web, error) {
 	h, err := handlers.New(handlers.Deps{
 		Config: p.Config, Repo: p.Repo, Emails: p.Emails, Log: p.Log, Now: p.Now, MailCatcher: p.MailCatcher,
 		Enqueuer: enqueuer, Closer: p.closer(enqueuer), Sessions: sessions, Limiter: p.Limiter,
-		Redis: p.Redis, Metrics: p.Metrics, Queues: queues,
+		Views: p.Views, Redis: p.Redis, Metrics: p.Metrics, Queues: queues,
 	})
 	if err != nil {
 		closeAll()

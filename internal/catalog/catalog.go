@@ -36,6 +36,15 @@ func Pipeline() []Status {
 	return []Status{StatusReceived, StatusInReview, StatusShortlisted, StatusInterview, StatusAccepted, StatusRejected}
 }
 
+// Stages are the steps an application climbs towards being retained, in
+// order: the figures' conversion from each to the next.
+func Stages() []Status {
+	return []Status{StatusReceived, StatusInReview, StatusShortlisted, StatusInterview, StatusAccepted}
+}
+
+// Decisions are the final answers to an application.
+func Decisions() []Status { return []Status{StatusAccepted, StatusRejected} }
+
 // Statuses lists every status: the pipeline, then withdrawn.
 func Statuses() []Status { return append(Pipeline(), StatusWithdrawn) }
 

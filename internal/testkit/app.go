@@ -54,7 +54,10 @@ type App struct {
 	Metrics *metrics.Metrics
 	// Closing closes postings at their date, as the scheduler does.
 	Closing *workers.ClosingScheduler
-	Log     *slog.Logger
+	// Views adds the posting views counted in Redis to PostgreSQL, as the
+	// scheduler does every minute.
+	Views *workers.ViewsFlusher
+	Log   *slog.Logger
 	// Clock is the app's one clock: the web app, the repository, the
 	// worker and the scheduler's jobs read it; tests set it.
 	Clock *Clock
@@ -149,6 +152,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	a.process = p
 	a.Repo, a.Redis, a.Limiter, a.Metrics = p.Repo, p.Queue, p.Limiter, p.Metrics
 	a.Enqueuer, a.Sweeper, a.Closing, a.Handler = p.Enqueuer, sched.Sweep, sched.Closing, web.Handler
+	a.Views = sched.Views
 	if appDB != db {
 		// The test's own checks go straight to the database.
 		if a.Repo, err = assembly.NewRepo(cfg, db); err != nil {

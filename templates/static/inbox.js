@@ -17,3 +17,23 @@
     }
   });
 })();
+
+// Tracked links: a button copies each link (the link is shown as text
+// anyway); the buttons appear only where the clipboard can be written.
+(function () {
+  "use strict";
+  if (!navigator.clipboard || !window.isSecureContext) return;
+  var status = document.getElementById("lien-copie");
+  document.querySelectorAll("button[data-copier]").forEach(function (b) {
+    var link = document.getElementById(b.getAttribute("data-copier"));
+    if (!link) return;
+    b.hidden = false;
+    b.addEventListener("click", function () {
+      navigator.clipboard.writeText(link.textContent).then(function () {
+        if (status) status.textContent = "Lien copié.";
+      }, function () {
+        if (status) status.textContent = "Copie impossible : sélectionnez le lien pour le copier.";
+      });
+    });
+  });
+})();
