@@ -126,16 +126,17 @@ type waitingFigure struct {
 // waitingDays are the waits the page counts.
 var waitingDays = []int{7, 14, 30}
 
-// frDuration writes a wait as people say it: minutes, hours, then days.
+// frDuration writes a wait as people say it, rounded: minutes, hours,
+// then days.
 func frDuration(d *time.Duration) string {
 	switch {
 	case d == nil:
 		return ""
-	case *d < time.Hour:
-		m := int(d.Minutes())
+	case *d < time.Hour-30*time.Second:
+		m := int(math.Round(d.Minutes()))
 		return strconv.Itoa(m) + " " + frfmt.Plural(float64(m), "minute", "minutes")
-	case *d < 48*time.Hour:
-		h := int(d.Hours())
+	case *d < 48*time.Hour-30*time.Minute:
+		h := int(math.Round(d.Hours()))
 		return strconv.Itoa(h) + " " + frfmt.Plural(float64(h), "heure", "heures")
 	}
 	days := d.Hours() / 24
