@@ -158,10 +158,16 @@ func (h *Handler) signOut(c *gin.Context) {
 	if idToken != "" && h.ProConnect != nil {
 		// Signed in with ProConnect: end its session too, coming back to
 		// /connexion, where the flash (in a fresh, anonymous session) waits.
+		// The sign-out form's redirect to another site would break the
+		// page's form-action policy: a page sends the browser on instead.
 		target, err := h.ProConnect.LogoutURL(ctx, idToken, flowSecret())
 		if err == nil {
 			h.Sessions.Put(ctx, flashKey+"/connexion", msg)
-			c.Redirect(http.StatusSeeOther, target)
+			d := proConnectSignOutData{Page: h.page("Déconnexion de ProConnect"), Target: target}
+			d.Refresh = target
+			c.Header("Cache-Control", "no-store")
+			c.Header("Referrer-Policy", "no-referrer")
+			h.render(c, http.StatusOK, "signout_proconnect", d)
 			return
 		}
 		h.logger(c).Warn("proconnect logout unavailable; signed out of Vivier only", "error", err)

@@ -26,6 +26,9 @@ type Page struct {
 	Dev      bool
 	User     string // the signed-in reviewer, in the inbox
 	Scripts  []string
+	// Refresh, when set, sends the browser on to this address at once
+	// (a redirect the page's form-action policy would refuse a form).
+	Refresh string
 
 	// OperatorArticle is the operator's name with its article, for "de l'…"
 	// and the like (the "de", "au" and "capitalize" functions).

@@ -137,6 +137,11 @@ func (h *Handler) proConnectPage(c *gin.Context, status int, heading, message st
 	c.Abort()
 }
 
+type proConnectSignOutData struct {
+	Page
+	Target string
+}
+
 // flowSecret is a state or a nonce: 256 random bits, 43 characters.
 func flowSecret() string {
 	b := make([]byte, 32)

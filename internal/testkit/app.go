@@ -82,6 +82,10 @@ type Options struct {
 	// DevMail runs the web app as `vivier dev` does: /dev/mail lists the
 	// messages of the test's SMTP server.
 	DevMail bool
+	// ProConnect, when set, signs reviewers in with this provider; the app
+	// is then served at its BASE_URL (its own address), where the provider
+	// sends browsers back.
+	ProConnect *ProConnect
 }
 
 // NewApp starts the product for tb.
@@ -107,6 +111,14 @@ func NewApp(tb testing.TB, opts Options) *App {
 	env := map[string]string{
 		"DATABASE_URL": appDBURL, "REDIS_URL": redisURL, "SMTP_URL": smtp.URL(),
 		"MAIL_FROM": "Vivier <ne-pas-repondre@vivier.test>", "BASE_URL": "http://vivier.test",
+	}
+	var srv *httptest.Server
+	if opts.ProConnect != nil {
+		srv = httptest.NewUnstartedServer(nil)
+		env["BASE_URL"] = "http://" + srv.Listener.Addr().String()
+		for k, v := range opts.ProConnect.Env() {
+			env[k] = v
+		}
 	}
 	for k, v := range opts.Env {
 		env[k] = v
@@ -156,7 +168,12 @@ func NewApp(tb testing.TB, opts Options) *App {
 		}
 		a.Repo.Now = a.Clock.Now
 	}
-	srv := httptest.NewServer(web.Engine)
+	if srv == nil {
+		srv = httptest.NewServer(web.Engine)
+	} else {
+		srv.Config.Handler = web.Engine
+		srv.Start()
+	}
 	tb.Cleanup(srv.Close)
 	a.URL = srv.URL
 	if !opts.NoWorker {
@@ -275,7 +292,7 @@ func (a *App) Counts() (apps, docs, emails int) {
 	return apps, docs, emails
 }
 
-var personalLinkRe = regexp.MustCompile(`http://vivier\.test(/(?:candidature|connexion/lien)/[A-Za-z0-9_-]{43})`)
+var personalLinkRe = regexp.MustCompile(`http://(?:vivier\.test|127\.0\.0\.1:\d+)(/(?:candidature|connexion/lien)/[A-Za-z0-9_-]{43})`)
 
 // LinkTo returns the path of the personal link (a private or a sign-in
 // link) of the latest email written to address that carries one, as its
@@ -352,7 +369,7 @@ func (a *App) WaitQueuesEmpty() {
 	}
 }
 
-var signInLinkRe = regexp.MustCompile(`http://vivier\.test(/connexion/lien/[A-Za-z0-9_-]{43})`)
+var signInLinkRe = regexp.MustCompile(`http://(?:vivier\.test|127\.0\.0\.1:\d+)(/connexion/lien/[A-Za-z0-9_-]{43})`)
 
 // SignInLink asks for a sign-in link for email through the page, as a
 // person would, and returns the link's path caught at the SMTP server.

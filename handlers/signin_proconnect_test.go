@@ -1,0 +1,223 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"vivier/internal/proconnect"
+	"vivier/internal/testkit"
+)
+
+// A reviewer signs in with ProConnect from /connexion and lands on their
+// inbox; signing out ends the ProConnect session too and comes back to
+// /connexion with its message. A replayed callback signs nobody in.
+func TestProConnectSignInInABrowser(t *testing.T) {
+	t.Parallel()
+	pc := testkit.NewProConnect(t)
+	app := testkit.NewApp(t, testkit.Options{ProConnect: pc})
+	p := app.OpenPosting(time.Time{})
+	ctx := testkit.Browser(t)
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	mainText := func() string {
+		t.Helper()
+		text, err := chromedp.Run(ctx, chromedp.Text(`main`))
+		if err != nil {
+			t.Fatalf("the page's text: %v", err)
+		}
+		return text
+	}
+
+	var mu sync.Mutex
+	var callback string
+	pc.Set(testkit.ProConnectBehaviour{User: testkit.ProConnectUser{Sub: "sub-camille", Email: strings.ToUpper(p.ContactEmail),
+		GivenName: "Camille", UsualName: "Martin", UID: "42", SIRET: "13002603200016", IdpID: "fia1"},
+		OnCode: func(_, cb string) { mu.Lock(); callback = cb; mu.Unlock() }})
+
+	step("the sign-in page", chromedp.Navigate(app.URL+"/connexion"), chromedp.WaitVisible(`a.fr-connect.fr-connect--pro`))
+	testkit.CheckAccessibility(t, ctx, "the sign-in page with ProConnect")
+	if text := mainText(); !strings.Contains(text, "S’identifier avec") || !strings.Contains(text, "ProConnect") {
+		t.Fatalf("the ProConnect button is not there:\n%s", text)
+	}
+	step("signed in with ProConnect", chromedp.Click(`a.fr-connect`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`))
+	if where, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(where, "/boite") {
+		t.Fatalf("landed on %s, want /boite", where)
+	}
+
+	// The same callback again (a reload, or a stolen address) signs in
+	// nobody: the flow it belonged to is over.
+	mu.Lock()
+	replay := callback
+	mu.Unlock()
+	if !strings.Contains(replay, proconnect.CallbackPath+"?") {
+		t.Fatalf("no callback seen: %q", replay)
+	}
+	step("the callback replayed", chromedp.Navigate(replay), chromedp.WaitVisible(`main a.fr-btn[href="/connexion"]`))
+	if text := mainText(); !strings.Contains(text, "Erreur 400") || !strings.Contains(text, "Connexion interrompue") {
+		t.Fatalf("the replayed callback shows:\n%s", text)
+	}
+	// ...and the reviewer is still signed in.
+	step("still signed in", chromedp.Navigate(app.URL+"/boite"), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`))
+
+	step("signed out", chromedp.Click(`.fr-header__tools-links button[type=submit]`), chromedp.WaitVisible(`#email`))
+	if text := mainText(); !strings.Contains(text, "Vous êtes déconnecté·e.") {
+		t.Fatalf("after signing out, /connexion shows:\n%s", text)
+	}
+	if ended := pc.EndedSessions(); len(ended) != 1 {
+		t.Fatalf("ProConnect sessions ended: %d, want 1", len(ended))
+	}
+	step("the inbox again", chromedp.Navigate(app.URL+"/boite"), chromedp.WaitVisible(`#email`))
+}
+
+// Each way the flow can go wrong ends on a French page with its status,
+// and signs nobody in.
+func TestProConnectFailuresInABrowser(t *testing.T) {
+	t.Parallel()
+	pc := testkit.NewProConnect(t)
+	app := testkit.NewApp(t, testkit.Options{ProConnect: pc})
+	p := app.OpenPosting(time.Time{})
+	ctx := testkit.Browser(t)
+	reviewer := testkit.ProConnectUser{Sub: "sub-camille", Email: p.ContactEmail, GivenName: "Camille", UsualName: "Martin",
+		UID: "42", SIRET: "13002603200016", IdpID: "fia1"}
+	redirectURI := app.Config.BaseURL + proconnect.CallbackPath
+
+	// A callback address from another browser's flow (a login forged by
+	// someone else): this browser started no flow.
+	thief := app.Client()
+	pc.SignInAs(testkit.ProConnectUser{Sub: "sub-intrus", Email: "intrus@example.org"})
+	resp, _ := testkit.Get(t, thief, app.URL+"/connexion/proconnect")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start a flow: %d", resp.StatusCode)
+	}
+	resp, _ = testkit.Get(t, thief, resp.Header.Get("Location"))
+	forged := resp.Header.Get("Location")
+	if !strings.Contains(forged, "code=") {
+		t.Fatalf("the provider answered %d to %q", resp.StatusCode, forged)
+	}
+
+	cases := []struct {
+		name      string
+		behaviour testkit.ProConnectBehaviour
+		visit     string // instead of the button
+		status    string
+		heading   string
+	}{
+		{name: "an address with no access", behaviour: testkit.ProConnectBehaviour{User: testkit.ProConnectUser{Sub: "sub-x",
+			Email: "Personne@Example.org"}}, status: "Erreur 403", heading: "Votre adresse n'a accès à aucune offre"},
+		{name: "consent denied", behaviour: testkit.ProConnectBehaviour{User: reviewer, Deny: true},
+			status: "Erreur 403", heading: "Connexion annulée"},
+		{name: "a callback from another flow", visit: forged, status: "Erreur 400", heading: "Connexion interrompue"},
+		{name: "a nonce that is not ours", behaviour: testkit.ProConnectBehaviour{User: reviewer, WrongNonce: true},
+			status: "Erreur 400", heading: "Connexion refusée"},
+		{name: "a userinfo signed with another key", behaviour: testkit.ProConnectBehaviour{User: reviewer, ForeignUserinfoKey: true},
+			status: "Erreur 400", heading: "Connexion refusée"},
+		{name: "a code used already", behaviour: testkit.ProConnectBehaviour{User: reviewer, OnCode: func(code, _ string) {
+			if got := pc.Redeem(code, redirectURI); got != http.StatusOK {
+				t.Errorf("redeem the code first: %d", got)
+			}
+		}}, status: "Erreur 400", heading: "Connexion expirée"},
+		{name: "the provider answers 502", behaviour: testkit.ProConnectBehaviour{User: reviewer, TokenStatus: http.StatusBadGateway},
+			status: "Erreur 503", heading: "ProConnect ne répond pas"},
+	}
+	for _, tc := range cases {
+		pc.Set(tc.behaviour)
+		var err error
+		if tc.visit != "" {
+			err = chromedp.Do(ctx, chromedp.Navigate(tc.visit), chromedp.WaitVisible(`main a.fr-btn[href="/connexion"]`))
+		} else {
+			err = chromedp.Do(ctx, chromedp.Navigate(app.URL+"/connexion"), chromedp.Click(`a.fr-connect`),
+				chromedp.WaitVisible(`main a.fr-btn[href="/connexion"]`))
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		text, err := chromedp.Run(ctx, chromedp.Text(`main`))
+		if err != nil || !strings.Contains(text, tc.status) || !strings.Contains(text, tc.heading) {
+			t.Errorf("%s: the page says (%v)\n%s\nwant %s, %q", tc.name, err, text, tc.status, tc.heading)
+		}
+		if tc.name == "an address with no access" && (!strings.Contains(text, "personne@example.org") || !strings.Contains(text, "l'Incubateur des Territoires")) {
+			t.Errorf("%s: the page does not name the address and whom to ask:\n%s", tc.name, text)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+"/boite"), chromedp.WaitVisible(`#email`)); err != nil {
+			t.Errorf("%s: /boite after it: %v, want the sign-in page", tc.name, err)
+		}
+	}
+	testkit.CheckAccessibility(t, ctx, "the sign-in page after failures")
+
+	// Two flows in one browser: the callback of the first no longer
+	// matches once the second started.
+	c := app.Client()
+	pc.SignInAs(reviewer)
+	resp, _ = testkit.Get(t, c, app.URL+"/connexion/proconnect")
+	first, _ := testkit.Get(t, c, resp.Header.Get("Location"))
+	resp, _ = testkit.Get(t, c, app.URL+"/connexion/proconnect")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second flow: %d", resp.StatusCode)
+	}
+	resp, body := testkit.Get(t, c, first.Header.Get("Location"))
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Connexion interrompue") {
+		t.Fatalf("the first flow's callback: %d", resp.StatusCode)
+	}
+}
+
+// With the provider down, the button answers a French 503 page, /readyz
+// is unaffected and the emailed link still signs in.
+func TestProConnectDownInABrowser(t *testing.T) {
+	t.Parallel()
+	pc := testkit.NewProConnect(t)
+	app := testkit.NewApp(t, testkit.Options{ProConnect: pc})
+	p := app.OpenPosting(time.Time{})
+	pc.Down()
+	if resp, body := testkit.Get(t, app.Client(), app.URL+"/readyz"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz with ProConnect down: %d %s", resp.StatusCode, body)
+	}
+	ctx := testkit.Browser(t)
+	err := chromedp.Do(ctx, chromedp.Navigate(app.URL+"/connexion"), chromedp.Click(`a.fr-connect`),
+		chromedp.WaitVisible(`main a.fr-btn[href="/connexion"]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(`main`))
+	if err != nil || !strings.Contains(text, "Erreur 503") || !strings.Contains(text, "ProConnect ne répond pas") ||
+		!strings.Contains(text, "lien de connexion par email") {
+		t.Fatalf("with ProConnect down the button shows (%v):\n%s", err, text)
+	}
+	link := app.SignInLink(app.Client(), p.ContactEmail)
+	err = chromedp.Do(ctx, chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`))
+	if err != nil {
+		t.Fatalf("the emailed link with ProConnect down: %v", err)
+	}
+	// Signed in by email: signing out stays on this site.
+	c := app.Client()
+	app.SignIn(c, p.ContactEmail)
+	resp, _ := testkit.PostForm(t, c, app.URL+"/deconnexion", nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/connexion" {
+		t.Fatalf("sign-out after the emailed link: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// Without ProConnect's settings, no button, and its routes are 404.
+func TestProConnectOff(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	c := app.Client()
+	if _, body := testkit.Get(t, c, app.URL+"/connexion"); strings.Contains(body, "fr-connect") {
+		t.Fatal("a ProConnect button without ProConnect's settings")
+	}
+	for _, path := range []string{"/connexion/proconnect", proconnect.CallbackPath + "?" + url.Values{"code": {"x"}, "state": {"y"}}.Encode()} {
+		if resp, _ := testkit.Get(t, c, app.URL+path); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, resp.StatusCode)
+		}
+	}
+}
