@@ -126,6 +126,9 @@ func TestProConnectFailuresInABrowser(t *testing.T) {
 				t.Errorf("redeem the code first: %d", got)
 			}
 		}}, status: "Erreur 400", heading: "Connexion expirée"},
+		{name: "a code past its 30 seconds", behaviour: testkit.ProConnectBehaviour{User: reviewer, OnCode: func(string, string) {
+			pc.Advance(31 * time.Second)
+		}}, status: "Erreur 400", heading: "Connexion expirée"},
 		{name: "the provider answers 502", behaviour: testkit.ProConnectBehaviour{User: reviewer, TokenStatus: http.StatusBadGateway},
 			status: "Erreur 503", heading: "ProConnect ne répond pas"},
 	}
@@ -219,5 +222,71 @@ func TestProConnectOff(t *testing.T) {
 		if resp, _ := testkit.Get(t, c, app.URL+path); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", path, resp.StatusCode)
 		}
+	}
+}
+
+// The sign-in routes, for anyone: a route under /connexion or
+// /deconnexion without a line here fails the test (the inbox's routes are
+// TestInboxAuthorizationTable's).
+func TestSignInRoutesTable(t *testing.T) {
+	t.Parallel()
+	pc := testkit.NewProConnect(t)
+	app := testkit.NewApp(t, testkit.Options{ProConnect: pc})
+	p := app.OpenPosting(time.Time{})
+	unknownToken := strings.Repeat("A", 43)
+	table := map[string]struct {
+		method, path string
+		status       int
+		location     string // prefix of the redirect's target
+	}{
+		"GET /connexion":                 {"GET", "/connexion", http.StatusOK, ""},
+		"POST /connexion":                {"POST", "/connexion", http.StatusOK, ""},
+		"GET /connexion/lien/:token":     {"GET", "/connexion/lien/" + unknownToken, http.StatusGone, ""},
+		"POST /connexion/lien/:token":    {"POST", "/connexion/lien/" + unknownToken, http.StatusGone, ""},
+		"GET /connexion/proconnect":      {"GET", "/connexion/proconnect", http.StatusSeeOther, pc.Issuer + "/authorize?"},
+		"GET " + proconnect.CallbackPath: {"GET", proconnect.CallbackPath + "?code=x&state=" + unknownToken, http.StatusBadRequest, ""},
+		"POST /deconnexion":              {"POST", "/deconnexion", http.StatusSeeOther, "/connexion"},
+	}
+	for _, r := range app.Handler.Routes() {
+		path := strings.SplitN(r, " ", 2)[1]
+		if strings.HasPrefix(path, "/connexion") || strings.HasPrefix(path, "/deconnexion") {
+			if _, ok := table[r]; !ok {
+				t.Errorf("route %s has no line in the sign-in routes' table", r)
+			}
+		}
+	}
+	reviewer := app.Client()
+	app.SignIn(reviewer, p.ContactEmail)
+	for name, rt := range table {
+		for _, who := range []struct {
+			name string
+			c    *http.Client
+		}{{"anonymous", app.Client()}, {"signed in", reviewer}} {
+			if rt.path == "/deconnexion" && who.name == "signed in" {
+				continue // below, last
+			}
+			var resp *http.Response
+			form := url.Values{"email": {"personne@example.org"}}
+			if rt.method == "GET" {
+				resp, _ = testkit.Get(t, who.c, app.URL+rt.path)
+			} else {
+				resp, _ = testkit.PostForm(t, who.c, app.URL+rt.path, form)
+			}
+			want, location := rt.status, rt.location
+			if name == "GET /connexion" && who.name == "signed in" {
+				want, location = http.StatusSeeOther, "/boite"
+			}
+			if resp.StatusCode != want || !strings.HasPrefix(resp.Header.Get("Location"), location) {
+				t.Errorf("%s, %s: %d to %q, want %d to %q", name, who.name, resp.StatusCode, resp.Header.Get("Location"), want, location)
+			}
+		}
+	}
+	// A callback that fails leaves a signed-in reviewer signed in.
+	if resp, _ := testkit.Get(t, reviewer, app.URL+"/boite"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the reviewer was signed out: %d", resp.StatusCode)
+	}
+	resp, _ := testkit.PostForm(t, reviewer, app.URL+"/deconnexion", nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/connexion" {
+		t.Fatalf("sign-out: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

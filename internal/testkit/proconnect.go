@@ -42,6 +42,8 @@ type ProConnect struct {
 	access   map[string]*grant
 	idTokens map[string]bool
 	ended    []string
+	// offset moves the provider's clock (codes and tokens expire on it).
+	offset time.Duration
 }
 
 // ProConnectUser is who signs in, with ProConnect's claims.
@@ -119,6 +121,16 @@ func (p *ProConnect) Set(b ProConnectBehaviour) {
 // SignInAs makes the next sign-ins those of user, otherwise well behaved.
 func (p *ProConnect) SignInAs(user ProConnectUser) { p.Set(ProConnectBehaviour{User: user}) }
 
+// Advance moves the provider's clock forward by d: a code or token
+// issued before may expire.
+func (p *ProConnect) Advance(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.offset += d
+}
+
+func (p *ProConnect) now() time.Time { return time.Now().Add(p.offset) }
+
 // Down stops the provider: nothing answers at its address any more.
 func (p *ProConnect) Down() { p.srv.Close() }
 
@@ -190,7 +202,7 @@ func (p *ProConnect) authorize(w http.ResponseWriter, r *http.Request) {
 	} else {
 		code := secret()
 		p.codes[code] = &grant{user: b.User, redirectURI: q.Get("redirect_uri"), nonce: q.Get("nonce"),
-			expires: time.Now().Add(30 * time.Second), wrongNonce: b.WrongNonce, foreignSignature: b.ForeignUserinfoKey}
+			expires: p.now().Add(30 * time.Second), wrongNonce: b.WrongNonce, foreignSignature: b.ForeignUserinfoKey}
 		answer.Set("code", code)
 		answer.Set("iss", p.Issuer)
 	}
@@ -218,13 +230,13 @@ func (p *ProConnect) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := p.codes[r.PostFormValue("code")]
-	if r.PostFormValue("grant_type") != "authorization_code" || g == nil || g.used || time.Now().After(g.expires) ||
+	if r.PostFormValue("grant_type") != "authorization_code" || g == nil || g.used || p.now().After(g.expires) ||
 		g.redirectURI != r.PostFormValue("redirect_uri") {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
 		return
 	}
 	g.used = true
-	now := time.Now()
+	now := p.now()
 	nonce := g.nonce
 	if g.wrongNonce {
 		nonce = secret()
@@ -241,7 +253,7 @@ func (p *ProConnect) userinfo(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	g := p.access[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-	if g == nil || time.Now().After(g.expires) {
+	if g == nil || p.now().After(g.expires) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -251,7 +263,7 @@ func (p *ProConnect) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	u := g.user
 	w.Header().Set("Content-Type", "application/jwt; charset=utf-8")
-	fmt.Fprint(w, p.sign(key, map[string]any{"iss": p.Issuer, "aud": p.ClientID, "iat": time.Now().Unix(), "sub": u.Sub,
+	fmt.Fprint(w, p.sign(key, map[string]any{"iss": p.Issuer, "aud": p.ClientID, "iat": p.now().Unix(), "sub": u.Sub,
 		"email": u.Email, "given_name": u.GivenName, "usual_name": u.UsualName, "uid": u.UID, "siret": u.SIRET, "idp_id": u.IdpID}))
 }
 
