@@ -178,14 +178,26 @@ func TestProConnectFailuresInABrowser(t *testing.T) {
 func TestProConnectDownInABrowser(t *testing.T) {
 	t.Parallel()
 	pc := testkit.NewProConnect(t)
-	app := testkit.NewApp(t, testkit.Options{ProConnect: pc})
+	log := &logLines{}
+	app := testkit.NewApp(t, testkit.Options{ProConnect: pc, Log: log})
 	p := app.OpenPosting(time.Time{})
 	pc.Down()
+	req, err := http.NewRequest(http.MethodGet, app.URL+"/connexion/proconnect", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Request-Id", "essai-proconnect")
+	if resp, body := testkit.Do(t, app.Client(), req); resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "ProConnect ne répond pas") {
+		t.Fatalf("the button with ProConnect down: %d", resp.StatusCode)
+	}
+	if line := log.find(t, "proconnect unavailable"); line["request_id"] != "essai-proconnect" || line["level"] != "WARN" {
+		t.Errorf("log line %v, want a warning with request_id essai-proconnect", line)
+	}
 	if resp, body := testkit.Get(t, app.Client(), app.URL+"/readyz"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("/readyz with ProConnect down: %d %s", resp.StatusCode, body)
 	}
 	ctx := testkit.Browser(t)
-	err := chromedp.Do(ctx, chromedp.Navigate(app.URL+"/connexion"), chromedp.Click(`a.fr-connect`),
+	err = chromedp.Do(ctx, chromedp.Navigate(app.URL+"/connexion"), chromedp.Click(`a.fr-connect`),
 		chromedp.WaitVisible(`main a.fr-btn[href="/connexion"]`))
 	if err != nil {
 		t.Fatal(err)

@@ -86,6 +86,9 @@ type Options struct {
 	// is then served at its BASE_URL (its own address), where the provider
 	// sends browsers back.
 	ProConnect *ProConnect
+	// Log, when set, receives the app's log as JSON lines (info and up),
+	// for a test that reads them.
+	Log io.Writer
 }
 
 // NewApp starts the product for tb.
@@ -138,6 +141,9 @@ func NewApp(tb testing.TB, opts Options) *App {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: level}))
+	if opts.Log != nil {
+		log = slog.New(slog.NewJSONHandler(opts.Log, &slog.HandlerOptions{Level: min(level, slog.LevelInfo)}))
+	}
 
 	// The product's own assembly, as `vivier dev` runs it: web, worker and
 	// scheduler in one process, on the test's one clock.
