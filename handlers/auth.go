@@ -163,11 +163,8 @@ func (h *Handler) signOut(c *gin.Context) {
 		target, err := h.ProConnect.LogoutURL(ctx, idToken, flowSecret())
 		if err == nil {
 			h.Sessions.Put(ctx, flashKey+"/connexion", msg)
-			d := proConnectSignOutData{Page: h.page("Déconnexion de ProConnect"), Target: target}
-			d.Refresh = target
-			c.Header("Cache-Control", "no-store")
-			c.Header("Referrer-Policy", "no-referrer")
-			h.render(c, http.StatusOK, "signout_proconnect", d)
+			h.sendToProConnect(c, target, "Déconnexion",
+				"Vous êtes déconnecté·e de l'espace de recrutement. Votre session ProConnect se termine à son tour.")
 			return
 		}
 		h.logger(c).Warn("proconnect logout unavailable; signed out of Vivier only", "error", err)

@@ -28,8 +28,10 @@ type postingData struct {
 	RetentionMonths int
 	ConsentText     string
 	Nonce           string
-	ClosedAt        *time.Time // when it stopped taking applications; nil while open
-	JSONLD          template.JS
+	// ProConnect offers "Remplir avec ProConnect".
+	ProConnect bool
+	ClosedAt   *time.Time // when it stopped taking applications; nil while open
+	JSONLD     template.JS
 }
 
 type choice struct{ Value, Label string }
@@ -59,7 +61,11 @@ func (h *Handler) showPosting(c *gin.Context) {
 	if !ok {
 		return
 	}
-	h.renderPosting(c, http.StatusOK, p, &formView{})
+	form := &formView{}
+	if values, siret := h.prefill(c, p.Slug); values != nil {
+		form = &formView{Values: values, FromProConnect: true, VerifiedSIRET: siret}
+	}
+	h.renderPosting(c, http.StatusOK, p, form)
 }
 
 func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Posting, form *formView) {
@@ -75,6 +81,7 @@ func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Postin
 		RetentionMonths: h.Config.RetentionMonths,
 		ConsentText:     h.consentText(p),
 		Nonce:           nonceOf(form.Values),
+		ProConnect:      h.ProConnect != nil,
 	}
 	if d.Nonce == "" {
 		d.Nonce = newNonce()

@@ -112,6 +112,11 @@ type formView struct {
 	Errors          applyform.Errors
 	Summary         []applyform.FieldError
 	ChooseFileAgain bool
+	// FromProConnect: the form was just filled from ProConnect.
+	FromProConnect bool
+	// VerifiedSIRET is the SIRET ProConnect gave this browser for this
+	// form, if any.
+	VerifiedSIRET string
 }
 
 type fieldView struct {

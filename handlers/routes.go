@@ -37,6 +37,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.GET("/offres-closes", h.closedPostings)
 	r.GET("/offres/:slug", h.showPosting)
 	r.POST("/offres/:slug/candidature", h.createApplication)
+	r.POST("/offres/:slug/proconnect", h.applyWithProConnect)
 	r.GET("/offres/:slug/candidature-envoyee", h.applicationSent)
 	r.GET("/candidature/:token", h.showOwnApplication)
 	r.GET("/candidature/:token/retrait", h.confirmWithdrawal)

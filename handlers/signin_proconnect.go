@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -35,7 +36,7 @@ func (h *Handler) proConnectStart(c *gin.Context) {
 	state, nonce := flowSecret(), flowSecret()
 	target, err := h.ProConnect.AuthURL(ctx, state, nonce)
 	if err != nil {
-		h.proConnectFailed(c, err)
+		h.proConnectFailed(c, err, signInWay)
 		return
 	}
 	h.Sessions.Put(ctx, proConnectStateKey, state)
@@ -59,27 +60,40 @@ func (h *Handler) proConnectCallback(c *gin.Context) {
 	state := h.Sessions.PopString(ctx, proConnectStateKey)
 	nonce := h.Sessions.PopString(ctx, proConnectNonceKey)
 	next := h.Sessions.PopString(ctx, proConnectNextKey)
+	purpose := h.Sessions.PopString(ctx, proConnectPurposeKey)
+	draft := h.Sessions.PopString(ctx, proConnectDraftKey)
 	log := h.logger(c)
+	way := signInWay
+	slug, apply := strings.CutPrefix(purpose, applyPurposePrefix)
+	if apply {
+		way = applyWay(slug)
+		// Whatever happens, the form gets back what was typed.
+		h.Sessions.Put(ctx, prefillKey(slug), draft)
+	}
 	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(c.Query("state"))) != 1 {
-		log.Warn("proconnect callback refused: state mismatch, or no sign-in under way", "has_flow", state != "")
-		h.proConnectPage(c, http.StatusBadRequest, "Connexion interrompue",
-			"Cette connexion avec ProConnect n'a pas été commencée depuis ce navigateur, ou elle a déjà servi. Recommencez depuis la page de connexion.")
+		log.Warn("proconnect callback refused: state mismatch, or no flow under way", "has_flow", state != "")
+		way.page(h, c, http.StatusBadRequest, "Connexion interrompue",
+			"Cette démarche avec ProConnect n'a pas été commencée depuis ce navigateur, ou elle a déjà servi. "+way.restart+".")
 		return
 	}
 	if e := c.Query("error"); e != "" {
 		log.Warn("proconnect sign-in not granted", "provider_error", e)
 		if e == "access_denied" {
-			h.proConnectPage(c, http.StatusForbidden, "Connexion annulée",
-				"La connexion avec ProConnect a été refusée ou annulée. Vous pouvez recommencer, ou recevoir un lien de connexion par email.")
+			way.page(h, c, http.StatusForbidden, "Connexion annulée",
+				"La connexion avec ProConnect a été refusée ou annulée. Vous pouvez recommencer, ou "+way.instead+".")
 			return
 		}
-		h.proConnectPage(c, http.StatusBadRequest, "Connexion impossible",
-			"ProConnect n'a pas pu vous connecter. Recommencez, ou recevez un lien de connexion par email.")
+		way.page(h, c, http.StatusBadRequest, "Connexion impossible",
+			"ProConnect n'a pas pu vous identifier. Recommencez, ou "+way.instead+".")
 		return
 	}
 	who, err := h.ProConnect.Exchange(ctx, c.Query("code"), nonce)
 	if err != nil {
-		h.proConnectFailed(c, err)
+		h.proConnectFailed(c, err, way)
+		return
+	}
+	if apply {
+		h.applyCallback(c, slug, draft, who)
 		return
 	}
 	known := h.Config.IsAdmin(who.Email)
@@ -91,7 +105,7 @@ func (h *Handler) proConnectCallback(c *gin.Context) {
 	}
 	if !known {
 		log.Info("proconnect sign-in of an address with no access")
-		h.proConnectPage(c, http.StatusForbidden, "Votre adresse n'a accès à aucune offre",
+		way.page(h, c, http.StatusForbidden, "Votre adresse n'a accès à aucune offre",
 			"L'adresse "+who.Email+", que ProConnect nous a transmise, n'est celle de la personne à contacter ni d'un·e relecteur·rice d'aucune offre. "+
 				"Demandez à la personne à contacter de l'offre de vous ajouter à ses relecteur·rices, ou écrivez "+frfmt.A(h.Config.OperatorNameArticle)+".")
 		return
@@ -108,38 +122,48 @@ func (h *Handler) proConnectCallback(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, next)
 }
 
+// proConnectWay is where a failed ProConnect flow sends the person back,
+// and what else they may do: a reviewer's sign-in, or an applicant's form.
+type proConnectWay struct {
+	back, backLabel, restart, instead string
+}
+
+var signInWay = proConnectWay{back: "/connexion", backLabel: "Revenir à la page de connexion",
+	restart: "Recommencez depuis la page de connexion", instead: "recevez un lien de connexion par email"}
+
+func applyWay(slug string) proConnectWay {
+	return proConnectWay{back: "/offres/" + slug + "#candidater", backLabel: "Revenir au formulaire",
+		restart: "Recommencez depuis le formulaire de l'offre",
+		instead: "remplissez le formulaire vous-même : ce que vous aviez saisi vous y attend"}
+}
+
+func (w proConnectWay) page(h *Handler, c *gin.Context, status int, heading, message string) {
+	h.render(c, status, "error", errorData{Page: h.page(heading), Heading: heading, Message: message, Status: status,
+		BackURL: w.back, BackLabel: w.backLabel})
+	c.Abort()
+}
+
 // proConnectFailed answers an error of the provider's side of the flow:
 // a French page, never a 500, and a warning with the request id.
-func (h *Handler) proConnectFailed(c *gin.Context, err error) {
+func (h *Handler) proConnectFailed(c *gin.Context, err error, way proConnectWay) {
 	log := h.logger(c)
 	switch {
 	case errors.Is(err, proconnect.ErrUnavailable):
 		log.Warn("proconnect unavailable", "error", err)
 		c.Header("Retry-After", "60")
-		h.proConnectPage(c, http.StatusServiceUnavailable, "ProConnect ne répond pas",
-			"ProConnect est momentanément indisponible. Réessayez dans quelques minutes, ou recevez dès maintenant un lien de connexion par email.")
+		way.page(h, c, http.StatusServiceUnavailable, "ProConnect ne répond pas",
+			"ProConnect est momentanément indisponible. Réessayez dans quelques minutes, ou, dès maintenant, "+way.instead+".")
 	case errors.Is(err, proconnect.ErrCodeRefused):
 		log.Warn("proconnect refused the code", "error", err)
-		h.proConnectPage(c, http.StatusBadRequest, "Connexion expirée",
-			"Cette connexion avec ProConnect a expiré ou a déjà servi. Recommencez depuis la page de connexion.")
+		way.page(h, c, http.StatusBadRequest, "Connexion expirée",
+			"Cette connexion avec ProConnect a expiré ou a déjà servi. "+way.restart+".")
 	case errors.Is(err, proconnect.ErrInvalid):
 		log.Warn("proconnect answer refused", "error", err)
-		h.proConnectPage(c, http.StatusBadRequest, "Connexion refusée",
-			"La réponse de ProConnect n'a pas pu être vérifiée : vous n'êtes pas connecté·e. Recommencez depuis la page de connexion, ou recevez un lien de connexion par email.")
+		way.page(h, c, http.StatusBadRequest, "Connexion refusée",
+			"La réponse de ProConnect n'a pas pu être vérifiée : elle n'a pas été prise en compte. "+way.restart+", ou "+way.instead+".")
 	default:
 		h.fail(c, err)
 	}
-}
-
-func (h *Handler) proConnectPage(c *gin.Context, status int, heading, message string) {
-	h.render(c, status, "error", errorData{Page: h.page(heading), Heading: heading, Message: message, Status: status,
-		BackURL: "/connexion", BackLabel: "Revenir à la page de connexion"})
-	c.Abort()
-}
-
-type proConnectSignOutData struct {
-	Page
-	Target string
 }
 
 // flowSecret is a state or a nonce: 256 random bits, 43 characters.

@@ -3,6 +3,9 @@ package handlers_test
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -213,6 +216,26 @@ func TestProConnectDownInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the emailed link with ProConnect down: %v", err)
 	}
+	// A freelancer's "Remplir avec ProConnect" answers a French page too,
+	// which leads back to the form with what was typed.
+	err = chromedp.Do(ctx, chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(`#prenom`),
+		chromedp.SendKeys(`#localisation`, "Brest"), chromedp.Click(`button.fr-connect`),
+		chromedp.WaitVisible(`main a.fr-btn[href$="#candidater"]`))
+	if err != nil {
+		t.Fatalf("the form's ProConnect button with ProConnect down: %v", err)
+	}
+	if text, err := chromedp.Run(ctx, chromedp.Text(`main`)); err != nil || !strings.Contains(text, "Erreur 503") ||
+		!strings.Contains(text, "remplissez le formulaire vous-même") {
+		t.Fatalf("the form's ProConnect button with ProConnect down (%v):\n%s", err, text)
+	}
+	err = chromedp.Do(ctx, chromedp.Click(`main a.fr-btn[href$="#candidater"]`), chromedp.WaitVisible(`#prenom`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := chromedp.Run(ctx, chromedp.Value(`#localisation`)); err != nil || got != "Brest" {
+		t.Fatalf("what was typed, after ProConnect failed: %q (%v)", got, err)
+	}
+
 	// Signed in by email: signing out stays on this site.
 	c := app.Client()
 	app.SignIn(c, p.ContactEmail)
@@ -300,5 +323,89 @@ func TestSignInRoutesTable(t *testing.T) {
 	resp, _ := testkit.PostForm(t, reviewer, app.URL+"/deconnexion", nil)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/connexion" {
 		t.Fatalf("sign-out: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// A freelancer fills the form with ProConnect: what was typed is kept,
+// names, email and SIRET come from ProConnect, and the application, sent
+// with that SIRET, shows reviewers a SIRET verified by ProConnect.
+// Another applicant who changes the SIRET gets no such mark.
+func TestFillWithProConnectInABrowser(t *testing.T) {
+	t.Parallel()
+	pc := testkit.NewProConnect(t)
+	app := testkit.NewApp(t, testkit.Options{ProConnect: pc})
+	p := app.OpenPosting(time.Time{})
+	cvPath := filepath.Join(t.TempDir(), "cv.pdf")
+	if err := os.WriteFile(cvPath, testkit.PDF(20<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pc.SignInAs(testkit.ProConnectUser{Sub: "sub-alex", Email: "Alex.Petit@Example.org", GivenName: "Alex", UsualName: "Petit",
+		UID: "7", SIRET: "13002603200016", IdpID: "fia1"})
+	ctx := testkit.Browser(t)
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	value := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Value(sel))
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return v
+	}
+	motivation := "Développeuse indépendante depuis six ans auprès de collectivités, je voudrais rejoindre cette équipe."
+	step("the form", chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(`#prenom`))
+	testkit.CheckAccessibility(t, ctx, "the form with ProConnect")
+	// Enter in a field sends the form itself, not to ProConnect.
+	step("Enter", chromedp.SendKeys(`#prenom`, "Alexandra\r"), chromedp.WaitVisible(`#erreurs`))
+	step("typed, then filled with ProConnect",
+		chromedp.SendKeys(`#localisation`, "Lyon"),
+		chromedp.SendKeys(`#tjm`, "650"),
+		chromedp.SendKeys(`#motivation`, motivation),
+		chromedp.Click(`button.fr-connect`),
+		chromedp.WaitVisible(`#rempli-proconnect`))
+	testkit.CheckAccessibility(t, ctx, "the form filled with ProConnect")
+	for sel, want := range map[string]string{`#prenom`: "Alex", `#nom`: "Petit", `#email`: "alex.petit@example.org",
+		`#siret`: "13002603200016", `#localisation`: "Lyon", `#tjm`: "650", `#motivation`: motivation} {
+		if got := value(sel); got != want {
+			t.Errorf("%s after ProConnect: %q, want %q", sel, got, want)
+		}
+	}
+	script := "document.querySelector('#disponible_le').value = '" + time.Now().AddDate(0, 0, 10).Format("2006-01-02") + "'; true"
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](script)); err != nil {
+		t.Fatal(err)
+	}
+	step("sent", chromedp.SendKeys(`#jours_par_semaine`, "3 jours"), chromedp.SetUploadFiles(`#cv`, []string{cvPath}),
+		chromedp.Click(`#consentement`), chromedp.Submit(`#prenom`), chromedp.WaitVisible(`.fr-alert--success`))
+
+	var verified bool
+	var id int64
+	if err := app.DB.QueryRow(`SELECT id, siret_verified FROM applications WHERE email = 'alex.petit@example.org'`).Scan(&id, &verified); err != nil || !verified {
+		t.Fatalf("the application's SIRET verified: %v (%v)", verified, err)
+	}
+	reviewer := app.Client()
+	app.SignIn(reviewer, p.ContactEmail)
+	_, body := testkit.Get(t, reviewer, app.URL+"/boite/candidatures/"+strconv.FormatInt(id, 10))
+	if !strings.Contains(body, "vérifié par ProConnect") {
+		t.Fatal("the reviewer is not shown the SIRET as verified")
+	}
+
+	// Filled by ProConnect, but sent with another SIRET: not verified.
+	pc.SignInAs(testkit.ProConnectUser{Sub: "sub-sam", Email: "sam@example.org", GivenName: "Sam", UsualName: "Roux",
+		SIRET: "13002603200016"})
+	step("another applicant", chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(`#prenom`),
+		chromedp.Click(`button.fr-connect`), chromedp.WaitVisible(`#rempli-proconnect`))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](script+" && (document.querySelector('#siret').value = '') === ''")); err != nil {
+		t.Fatal(err)
+	}
+	step("sent with another SIRET", chromedp.SendKeys(`#siret`, "732 829 320 00074"), chromedp.SendKeys(`#localisation`, "Nantes"),
+		chromedp.SendKeys(`#tjm`, "500"), chromedp.SendKeys(`#motivation`, motivation), chromedp.SendKeys(`#jours_par_semaine`, "2 jours"),
+		chromedp.SetUploadFiles(`#cv`, []string{cvPath}), chromedp.Click(`#consentement`), chromedp.Submit(`#prenom`),
+		chromedp.WaitVisible(`.fr-alert--success`))
+	if err := app.DB.QueryRow(`SELECT siret_verified FROM applications WHERE email = 'sam@example.org'`).Scan(&verified); err != nil || verified {
+		t.Fatalf("an application with another SIRET than ProConnect's is marked verified: %v (%v)", verified, err)
 	}
 }
