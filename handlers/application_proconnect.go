@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -46,6 +47,11 @@ func (h *Handler) applyWithProConnect(c *gin.Context) {
 	}
 	if !p.AcceptsApplications(h.Now()) {
 		h.refuseClosed(c, p)
+		return
+	}
+	// The trip reads the form as an application does: counted the same.
+	if !h.allow(c, "apply:client:"+c.ClientIP(), h.Config.ApplyRateLimit, time.Hour) {
+		h.tooManyRequests(c)
 		return
 	}
 	form, err := readApplicationForm(c.Writer, c.Request, h.Config.UploadMaxBytes)

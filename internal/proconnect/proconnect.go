@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +73,7 @@ type Client struct {
 
 	mu         sync.Mutex
 	provider   *oidc.Provider
+	endpoint   oauth2.Endpoint
 	keys       *oidc.RemoteKeySet
 	endSession string
 }
@@ -115,26 +117,41 @@ func (c *Client) discover(ctx context.Context) (*oidc.Provider, error) {
 		return nil, fmt.Errorf("discovery: %w: %w", ErrUnavailable, err)
 	}
 	var extra struct {
-		JWKS       string `json:"jwks_uri"`
-		EndSession string `json:"end_session_endpoint"`
+		JWKS        string   `json:"jwks_uri"`
+		EndSession  string   `json:"end_session_endpoint"`
+		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
 	}
 	if err := p.Claims(&extra); err != nil || extra.JWKS == "" {
 		return nil, fmt.Errorf("discovery: %w: no jwks_uri (%v)", ErrInvalid, err)
 	}
 	c.provider, c.endSession = p, extra.EndSession
+	c.endpoint = p.Endpoint()
+	// The client authenticates as the provider says it may, rather than
+	// by trial and error on a single-use code.
+	switch {
+	case slices.Contains(extra.AuthMethods, "client_secret_post"):
+		c.endpoint.AuthStyle = oauth2.AuthStyleInParams
+	case slices.Contains(extra.AuthMethods, "client_secret_basic"):
+		c.endpoint.AuthStyle = oauth2.AuthStyleInHeader
+	}
 	c.keys = oidc.NewRemoteKeySet(c.ctx(context.Background()), extra.JWKS)
 	return p, nil
+}
+
+func (c *Client) endpointOf() oauth2.Endpoint {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.endpoint
 }
 
 // AuthURL is where the browser goes to sign in; state and nonce are the
 // caller's (kept in the session, 32 characters at least).
 func (c *Client) AuthURL(ctx context.Context, state, nonce string) (string, error) {
-	p, err := c.discover(ctx)
-	if err != nil {
+	if _, err := c.discover(ctx); err != nil {
 		return "", err
 	}
 	o := c.oauth
-	o.Endpoint = p.Endpoint()
+	o.Endpoint = c.endpointOf()
 	return o.AuthCodeURL(state, oidc.Nonce(nonce)), nil
 }
 
@@ -148,7 +165,7 @@ func (c *Client) Exchange(ctx context.Context, code, nonce string) (*Identity, e
 		return nil, err
 	}
 	o := c.oauth
-	o.Endpoint = p.Endpoint()
+	o.Endpoint = c.endpointOf()
 	tok, err := o.Exchange(c.ctx(ctx), code)
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", classify(err))
