@@ -42,6 +42,9 @@ func (h *Handler) proConnectStart(c *gin.Context) {
 	h.Sessions.Put(ctx, proConnectStateKey, state)
 	h.Sessions.Put(ctx, proConnectNonceKey, nonce)
 	h.Sessions.Put(ctx, proConnectNextKey, safeNext(c.Query("suite")))
+	// A sign-in, even after a form's trip left half-way in this browser.
+	h.Sessions.Remove(ctx, proConnectPurposeKey)
+	h.Sessions.Remove(ctx, proConnectDraftKey)
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(http.StatusSeeOther, target)
 }

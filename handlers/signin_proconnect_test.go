@@ -160,6 +160,25 @@ func TestProConnectFailuresInABrowser(t *testing.T) {
 	}
 	testkit.CheckAccessibility(t, ctx, "the sign-in page after failures")
 
+	// A form's trip to ProConnect left half-way, then a sign-in: the
+	// sign-in is a sign-in.
+	half := app.Client()
+	pc.SignInAs(reviewer)
+	draft, ctype := testkit.Multipart(t, url.Values{"localisation": {"Lyon"}})
+	req, err := http.NewRequest(http.MethodPost, app.URL+"/offres/"+p.Slug+"/proconnect", draft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ctype)
+	if resp, page := testkit.Do(t, half, req); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Continuer vers ProConnect") {
+		t.Fatalf("a form's trip to ProConnect: %d", resp.StatusCode)
+	}
+	resp, _ = testkit.Get(t, half, app.URL+"/connexion/proconnect")
+	resp, _ = testkit.Get(t, half, resp.Header.Get("Location"))
+	if resp, _ = testkit.Get(t, half, resp.Header.Get("Location")); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/boite" {
+		t.Fatalf("a sign-in after a form's trip: %d to %q, want /boite", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
 	// Two flows in one browser: the callback of the first no longer
 	// matches once the second started.
 	c := app.Client()

@@ -1,9 +1,6 @@
 package proconnect
 
-import (
-	"encoding/json"
-	"slices"
-)
+import "encoding/json"
 
 // audience reads "aud" as a string or a list of strings.
 type audience []string
@@ -21,7 +18,3 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	*a = many
 	return nil
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-
-func contains(list []string, s string) bool { return slices.Contains(list, s) }

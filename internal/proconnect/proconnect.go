@@ -10,6 +10,7 @@ package proconnect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -242,14 +243,14 @@ func (c *Client) userinfo(ctx context.Context, p *oidc.Provider, accessToken str
 		return nil, fmt.Errorf("userinfo: %w: %w", ErrInvalid, err)
 	}
 	var claims userinfoClaims
-	if err := jsonUnmarshal(payload, &claims); err != nil {
+	if err := json.Unmarshal(payload, &claims); err != nil {
 		return nil, fmt.Errorf("userinfo: %w: %w", ErrInvalid, err)
 	}
 	// ProConnect names itself and this client in the signed answer.
 	if claims.Issuer != "" && claims.Issuer != c.issuer {
 		return nil, fmt.Errorf("userinfo: %w: issuer %q", ErrInvalid, claims.Issuer)
 	}
-	if len(claims.Audience) > 0 && !contains(claims.Audience, c.oauth.ClientID) {
+	if len(claims.Audience) > 0 && !slices.Contains(claims.Audience, c.oauth.ClientID) {
 		return nil, fmt.Errorf("userinfo: %w: audience %v", ErrInvalid, claims.Audience)
 	}
 	return &claims, nil
