@@ -70,7 +70,8 @@ func (h *Handler) createApplication(c *gin.Context) {
 		}
 	}
 	if len(errs) > 0 {
-		h.renderPosting(c, status, p, &formView{Values: values, Errors: errs, Summary: errs.Ordered(), ChooseFileAgain: true})
+		h.renderPosting(c, status, p, &formView{Values: values, Errors: errs, Summary: errs.Ordered(), ChooseFileAgain: true,
+			VerifiedSIRET: h.verifiedSIRET(c, p.Slug)})
 		return
 	}
 
@@ -85,6 +86,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		AvailableFrom: input.AvailableFrom, SIRET: input.SIRET, Links: pq.StringArray(input.Links),
 		Motivation: input.Motivation, ConsentAt: h.Now(), AccessTokenHash: hash,
 		SubmissionNonce: nonceOf(values),
+		SIRETVerified:   h.siretVerified(c, p.Slug, input.SIRET),
 	}
 	src := h.sourceOf(c, values)
 	app.UTMSource, app.UTMMedium, app.UTMCampaign, app.Ref, app.ReferrerHost = src.Source, src.Medium, src.Campaign, src.Ref, src.ReferrerHost
@@ -114,7 +116,10 @@ func (h *Handler) createApplication(c *gin.Context) {
 		return
 	}
 	h.enqueue(c, emails...)
-	h.logger(c).Info("application received", "posting_id", p.ID, "application_id", app.ID)
+	if h.Sessions != nil {
+		h.Sessions.Remove(c.Request.Context(), verifiedSIRETKey(p.Slug))
+	}
+	h.logger(c).Info("application received", "posting_id", p.ID, "application_id", app.ID, "siret_verified", app.SIRETVerified)
 	h.Metrics.ApplicationReceived()
 	c.Redirect(http.StatusSeeOther, "/offres/"+p.Slug+"/candidature-envoyee")
 }

@@ -38,6 +38,8 @@ type signInData struct {
 	Flash string
 	// Expired: the sign-in link was used already or is past its time.
 	Expired bool
+	// ProConnect shows the ProConnect button.
+	ProConnect bool
 }
 
 func (h *Handler) signInForm(c *gin.Context) {
@@ -45,7 +47,7 @@ func (h *Handler) signInForm(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/boite")
 		return
 	}
-	d := signInData{Page: h.page("Connexion"), Next: safeNext(c.Query("suite"))}
+	d := signInData{Page: h.page("Connexion"), Next: safeNext(c.Query("suite")), ProConnect: h.ProConnect != nil}
 	d.Flash, _ = h.popFlash(c)
 	h.render(c, http.StatusOK, "signin", d)
 }
@@ -59,7 +61,7 @@ func (h *Handler) requestSignIn(c *gin.Context) {
 	ctx := c.Request.Context()
 	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
 	next := safeNext(c.PostForm("suite"))
-	d := signInData{Page: h.page("Connexion"), Email: email, Next: next}
+	d := signInData{Page: h.page("Connexion"), Email: email, Next: next, ProConnect: h.ProConnect != nil}
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || strings.ContainsAny(email, "\r\n") {
 		d.Error = "Saisissez une adresse email valide, au format nom@domaine.fr."
 		h.render(c, http.StatusUnprocessableEntity, "signin", d)
@@ -113,12 +115,10 @@ func (h *Handler) signIn(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	// A new session id at sign-in, so a planted cookie is worthless.
-	if err := h.Sessions.RenewToken(ctx); err != nil {
+	if err := h.startSession(c, email); err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.Sessions.Put(ctx, sessionEmailKey, email)
 	next := safeNext(c.PostForm("suite"))
 	if next == "" {
 		next = "/boite"
@@ -135,13 +135,42 @@ func (h *Handler) signInExpired(c *gin.Context, next string) {
 	c.Abort()
 }
 
+// startSession signs email in, whatever the way (an emailed link or
+// ProConnect).
+func (h *Handler) startSession(c *gin.Context, email string) error {
+	ctx := c.Request.Context()
+	// A new session id at sign-in, so a planted cookie is worthless.
+	if err := h.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	h.Sessions.Put(ctx, sessionEmailKey, email)
+	return nil
+}
+
 func (h *Handler) signOut(c *gin.Context) {
-	if err := h.Sessions.Destroy(c.Request.Context()); err != nil {
+	ctx := c.Request.Context()
+	idToken := h.Sessions.GetString(ctx, proConnectIDTokenKey)
+	if err := h.Sessions.Destroy(ctx); err != nil {
 		h.fail(c, err)
 		return
 	}
+	const msg = "Vous êtes déconnecté·e."
+	if idToken != "" && h.ProConnect != nil {
+		// Signed in with ProConnect: end its session too, coming back to
+		// /connexion, where the flash (in a fresh, anonymous session) waits.
+		// The sign-out form's redirect to another site would break the
+		// page's form-action policy: a page sends the browser on instead.
+		target, err := h.ProConnect.LogoutURL(ctx, idToken, flowSecret())
+		if err == nil {
+			h.Sessions.Put(ctx, flashKey+"/connexion", msg)
+			h.sendToProConnect(c, target, "Déconnexion",
+				"Vous êtes déconnecté·e de l'espace de recrutement. Votre session ProConnect se termine à son tour.")
+			return
+		}
+		h.logger(c).Warn("proconnect logout unavailable; signed out of Vivier only", "error", err)
+	}
 	// The flash lives in a fresh, anonymous session.
-	h.redirectFlash(c, "/connexion", "Vous êtes déconnecté·e.", "")
+	h.redirectFlash(c, "/connexion", msg, "")
 }
 
 func (h *Handler) currentEmail(c *gin.Context) string {

@@ -73,6 +73,9 @@ type errorData struct {
 	Page
 	Heading, Message string
 	Status           int
+	// BackURL and BackLabel, when set, replace the link home (the sign-in
+	// page after a failed sign-in).
+	BackURL, BackLabel string
 }
 
 func (h *Handler) errorPage(c *gin.Context, status int, heading, message string) {

@@ -17,6 +17,7 @@ import (
 	"vivier/internal/config"
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
+	"vivier/internal/proconnect"
 	"vivier/internal/ratelimit"
 	"vivier/internal/signin"
 	"vivier/internal/views"
@@ -51,6 +52,9 @@ type Deps struct {
 	// Queues is the asynq dashboard (asynqmon, rooted at /admin/queues);
 	// nil answers 404.
 	Queues http.Handler
+	// ProConnect signs reviewers in with ProConnect; nil when it is not
+	// configured (its routes answer 404, and /connexion shows no button).
+	ProConnect *proconnect.Client
 }
 
 // Handler serves every route.

@@ -44,6 +44,7 @@ type pdApplication struct {
 	DaysPerWeek   float64        `json:"jours_par_semaine"`
 	AvailableFrom string         `json:"disponible_a_partir_du"`
 	SIRET         string         `json:"siret"`
+	SIRETVerified bool           `json:"siret_verifie_par_proconnect"`
 	Links         []string       `json:"liens"`
 	Motivation    string         `json:"motivation"`
 	ConsentAt     time.Time      `json:"consentement_le"`
@@ -161,7 +162,7 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 		Application: pdApplication{ID: a.ID, Status: a.Status, StatusLabel: a.Status.Label(),
 			FirstName: a.FirstName, LastName: a.LastName, Email: a.Email, Phone: a.Phone, Location: a.Location,
 			DailyRate: a.DailyRate, DaysPerWeek: a.DaysPerWeek, AvailableFrom: a.AvailableFrom.Format("2006-01-02"),
-			SIRET: a.SIRET, Links: append([]string{}, a.Links...), Motivation: a.Motivation,
+			SIRET: a.SIRET, SIRETVerified: a.SIRETVerified, Links: append([]string{}, a.Links...), Motivation: a.Motivation,
 			ConsentAt: paris(a.ConsentAt), CreatedAt: paris(a.CreatedAt), UpdatedAt: paris(a.UpdatedAt),
 			WithdrawnAt: parisPtr(a.WithdrawnAt), ErasedAt: parisPtr(a.ErasedAt),
 			Provenance: pdProvenance{Source: a.UTMSource, Medium: a.UTMMedium, Campaign: a.UTMCampaign,

@@ -99,7 +99,7 @@ func TestPersonalDataDownloadIsCompleteAndTheSameForApplicantAndAdmin(t *testing
 	form := validForm()
 	for key, want := range map[string]any{"prenom": "Camille", "nom": "Durand", "email": "camille.durand@example.org",
 		"telephone": "+33612345678", "localisation": "Lyon", "tjm_euros_ht": 650.0, "jours_par_semaine": 2.5,
-		"siret": "73282932000074", "motivation": form.Get("motivation"), "statut": "shortlisted",
+		"siret": "73282932000074", "siret_verifie_par_proconnect": false, "motivation": form.Get("motivation"), "statut": "shortlisted",
 		"disponible_a_partir_du": form.Get("disponible_le")} {
 		if cand[key] != want {
 			t.Errorf("candidature.%s = %v, want %v", key, cand[key], want)

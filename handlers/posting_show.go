@@ -30,8 +30,10 @@ type postingData struct {
 	ConsentText     string
 	Nonce           string
 	Source          []hiddenField // where the applicant came from
-	ClosedAt        *time.Time    // when it stopped taking applications; nil while open
-	JSONLD          template.JS
+	// ProConnect offers "Remplir avec ProConnect".
+	ProConnect bool
+	ClosedAt   *time.Time // when it stopped taking applications; nil while open
+	JSONLD     template.JS
 }
 
 type choice struct{ Value, Label string }
@@ -62,7 +64,11 @@ func (h *Handler) showPosting(c *gin.Context) {
 		return
 	}
 	h.count(c, p, views.View)
-	h.renderPosting(c, http.StatusOK, p, &formView{})
+	form := &formView{}
+	if values, siret := h.prefill(c, p.Slug); values != nil {
+		form = &formView{Values: values, FromProConnect: true, VerifiedSIRET: siret}
+	}
+	h.renderPosting(c, http.StatusOK, p, form)
 }
 
 func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Posting, form *formView) {
@@ -79,6 +85,7 @@ func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Postin
 		ConsentText:     h.consentText(p),
 		Nonce:           nonceOf(form.Values),
 		Source:          sourceFields(h.sourceOf(c, form.Values)),
+		ProConnect:      h.ProConnect != nil,
 	}
 	if d.Nonce == "" {
 		d.Nonce = newNonce()

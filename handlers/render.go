@@ -26,6 +26,9 @@ type Page struct {
 	Dev      bool
 	User     string // the signed-in reviewer, in the inbox
 	Scripts  []string
+	// Refresh, when set, sends the browser on to this address at once
+	// (a redirect the page's form-action policy would refuse a form).
+	Refresh string
 
 	// OperatorArticle is the operator's name with its article, for "de l'…"
 	// and the like (the "de", "au" and "capitalize" functions).
@@ -109,6 +112,11 @@ type formView struct {
 	Errors          applyform.Errors
 	Summary         []applyform.FieldError
 	ChooseFileAgain bool
+	// FromProConnect: the form was just filled from ProConnect.
+	FromProConnect bool
+	// VerifiedSIRET is the SIRET ProConnect gave this browser for this
+	// form, if any.
+	VerifiedSIRET string
 }
 
 type fieldView struct {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/proconnect"
 	"vivier/templates"
 )
 
@@ -37,6 +38,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.GET("/offres/:slug", h.showPosting)
 	r.POST("/offres/:slug/candidature", h.createApplication)
 	r.POST("/offres/:slug/formulaire-commence", h.formStarted)
+	r.POST("/offres/:slug/proconnect", h.applyWithProConnect)
 	r.GET("/offres/:slug/candidature-envoyee", h.applicationSent)
 	r.GET("/candidature/:token", h.showOwnApplication)
 	r.GET("/candidature/:token/retrait", h.confirmWithdrawal)
@@ -63,6 +65,9 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.GET("/connexion/lien/:token", h.signInConfirm)
 	r.POST("/connexion/lien/:token", h.signIn)
 	r.POST("/deconnexion", h.signOut)
+	// ...or with ProConnect, when configured (404 otherwise).
+	r.GET("/connexion/proconnect", h.proConnectStart)
+	r.GET(proconnect.CallbackPath, h.proConnectCallback)
 
 	// The inbox: signed-in reviewers only; what they may not see is a 404.
 	inbox := r.Group("/boite", h.requireViewer)

@@ -20,18 +20,20 @@ const (
 
 // Application is a row of applications.
 type Application struct {
-	ID              int64          `db:"id"`
-	PostingID       int64          `db:"posting_id"`
-	Status          catalog.Status `db:"status"`
-	FirstName       string         `db:"first_name"`
-	LastName        string         `db:"last_name"`
-	Email           string         `db:"email"`
-	Phone           string         `db:"phone"`
-	Location        string         `db:"location"`
-	DailyRate       int            `db:"daily_rate"`
-	DaysPerWeek     float64        `db:"days_per_week"`
-	AvailableFrom   time.Time      `db:"available_from"`
-	SIRET           string         `db:"siret"`
+	ID            int64          `db:"id"`
+	PostingID     int64          `db:"posting_id"`
+	Status        catalog.Status `db:"status"`
+	FirstName     string         `db:"first_name"`
+	LastName      string         `db:"last_name"`
+	Email         string         `db:"email"`
+	Phone         string         `db:"phone"`
+	Location      string         `db:"location"`
+	DailyRate     int            `db:"daily_rate"`
+	DaysPerWeek   float64        `db:"days_per_week"`
+	AvailableFrom time.Time      `db:"available_from"`
+	SIRET         string         `db:"siret"`
+	// SIRETVerified: the SIRET is the one ProConnect gave the applicant.
+	SIRETVerified   bool           `db:"siret_verified"`
 	Links           pq.StringArray `db:"links"`
 	Motivation      string         `db:"motivation"`
 	ConsentAt       time.Time      `db:"consent_at"`
@@ -50,7 +52,7 @@ type Application struct {
 }
 
 const applicationColumns = `id, posting_id, status, first_name, last_name, email, phone, location,
-	daily_rate, days_per_week, available_from, siret, links, motivation, consent_at,
+	daily_rate, days_per_week, available_from, siret, siret_verified, links, motivation, consent_at,
 	access_token_hash, submission_nonce, created_at, updated_at, withdrawn_at, erased_at,
 	utm_source, utm_medium, utm_campaign, ref, referrer_host`
 
@@ -123,14 +125,14 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 		insert, err := r.txPrepared(ctx, tx, `INSERT INTO applications (posting_id, first_name, last_name, email, phone,
 			location, daily_rate, days_per_week, available_from, siret, links, motivation, consent_at,
 			access_token_hash, submission_nonce, created_at, updated_at,
-			utm_source, utm_medium, utm_campaign, ref, referrer_host)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21)
+			utm_source, utm_medium, utm_campaign, ref, referrer_host, siret_verified)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21, $22)
 			RETURNING id, status, created_at, updated_at`)
 		if err == nil {
 			err = insert.QueryRowxContext(ctx, app.PostingID, app.FirstName, app.LastName, app.Email, app.Phone,
 				app.Location, app.DailyRate, app.DaysPerWeek, app.AvailableFrom, app.SIRET, app.Links, app.Motivation,
 				app.ConsentAt, app.AccessTokenHash, app.SubmissionNonce, tx.now,
-				app.UTMSource, app.UTMMedium, app.UTMCampaign, app.Ref, app.ReferrerHost).Scan(&app.ID, &app.Status, &app.CreatedAt, &app.UpdatedAt)
+				app.UTMSource, app.UTMMedium, app.UTMCampaign, app.Ref, app.ReferrerHost, app.SIRETVerified).Scan(&app.ID, &app.Status, &app.CreatedAt, &app.UpdatedAt)
 		}
 		if err != nil {
 			if isUniqueViolation(err, "applications_one_per_email_idx") {
@@ -351,7 +353,7 @@ func (r *Repo) Erase(ctx context.Context, appID int64, actor string, emails []*E
 func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) ([]int64, error) {
 	var erased []int64
 	err := tx.SelectContext(ctx, &erased, `UPDATE applications SET first_name = '', last_name = '', email = '',
-		phone = '', location = '', siret = '', links = '{}', motivation = '',
+		phone = '', location = '', siret = '', siret_verified = false, links = '{}', motivation = '',
 		utm_source = '', utm_medium = '', utm_campaign = '', ref = '', referrer_host = '',
 		access_token_hash = sha256(access_token_hash || 'erased'::bytea),
 		erased_at = $2, updated_at = $2

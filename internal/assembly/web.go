@@ -14,6 +14,7 @@ import (
 
 	"vivier/handlers"
 	"vivier/internal/metrics"
+	"vivier/internal/proconnect"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -49,7 +50,7 @@ func (p *Process) Web() (*Web, error) {
 	h, err := handlers.New(handlers.Deps{
 		Config: p.Config, Repo: p.Repo, Emails: p.Emails, Log: p.Log, Now: p.Now, MailCatcher: p.MailCatcher,
 		Enqueuer: enqueuer, Closer: p.closer(enqueuer), Sessions: sessions, Limiter: p.Limiter,
-		Views: p.Views, Redis: p.Redis, Metrics: p.Metrics, Queues: queues,
+		Views: p.Views, Redis: p.Redis, Metrics: p.Metrics, Queues: queues, ProConnect: proconnect.New(p.Config, p.Now),
 	})
 	if err != nil {
 		closeAll()

@@ -50,7 +50,15 @@ type Config struct {
 	// with its article ("l'Incubateur des Territoires"), for "de l'…",
 	// "à l'…" and the like (see frfmt.De and frfmt.A).
 	OperatorNameArticle string
+	// ProConnect's issuer and this site's client: all set, or all empty
+	// (no ProConnect button).
+	ProConnectIssuer       string
+	ProConnectClientID     string
+	ProConnectClientSecret string
 }
+
+// ProConnect reports whether sign-in with ProConnect is configured.
+func (c *Config) ProConnect() bool { return c.ProConnectIssuer != "" }
 
 // Getenv is os.Getenv or a test's map lookup.
 type Getenv func(string) string

@@ -173,5 +173,37 @@ var options = []option{
 			return errors.New("this is the development key, public in the source: generate one (openssl rand -base64 32)")
 		}
 		return nil
+	}}, // ProConnect (OpenID Connect): all three settings or none. The issuer
+	// is https, or http while BASE_URL is (a test or laptop provider).
+	{Name: "PROCONNECT_ISSUER", Set: func(c *Config, v string) error {
+		c.ProConnectIssuer = strings.TrimRight(v, "/")
+		if v == "" {
+			return nil
+		}
+		schemes := []string{"https"}
+		if !c.Secure() {
+			schemes = append(schemes, "http")
+		}
+		return urlOf(c.ProConnectIssuer, c.ProConnectIssuer, "the provider's issuer URL, such as https://auth.agentconnect.gouv.fr/api/v2 (https)", true, schemes...)
+	}},
+	{Name: "PROCONNECT_CLIENT_ID", Set: func(c *Config, v string) error {
+		c.ProConnectClientID = v
+		if (v == "") != (c.ProConnectIssuer == "") {
+			return errors.New("set PROCONNECT_ISSUER, PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET together, or none of them")
+		}
+		if strings.IndexFunc(v, unicode.IsSpace) >= 0 || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return expected("the client id ProConnect gave, without spaces", v)
+		}
+		return nil
+	}},
+	{Name: "PROCONNECT_CLIENT_SECRET", Set: func(c *Config, v string) error {
+		c.ProConnectClientSecret = v
+		if (v == "") != (c.ProConnectIssuer == "") {
+			return errors.New("set PROCONNECT_ISSUER, PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET together, or none of them")
+		}
+		if strings.IndexFunc(v, unicode.IsSpace) >= 0 || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return errors.New("expected the client secret ProConnect gave, without spaces")
+		}
+		return nil
 	}},
 }

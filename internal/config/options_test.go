@@ -26,6 +26,8 @@ func linesOf(err error) []string {
 // never repeating a secret).
 func TestEveryOption(t *testing.T) {
 	key := bytes.Repeat([]byte{0x5A}, 32)
+	proConnectClient := map[string]string{"PROCONNECT_CLIENT_ID": "vivier-anct", "PROCONNECT_CLIENT_SECRET": "un-secret-de-proconnect"}
+	proConnectIssuerAndSecret := map[string]string{"PROCONNECT_ISSUER": "https://auth.agentconnect.gouv.fr/api/v2", "PROCONNECT_CLIENT_SECRET": "un-secret-de-proconnect"}
 	cases := []struct {
 		name     string
 		get      func(*Config) any
@@ -74,6 +76,14 @@ func TestEveryOption(t *testing.T) {
 		{name: "METRICS_PORT", get: func(c *Config) any { return c.MetricsPort }, def: 9090, good: "0", goodGets: 0, bad: "-1"},
 		{name: "LINK_KEY", get: func(c *Config) any { return c.LinkKey }, def: DevLinkKey(),
 			good: base64.StdEncoding.EncodeToString(key), goodGets: key, bad: "c2VjcmV0", hidden: "c2VjcmV0"},
+		{name: "PROCONNECT_ISSUER", get: func(c *Config) any { return c.ProConnectIssuer }, def: "",
+			good: "https://auth.agentconnect.gouv.fr/api/v2/", goodGets: "https://auth.agentconnect.gouv.fr/api/v2", bad: "auth.agentconnect.gouv.fr",
+			env: proConnectClient},
+		{name: "PROCONNECT_CLIENT_ID", get: func(c *Config) any { return c.ProConnectClientID }, def: "",
+			good: "vivier-anct", goodGets: "vivier-anct", bad: "vivier anct", env: proConnectIssuerAndSecret},
+		{name: "PROCONNECT_CLIENT_SECRET", get: func(c *Config) any { return c.ProConnectClientSecret }, def: "",
+			good: "un-secret-de-proconnect", goodGets: "un-secret-de-proconnect", bad: "un secret", hidden: "un secret",
+			env: map[string]string{"PROCONNECT_ISSUER": "https://auth.agentconnect.gouv.fr/api/v2", "PROCONNECT_CLIENT_ID": "vivier-anct"}},
 	}
 
 	var tested []string

@@ -85,6 +85,13 @@ type Options struct {
 	// DevMail runs the web app as `vivier dev` does: /dev/mail lists the
 	// messages of the test's SMTP server.
 	DevMail bool
+	// ProConnect, when set, signs reviewers in with this provider; the app
+	// is then served at its BASE_URL (its own address), where the provider
+	// sends browsers back.
+	ProConnect *ProConnect
+	// Log, when set, receives the app's log as JSON lines (info and up),
+	// for a test that reads them.
+	Log io.Writer
 }
 
 // NewApp starts the product for tb.
@@ -111,6 +118,14 @@ func NewApp(tb testing.TB, opts Options) *App {
 		"DATABASE_URL": appDBURL, "REDIS_URL": redisURL, "SMTP_URL": smtp.URL(),
 		"MAIL_FROM": "Vivier <ne-pas-repondre@vivier.test>", "BASE_URL": "http://vivier.test",
 	}
+	var srv *httptest.Server
+	if opts.ProConnect != nil {
+		srv = httptest.NewUnstartedServer(nil)
+		env["BASE_URL"] = "http://" + srv.Listener.Addr().String()
+		for k, v := range opts.ProConnect.Env() {
+			env[k] = v
+		}
+	}
 	for k, v := range opts.Env {
 		env[k] = v
 	}
@@ -129,6 +144,9 @@ func NewApp(tb testing.TB, opts Options) *App {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: level}))
+	if opts.Log != nil {
+		log = slog.New(slog.NewJSONHandler(opts.Log, &slog.HandlerOptions{Level: min(level, slog.LevelInfo)}))
+	}
 
 	// The product's own assembly, as `vivier dev` runs it: web, worker and
 	// scheduler in one process, on the test's one clock.
@@ -160,7 +178,12 @@ func NewApp(tb testing.TB, opts Options) *App {
 		}
 		a.Repo.Now = a.Clock.Now
 	}
-	srv := httptest.NewServer(web.Engine)
+	if srv == nil {
+		srv = httptest.NewServer(web.Engine)
+	} else {
+		srv.Config.Handler = web.Engine
+		srv.Start()
+	}
 	tb.Cleanup(srv.Close)
 	a.URL = srv.URL
 	if !opts.NoWorker {
@@ -279,7 +302,7 @@ func (a *App) Counts() (apps, docs, emails int) {
 	return apps, docs, emails
 }
 
-var personalLinkRe = regexp.MustCompile(`http://vivier\.test(/(?:candidature|connexion/lien)/[A-Za-z0-9_-]{43})`)
+var personalLinkRe = regexp.MustCompile(`http://(?:vivier\.test|127\.0\.0\.1:\d+)(/(?:candidature|connexion/lien)/[A-Za-z0-9_-]{43})`)
 
 // LinkTo returns the path of the personal link (a private or a sign-in
 // link) of the latest email written to address that carries one, as its
@@ -356,7 +379,7 @@ func (a *App) WaitQueuesEmpty() {
 	}
 }
 
-var signInLinkRe = regexp.MustCompile(`http://vivier\.test(/connexion/lien/[A-Za-z0-9_-]{43})`)
+var signInLinkRe = regexp.MustCompile(`http://(?:vivier\.test|127\.0\.0\.1:\d+)(/connexion/lien/[A-Za-z0-9_-]{43})`)
 
 // SignInLink asks for a sign-in link for email through the page, as a
 // person would, and returns the link's path caught at the SMTP server.
