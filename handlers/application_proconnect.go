@@ -31,10 +31,12 @@ func prefillKey(slug string) string       { return "proconnect:prefill:" + slug 
 func verifiedSIRETKey(slug string) string { return "proconnect:siret:" + slug }
 
 // draftFields are the form's typed values kept across the trip to
-// ProConnect (no file: browsers never send one back).
+// ProConnect (no file: browsers never send one back), and where the
+// applicant came from.
 var draftFields = []string{applyform.FieldFirstName, applyform.FieldLastName, applyform.FieldEmail, applyform.FieldPhone,
 	applyform.FieldLocation, applyform.FieldDailyRate, applyform.FieldDaysPerWeek, applyform.FieldAvailable, applyform.FieldSIRET,
-	applyform.FieldLinks, applyform.FieldMotivation, applyform.FieldConsent, applyform.FieldNonce}
+	applyform.FieldLinks, applyform.FieldMotivation, applyform.FieldConsent, applyform.FieldNonce,
+	applyform.FieldUTMSource, applyform.FieldUTMMedium, applyform.FieldUTMCampaign, applyform.FieldRef, applyform.FieldOrigin}
 
 func (h *Handler) applyWithProConnect(c *gin.Context) {
 	if h.ProConnect == nil {

@@ -16,7 +16,9 @@ import (
 // reads back, checked again. Bad values are dropped, never refused.
 func (h *Handler) sourceOf(c *gin.Context, posted url.Values) applyform.Source {
 	own := h.ownHosts(c.Request)
-	if c.Request.Method == http.MethodGet {
+	// A page shown again after ProConnect has no source in its URL: the
+	// values kept across the trip carry it.
+	if c.Request.Method == http.MethodGet && !carriesSource(posted) {
 		src := applyform.ReadSource(c.Request.URL.Query())
 		src.ReferrerHost = applyform.ReferrerHost(c.Request.Referer(), own...)
 		return src
@@ -26,6 +28,16 @@ func (h *Handler) sourceOf(c *gin.Context, posted url.Values) applyform.Source {
 		src.ReferrerHost = applyform.ReferrerHost(c.Request.Referer(), own...)
 	}
 	return src
+}
+
+// carriesSource tells values that hold where the applicant came from.
+func carriesSource(v url.Values) bool {
+	for _, f := range []string{applyform.FieldUTMSource, applyform.FieldUTMMedium, applyform.FieldUTMCampaign, applyform.FieldRef, applyform.FieldOrigin} {
+		if v.Get(f) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // ownHosts are this site's host names: a Referer from them is no source.

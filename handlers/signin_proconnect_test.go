@@ -376,7 +376,8 @@ func TestFillWithProConnectInABrowser(t *testing.T) {
 		return v
 	}
 	motivation := "Développeuse indépendante depuis six ans auprès de collectivités, je voudrais rejoindre cette équipe."
-	step("the form", chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(`#prenom`))
+	// Come from a tracked channel: the source survives the trip to ProConnect.
+	step("the form", chromedp.Navigate(app.URL+"/offres/"+p.Slug+"?utm_source=LinkedIn&utm_campaign=rentree"), chromedp.WaitVisible(`#prenom`))
 	testkit.CheckAccessibility(t, ctx, "the form with ProConnect")
 	// Enter in a field sends the form itself, not to ProConnect.
 	step("Enter", chromedp.SendKeys(`#prenom`, "Alexandra\r"), chromedp.WaitVisible(`#erreurs`))
@@ -398,12 +399,16 @@ func TestFillWithProConnectInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("sent", chromedp.SendKeys(`#jours_par_semaine`, "3 jours"), chromedp.SetUploadFiles(`#cv`, []string{cvPath}),
-		chromedp.Click(`#consentement`), chromedp.Submit(`#prenom`), chromedp.WaitVisible(`.fr-alert--success`))
+		chromedp.Click(`#consentement`), chromedp.Submit(`#prenom`), chromedp.WaitVisible(`.fr-alert--success .fr-alert__title`))
 
 	var verified bool
 	var id int64
-	if err := app.DB.QueryRow(`SELECT id, siret_verified FROM applications WHERE email = 'alex.petit@example.org'`).Scan(&id, &verified); err != nil || !verified {
+	var source, campaign string
+	if err := app.DB.QueryRow(`SELECT id, siret_verified, utm_source, utm_campaign FROM applications WHERE email = 'alex.petit@example.org'`).Scan(&id, &verified, &source, &campaign); err != nil || !verified {
 		t.Fatalf("the application's SIRET verified: %v (%v)", verified, err)
+	}
+	if source != "LinkedIn" || campaign != "rentree" {
+		t.Errorf("the application's source after ProConnect: %q, %q; want LinkedIn, rentree", source, campaign)
 	}
 	reviewer := app.Client()
 	app.SignIn(reviewer, p.ContactEmail)
@@ -423,7 +428,7 @@ func TestFillWithProConnectInABrowser(t *testing.T) {
 	step("sent with another SIRET", chromedp.SendKeys(`#siret`, "732 829 320 00074"), chromedp.SendKeys(`#localisation`, "Nantes"),
 		chromedp.SendKeys(`#tjm`, "500"), chromedp.SendKeys(`#motivation`, motivation), chromedp.SendKeys(`#jours_par_semaine`, "2 jours"),
 		chromedp.SetUploadFiles(`#cv`, []string{cvPath}), chromedp.Click(`#consentement`), chromedp.Submit(`#prenom`),
-		chromedp.WaitVisible(`.fr-alert--success`))
+		chromedp.WaitVisible(`.fr-alert--success .fr-alert__title`))
 	if err := app.DB.QueryRow(`SELECT siret_verified FROM applications WHERE email = 'sam@example.org'`).Scan(&verified); err != nil || verified {
 		t.Fatalf("an application with another SIRET than ProConnect's is marked verified: %v (%v)", verified, err)
 	}
