@@ -203,6 +203,11 @@ func TestProConnectDownInABrowser(t *testing.T) {
 	log := &logLines{}
 	app := testkit.NewApp(t, testkit.Options{ProConnect: pc, Log: log})
 	p := app.OpenPosting(time.Time{})
+	// The button has worked once (the provider's configuration is read)
+	// before the provider goes down: it must still answer our page.
+	if resp, _ := testkit.Get(t, app.Client(), app.URL+"/connexion/proconnect"); resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
+		t.Fatalf("the button with ProConnect up: %d", resp.StatusCode)
+	}
 	pc.Down()
 	req, err := http.NewRequest(http.MethodGet, app.URL+"/connexion/proconnect", nil)
 	if err != nil {

@@ -139,6 +139,29 @@ func (c *Client) discover(ctx context.Context) (*oidc.Provider, error) {
 	return p, nil
 }
 
+// reachable asks the provider for its configuration again before a
+// browser is sent there: a provider that went down after it was first
+// read would otherwise leave the person on their browser's connection
+// error instead of our page offering the emailed link.
+func (c *Client) reachable(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(c.issuer, "/")+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return fmt.Errorf("provider check: %w: %w", ErrInvalid, err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("provider check: %w: %w", ErrUnavailable, err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("provider check: %w: status %d", ErrUnavailable, resp.StatusCode)
+	}
+	return nil
+}
+
 func (c *Client) endpointOf() oauth2.Endpoint {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -149,6 +172,9 @@ func (c *Client) endpointOf() oauth2.Endpoint {
 // caller's (kept in the session, 32 characters at least).
 func (c *Client) AuthURL(ctx context.Context, state, nonce string) (string, error) {
 	if _, err := c.discover(ctx); err != nil {
+		return "", err
+	}
+	if err := c.reachable(ctx); err != nil {
 		return "", err
 	}
 	o := c.oauth
