@@ -1,11 +1,11 @@
 package testkit
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,19 +17,25 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
-// ProConnect is an OpenID Connect provider run in-process, configured like
-// ProConnect: the authorization code flow only, state and nonce of 32
-// characters at least, extra parameters refused, codes valid 30 s and
-// once, access tokens valid 60 s, the userinfo a JWT signed with its RSA
-// key (application/jwt), ProConnect's claims, and an end-session endpoint.
-// Its tokens are real JWTs (go-jose), checked by the app with its real
-// client. The person who signs in is the one the test names (SignInAs):
-// the provider's own login page is not Vivier's to test.
+// ProConnect is an OpenID Connect provider run in-process, built on
+// zitadel/oidc's op package and configured like ProConnect: the
+// authorization code flow only, state and nonce of 32 characters at
+// least, extra parameters refused, codes valid 30 s and once, access
+// tokens valid 60 s, the userinfo a JWT signed with its RSA key
+// (application/jwt), ProConnect's claims, and an end-session endpoint.
+// What op does not do the ProConnect way (refusing extra parameters,
+// signing the userinfo, the failure switches) is done by small handlers
+// around its router. The person who signs in is the one the test names
+// (SignInAs): the provider's own login page is not Vivier's to test.
 type ProConnect struct {
 	tb           testing.TB
 	srv          *httptest.Server
+	op           *op.Provider
+	router       http.Handler // op's, with the ProConnect rules around
 	Issuer       string
 	ClientID     string
 	ClientSecret string
@@ -38,9 +44,9 @@ type ProConnect struct {
 
 	mu       sync.Mutex
 	b        ProConnectBehaviour
-	codes    map[string]*grant
-	access   map[string]*grant
-	idTokens map[string]bool
+	requests map[string]*pcAuthRequest // by id
+	codes    map[string]string         // code to request id
+	access   map[string]*pcAccess      // by token id
 	ended    []string
 	// offset moves the provider's clock (codes and tokens expire on it).
 	offset time.Duration
@@ -70,15 +76,10 @@ type ProConnectBehaviour struct {
 	OnCode func(code, callback string)
 }
 
-type grant struct {
-	user             ProConnectUser
-	redirectURI      string
-	nonce            string
-	expires          time.Time
-	used             bool
-	wrongNonce       bool
-	foreignSignature bool
-}
+const (
+	pcKeyID  = "proconnect-test"
+	pcPrefix = "/api/v2"
+)
 
 // NewProConnect starts the provider for this test's client.
 func NewProConnect(tb testing.TB) *ProConnect {
@@ -92,17 +93,35 @@ func NewProConnect(tb testing.TB) *ProConnect {
 		tb.Fatal(err)
 	}
 	p := &ProConnect{tb: tb, ClientID: "vivier-test", ClientSecret: "secret-de-test-proconnect", key: key, otherKey: other,
-		codes: map[string]*grant{}, access: map[string]*grant{}, idTokens: map[string]bool{}}
+		requests: map[string]*pcAuthRequest{}, codes: map[string]string{}, access: map[string]*pcAccess{}}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v2/.well-known/openid-configuration", p.discovery)
-	mux.HandleFunc("GET /api/v2/jwks", p.jwks)
-	mux.HandleFunc("GET /api/v2/authorize", p.authorize)
-	mux.HandleFunc("POST /api/v2/token", p.token)
-	mux.HandleFunc("GET /api/v2/userinfo", p.userinfo)
-	mux.HandleFunc("GET /api/v2/session/end", p.endSession)
 	p.srv = httptest.NewServer(mux)
-	p.Issuer = p.srv.URL + "/api/v2"
 	tb.Cleanup(p.srv.Close)
+	p.Issuer = p.srv.URL + pcPrefix
+
+	var cryptoKey [32]byte
+	rand.Read(cryptoKey[:])
+	provider, err := op.NewProvider(&op.Config{CryptoKey: cryptoKey, AuthMethodPost: true,
+		SupportedScopes: []string{"openid", "email", "given_name", "usual_name", "siret", "uid", "idp_id"},
+		SupportedClaims: []string{"sub", "email", "given_name", "usual_name", "uid", "siret", "idp_id"}},
+		&pcStorage{p}, op.StaticIssuer(p.Issuer), op.WithAllowInsecure(),
+		op.WithCustomAuthEndpoint(op.NewEndpoint("authorize")), op.WithCustomTokenEndpoint(op.NewEndpoint("token")),
+		op.WithCustomUserinfoEndpoint(op.NewEndpoint("userinfo")), op.WithCustomKeysEndpoint(op.NewEndpoint("jwks")),
+		op.WithCustomEndSessionEndpoint(op.NewEndpoint("session/end")))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p.op = provider
+	router := http.NewServeMux()
+	router.Handle("/", provider)
+	router.HandleFunc("GET /.well-known/openid-configuration", p.discovery(provider))
+	router.HandleFunc("GET /authorize", p.authorize(provider))
+	router.HandleFunc("GET /authorize/callback", p.callback(provider))
+	router.HandleFunc("POST /token", p.token(provider))
+	router.HandleFunc("/userinfo", p.userinfo(provider))
+	router.HandleFunc("GET /session/end", p.endSession(provider))
+	p.router = router
+	mux.Handle(pcPrefix+"/", http.StripPrefix(pcPrefix, router))
 	return p
 }
 
@@ -129,7 +148,14 @@ func (p *ProConnect) Advance(d time.Duration) {
 	p.offset += d
 }
 
+// now is the provider's clock; callers hold p.mu.
 func (p *ProConnect) now() time.Time { return time.Now().Add(p.offset) }
+
+func (p *ProConnect) behaviour() ProConnectBehaviour {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.b
+}
 
 // Down stops the provider: nothing answers at its address any more.
 func (p *ProConnect) Down() { p.srv.Close() }
@@ -155,150 +181,178 @@ func (p *ProConnect) Redeem(code, redirectURI string) int {
 	return resp.StatusCode
 }
 
-func (p *ProConnect) discovery(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer": p.Issuer, "authorization_endpoint": p.Issuer + "/authorize", "token_endpoint": p.Issuer + "/token",
-		"userinfo_endpoint": p.Issuer + "/userinfo", "jwks_uri": p.Issuer + "/jwks", "end_session_endpoint": p.Issuer + "/session/end",
-		"response_types_supported": []string{"code"}, "grant_types_supported": []string{"authorization_code"},
-		"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"RS256"},
-		"userinfo_signing_alg_values_supported": []string{"RS256"}, "token_endpoint_auth_methods_supported": []string{"client_secret_post"},
-		"scopes_supported":     []string{"openid", "email", "given_name", "usual_name", "siret", "uid", "idp_id"},
-		"claims_supported":     []string{"sub", "email", "given_name", "usual_name", "uid", "siret", "idp_id"},
-		"acr_values_supported": []string{"eidas1"},
-	})
-}
-
-func (p *ProConnect) jwks(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &p.key.PublicKey, KeyID: "proconnect-test", Algorithm: "RS256", Use: "sig"}}})
-}
-
-// ProConnect refuses parameters it does not know.
+// ProConnect refuses parameters it does not know, and a state or nonce
+// shorter than 32 characters; op accepts both.
 var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "acr_values", "claims", "prompt", "login_hint", "idp_hint"}
 
-func (p *ProConnect) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	for k := range q {
-		if !slices.Contains(authorizeParams, k) {
-			http.Error(w, "unknown parameter "+k, http.StatusBadRequest)
+func (p *ProConnect) authorize(next http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		for k := range q {
+			if !slices.Contains(authorizeParams, k) {
+				http.Error(w, "unknown parameter "+k, http.StatusBadRequest)
+				return
+			}
+		}
+		if len(q.Get("state")) < 32 || len(q.Get("nonce")) < 32 {
+			http.Error(w, "state and nonce need 32 characters", http.StatusBadRequest)
 			return
 		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		login, err := url.Parse(rec.Header().Get("Location"))
+		if rec.Code != http.StatusFound || err != nil || login.Path != pcPrefix+"/login" {
+			copyResponse(w, rec)
+			return
+		}
+		// The person is signed in at ProConnect already: the
+		// browser comes back with the code at once.
+		p.login(w, r, login.Query().Get("id"))
 	}
-	if q.Get("client_id") != p.ClientID || q.Get("response_type") != "code" || q.Get("redirect_uri") == "" ||
-		!slices.Contains(strings.Fields(q.Get("scope")), "openid") || len(q.Get("state")) < 32 || len(q.Get("nonce")) < 32 {
-		http.Error(w, "bad authorization request", http.StatusBadRequest)
-		return
+}
+
+// discovery adds what op does not say: the userinfo is a signed JWT.
+func (p *ProConnect) discovery(next http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		var config map[string]any
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &config) != nil {
+			copyResponse(w, rec)
+			return
+		}
+		config["userinfo_signing_alg_values_supported"] = []string{"RS256"}
+		config["acr_values_supported"] = []string{"eidas1"}
+		writeJSON(w, http.StatusOK, config)
 	}
-	back, err := url.Parse(q.Get("redirect_uri"))
-	if err != nil {
-		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
-		return
-	}
+}
+
+// login stands for ProConnect's own pages: the person the test named
+// signs in, or refuses.
+func (p *ProConnect) login(w http.ResponseWriter, r *http.Request, id string) {
 	p.mu.Lock()
 	b := p.b
-	answer := url.Values{"state": {q.Get("state")}}
+	req := p.requests[id]
+	if req != nil && !b.Deny {
+		req.user, req.done, req.authTime = b.User, true, time.Now()
+		req.wrongNonce, req.foreign = b.WrongNonce, b.ForeignUserinfoKey
+	}
+	if req != nil && b.Deny {
+		delete(p.requests, id)
+	}
+	p.mu.Unlock()
+	if req == nil {
+		http.Error(w, "unknown authorization request", http.StatusBadRequest)
+		return
+	}
 	if b.Deny {
-		answer.Set("error", "access_denied")
-		answer.Set("error_description", "User auth aborted")
-	} else {
-		code := secret()
-		p.codes[code] = &grant{user: b.User, redirectURI: q.Get("redirect_uri"), nonce: q.Get("nonce"),
-			expires: p.now().Add(30 * time.Second), wrongNonce: b.WrongNonce, foreignSignature: b.ForeignUserinfoKey}
-		answer.Set("code", code)
-		answer.Set("iss", p.Issuer)
+		op.AuthRequestError(w, r, req, oidc.ErrAccessDenied().WithDescription("User auth aborted"), p.op)
+		return
 	}
-	p.mu.Unlock()
-	back.RawQuery = answer.Encode()
-	if b.OnCode != nil && answer.Get("code") != "" {
-		b.OnCode(answer.Get("code"), back.String())
-	}
-	http.Redirect(w, r, back.String(), http.StatusFound)
+	back := r.Clone(r.Context())
+	back.URL = &url.URL{Path: "/authorize/callback", RawQuery: url.Values{"id": {id}}.Encode()}
+	back.RequestURI = back.URL.RequestURI()
+	p.router.ServeHTTP(w, back)
 }
 
-func (p *ProConnect) token(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.b.TokenStatus != 0 {
-		writeJSON(w, p.b.TokenStatus, map[string]string{"error": "server_error"})
-		return
+// callback lets the test see each code before the browser gets it.
+func (p *ProConnect) callback(next http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		if b := p.behaviour(); b.OnCode != nil {
+			if back, err := url.Parse(rec.Header().Get("Location")); err == nil && back.Query().Get("code") != "" {
+				b.OnCode(back.Query().Get("code"), back.String())
+			}
+		}
+		copyResponse(w, rec)
 	}
-	id, secretGiven, ok := r.BasicAuth()
-	if !ok {
-		id, secretGiven = r.PostFormValue("client_id"), r.PostFormValue("client_secret")
-	}
-	if id != p.ClientID || secretGiven != p.ClientSecret {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
-		return
-	}
-	g := p.codes[r.PostFormValue("code")]
-	if r.PostFormValue("grant_type") != "authorization_code" || g == nil || g.used || p.now().After(g.expires) ||
-		g.redirectURI != r.PostFormValue("redirect_uri") {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
-		return
-	}
-	g.used = true
-	now := p.now()
-	nonce := g.nonce
-	if g.wrongNonce {
-		nonce = secret()
-	}
-	idToken := p.sign(p.key, map[string]any{"iss": p.Issuer, "sub": g.user.Sub, "aud": p.ClientID, "iat": now.Unix(),
-		"exp": now.Add(60 * time.Second).Unix(), "nonce": nonce, "acr": "eidas1", "amr": []string{"pwd"}})
-	access := secret()
-	p.access[access] = &grant{user: g.user, expires: now.Add(60 * time.Second), foreignSignature: g.foreignSignature}
-	p.idTokens[idToken] = true
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": 60, "id_token": idToken})
 }
 
-func (p *ProConnect) userinfo(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	g := p.access[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-	if g == nil || p.now().After(g.expires) {
-		w.WriteHeader(http.StatusUnauthorized)
-		return
+// token answers the status the test chose, as a provider in trouble does.
+func (p *ProConnect) token(next http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if status := p.behaviour().TokenStatus; status != 0 {
+			writeJSON(w, status, map[string]string{"error": "server_error"})
+			return
+		}
+		next.ServeHTTP(w, r)
 	}
-	key := p.key
-	if g.foreignSignature {
-		key = p.otherKey
-	}
-	u := g.user
-	w.Header().Set("Content-Type", "application/jwt; charset=utf-8")
-	fmt.Fprint(w, p.sign(key, map[string]any{"iss": p.Issuer, "aud": p.ClientID, "iat": p.now().Unix(), "sub": u.Sub,
-		"email": u.Email, "given_name": u.GivenName, "usual_name": u.UsualName, "uid": u.UID, "siret": u.SIRET, "idp_id": u.IdpID}))
 }
 
-func (p *ProConnect) endSession(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	p.mu.Lock()
-	known := p.idTokens[q.Get("id_token_hint")]
-	if known {
-		p.ended = append(p.ended, q.Get("id_token_hint"))
-		delete(p.idTokens, q.Get("id_token_hint"))
+type pcUserinfoCall struct{ foreign bool }
+
+type pcUserinfoKey struct{}
+
+// userinfo turns op's JSON userinfo into the JWT ProConnect answers,
+// signed with the provider's key (or a foreign one, under the same id).
+func (p *ProConnect) userinfo(next http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		call := &pcUserinfoCall{}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), pcUserinfoKey{}, call)))
+		if rec.Code != http.StatusOK {
+			copyResponse(w, rec)
+			return
+		}
+		var claims map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &claims); err != nil {
+			http.Error(w, "userinfo: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		claims["iss"], claims["aud"], claims["iat"] = p.Issuer, p.ClientID, time.Now().Unix()
+		key := p.key
+		if call.foreign {
+			key = p.otherKey
+		}
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: pcKeyID}},
+			(&jose.SignerOptions{}).WithType("JWT"))
+		if err != nil {
+			http.Error(w, "userinfo: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		signed, err := jwt.Signed(signer).Claims(claims).Serialize()
+		if err != nil {
+			http.Error(w, "userinfo: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/jwt; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write([]byte(signed))
 	}
-	p.mu.Unlock()
-	back, err := url.Parse(q.Get("post_logout_redirect_uri"))
-	if !known || err != nil || back.Host == "" || len(q.Get("state")) < 32 {
-		http.Error(w, "bad logout request", http.StatusBadRequest)
-		return
-	}
-	back.RawQuery = url.Values{"state": {q.Get("state")}}.Encode()
-	http.Redirect(w, r, back.String(), http.StatusFound)
 }
 
-// sign writes claims as a JWT signed (RS256) with key, under the
-// provider's key id.
-func (p *ProConnect) sign(key *rsa.PrivateKey, claims map[string]any) string {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: "proconnect-test"}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		p.tb.Errorf("signer: %v", err)
-		return ""
+// endSession keeps ProConnect's rules op does not have (a state of 32
+// characters, an ID token good for one logout) and records each session
+// ended.
+func (p *ProConnect) endSession(next http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		hint := q.Get("id_token_hint")
+		p.mu.Lock()
+		again := slices.Contains(p.ended, hint)
+		p.mu.Unlock()
+		if hint == "" || again || len(q.Get("state")) < 32 || q.Get("post_logout_redirect_uri") == "" {
+			http.Error(w, "bad logout request", http.StatusBadRequest)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		if rec.Code == http.StatusFound && strings.HasPrefix(rec.Header().Get("Location"), q.Get("post_logout_redirect_uri")) {
+			p.mu.Lock()
+			p.ended = append(p.ended, hint)
+			p.mu.Unlock()
+		}
+		copyResponse(w, rec)
 	}
-	s, err := jwt.Signed(signer).Claims(claims).Serialize()
-	if err != nil {
-		p.tb.Errorf("sign: %v", err)
+}
+
+func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
 	}
-	return s
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
 }
 
 func secret() string {
