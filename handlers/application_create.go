@@ -21,20 +21,30 @@ import (
 	"vivier/repository"
 )
 
-func (h *Handler) createApplication(c *gin.Context) {
+// postingTakingApplications is the posting a form is sent to, when it
+// still takes applications and the client is within its limit; otherwise
+// it answers and returns false. The limit is counted before the body is
+// read: a client past it gets no upload read for it.
+func (h *Handler) postingTakingApplications(c *gin.Context) (*repository.Posting, bool) {
 	p, ok := h.publicPosting(c)
 	if !ok {
-		return
+		return nil, false
 	}
 	// A form loaded while the posting was open may arrive after it closed.
 	if !p.AcceptsApplications(h.Now()) {
 		h.refuseClosed(c, p)
-		return
+		return nil, false
 	}
-	// Counted before the body is read: a client past its limit gets no
-	// upload read for it.
 	if !h.allow(c, "apply:client:"+c.ClientIP(), h.Config.ApplyRateLimit, time.Hour) {
 		h.tooManyRequests(c)
+		return nil, false
+	}
+	return p, true
+}
+
+func (h *Handler) createApplication(c *gin.Context) {
+	p, ok := h.postingTakingApplications(c)
+	if !ok {
 		return
 	}
 

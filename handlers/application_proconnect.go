@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,27 +32,18 @@ func verifiedSIRETKey(slug string) string { return "proconnect:siret:" + slug }
 // draftFields are the form's typed values kept across the trip to
 // ProConnect (no file: browsers never send one back), and where the
 // applicant came from.
-var draftFields = []string{applyform.FieldFirstName, applyform.FieldLastName, applyform.FieldEmail, applyform.FieldPhone,
+var draftFields = append([]string{applyform.FieldFirstName, applyform.FieldLastName, applyform.FieldEmail, applyform.FieldPhone,
 	applyform.FieldLocation, applyform.FieldDailyRate, applyform.FieldDaysPerWeek, applyform.FieldAvailable, applyform.FieldSIRET,
-	applyform.FieldLinks, applyform.FieldMotivation, applyform.FieldConsent, applyform.FieldNonce,
-	applyform.FieldUTMSource, applyform.FieldUTMMedium, applyform.FieldUTMCampaign, applyform.FieldRef, applyform.FieldOrigin}
+	applyform.FieldLinks, applyform.FieldMotivation, applyform.FieldConsent, applyform.FieldNonce}, applyform.SourceFields()...)
 
 func (h *Handler) applyWithProConnect(c *gin.Context) {
 	if h.ProConnect == nil {
 		h.notFound(c)
 		return
 	}
-	p, ok := h.publicPosting(c)
-	if !ok {
-		return
-	}
-	if !p.AcceptsApplications(h.Now()) {
-		h.refuseClosed(c, p)
-		return
-	}
 	// The trip reads the form as an application does: counted the same.
-	if !h.allow(c, "apply:client:"+c.ClientIP(), h.Config.ApplyRateLimit, time.Hour) {
-		h.tooManyRequests(c)
+	p, ok := h.postingTakingApplications(c)
+	if !ok {
 		return
 	}
 	form, err := readApplicationForm(c.Writer, c.Request, h.Config.UploadMaxBytes)
