@@ -32,7 +32,7 @@ func (h *Handler) sourceOf(c *gin.Context, posted url.Values) applyform.Source {
 
 // carriesSource tells values that hold where the applicant came from.
 func carriesSource(v url.Values) bool {
-	for _, f := range []string{applyform.FieldUTMSource, applyform.FieldUTMMedium, applyform.FieldUTMCampaign, applyform.FieldRef, applyform.FieldOrigin} {
+	for _, f := range applyform.SourceFields() {
 		if v.Get(f) != "" {
 			return true
 		}

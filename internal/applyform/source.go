@@ -20,6 +20,12 @@ const (
 	FieldOrigin = "origine"
 )
 
+// SourceFields are the names of the fields that say where an applicant
+// came from, in the form's order.
+func SourceFields() []string {
+	return []string{FieldUTMSource, FieldUTMMedium, FieldUTMCampaign, FieldRef, FieldOrigin}
+}
+
 // MaxSourceLen bounds each source value, in characters.
 const MaxSourceLen = 100
 
