@@ -5,9 +5,7 @@ import (
 	"context"
 	"fmt"
 	mrand "math/rand/v2"
-	"net/http"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 )
@@ -81,15 +79,10 @@ func sendOpenLoop(ctx context.Context, target string, cv []byte, perSecond float
 		case <-time.After(time.Until(due)):
 		}
 		wg.Go(func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body.Bytes()))
-			req.Header.Set("Content-Type", ct)
-			resp, _, err := do(client, req)
+			err := submit(ctx, client, target, body.Bytes(), ct)
 			lat.Add(time.Since(due))
-			switch {
-			case err != nil:
+			if err != nil {
 				errs.Add(err.Error())
-			case resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "/candidature-envoyee"):
-				errs.Add(fmt.Sprintf("status %d, Location %q", resp.StatusCode, resp.Header.Get("Location")))
 			}
 		})
 	}

@@ -156,22 +156,32 @@ func submitAll(ctx context.Context, target string, cv []byte, conc, total int, p
 					return
 				}
 				ct := applicationForm(&body, r, newPerson(r, prefix, i), cv)
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body.Bytes()))
-				req.Header.Set("Content-Type", ct)
 				t0 := time.Now()
-				resp, _, err := do(client, req)
+				err := submit(ctx, client, target, body.Bytes(), ct)
 				lat.Add(time.Since(t0))
-				switch {
-				case err != nil:
+				if err != nil {
 					errs.Add(err.Error())
-				case resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "/candidature-envoyee"):
-					errs.Add(fmt.Sprintf("status %d, Location %q", resp.StatusCode, resp.Header.Get("Location")))
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	return &lat, &errs
+}
+
+// submit sends one application form and says what went wrong, if the
+// answer is not the redirect to the confirmation page.
+func submit(ctx context.Context, client *http.Client, target string, body []byte, contentType string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	resp, _, err := do(client, req)
+	switch {
+	case err != nil:
+		return err
+	case resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "/candidature-envoyee"):
+		return fmt.Errorf("status %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return nil
 }
 
 // applicationForm writes a complete application as multipart/form-data
