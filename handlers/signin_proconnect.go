@@ -109,7 +109,7 @@ func (h *Handler) proConnectCallback(c *gin.Context) {
 	if !known {
 		log.Info("proconnect sign-in of an address with no access")
 		way.page(h, c, http.StatusForbidden, "Votre adresse n'a accès à aucune offre",
-			"L'adresse "+who.Email+", que ProConnect nous a transmise, n'est celle de la personne à contacter ni d'un·e relecteur·rice d'aucune offre. "+
+			"L'adresse "+who.Email+", que ProConnect nous a transmise, n'est ni celle de la personne à contacter d'une offre, ni celle d'un·e de ses relecteur·rices. "+
 				"Demandez à la personne à contacter de l'offre de vous ajouter à ses relecteur·rices, ou écrivez "+frfmt.A(h.Config.OperatorNameArticle)+".")
 		return
 	}
