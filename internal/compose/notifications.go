@@ -113,7 +113,7 @@ func (c *Composer) waitingView(waiting []repository.WaitingApplication, now time
 		}
 		p := &out[len(out)-1]
 		p.Items = append(p.Items, waitingItem{Name: applicationName(w.ApplicationID, w.FirstName, w.LastName),
-			Link: c.applicationLink(w.ApplicationID), ReceivedAt: w.ReceivedAt, Days: int(now.Sub(w.ReceivedAt).Hours() / 24)})
+			Link: c.applicationLink(w.ApplicationID), ReceivedAt: w.ReceivedAt, Days: daysBetween(w.ReceivedAt, now)})
 		p.More = p.Total - len(p.Items)
 		ids = append(ids, w.ApplicationID)
 	}
@@ -192,4 +192,13 @@ func digestWhat(kind string) string {
 		return "Nouvelle candidature"
 	}
 	return kind
+}
+
+// daysBetween counts the calendar days (Paris) from a to b.
+func daysBetween(a, b time.Time) int {
+	day := func(t time.Time) time.Time {
+		t = t.In(frfmt.Paris)
+		return time.Date(t.Year(), t.Month(), t.Day(), 12, 0, 0, 0, time.UTC)
+	}
+	return int(day(b).Sub(day(a)).Hours() / 24)
 }
