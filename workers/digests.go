@@ -22,8 +22,8 @@ const DigestHour = 8
 // from where the person's previous digest stopped (or from 08:00 the day
 // before) to 08:00: it is written with its record (the person, the kind,
 // the day) in one transaction, so a second run that day, after a restart
-// or from a second scheduler, writes nothing. Nothing is written when
-// there is nothing to say. On Mondays a contact's digest lists the
+// or from a second scheduler, writes nothing. With nothing to say, no
+// email is written, only the record (the day is not looked at again). On Mondays a contact's digest lists the
 // applications waiting more than compose.WaitingDays even when nothing is
 // new; a contact told at once gets them in a weekly reminder instead (due
 // from Monday 08:00, for the week).
