@@ -23,10 +23,11 @@ const DigestHour = 8
 // before) to 08:00: it is written with its record (the person, the kind,
 // the day) in one transaction, so a second run that day, after a restart
 // or from a second scheduler, writes nothing. With nothing to say, no
-// email is written, only the record (the day is not looked at again). On Mondays a contact's digest lists the
-// applications waiting more than compose.WaitingDays even when nothing is
-// new; a contact told at once gets them in a weekly reminder instead (due
-// from Monday 08:00, for the week).
+// email is written, only the record (the day is not looked at again).
+// On Mondays a contact's digest lists the applications waiting more than
+// compose.WaitingDays even when nothing is new; a contact told at once
+// gets them in a weekly reminder instead (due from Monday 08:00, for the
+// week).
 type DigestScheduler struct {
 	Repo     *repository.Repo
 	Emails   *compose.Composer
