@@ -111,8 +111,13 @@ func (h *Handler) createApplication(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	notify, err := h.Repo.NotifiedAtOnce(c.Request.Context(), p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	emails, err := h.Repo.CreateApplication(c.Request.Context(), app, doc, func(a *repository.Application) ([]*repository.Email, error) {
-		return h.Emails.Application(p, a, token, cv.Name, saved)
+		return h.Emails.Application(p, a, token, cv.Name, saved, notify)
 	})
 	switch {
 	case errors.Is(err, repository.ErrPostingClosed):

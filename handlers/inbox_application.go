@@ -41,8 +41,13 @@ type inboxApplicationData struct {
 	NextLink    string
 	ListLink    string
 	Flash       string
+	FlashAbout  string // flashWarning: the message is a warning
 	NoteError   string
+	NoteText    string // the note typed, shown again with NoteError
 	RatingScale []ratingMark
+	// Mentionable are the other reviewers of the posting, whom a note may
+	// mention with "@".
+	Mentionable []string
 }
 
 // ratingMark is one mark of the 1-to-4 rating and what it means, shown
@@ -117,7 +122,20 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		d.NextLink = "/boite/candidatures/" + strconv.FormatInt(next, 10) + suffix
 	}
 	d.ListLink = "/boite/offres/" + strconv.FormatInt(p.ID, 10) + suffix
-	d.Flash, _ = h.popFlash(c)
+	d.Flash, d.FlashAbout = h.popFlash(c)
+	reviewers, err := h.Repo.Reviewers(ctx, p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	for _, r := range reviewers {
+		if !strings.EqualFold(r, v.Email) {
+			d.Mentionable = append(d.Mentionable, r)
+		}
+	}
+	if noteError != "" && strings.HasSuffix(c.Request.URL.Path, "/notes") {
+		d.NoteText = strings.TrimSpace(c.PostForm("note"))
+	}
 	if err := h.Repo.MarkRead(ctx, a.ID, v.Email); err != nil {
 		h.logger(c).Warn("mark read", "error", err, "application_id", a.ID)
 	}
@@ -231,13 +249,44 @@ func (h *Handler) addNote(c *gin.Context) {
 		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "Une note ne doit pas dépasser 5000 caractères.")
 		return
 	}
-	if err := h.Repo.AddNote(c.Request.Context(), a.ID, viewerOf(c).Email, body); err != nil {
+	ctx, author := c.Request.Context(), viewerOf(c).Email
+	reviewers, err := h.Repo.Reviewers(ctx, p.ID)
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.audit(c, repository.AuditNoteAdded, p.ID, a.ID, nil)
-	h.redirectFlash(c, applicationLink(a.ID, c), "Note ajoutée.", "")
+	m := findMentions(body, reviewers, author)
+	emails, err := h.Repo.AddNoteWithEmails(ctx, a.ID, author, body, func(noteID int64) ([]*repository.Email, error) {
+		var out []*repository.Email
+		for _, to := range m.To {
+			e, err := h.Emails.Mention(p, a, author, noteID, body, to)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	})
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.enqueue(c, emails...)
+	var details map[string]any
+	if len(m.To) > 0 {
+		details = map[string]any{"mentions": m.To}
+	}
+	h.audit(c, repository.AuditNoteAdded, p.ID, a.ID, details)
+	about := ""
+	if m.unresolved() {
+		about = flashWarning
+	}
+	h.redirectFlash(c, applicationLink(a.ID, c), "Note ajoutée."+m.notice(), about)
 }
+
+// flashWarning marks a message after an action that did not do all that
+// was asked (shown as a warning).
+const flashWarning = "avertissement"
 
 func (h *Handler) rate(c *gin.Context) {
 	a, p, ok := h.reviewedApplication(c)

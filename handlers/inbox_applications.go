@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -208,6 +209,9 @@ type inboxApplicationsData struct {
 	Events     []repository.PostingEvent
 	Sources    []string // the sources seen for the posting, for the filter
 	Links      trackedLinksView
+	// Notify is how the viewer hears of this posting ("" when they do not
+	// review it: an admin).
+	Notify catalog.Notify
 }
 
 func (h *Handler) inboxApplications(c *gin.Context) {
@@ -272,6 +276,13 @@ func (h *Handler) renderInboxApplications(c *gin.Context, status int, p *reposit
 			h.fail(c, err)
 			return
 		}
+	}
+	switch d.Notify, err = h.Repo.NotifyPreference(ctx, p.ID, v.Email); {
+	case errors.Is(err, repository.ErrNotFound):
+		d.Notify = ""
+	case err != nil:
+		h.fail(c, err)
+		return
 	}
 	d.Open = p.AcceptsApplications(h.Now())
 	closed, err := h.closedSince(ctx, p)

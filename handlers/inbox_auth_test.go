@@ -46,6 +46,9 @@ type authRoute struct {
 	form         url.Values
 	adminOnly    bool
 	ownList      bool // everyone's own list: 200, without other people's postings
+	// reviewerOnly: for the posting's reviewers alone, an admin who does
+	// not review it included (their own notifications).
+	reviewerOnly bool
 }
 
 // Every inbox route, for every kind of visitor. A route added to the
@@ -78,6 +81,8 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		"POST /boite/offres/:id/relecteurs/retrait": {method: "POST", path: "/boite/offres/" + pid + "/relecteurs/retrait", form: url.Values{"email": {"x@anct.gouv.fr"}}, adminOnly: true},
 		"POST /boite/offres/:id/liens":              {method: "POST", path: "/boite/offres/" + pid + "/liens", form: url.Values{"canal": {"LinkedIn"}}},
 		"GET /boite/offres/:id/statistiques":        {method: "GET", path: "/boite/offres/" + pid + "/statistiques"},
+		"GET /boite/offres/:id/notifications":       {method: "GET", path: "/boite/offres/" + pid + "/notifications", reviewerOnly: true},
+		"POST /boite/offres/:id/notifications":      {method: "POST", path: "/boite/offres/" + pid + "/notifications", form: url.Values{"frequence": {"daily"}}, reviewerOnly: true},
 		"GET /boite/candidatures/:id":               {method: "GET", path: "/boite/candidatures/" + aid},
 		"GET /boite/candidatures/:id/cv":            {method: "GET", path: "/boite/candidatures/" + aid + "/cv"},
 		"POST /boite/candidatures/:id/notes":        {method: "POST", path: "/boite/candidatures/" + aid + "/notes", form: url.Values{"note": {"Profil solide."}}},
@@ -147,7 +152,9 @@ func TestInboxAuthorizationTable(t *testing.T) {
 			} else if !through(resp) {
 				t.Errorf("reviewer: %d, want through", resp.StatusCode)
 			}
-			if resp := do(admin, rt); !through(resp) {
+			if resp := do(admin, rt); rt.reviewerOnly && resp.StatusCode != http.StatusNotFound {
+				t.Errorf("admin who does not review the posting: %d, want 404", resp.StatusCode)
+			} else if !rt.reviewerOnly && !through(resp) {
 				t.Errorf("admin: %d, want through", resp.StatusCode)
 			}
 		})

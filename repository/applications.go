@@ -377,12 +377,14 @@ func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) (
 		return nil, fmt.Errorf("erase private links: %w", err)
 	}
 	// Pending mail to the applicant is not sent any more; what was sent
-	// keeps a trace without personal data.
+	// keeps a trace without personal data. So do the emails that name them
+	// among others (reviewers' digests and reminders).
 	if _, err := tx.ExecContext(ctx, `UPDATE emails SET
 		status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
 		to_address = '', to_name = '', reply_to = '', subject = '(effacé)', text_body = '', html_body = '',
 		link_sealed = NULL, updated_at = $2
-		WHERE application_id = ANY($1)`, arr, tx.now); err != nil {
+		WHERE application_id = ANY($1)
+		   OR id IN (SELECT email_id FROM email_applications WHERE application_id = ANY($1))`, arr, tx.now); err != nil {
 		return nil, fmt.Errorf("erase emails: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, kind, actor, created_at)

@@ -105,10 +105,11 @@ func fullName(a *repository.Application) string { return a.FirstName + " " + a.L
 
 // Application writes what a new application sends: the acknowledgement
 // to the applicant, with the private link of token (sealed when stored),
-// and the notification to the posting's contact, if it has one, each in
-// the posting's own wording (own, by key) when it has one.
+// and the notification to each reviewer in notify (those told at once:
+// see repository.NotifiedAtOnce), each in the posting's own wording (own,
+// by key) when it has one.
 func (c *Composer) Application(p *repository.Posting, a *repository.Application, token, cvName string,
-	own map[string]repository.PostingTemplate) ([]*repository.Email, error) {
+	own map[string]repository.PostingTemplate, notify []string) ([]*repository.Email, error) {
 	d := c.data(p, a)
 	d.Link, d.CVName = c.privateLink(token), cvName
 	ack, err := c.worded(Acknowledgement, d, own, a.Email, fullName(a), p.ContactEmail)
@@ -117,8 +118,10 @@ func (c *Composer) Application(p *repository.Posting, a *repository.Application,
 	}
 	ack.Token = token // stored sealed, never in clear
 	out := []*repository.Email{ack}
-	if p.ContactEmail != "" {
-		note, err := c.worded(ContactNotification, d, own, p.ContactEmail, "", a.Email)
+	for _, to := range notify {
+		dd := *d
+		dd.Link, dd.SettingsLink, dd.ReviewLink = "", c.SettingsLink(p.ID), c.applicationLink(a.ID)
+		note, err := c.worded(ContactNotification, &dd, own, to, "", a.Email)
 		if err != nil {
 			return nil, err
 		}

@@ -34,6 +34,13 @@ type emailData struct {
 	Message         string // the words of a worded kind (see Editable)
 	Subject         string // a subject replacing the template's
 	Summary         *closeSummary
+	Digest          *digestView  // a digest or a reminder
+	Mention         *mentionView // a mention in a note
+	// SettingsLink is where the recipient, a reviewer, chooses how they
+	// hear of the posting.
+	SettingsLink string
+	// ReviewLink is the application's page in the inbox.
+	ReviewLink string
 	// Retention notices: the posting's latest close, when the data is due
 	// for erasure, and how many applications still hold data.
 	ClosedAt time.Time
@@ -73,6 +80,7 @@ var funcs = map[string]any{
 	"capitalize": frfmt.Capitalize,
 
 	"statusLabel": catalog.Status.Label,
+	"frDateTime":  frfmt.DateTime,
 }
 
 // newRenderer parses every email template; an error names the file at
