@@ -43,6 +43,8 @@ type inboxApplicationData struct {
 	Flash       string
 	NoteError   string
 	RatingScale []ratingMark
+	// Answers to the posting's own questions.
+	Answers []answerView
 }
 
 // ratingMark is one mark of the 1-to-4 rating and what it means, shown
@@ -95,6 +97,10 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		return
 	}
 	d.Timeline = timeline(events, d.Notes, d.Emails)
+	if d.Answers, err = h.applicationAnswers(ctx, a); err != nil {
+		h.fail(c, err)
+		return
+	}
 	for _, s := range catalog.Pipeline() {
 		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: s.Label(), Current: a.Status == s})
 	}
