@@ -261,11 +261,13 @@ func (h *Handler) removeQuestion(c *gin.Context) {
 	if !ok {
 		return
 	}
-	q, ok := h.postedQuestion(c, p)
-	if !ok {
+	id, err := strconv.ParseInt(c.Param("qid"), 10, 64)
+	if err != nil {
+		h.notFound(c)
 		return
 	}
-	err := h.Repo.RemoveQuestion(c.Request.Context(), p.ID, q.ID)
+	// A question removed already (a second click) is said removed again.
+	label, err := h.Repo.RemoveQuestion(c.Request.Context(), p.ID, id)
 	if errors.Is(err, repository.ErrQuestionsFrozen) {
 		h.refuseFrozen(c)
 		return
@@ -274,7 +276,7 @@ func (h *Handler) removeQuestion(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.redirectFlash(c, questionsPath(p), "Question retirée : « "+q.Label+" ». Les réponses déjà reçues restent sur les candidatures.", "")
+	h.redirectFlash(c, questionsPath(p), "Question retirée : « "+label+" ». Les réponses déjà reçues restent sur les candidatures.", "")
 }
 
 func (h *Handler) moveQuestion(c *gin.Context) {

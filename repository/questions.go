@@ -137,23 +137,27 @@ func (r *Repo) SaveQuestion(ctx context.Context, q *Question) error {
 }
 
 // RemoveQuestion takes a question off its posting's form, while the
-// posting is a draft or open; answers already given stay, with the
-// wording they answered. Returns ErrNotFound or ErrQuestionsFrozen.
-func (r *Repo) RemoveQuestion(ctx context.Context, postingID, questionID int64) error {
-	return r.inTx(ctx, func(tx *Tx) error {
+// posting is a draft or open, and returns its label; answers already
+// given stay, with the wording they answered. A question removed already
+// stays so. Returns ErrNotFound (no such question on this posting) or
+// ErrQuestionsFrozen.
+func (r *Repo) RemoveQuestion(ctx context.Context, postingID, questionID int64) (string, error) {
+	var label string
+	err := r.inTx(ctx, func(tx *Tx) error {
 		if err := lockEditableQuestions(ctx, tx, postingID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE posting_questions SET removed_at = $3, updated_at = $3
-			WHERE id = $1 AND posting_id = $2 AND removed_at IS NULL`, questionID, postingID, tx.now)
+		err := tx.GetContext(ctx, &label, `UPDATE posting_questions SET removed_at = coalesce(removed_at, $3), updated_at = $3
+			WHERE id = $1 AND posting_id = $2 RETURNING label`, questionID, postingID, tx.now)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
 		if err != nil {
 			return fmt.Errorf("remove question %d: %w", questionID, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
 		return nil
 	})
+	return label, err
 }
 
 // MoveQuestion swaps a question with the one before it (up) or after it
