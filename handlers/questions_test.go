@@ -73,7 +73,7 @@ func field(id int64) string { return "question_" + strconv.FormatInt(id, 10) }
 // wording when the questions change or go.
 func TestQuestionsAreAskedAnsweredAndKept(t *testing.T) {
 	t.Parallel()
-	app := testkit.NewApp(t, testkit.Options{})
+	app := testkit.NewApp(t, testkit.Options{AdminEmails: "admin@anct.gouv.fr"})
 	p := app.OpenPosting(time.Time{})
 	reviewer := app.Client()
 	app.SignIn(reviewer, p.ContactEmail)
@@ -157,6 +157,23 @@ func TestQuestionsAreAskedAnsweredAndKept(t *testing.T) {
 	_, page = testkit.Get(t, app.Client(), app.URL+"/offres/"+p.Slug)
 	if strings.Contains(page, "Années d&#39;expérience") || !strings.Contains(page, "Shape Up") {
 		t.Errorf("the form does not ask the questions as they are now")
+	}
+
+	// Every answer goes into the CSV export and the right-of-access document.
+	_, csv := testkit.Get(t, reviewer, app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"/export.csv")
+	for _, want := range []string{";Avez-vous déjà travaillé avec une collectivité ?;Votre méthode préférée;Années d'expérience en coaching (question retirée)\r\n",
+		";Oui;Kanban;12,5\r\n"} {
+		if !strings.Contains(csv, want) {
+			t.Errorf("the CSV export lacks %q:\n%s", want, csv)
+		}
+	}
+	admin := app.Client()
+	app.SignIn(admin, "admin@anct.gouv.fr")
+	_, doc := testkit.Get(t, admin, appPage+"/donnees.json")
+	for _, want := range []string{`"reponses_aux_questions": [`, `"question": "Années d'expérience en coaching"`, `"reponse": 12.5`, `"reponse": true`, `"reponse": "Kanban"`} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the personal data document lacks %s", want)
+		}
 	}
 
 	// Once the posting is closed, its questions are frozen.

@@ -27,6 +27,9 @@ type Question struct {
 	InList    bool                 `db:"in_list"`
 	CreatedAt time.Time            `db:"created_at"`
 	UpdatedAt time.Time            `db:"updated_at"`
+	// RemovedAt is set on a question taken off the form (read only by
+	// AnsweredQuestions).
+	RemovedAt *time.Time `db:"removed_at"`
 }
 
 const questionColumns = `id, posting_id, position, kind, label, help, required, choices, min_value, max_value,
@@ -377,4 +380,19 @@ func eraseAnswers(ctx context.Context, tx *Tx, ids any) error {
 		return fmt.Errorf("erase answers: %w", err)
 	}
 	return nil
+}
+
+// AnsweredQuestions returns every question of a posting that the export
+// has a column for: those asked now, in order, then those removed that
+// have answers, oldest first. Removed ones have RemovedAt set.
+func (r *Repo) AnsweredQuestions(ctx context.Context, postingID int64) ([]Question, error) {
+	var qs []Question
+	err := r.db.SelectContext(ctx, &qs, `SELECT `+questionColumns+`, removed_at FROM posting_questions q
+		WHERE posting_id = $1 AND (removed_at IS NULL
+			OR EXISTS (SELECT 1 FROM application_answers a WHERE a.question_id = q.id))
+		ORDER BY removed_at IS NOT NULL, position, id`, postingID)
+	if err != nil {
+		return nil, fmt.Errorf("answered questions of posting %d: %w", postingID, err)
+	}
+	return qs, nil
 }
