@@ -29,6 +29,12 @@ func (h *Handler) exportCSV(c *gin.Context) {
 		return
 	}
 	f, problems := q.Filter(p.ID, viewerOf(c).Email, sources)
+	columns, err := h.listColumns(c.Request.Context(), p.ID, q)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	problems = append(problems, q.answerFilter(&f, columns)...)
 	if len(problems) > 0 {
 		h.errorPage(c, http.StatusBadRequest, "Export impossible", "Le filtre de cet export n'est pas valable : "+strings.Join(problems, " ")+
 			" Corrigez-le dans la liste, puis exportez-la de nouveau.")

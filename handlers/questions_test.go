@@ -135,6 +135,24 @@ func TestQuestionsAreAskedAnsweredAndKept(t *testing.T) {
 			t.Errorf("the application's page lacks %q", want)
 		}
 	}
+	// The yes/no question is a column of the list, filtered and sorted on.
+	list := app.URL + "/boite/offres/" + strconv.FormatInt(p.ID, 10)
+	r := "r" + strconv.FormatInt(ids[0], 10)
+	_, body = testkit.Get(t, reviewer, list)
+	if !strings.Contains(body, `<th scope="col">Avez-vous déjà travaillé avec une collectivité ?</th>`) || !strings.Contains(body, "<td>Oui</td>") ||
+		!strings.Contains(body, `<select class="fr-select" id="`+r+`" name="`+r+`">`) {
+		t.Errorf("the list lacks the column, its answer or its filter")
+	}
+	if _, body := testkit.Get(t, reviewer, list+"?"+r+"=non"); !strings.Contains(body, "Aucune candidature ne correspond.") {
+		t.Errorf("filtered on « non », the list still shows the application")
+	}
+	if _, body := testkit.Get(t, reviewer, list+"?"+r+"=oui&tri=q"+strconv.FormatInt(ids[0], 10)); !strings.Contains(body, "<td>Oui</td>") {
+		t.Errorf("filtered on « oui » and sorted on the question, the list lacks the application")
+	}
+	if resp, body := testkit.Get(t, reviewer, list+"?"+r+"=peut-etre"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "répondez par oui ou par non") {
+		t.Errorf("a filter on an answer that cannot be: %d", resp.StatusCode)
+	}
+
 	q := app.URL + "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/questions/"
 	if resp, _ := testkit.PostForm(t, reviewer, q+strconv.FormatInt(ids[2], 10), url.Values{"libelle": {"Votre méthode préférée"}, "type": {"one_choice"}, "choix": {"Scrum\nShape Up"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("reword a question: %d", resp.StatusCode)
