@@ -48,6 +48,8 @@ type inboxApplicationData struct {
 	// Mentionable are the other reviewers of the posting, whom a note may
 	// mention with "@".
 	Mentionable []string
+	// Answers to the posting's own questions.
+	Answers []answerView
 }
 
 // ratingMark is one mark of the 1-to-4 rating and what it means, shown
@@ -100,6 +102,10 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		return
 	}
 	d.Timeline = timeline(events, d.Notes, d.Emails)
+	if d.Answers, err = h.applicationAnswers(ctx, a); err != nil {
+		h.fail(c, err)
+		return
+	}
 	for _, s := range catalog.Pipeline() {
 		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: s.Label(), Current: a.Status == s})
 	}

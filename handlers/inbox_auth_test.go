@@ -101,6 +101,9 @@ func TestInboxAuthorizationTable(t *testing.T) {
 	for k, v := range lifecycleRoutes(pid) {
 		table[k] = v
 	}
+	for k, v := range questionRoutes(t, app, mine.ID, a.ID) {
+		table[k] = v
+	}
 	for _, r := range app.Handler.Routes() {
 		if strings.HasPrefix(strings.SplitN(r, " ", 2)[1], "/boite") {
 			if _, ok := table[r]; !ok {

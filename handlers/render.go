@@ -77,7 +77,7 @@ func parsePages() (*pages, error) {
 		if name == "layout" {
 			continue
 		}
-		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "pages/layout.html", file)
+		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "pages/layout.html", "pages/partials/*.html", file)
 		if err != nil {
 			return nil, fmt.Errorf("page template %s: %w", name, err)
 		}

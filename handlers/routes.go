@@ -98,6 +98,15 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/offres/:id/apercu", h.requireAdmin, h.previewPosting)
 	inbox.GET("/offres/:id/markdown", h.downloadMarkdown)
 
+	// A posting's own questions (its reviewers, while it is a draft or open).
+	inbox.GET("/offres/:id/questions", h.questionsPage)
+	inbox.POST("/offres/:id/questions", h.addQuestion)
+	inbox.GET("/offres/:id/questions/:qid", h.editQuestionForm)
+	inbox.POST("/offres/:id/questions/:qid", h.updateQuestion)
+	inbox.POST("/offres/:id/questions/:qid/retrait", h.removeQuestion)
+	inbox.POST("/offres/:id/questions/:qid/deplacement", h.moveQuestion)
+	inbox.GET("/candidatures/:id/reponses/:qid", h.answerFile)
+
 	// A posting's life: preview and close, reopen, archive.
 	inbox.GET("/offres/:id/cloture", h.closePreview)
 	inbox.POST("/offres/:id/cloture", h.closePosting)

@@ -38,6 +38,10 @@ type ListFilter struct {
 	ReceivedFrom *time.Time
 	ReceivedTo   *time.Time // exclusive
 	Source       string     // utm_source, exactly
+	// Answers filter on the answers to the posting's column questions
+	// (see questions.go); SortQuestion, with Sort SortAnswer, sorts on one.
+	Answers      []AnswerFilter
+	SortQuestion *Question
 	Sort         string
 	After        string // keyset cursor: the page after this one
 	Limit        int
@@ -75,6 +79,11 @@ type cursor struct {
 	S  string    `json:"s,omitempty"`
 	N  int       `json:"n,omitempty"`
 	ID int64     `json:"id"`
+	// A sort on a question's answers: its number or yes/no (its choice
+	// is S), and Z past the answered ones, among those without answer.
+	F *float64 `json:"f,omitempty"`
+	B *bool    `json:"b,omitempty"`
+	Z bool     `json:"z,omitempty"`
 }
 
 func (c cursor) encode() string {
@@ -146,6 +155,7 @@ func (f *ListFilter) where(withStatus bool) (string, []any) {
 	if f.Source != "" {
 		add("a.utm_source = ?", f.Source)
 	}
+	f.answerConds(add)
 	return strings.Join(conds, " AND "), args
 }
 
@@ -154,6 +164,9 @@ func (f *ListFilter) where(withStatus bool) (string, []any) {
 func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, string, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
+	}
+	if f.Sort == SortAnswer && f.SortQuestion != nil {
+		return r.listByAnswer(ctx, f)
 	}
 	where, args := f.where(true)
 	arg := func(v any) string {

@@ -49,6 +49,9 @@ type Application struct {
 	UTMCampaign  string `db:"utm_campaign"`
 	Ref          string `db:"ref"`
 	ReferrerHost string `db:"referrer_host"`
+	// Answers to the posting's own questions, stored with it by
+	// CreateApplication (not read with the row: see Repo.Answers).
+	Answers []Answer `db:"-"`
 }
 
 const applicationColumns = `id, posting_id, status, first_name, last_name, email, phone, location,
@@ -150,6 +153,9 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 			if err != nil {
 				return fmt.Errorf("insert document: %w", err)
 			}
+		}
+		if err := r.insertAnswers(ctx, tx, app.ID, app.Answers); err != nil {
+			return err
 		}
 		if err := r.insertEvent(ctx, tx, app.ID, EventReceived, nil, &app.Status, ActorApplicant); err != nil {
 			return err
@@ -367,6 +373,9 @@ func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) (
 	arr := pq.Array(erased)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE application_id = ANY($1)`, arr); err != nil {
 		return nil, fmt.Errorf("erase documents: %w", err)
+	}
+	if err := eraseAnswers(ctx, tx, arr); err != nil {
+		return nil, err
 	}
 	// Reviewers' notes are about the person: they go too. Ratings are
 	// scores without words and stay for the anonymous counts.
