@@ -54,6 +54,11 @@ func (p *Process) Worker(o WorkerOptions) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.Config.Inbound() {
+		cfg, key := p.Config, p.Repo.Links
+		sender.Replies = &workers.Replies{Address: cfg.InboundAddress,
+			RoutingAddress: func(id int64) string { return cfg.RoutingAddress(key.Route(id)) }}
+	}
 	signIn := &signin.Mailer{Repo: p.Repo, Emails: p.Emails, Config: p.Config, Limiter: p.Limiter,
 		Enqueuer: p.Enqueuer, Log: p.Log}
 	mux := workers.NewMux(&workers.EmailHandler{Repo: p.Repo, Sender: sender, Log: p.Log, Metrics: p.Metrics,

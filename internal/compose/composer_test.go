@@ -68,6 +68,8 @@ func everyKind(t *testing.T, c *Composer, p *repository.Posting, a *repository.A
 	}
 	out[Kind(n.Kind)] = &repository.Email{Kind: n.Kind, Subject: n.Subject, TextBody: n.Text, HTMLBody: n.HTML}
 	add(one(n.Contact, nil))
+	add(one(c.Message(p, a, c.MessageWords(MessageEditables()[0], nil), "")))
+	add(c.ReplyNotification(p, a, Reply{Subject: "Re: votre candidature", Text: "Bonjour, voici mes précisions."}, []string{"relecteur@anct.gouv.fr"}))
 	return out
 }
 

@@ -34,6 +34,7 @@ type emailData struct {
 	Message         string // the words of a worded kind (see Editable)
 	Subject         string // a subject replacing the template's
 	Summary         *closeSummary
+	Inbound         *inboundSummary // what an applicant wrote back
 	// Retention notices: the posting's latest close, when the data is due
 	// for erasure, and how many applications still hold data.
 	ClosedAt time.Time
@@ -46,6 +47,11 @@ type closeSummary struct {
 	Actor                                              string
 	InReview, Interview, Accepted, Rejected, Withdrawn int
 	AcceptedSilent, RejectedTold, Told                 int
+}
+
+// inboundSummary is an applicant's reply, as reviewers are told of it.
+type inboundSummary struct {
+	Who, Subject, Text, Attachments string
 }
 
 // Rendered is a rendered email.

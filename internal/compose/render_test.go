@@ -18,6 +18,7 @@ func sample() *emailData {
 		Contact: "contact@anct.gouv.fr", Link: "https://vivier.example/candidature/abc", RetentionMonths: 24,
 		DataContact: "contact@anct.gouv.fr", CVName: "cv.pdf",
 		Summary: &closeSummary{Actor: "contact@anct.gouv.fr", InReview: 3, Rejected: 2, Told: 5},
+		Inbound: &inboundSummary{Who: "Camille Durand <b>", Subject: "Re: <b>", Text: "Voici <script>mes</script> précisions."},
 	}
 }
 
