@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vivier/internal/catalog"
+	"vivier/internal/compose"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -43,6 +44,23 @@ type inboxApplicationData struct {
 	Flash       string
 	NoteError   string
 	RatingScale []ratingMark
+	// Inbound is what the applicant (or their mail server) sent back.
+	Inbound []repository.InboundMessage
+	// CannotWrite says why nobody may write to the applicant ("" if one may).
+	CannotWrite string
+	Wordings    []choice
+	// Bounced: an email to the applicant did not arrive.
+	Bounced bool
+	// Correction is the form correcting the address of a bounced email,
+	// as sent back with its error.
+	Correction correctionForm
+}
+
+// correctionForm is the address typed to resend a bounced email, and
+// what is wrong with it.
+type correctionForm struct {
+	EmailID      int64
+	Value, Error string
 }
 
 // ratingMark is one mark of the 1-to-4 rating and what it means, shown
@@ -63,9 +81,16 @@ func (h *Handler) inboxApplication(c *gin.Context) {
 }
 
 func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *repository.Application, p *repository.Posting, noteError string) {
+	h.renderApplicationPage(c, status, a, p, func(d *inboxApplicationData) { d.NoteError = noteError })
+}
+
+// renderApplicationPage renders an application's page, with what a form
+// sent back (set by with) shown.
+func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repository.Application, p *repository.Posting, with func(*inboxApplicationData)) {
 	ctx, v := c.Request.Context(), viewerOf(c)
 	d := inboxApplicationData{inboxPage: h.inboxPage(c, a.FirstName+" "+a.LastName+" — "+p.Title), Posting: viewOf(p),
-		Application: a, NoteError: noteError, RatingScale: ratingScale}
+		Application: a, RatingScale: ratingScale, CannotWrite: writable(a), Wordings: messageWordings()}
+	with(&d)
 	if a.ErasedAt != nil {
 		d.Page.Title = "Candidature effacée — " + p.Title
 	}
@@ -89,12 +114,19 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		h.fail(c, err)
 		return
 	}
+	if d.Inbound, err = h.Repo.InboundOfApplication(ctx, a.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	for _, e := range d.Emails {
+		d.Bounced = d.Bounced || e.BouncedAt != nil
+	}
 	events, err := h.Repo.Events(ctx, a.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	d.Timeline = timeline(events, d.Notes, d.Emails)
+	d.Timeline = timeline(events, d.Notes, d.Emails, d.Inbound)
 	for _, s := range catalog.Pipeline() {
 		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: s.Label(), Current: a.Status == s})
 	}
@@ -125,7 +157,7 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 }
 
 // timeline merges what happened to an application, oldest first.
-func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email) []timelineItem {
+func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email, inbound []repository.InboundMessage) []timelineItem {
 	type dated struct {
 		at   int64
 		item timelineItem
@@ -151,7 +183,29 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 		all = append(all, dated{n.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(n.CreatedAt), What: "Note ajoutée", Who: n.Author}})
 	}
 	for _, e := range emails {
-		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: "Email « " + e.Subject + " » à " + e.ToAddress + " (" + emailStateLabel(e.Status) + ")", Who: "système"}})
+		who := "système"
+		if e.Kind == string(compose.Message) {
+			who = "message écrit"
+		}
+		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: "Email « " + e.Subject + " » à " + e.ToAddress + " (" + emailStateLabel(e.Status) + ")", Who: who}})
+		if e.BouncedAt != nil {
+			all = append(all, dated{e.BouncedAt.UnixNano(), timelineItem{At: frfmt.DateTime(*e.BouncedAt), What: "Email « " + e.Subject + " » non remis à " + e.ToAddress + " : " + e.BounceReason, Who: "serveur de messagerie"}})
+		}
+	}
+	for _, m := range inbound {
+		var what string
+		switch m.Kind {
+		case repository.InboundReply:
+			what = "Réponse reçue"
+		case repository.InboundAutoReply:
+			what = "Réponse automatique reçue"
+		default:
+			continue // a bounce shows on its email
+		}
+		if m.Subject != "" {
+			what += " : « " + m.Subject + " »"
+		}
+		all = append(all, dated{m.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(m.CreatedAt), What: what, Who: m.FromAddress}})
 	}
 	for i := 1; i < len(all); i++ { // insertion sort: a handful of items
 		for j := i; j > 0 && all[j].at < all[j-1].at; j-- {
@@ -172,6 +226,10 @@ func deref(s *catalog.Status) catalog.Status {
 	return *s
 }
 
+// emailBounced is the state shown for a sent email that a delivery
+// status notification said did not arrive.
+const emailBounced = "bounced"
+
 func emailStateLabel(s string) string {
 	switch s {
 	case repository.EmailPending:
@@ -180,6 +238,8 @@ func emailStateLabel(s string) string {
 		return "en cours d'envoi"
 	case repository.EmailSent:
 		return "envoyé"
+	case emailBounced:
+		return "non remis"
 	case repository.EmailFailed:
 		return "échec"
 	case repository.EmailCancelled:

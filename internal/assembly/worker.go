@@ -17,6 +17,7 @@ import (
 	"vivier/internal/metrics"
 	"vivier/internal/signin"
 	"vivier/workers"
+	"vivier/workers/tasks"
 )
 
 // WorkerOptions tune a worker; zero values take the product's settings.
@@ -92,9 +93,11 @@ func (p *Process) Worker(o WorkerOptions) (*Worker, error) {
 
 // Inbound is the processor of inbound messages: the mailbox reader's,
 // and development mode's "reply as the applicant".
-func (p *Process) Inbound() *inbound.Processor {
+func (p *Process) Inbound() *inbound.Processor { return p.inboundFor(p.Enqueuer) }
+
+func (p *Process) inboundFor(enq *tasks.Enqueuer) *inbound.Processor {
 	return &inbound.Processor{Repo: p.Repo, Emails: p.Emails, Config: p.Config, Key: p.Repo.Links,
-		Enqueuer: p.Enqueuer, Log: p.Log.With("component", "inbound")}
+		Enqueuer: enq, Log: p.Log.With("component", "inbound")}
 }
 
 // Start starts taking tasks.
