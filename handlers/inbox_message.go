@@ -38,7 +38,8 @@ type messageFormData struct {
 func messageWordings() []choice {
 	out := []choice{{"", "Message vierge"}}
 	for _, e := range compose.MessageEditables() {
-		out = append(out, choice{e.Key, strings.TrimPrefix(e.Label, "Message : ")})
+		label := []rune(strings.TrimPrefix(e.Label, "Message : "))
+		out = append(out, choice{e.Key, strings.ToUpper(string(label[:1])) + string(label[1:])})
 	}
 	return out
 }

@@ -27,6 +27,7 @@ type Dovecot struct {
 	User     string
 	Password string
 	dir      string
+	conf     string
 	cmd      *exec.Cmd
 }
 
@@ -122,13 +123,22 @@ service anvil {
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		tb.Fatal(err)
 	}
+	d.conf = confPath
+	tb.Cleanup(d.Stop)
+	d.Start()
+	return d
+}
+
+// Start starts the server again after Stop, on the same port and mailbox.
+func (d *Dovecot) Start() {
+	tb := d.tb
+	tb.Helper()
 	var out bytes.Buffer
-	d.cmd = exec.Command(bin, "-F", "-c", confPath)
+	d.cmd = exec.Command(DovecotBinary(), "-F", "-c", d.conf)
 	d.cmd.Stdout, d.cmd.Stderr = &out, &out
 	if err := d.cmd.Start(); err != nil {
 		tb.Fatalf("start Dovecot: %v", err)
 	}
-	tb.Cleanup(d.Stop)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c, err := imapclient.DialInsecure(d.Addr, nil)
@@ -136,11 +146,11 @@ service anvil {
 			err = c.Login(d.User, d.Password).Wait()
 			c.Close()
 			if err == nil {
-				return d
+				return
 			}
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
+			log, _ := os.ReadFile(filepath.Join(d.dir, "dovecot.log"))
 			tb.Fatalf("Dovecot did not answer on %s: %v\n%s\n%s", d.Addr, err, out.String(), log)
 		}
 		time.Sleep(50 * time.Millisecond)
