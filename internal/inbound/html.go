@@ -22,10 +22,7 @@ func HTMLText(s string) string {
 			return tidy(b.String())
 		case html.TextToken:
 			if skip == 0 {
-				b.WriteString(strings.Join(strings.Fields(string(z.Text())), " "))
-				if t := z.Text(); len(t) > 0 && (t[len(t)-1] == ' ' || t[len(t)-1] == '\n') {
-					b.WriteByte(' ')
-				}
+				b.WriteString(collapse(string(z.Text())))
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, hasAttr := z.TagName()
@@ -64,6 +61,28 @@ func HTMLText(s string) string {
 			}
 		}
 	}
+}
+
+// collapse folds runs of ASCII white space (HTML's) into one space; a
+// no-break space stays.
+func collapse(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' {
+			space = true
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	if space {
+		b.WriteByte(' ')
+	}
+	return b.String()
 }
 
 // tidy trims each line and keeps at most one blank line in a row.
