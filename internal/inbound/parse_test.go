@@ -8,12 +8,12 @@ import (
 // A reply keeps the applicant's own words, whatever client quoted ours.
 func TestStripQuoted(t *testing.T) {
 	cases := map[string]string{
-		"Thunderbird": "Oui, mardi.\n\nLe 30/11/2026 à 09:00, Vivier a écrit :\n> Bonjour Camille,\n> Êtes-vous disponible ?",
+		"Thunderbird":                     "Oui, mardi.\n\nLe 30/11/2026 à 09:00, Vivier a écrit :\n> Bonjour Camille,\n> Êtes-vous disponible ?",
 		"Gmail, attribution on two lines": "Oui, mardi.\n\nLe lun. 30 nov. 2026 à 09:00, Vivier <ne-pas-repondre@vivier.test> a\nécrit :\n> Bonjour",
-		"English client": "Oui, mardi.\n\nOn Mon, Nov 30, 2026 at 9:00 AM Vivier wrote:\n> Hello",
-		"Outlook":        "Oui, mardi.\n\nDe : Vivier <ne-pas-repondre@vivier.test>\nEnvoyé : lundi 30 novembre 2026 09:00\nObjet : Entretien",
-		"separator":      "Oui, mardi.\n-----Original Message-----\nFrom: Vivier",
-		"quoted lines in between": "> Êtes-vous disponible ?\nOui, mardi.\n> Et le tarif ?",
+		"English client":                  "Oui, mardi.\n\nOn Mon, Nov 30, 2026 at 9:00 AM Vivier wrote:\n> Hello",
+		"Outlook":                         "Oui, mardi.\n\nDe : Vivier <ne-pas-repondre@vivier.test>\nEnvoyé : lundi 30 novembre 2026 09:00\nObjet : Entretien",
+		"separator":                       "Oui, mardi.\n-----Original Message-----\nFrom: Vivier",
+		"quoted lines in between":         "> Êtes-vous disponible ?\nOui, mardi.\n> Et le tarif ?",
 	}
 	for name, in := range cases {
 		want := "Oui, mardi."
