@@ -69,6 +69,16 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		Subject: "s", TextBody: "t", HTMLBody: "h", SendAfter: time.Now().Add(time.Hour)}
 	app.Repo.InsertEmails(context.Background(), []*repository.Email{pending})
 
+	bounced := &repository.Email{Kind: "status_update", PostingID: &mine.ID, ApplicationID: &a.ID, ToAddress: a.Email,
+		Subject: "s", TextBody: "t", HTMLBody: "h"}
+	app.Repo.InsertEmails(context.Background(), []*repository.Email{bounced})
+	app.DB.MustExec(`UPDATE emails SET status = 'sent', bounced_at = now(), bounce_reason = '5.1.1 unknown' WHERE id = $1`, bounced.ID)
+	var attachment int64
+	app.DB.QueryRow(`WITH m AS (INSERT INTO inbound_messages (message_key, kind, application_id, posting_id, from_address, body, created_at)
+		VALUES ('<r@example.org>', 'reply', $1, $2, $3, 'Voici mon CV.', now()) RETURNING id)
+		INSERT INTO inbound_attachments (inbound_id, file_name, content_type, size_bytes, sha256, content)
+		SELECT id, 'cv.pdf', 'application/pdf', 8, '\x00', '%PDF-1.4' FROM m RETURNING id`, a.ID, mine.ID, a.Email).Scan(&attachment)
+
 	pid, aid := strconv.FormatInt(mine.ID, 10), strconv.FormatInt(a.ID, 10)
 	type route = authRoute
 	// The table: the route as registered, and a concrete request.
@@ -91,6 +101,10 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		"POST /boite/candidatures/:id/statut":       {method: "POST", path: "/boite/candidatures/" + aid + "/statut", form: url.Values{"vers": {"shortlisted"}}},
 		"POST /boite/emails/:id/annulation":         {method: "POST", path: "/boite/emails/" + strconv.FormatInt(pending.ID, 10) + "/annulation"},
 		"POST /boite/emails/:id/renvoi":             {method: "POST", path: "/boite/emails/" + strconv.FormatInt(failed.ID, 10) + "/renvoi"},
+		"GET /boite/candidatures/:id/message":       {method: "GET", path: "/boite/candidatures/" + aid + "/message?modele=message_details"},
+		"POST /boite/candidatures/:id/message":      {method: "POST", path: "/boite/candidatures/" + aid + "/message", form: url.Values{"objet": {"Une question"}, "message": {"Pouvez-vous préciser vos dates ?"}}},
+		"GET /boite/pieces-jointes/:id":             {method: "GET", path: "/boite/pieces-jointes/" + strconv.FormatInt(attachment, 10)},
+		"POST /boite/emails/:id/correction":         {method: "POST", path: "/boite/emails/" + strconv.FormatInt(bounced.ID, 10) + "/correction", form: url.Values{"adresse": {"camille.durand@example.org"}}},
 	}
 	for k, v := range personalDataRoutes(pid, aid) {
 		table[k] = v

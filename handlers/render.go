@@ -56,6 +56,7 @@ var pageFuncs = template.FuncMap{
 	"field":       newFieldView,
 	"emailState":  emailStateLabel,
 	"size":        applyform.HumanSize,
+	"lower":       strings.ToLower,
 	"rating": func(avg *float64) string {
 		if avg == nil {
 			return "—"

@@ -89,6 +89,11 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/candidatures/:id/statut", h.changeStatus)
 	inbox.POST("/emails/:id/annulation", h.cancelEmail)
 	inbox.POST("/emails/:id/renvoi", h.resendEmail)
+	// Conversations by email: write to an applicant; what came back.
+	inbox.GET("/candidatures/:id/message", h.messageForm)
+	inbox.POST("/candidatures/:id/message", h.sendMessage)
+	inbox.GET("/pieces-jointes/:id", h.inboundAttachment)
+	inbox.POST("/emails/:id/correction", h.correctAddress)
 
 	// Posting editor (admins create and edit postings; any reviewer downloads one as Markdown).
 	inbox.GET("/offres/nouvelle", h.requireAdmin, h.newPostingForm)
@@ -122,6 +127,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.GET("/candidature/:token/donnees.json", h.ownPersonalData)
 	admin := r.Group("/admin", h.requireViewer, h.requireAdmin)
 	admin.GET("/journal", h.auditLogPage)
+	admin.GET("/non-rattaches", h.unmatchedMessages)
 
 	// Operations: health, metrics, queues.
 	r.GET("/healthz", h.healthz)
@@ -140,6 +146,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 		r.GET("/dev/mail", h.devMailList)
 		r.GET("/dev/mail/:id", h.devMailShow)
 		r.GET("/dev/mail/:id/html", h.devMailHTML)
+		r.POST("/dev/mail/:id/reponse", h.devMailReply)
 	}
 
 	h.routes = r.Routes()

@@ -64,13 +64,15 @@ type ListRow struct {
 	Motivation    string         `db:"motivation"`
 	CreatedAt     time.Time      `db:"created_at"`
 	Unread        bool           `db:"unread"`
-	Rating        *float64       `db:"rating"`
-	SortName      string         `db:"sort_name"`
-	UTMSource     string         `db:"utm_source"`
-	UTMMedium     string         `db:"utm_medium"`
-	UTMCampaign   string         `db:"utm_campaign"`
-	Ref           string         `db:"ref"`
-	ReferrerHost  string         `db:"referrer_host"`
+	// Bounced: an email to the applicant was not delivered.
+	Bounced      bool     `db:"bounced"`
+	Rating       *float64 `db:"rating"`
+	SortName     string   `db:"sort_name"`
+	UTMSource    string   `db:"utm_source"`
+	UTMMedium    string   `db:"utm_medium"`
+	UTMCampaign  string   `db:"utm_campaign"`
+	Ref          string   `db:"ref"`
+	ReferrerHost string   `db:"referrer_host"`
 }
 
 // cursor is the sort key of the last row of a page.
@@ -200,7 +202,9 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 	var rows []ListRow
 	err := r.db.SelectContext(ctx, &rows, `SELECT l.*,
 		NOT EXISTS (SELECT 1 FROM application_reads ar WHERE ar.application_id = l.id AND ar.email = lower(`+reader+`)) AS unread,
-		(SELECT avg(score)::float8 FROM ratings rt WHERE rt.application_id = l.id) AS rating
+		(SELECT avg(score)::float8 FROM ratings rt WHERE rt.application_id = l.id) AS rating,
+		EXISTS (SELECT 1 FROM emails be WHERE be.application_id = l.id AND be.bounced_at IS NOT NULL
+			AND lower(be.to_address) = lower(l.email)) AS bounced
 		FROM (SELECT a.id, a.status, a.first_name, a.last_name, a.email, a.phone,
 			a.location, a.daily_rate, a.days_per_week, a.available_from, a.siret, a.motivation, a.created_at,
 			a.utm_source, a.utm_medium, a.utm_campaign, a.ref, a.referrer_host,

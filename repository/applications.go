@@ -385,6 +385,10 @@ func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) (
 	if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = ANY($1)`, arr); err != nil {
 		return nil, fmt.Errorf("erase private links: %w", err)
 	}
+	// What the applicant wrote back, and its attachments, go too.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_messages WHERE application_id = ANY($1)`, arr); err != nil {
+		return nil, fmt.Errorf("erase inbound messages: %w", err)
+	}
 	// Pending mail to the applicant is not sent any more; what was sent
 	// keeps a trace without personal data. So do the emails that name them
 	// among others (reviewers' digests and reminders).

@@ -82,6 +82,8 @@ func everyKind(t *testing.T, c *Composer, p *repository.Posting, a *repository.A
 	reminder, _, err := c.WaitingReminder(p.ContactEmail, day, waiting)
 	add(one(reminder, err))
 	add(one(c.Mention(p, a, "marie@anct.gouv.fr", 5, "Qu'en penses-tu ?", "paul@anct.gouv.fr")))
+	add(one(c.Message(p, a, c.MessageWords(MessageEditables()[0], nil), "")))
+	add(c.ReplyNotification(p, a, Reply{Subject: "Re: votre candidature", Text: "Bonjour, voici mes précisions."}, []string{"relecteur@anct.gouv.fr"}))
 	return out
 }
 

@@ -41,6 +41,7 @@ type emailData struct {
 	SettingsLink string
 	// ReviewLink is the application's page in the inbox.
 	ReviewLink string
+	Inbound    *inboundSummary // what an applicant wrote back
 	// Retention notices: the posting's latest close, when the data is due
 	// for erasure, and how many applications still hold data.
 	ClosedAt time.Time
@@ -53,6 +54,11 @@ type closeSummary struct {
 	Actor                                              string
 	InReview, Interview, Accepted, Rejected, Withdrawn int
 	AcceptedSilent, RejectedTold, Told                 int
+}
+
+// inboundSummary is an applicant's reply, as reviewers are told of it.
+type inboundSummary struct {
+	Who, Subject, Text, Attachments string
 }
 
 // Rendered is a rendered email.

@@ -25,6 +25,7 @@ func sample() *emailData {
 				Items: []waitingItem{{Name: "Camille Durand <b>", Link: "https://vivier.example/boite/candidatures/7", ReceivedAt: time.Now(), Days: 20}}}}},
 		Mention: &mentionView{Author: "marie@anct.gouv.fr", Name: "Camille Durand <b>", Note: "<script>Qu'en penses-tu ?</script>",
 			Link: "https://vivier.example/boite/candidatures/7#note-3"},
+		Inbound: &inboundSummary{Who: "Camille Durand <b>", Subject: "Re: <b>", Text: "Voici <script>mes</script> précisions."},
 	}
 }
 

@@ -206,6 +206,9 @@ func (a *App) StartWorker() {
 	if err != nil {
 		a.tb.Fatalf("worker: %v", err)
 	}
+	if w.Reader != nil {
+		w.Reader.MaxBackoff = time.Second // a mailbox back up is read again soon
+	}
 	if err := w.Start(); err != nil {
 		w.Close()
 		a.tb.Fatalf("start worker: %v", err)
