@@ -32,7 +32,6 @@ type inboxApplicationData struct {
 	Document    *repository.Document
 	IsPDF       bool
 	Notes       []repository.Note
-	Rating      repository.Rating
 	Timeline    []timelineItem
 	Emails      []repository.Email
 	Statuses    []statusTab
@@ -42,35 +41,46 @@ type inboxApplicationData struct {
 	ListLink    string
 	Flash       string
 	NoteError   string
-	RatingScale []ratingMark
+
+	// Shown: the person, or a number during a blind first pass (then
+	// Application is the copy fit for reviewers: see repository.ForReviewers).
+	Shown      repository.Shown
+	Scorecards scorecardsView
 }
 
-// ratingMark is one mark of the 1-to-4 rating and what it means, shown
-// with the control.
-type ratingMark struct {
-	Score   int
-	Meaning string
+// applicationPageState is what a refused form leaves on the page shown
+// again: the error of the note, the scorecard as typed.
+type applicationPageState struct {
+	NoteError string
+	Scorecard *scorecardForm
 }
-
-var ratingScale = []ratingMark{{1, "Ne convient pas"}, {2, "Plutôt non"}, {3, "Plutôt oui"}, {4, "Très bonne candidature"}}
 
 func (h *Handler) inboxApplication(c *gin.Context) {
 	a, p, ok := h.reviewedApplication(c)
 	if !ok {
 		return
 	}
-	h.renderInboxApplication(c, http.StatusOK, a, p, "")
+	h.renderApplicationPage(c, http.StatusOK, a, p, applicationPageState{})
 }
 
 func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *repository.Application, p *repository.Posting, noteError string) {
+	h.renderApplicationPage(c, status, a, p, applicationPageState{NoteError: noteError})
+}
+
+func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repository.Application, p *repository.Posting, st applicationPageState) {
 	ctx, v := c.Request.Context(), viewerOf(c)
-	d := inboxApplicationData{inboxPage: h.inboxPage(c, a.FirstName+" "+a.LastName+" — "+p.Title), Posting: viewOf(p),
-		Application: a, NoteError: noteError, RatingScale: ratingScale}
+	shown := repository.ShownOf(p, a)
+	real := a
+	a, _ = repository.ForReviewers(p, a)
+	d := inboxApplicationData{inboxPage: h.inboxPage(c, shown.Name+" — "+p.Title), Posting: viewOf(p),
+		Application: a, NoteError: st.NoteError, Shown: shown}
 	if a.ErasedAt != nil {
 		d.Page.Title = "Candidature effacée — " + p.Title
 	}
 	var err error
-	if doc, derr := h.Repo.DocumentByApplication(ctx, a.ID); derr == nil {
+	if shown.Hidden {
+		// No CV during a blind first pass.
+	} else if doc, derr := h.Repo.DocumentByApplication(ctx, a.ID); derr == nil {
 		doc.Content = nil
 		d.Document, d.IsPDF = doc, doc.ContentType == "application/pdf"
 	} else if !errors.Is(derr, repository.ErrNotFound) {
@@ -81,13 +91,16 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		h.fail(c, err)
 		return
 	}
-	if d.Rating, err = h.Repo.RatingOf(ctx, a.ID, v.Email); err != nil {
+	if d.Scorecards, err = h.scorecardsOf(c, a, st.Scorecard); err != nil {
 		h.fail(c, err)
 		return
 	}
 	if d.Emails, err = h.Repo.EmailsOfApplication(ctx, a.ID); err != nil {
 		h.fail(c, err)
 		return
+	}
+	if shown.Hidden {
+		d.Emails = maskEmails(d.Emails, real.Email)
 	}
 	events, err := h.Repo.Events(ctx, a.ID)
 	if err != nil {
@@ -104,6 +117,7 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 	d.Query.After = ""
 	// The source is taken as given: one never seen matches no neighbour.
 	f, _ := d.Query.Filter(p.ID, v.Email, []string{d.Query.Source})
+	f.Blind = p.BlindUntil != ""
 	prev, next, err := h.Repo.Neighbours(ctx, f, a.ID)
 	if err != nil {
 		h.fail(c, err)
@@ -138,6 +152,9 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 			what = "Candidature reçue"
 		case repository.EventStatusChanged:
 			what = fmt.Sprintf("Statut : %s → %s", deref(e.FromStatus).Label(), deref(e.ToStatus).Label())
+			if e.Reason != "" {
+				what += " (motif : " + e.Reason + ")"
+			}
 		case repository.EventWithdrawn:
 			what = "Candidature retirée par la personne candidate"
 		case repository.EventWithdrawalUndone:
@@ -190,8 +207,12 @@ func emailStateLabel(s string) string {
 
 // inboxCV serves the CV to those allowed, inline for a PDF.
 func (h *Handler) inboxCV(c *gin.Context) {
-	a, _, ok := h.reviewedApplication(c)
+	a, p, ok := h.reviewedApplication(c)
 	if !ok {
+		return
+	}
+	if repository.ShownOf(p, a).Hidden { // no CV during a blind first pass
+		h.notFound(c)
 		return
 	}
 	doc, err := h.Repo.DocumentByApplication(c.Request.Context(), a.ID)
@@ -237,24 +258,6 @@ func (h *Handler) addNote(c *gin.Context) {
 	}
 	h.audit(c, repository.AuditNoteAdded, p.ID, a.ID, nil)
 	h.redirectFlash(c, applicationLink(a.ID, c), "Note ajoutée.", "")
-}
-
-func (h *Handler) rate(c *gin.Context) {
-	a, p, ok := h.reviewedApplication(c)
-	if !ok {
-		return
-	}
-	score, err := strconv.Atoi(c.PostForm("note"))
-	if err != nil || score < 1 || score > 4 {
-		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "L'évaluation va de 1 à 4.")
-		return
-	}
-	if err := h.Repo.SetRating(c.Request.Context(), a.ID, viewerOf(c).Email, score); err != nil {
-		h.fail(c, err)
-		return
-	}
-	h.audit(c, repository.AuditRatingSet, p.ID, a.ID, map[string]any{"note": score})
-	h.redirectFlash(c, applicationLink(a.ID, c), "Évaluation enregistrée.", "")
 }
 
 // applicationLink returns to an application page, keeping the list's
