@@ -70,7 +70,7 @@ func TestPersonalDataDownloadIsCompleteAndTheSameForApplicantAndAdmin(t *testing
 	reviewer := app.Client()
 	app.SignIn(reviewer, p.ContactEmail)
 	testkit.PostForm(t, reviewer, page+"/notes", url.Values{"note": {"Profil solide, à revoir en entretien."}})
-	testkit.PostForm(t, reviewer, page+"/evaluation", url.Values{"note": {"3"}})
+	testkit.PostForm(t, reviewer, page+"/evaluation", url.Values{"avis": {"3"}, "commentaire": {"Solide."}})
 	testkit.PostForm(t, reviewer, page+"/statut", url.Values{"vers": {"shortlisted"}, "envoyer": {"oui"},
 		"objet": {"Bonne nouvelle"}, "message": {"Votre candidature est présélectionnée."}, "delai": {"0"}})
 
@@ -130,7 +130,7 @@ func TestPersonalDataDownloadIsCompleteAndTheSameForApplicantAndAdmin(t *testing
 		t.Errorf("notes = %v", notes)
 	}
 	ratings := mine["evaluations"].([]any)
-	if len(ratings) != 1 || ratings[0].(map[string]any)["note_sur_4"] != 3.0 {
+	if len(ratings) != 1 || ratings[0].(map[string]any)["avis_sur_4"] != 3.0 || ratings[0].(map[string]any)["commentaire"] != "Solide." {
 		t.Errorf("evaluations = %v", ratings)
 	}
 	kinds := map[string]map[string]any{}

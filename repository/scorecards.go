@@ -141,14 +141,25 @@ func (r *Repo) UpdateCriterion(ctx context.Context, postingID int64, c Criterion
 
 // RemoveCriterion takes a criterion out of use: it no longer appears on
 // scorecards nor counts in the means; its marks are kept for the report.
-// Returns ErrNotFound when it is not a criterion in use of the posting.
+// Removing it again does nothing. Returns ErrNotFound when it is not a
+// criterion of the posting.
 func (r *Repo) RemoveCriterion(ctx context.Context, postingID, criterionID int64, actor string) error {
 	return r.inTx(ctx, func(tx *Tx) error {
 		var name string
 		err := tx.QueryRowContext(ctx, `UPDATE evaluation_criteria SET removed_at = $3
 			WHERE id = $1 AND posting_id = $2 AND removed_at IS NULL RETURNING name`, criterionID, postingID, tx.now).Scan(&name)
 		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+			// Removed already (a second click): done; another posting's: not found.
+			var removed bool
+			err = tx.QueryRowContext(ctx, `SELECT true FROM evaluation_criteria WHERE id = $1 AND posting_id = $2`,
+				criterionID, postingID).Scan(&removed)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			if err != nil {
+				return fmt.Errorf("remove criterion %d: %w", criterionID, err)
+			}
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("remove criterion %d: %w", criterionID, err)
