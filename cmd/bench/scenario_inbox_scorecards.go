@@ -82,6 +82,10 @@ func scorecardCalls(repo *repository.Repo, f repository.ListFilter, appID int64)
 			_, _, err := repo.ListApplications(ctx, byMean)
 			return err
 		}},
+		{"list page", "StatusCounts (mean ≥ 2.5)", func(ctx context.Context) error {
+			_, err := repo.StatusCounts(ctx, byMean)
+			return err
+		}},
 		{"application page", "Criteria", func(ctx context.Context) error { _, err := repo.Criteria(ctx, f.PostingID, true); return err }},
 		{"application page", "ScorecardsOf", func(ctx context.Context) error { _, err := repo.ScorecardsOf(ctx, appID); return err }},
 	}
