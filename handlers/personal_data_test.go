@@ -221,7 +221,7 @@ func TestAuditLogRecordsWhoDidWhat(t *testing.T) {
 	if resp, _ := testkit.PostForm(t, reviewer, app.URL+"/boite/candidatures/"+aid+"/statut", url.Values{"vers": {"in_review"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status change: %d", resp.StatusCode)
 	}
-	testkit.PostForm(t, reviewer, app.URL+"/boite/offres/"+pid+"/statuts", url.Values{"ids": {aid, strconv.FormatInt(b.ID, 10)}, "vers": {"rejected"}})
+	testkit.PostForm(t, reviewer, app.URL+"/boite/offres/"+pid+"/statuts", url.Values{"ids": {aid, strconv.FormatInt(b.ID, 10)}, "vers": {"rejected"}, "motif": {"Profils trop éloignés"}})
 	if resp, _ := testkit.Get(t, reviewer, app.URL+"/boite/offres/"+pid+"/export.csv?statut=rejected"); resp.StatusCode != 200 {
 		t.Fatalf("export: %d", resp.StatusCode)
 	}
