@@ -53,6 +53,11 @@ var auditLabels = map[string]string{
 	repository.AuditErased:            "Données effacées à la demande de la personne",
 	repository.AuditRetentionNotified: "Effacement annoncé (durée de conservation)",
 	repository.AuditRetentionErased:   "Données effacées (durée de conservation)",
+	repository.AuditScorecardSaved:    "Grille d'évaluation enregistrée",
+	repository.AuditCriteriaChanged:   "Critères d'évaluation modifiés",
+	repository.AuditBlindSet:          "Relecture à l'aveugle réglée",
+	repository.AuditRevealed:          "Candidature dévoilée (fin de la relecture à l'aveugle)",
+	repository.AuditReportDownloaded:  "Rapport de sélection téléchargé (CSV)",
 }
 
 func auditLabel(action string) string {
@@ -99,6 +104,20 @@ func auditDetails(e *repository.AuditEntry) string {
 		return withEmail(catalog.Status(str("de")).Label() + " → " + catalog.Status(str("vers")).Label())
 	case repository.AuditRatingSet:
 		return "Note " + strconv.Itoa(num("note")) + "/4"
+	case repository.AuditScorecardSaved:
+		s := "Avis : " + catalog.Recommendation(num("recommandation")).Label()
+		if b, _ := d["nouvelle"].(bool); !b {
+			s += " (mise à jour)"
+		}
+		return s
+	case repository.AuditRevealed:
+		return "Passée à « " + catalog.Status(str("statut")).Label() + " » (étape « " + catalog.Status(str("etape")).Label() +
+			" ») : nom, email, téléphone, liens, SIRET et CV visibles"
+	case repository.AuditBlindSet:
+		if u := catalog.Status(str("jusqu_a")); u != "" {
+			return "À l'aveugle jusqu'à « " + u.Label() + " »"
+		}
+		return "Fin de la relecture à l'aveugle"
 	case repository.AuditReviewerAdded, repository.AuditReviewerRemoved:
 		return str("relecteur")
 	case repository.AuditExported:

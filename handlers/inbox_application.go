@@ -33,7 +33,6 @@ type inboxApplicationData struct {
 	Document    *repository.Document
 	IsPDF       bool
 	Notes       []repository.Note
-	Rating      repository.Rating
 	Timeline    []timelineItem
 	Emails      []repository.Email
 	Statuses    []statusTab
@@ -45,7 +44,6 @@ type inboxApplicationData struct {
 	FlashAbout  string // flashWarning: the message is a warning
 	NoteError   string
 	NoteText    string // the note typed, shown again with NoteError
-	RatingScale []ratingMark
 	// Mentionable are the other reviewers of the posting, whom a note may
 	// mention with "@".
 	Mentionable []string
@@ -61,6 +59,11 @@ type inboxApplicationData struct {
 	// Correction is the form correcting the address of a bounced email,
 	// as sent back with its error.
 	Correction correctionForm
+
+	// Shown: the person, or a number during a blind first pass (then
+	// Application is the copy fit for reviewers: see repository.ForReviewers).
+	Shown      repository.Shown
+	Scorecards scorecardsView
 }
 
 // correctionForm is the address typed to resend a bounced email, and
@@ -70,39 +73,46 @@ type correctionForm struct {
 	Value, Error string
 }
 
-// ratingMark is one mark of the 1-to-4 rating and what it means, shown
-// with the control.
-type ratingMark struct {
-	Score   int
-	Meaning string
+// applicationPageState is what a refused form leaves on the page shown
+// again: the error of the note, the scorecard as typed, the corrected
+// address of a bounced email.
+type applicationPageState struct {
+	NoteError  string
+	Scorecard  *scorecardForm
+	Correction *correctionForm
 }
-
-var ratingScale = []ratingMark{{1, "Ne convient pas"}, {2, "Plutôt non"}, {3, "Plutôt oui"}, {4, "Très bonne candidature"}}
 
 func (h *Handler) inboxApplication(c *gin.Context) {
 	a, p, ok := h.reviewedApplication(c)
 	if !ok {
 		return
 	}
-	h.renderInboxApplication(c, http.StatusOK, a, p, "")
+	h.renderApplicationPage(c, http.StatusOK, a, p, applicationPageState{})
 }
 
 func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *repository.Application, p *repository.Posting, noteError string) {
-	h.renderApplicationPage(c, status, a, p, func(d *inboxApplicationData) { d.NoteError = noteError })
+	h.renderApplicationPage(c, status, a, p, applicationPageState{NoteError: noteError})
 }
 
-// renderApplicationPage renders an application's page, with what a form
-// sent back (set by with) shown.
-func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repository.Application, p *repository.Posting, with func(*inboxApplicationData)) {
+// renderApplicationPage renders an application's page, with what a
+// refused form sent back (st) shown again.
+func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repository.Application, p *repository.Posting, st applicationPageState) {
 	ctx, v := c.Request.Context(), viewerOf(c)
-	d := inboxApplicationData{inboxPage: h.inboxPage(c, a.FirstName+" "+a.LastName+" — "+p.Title), Posting: viewOf(p),
-		Application: a, RatingScale: ratingScale, CannotWrite: writable(a), Wordings: messageWordings()}
-	with(&d)
+	shown := repository.ShownOf(p, a)
+	real := a
+	a, _ = repository.ForReviewers(p, a)
+	d := inboxApplicationData{inboxPage: h.inboxPage(c, shown.Name+" — "+p.Title), Posting: viewOf(p),
+		Application: a, NoteError: st.NoteError, Shown: shown, CannotWrite: writable(a), Wordings: messageWordings()}
+	if st.Correction != nil {
+		d.Correction = *st.Correction
+	}
 	if a.ErasedAt != nil {
 		d.Page.Title = "Candidature effacée — " + p.Title
 	}
 	var err error
-	if doc, derr := h.Repo.DocumentByApplication(ctx, a.ID); derr == nil {
+	if shown.Hidden {
+		// No CV during a blind first pass.
+	} else if doc, derr := h.Repo.DocumentByApplication(ctx, a.ID); derr == nil {
 		doc.Content = nil
 		d.Document, d.IsPDF = doc, doc.ContentType == "application/pdf"
 	} else if !errors.Is(derr, repository.ErrNotFound) {
@@ -113,7 +123,7 @@ func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repositor
 		h.fail(c, err)
 		return
 	}
-	if d.Rating, err = h.Repo.RatingOf(ctx, a.ID, v.Email); err != nil {
+	if d.Scorecards, err = h.scorecardsOf(c, a, st.Scorecard); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -127,6 +137,10 @@ func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repositor
 	}
 	for _, e := range d.Emails {
 		d.Bounced = d.Bounced || e.BouncedAt != nil
+	}
+	if shown.Hidden {
+		d.Emails = maskEmails(d.Emails, real.Email)
+		d.Inbound = maskInbound(d.Inbound, shown.Name)
 	}
 	events, err := h.Repo.Events(ctx, a.ID)
 	if err != nil {
@@ -147,6 +161,7 @@ func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repositor
 	d.Query.After = ""
 	// The source is taken as given: one never seen matches no neighbour.
 	f, _ := d.Query.Filter(p.ID, v.Email, []string{d.Query.Source})
+	f.Blind = p.BlindUntil != ""
 	prev, next, err := h.Repo.Neighbours(ctx, f, a.ID)
 	if err != nil {
 		h.fail(c, err)
@@ -194,6 +209,9 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 			what = "Candidature reçue"
 		case repository.EventStatusChanged:
 			what = fmt.Sprintf("Statut : %s → %s", deref(e.FromStatus).Label(), deref(e.ToStatus).Label())
+			if e.Reason != "" {
+				what += " (motif : " + e.Reason + ")"
+			}
 		case repository.EventWithdrawn:
 			what = "Candidature retirée par la personne candidate"
 		case repository.EventWithdrawalUndone:
@@ -274,8 +292,12 @@ func emailStateLabel(s string) string {
 
 // inboxCV serves the CV to those allowed, inline for a PDF.
 func (h *Handler) inboxCV(c *gin.Context) {
-	a, _, ok := h.reviewedApplication(c)
+	a, p, ok := h.reviewedApplication(c)
 	if !ok {
+		return
+	}
+	if repository.ShownOf(p, a).Hidden { // no CV during a blind first pass
+		h.notFound(c)
 		return
 	}
 	doc, err := h.Repo.DocumentByApplication(c.Request.Context(), a.ID)
@@ -353,24 +375,6 @@ func (h *Handler) addNote(c *gin.Context) {
 // flashWarning marks a message after an action that did not do all that
 // was asked (shown as a warning).
 const flashWarning = "avertissement"
-
-func (h *Handler) rate(c *gin.Context) {
-	a, p, ok := h.reviewedApplication(c)
-	if !ok {
-		return
-	}
-	score, err := strconv.Atoi(c.PostForm("note"))
-	if err != nil || score < 1 || score > 4 {
-		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "L'évaluation va de 1 à 4.")
-		return
-	}
-	if err := h.Repo.SetRating(c.Request.Context(), a.ID, viewerOf(c).Email, score); err != nil {
-		h.fail(c, err)
-		return
-	}
-	h.audit(c, repository.AuditRatingSet, p.ID, a.ID, map[string]any{"note": score})
-	h.redirectFlash(c, applicationLink(a.ID, c), "Évaluation enregistrée.", "")
-}
 
 // applicationLink returns to an application page, keeping the list's
 // filter (posted back as "liste").

@@ -96,7 +96,7 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		"GET /boite/candidatures/:id":               {method: "GET", path: "/boite/candidatures/" + aid},
 		"GET /boite/candidatures/:id/cv":            {method: "GET", path: "/boite/candidatures/" + aid + "/cv"},
 		"POST /boite/candidatures/:id/notes":        {method: "POST", path: "/boite/candidatures/" + aid + "/notes", form: url.Values{"note": {"Profil solide."}}},
-		"POST /boite/candidatures/:id/evaluation":   {method: "POST", path: "/boite/candidatures/" + aid + "/evaluation", form: url.Values{"note": {"3"}}},
+		"POST /boite/candidatures/:id/evaluation":   {method: "POST", path: "/boite/candidatures/" + aid + "/evaluation", form: url.Values{"avis": {"3"}}},
 		"GET /boite/candidatures/:id/statut":        {method: "GET", path: "/boite/candidatures/" + aid + "/statut?vers=shortlisted"},
 		"POST /boite/candidatures/:id/statut":       {method: "POST", path: "/boite/candidatures/" + aid + "/statut", form: url.Values{"vers": {"shortlisted"}}},
 		"POST /boite/emails/:id/annulation":         {method: "POST", path: "/boite/emails/" + strconv.FormatInt(pending.ID, 10) + "/annulation"},
@@ -115,7 +115,11 @@ func TestInboxAuthorizationTable(t *testing.T) {
 	for k, v := range lifecycleRoutes(pid) {
 		table[k] = v
 	}
-	for k, v := range questionRoutes(t, app, mine.ID, a.ID) {
+	routes := questionRoutes(t, app, mine.ID, a.ID)
+	for k, v := range evaluationRoutes(t, app, mine.ID) {
+		routes[k] = v
+	}
+	for k, v := range routes {
 		table[k] = v
 	}
 	for _, r := range app.Handler.Routes() {

@@ -45,6 +45,15 @@ func (h *Handler) inboundAttachment(c *gin.Context) {
 		h.notFound(c)
 		return
 	}
+	p, err := h.Repo.PostingByID(c.Request.Context(), a.PostingID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if repository.ShownOf(p, a).Hidden { // a reply's files are the person's, like the CV
+		h.notFound(c)
+		return
+	}
 	h.audit(c, repository.AuditCVOpened, a.PostingID, a.ID, map[string]any{"piece_jointe": f.FileName})
 	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.FileName}))
 	c.Header("X-Content-Type-Options", "nosniff")
@@ -76,9 +85,8 @@ func (h *Handler) correctAddress(c *gin.Context) {
 		if !ok {
 			return
 		}
-		h.renderApplicationPage(c, http.StatusUnprocessableEntity, a, p, func(d *inboxApplicationData) {
-			d.Correction = correctionForm{EmailID: e.ID, Value: typed, Error: why}
-		})
+		h.renderApplicationPage(c, http.StatusUnprocessableEntity, a, p, applicationPageState{
+			Correction: &correctionForm{EmailID: e.ID, Value: typed, Error: why}})
 		return
 	}
 	copy, err := h.Repo.ResendToCorrectedAddress(c.Request.Context(), e.ID, to, links.NewToken)

@@ -81,6 +81,8 @@ type pdEvent struct {
 	From  *catalog.Status `json:"de"`
 	To    *catalog.Status `json:"vers"`
 	Actor string          `json:"par"`
+	// Reason: a rejection's reason, as the reviewer wrote it.
+	Reason string `json:"motif,omitempty"`
 }
 
 type pdNote struct {
@@ -89,10 +91,20 @@ type pdNote struct {
 	Body   string    `json:"texte"`
 }
 
-type pdRating struct {
-	At       time.Time `json:"date"`
-	Reviewer string    `json:"relecteur"`
-	Score    int       `json:"note_sur_4"`
+// pdScorecard is a reviewer's scorecard (a rating from before scorecards
+// is one with its recommendation alone).
+type pdScorecard struct {
+	At             time.Time `json:"date"`
+	Reviewer       string    `json:"relecteur"`
+	Recommendation string    `json:"avis"`
+	OutOf4         int       `json:"avis_sur_4"`
+	Comment        string    `json:"commentaire"`
+	Marks          []pdMark  `json:"criteres"`
+}
+
+type pdMark struct {
+	Criterion string `json:"critere"`
+	Mark      int    `json:"note_sur_4"`
 }
 
 type pdEmail struct {
@@ -135,7 +147,7 @@ type personalDataDoc struct {
 	Answers         []pdAnswer    `json:"reponses_aux_questions"`
 	History         []pdEvent     `json:"historique"`
 	Notes           []pdNote      `json:"notes"`
-	Ratings         []pdRating    `json:"evaluations"`
+	Scorecards      []pdScorecard `json:"evaluations"`
 	Emails          []pdEmail     `json:"emails"`
 	Journal         []pdAudit     `json:"journal"`
 }
@@ -168,7 +180,7 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 			WithdrawnAt: parisPtr(a.WithdrawnAt), ErasedAt: parisPtr(a.ErasedAt),
 			Provenance: pdProvenance{Source: a.UTMSource, Medium: a.UTMMedium, Campaign: a.UTMCampaign,
 				Ref: a.Ref, ReferrerHost: a.ReferrerHost}},
-		History: []pdEvent{}, Notes: []pdNote{}, Ratings: []pdRating{}, Emails: []pdEmail{}, Journal: []pdAudit{},
+		History: []pdEvent{}, Notes: []pdNote{}, Scorecards: []pdScorecard{}, Emails: []pdEmail{}, Journal: []pdAudit{},
 	}
 	if cv := d.Document; cv != nil {
 		doc.CV = &pdCV{FileName: cv.FileName, ContentType: cv.ContentType, SizeBytes: cv.SizeBytes,
@@ -177,13 +189,20 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 	}
 	for _, e := range d.Events {
 		label := timeline([]repository.Event{e}, nil, nil, nil)[0].What
-		doc.History = append(doc.History, pdEvent{At: paris(e.CreatedAt), Kind: e.Kind, Label: label, From: e.FromStatus, To: e.ToStatus, Actor: e.Actor})
+		doc.History = append(doc.History, pdEvent{At: paris(e.CreatedAt), Kind: e.Kind, Label: label, From: e.FromStatus, To: e.ToStatus, Actor: e.Actor, Reason: e.Reason})
 	}
 	for _, n := range d.Notes {
 		doc.Notes = append(doc.Notes, pdNote{At: paris(n.CreatedAt), Author: n.Author, Body: n.Body})
 	}
-	for _, r := range d.Ratings {
-		doc.Ratings = append(doc.Ratings, pdRating{At: paris(r.UpdatedAt), Reviewer: r.Reviewer, Score: r.Score})
+	for _, s := range d.Scorecards {
+		card := pdScorecard{At: paris(s.UpdatedAt), Reviewer: s.Reviewer, Recommendation: s.Recommendation.Label(),
+			OutOf4: int(s.Recommendation), Comment: s.Comment, Marks: []pdMark{}}
+		for _, c := range d.Criteria {
+			if m, ok := s.Marks[c.ID]; ok {
+				card.Marks = append(card.Marks, pdMark{Criterion: c.Name, Mark: int(m)})
+			}
+		}
+		doc.Scorecards = append(doc.Scorecards, card)
 	}
 	for _, e := range d.Emails {
 		doc.Emails = append(doc.Emails, pdEmail{ID: e.ID, Kind: e.Kind, CreatedAt: paris(e.CreatedAt), SendAfter: paris(e.SendAfter),

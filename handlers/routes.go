@@ -84,7 +84,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.GET("/candidatures/:id", h.inboxApplication)
 	inbox.GET("/candidatures/:id/cv", h.inboxCV)
 	inbox.POST("/candidatures/:id/notes", h.addNote)
-	inbox.POST("/candidatures/:id/evaluation", h.rate)
+	inbox.POST("/candidatures/:id/evaluation", h.submitScorecard)
 	inbox.GET("/candidatures/:id/statut", h.statusForm)
 	inbox.POST("/candidatures/:id/statut", h.changeStatus)
 	inbox.POST("/emails/:id/annulation", h.cancelEmail)
@@ -94,6 +94,17 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/candidatures/:id/message", h.sendMessage)
 	inbox.GET("/pieces-jointes/:id", h.inboundAttachment)
 	inbox.POST("/emails/:id/correction", h.correctAddress)
+
+	// A posting's evaluation: criteria and blind first pass (its reviewers
+	// and admins), and the selection report.
+	inbox.GET("/offres/:id/evaluation", h.evaluationSettings)
+	inbox.POST("/offres/:id/criteres", h.addCriterion)
+	inbox.POST("/offres/:id/criteres-proposes", h.addDefaultCriteria)
+	inbox.POST("/offres/:id/criteres/:critere", h.updateCriterion)
+	inbox.POST("/offres/:id/criteres/:critere/retrait", h.removeCriterion)
+	inbox.POST("/offres/:id/anonymat", h.setBlindReview)
+	inbox.GET("/offres/:id/rapport", h.selectionReport)
+	inbox.GET("/offres/:id/rapport.csv", h.selectionReportCSV)
 
 	// Posting editor (admins create and edit postings; any reviewer downloads one as Markdown).
 	inbox.GET("/offres/nouvelle", h.requireAdmin, h.newPostingForm)

@@ -52,12 +52,15 @@ type Application struct {
 	// Answers to the posting's own questions, stored with it by
 	// CreateApplication (not read with the row: see Repo.Answers).
 	Answers []Answer `db:"-"`
+	// RevealedAt: when a blind posting's application reached the stage
+	// that shows it as the person (see blind.go).
+	RevealedAt *time.Time `db:"revealed_at"`
 }
 
 const applicationColumns = `id, posting_id, status, first_name, last_name, email, phone, location,
 	daily_rate, days_per_week, available_from, siret, siret_verified, links, motivation, consent_at,
 	access_token_hash, submission_nonce, created_at, updated_at, withdrawn_at, erased_at,
-	utm_source, utm_medium, utm_campaign, ref, referrer_host`
+	utm_source, utm_medium, utm_campaign, ref, referrer_host, revealed_at`
 
 // Document is a CV stored with its application.
 type Document struct {
@@ -80,6 +83,7 @@ type Event struct {
 	ToStatus      *catalog.Status `db:"to_status"`
 	Actor         string          `db:"actor"`
 	CreatedAt     time.Time       `db:"created_at"`
+	Reason        string          `db:"reason"` // a rejection's reason
 }
 
 // Event kinds.
@@ -238,7 +242,7 @@ func (r *Repo) ReplaceAccessTokens(ctx context.Context, appID int64, hash []byte
 // Events returns an application's history, oldest first.
 func (r *Repo) Events(ctx context.Context, appID int64) ([]Event, error) {
 	var es []Event
-	err := r.db.SelectContext(ctx, &es, `SELECT id, application_id, kind, from_status, to_status, actor, created_at
+	err := r.db.SelectContext(ctx, &es, `SELECT id, application_id, kind, from_status, to_status, actor, created_at, reason
 		FROM application_events WHERE application_id = $1 ORDER BY created_at, id`, appID)
 	if err != nil {
 		return nil, fmt.Errorf("events of application %d: %w", appID, err)
@@ -381,6 +385,9 @@ func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) (
 	// scores without words and stay for the anonymous counts.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM notes WHERE application_id = ANY($1)`, arr); err != nil {
 		return nil, fmt.Errorf("erase notes: %w", err)
+	}
+	if err := eraseEvaluationWords(ctx, tx, arr); err != nil {
+		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = ANY($1)`, arr); err != nil {
 		return nil, fmt.Errorf("erase private links: %w", err)

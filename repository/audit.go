@@ -31,7 +31,9 @@ const (
 // AuditActions lists the actions in the order the journal's filter shows them.
 func AuditActions() []string {
 	return []string{AuditCVOpened, AuditStatusChanged, AuditNoteAdded, AuditRatingSet, AuditReviewerAdded,
-		AuditReviewerRemoved, AuditExported, AuditPersonalData, AuditErased, AuditRetentionNotified, AuditRetentionErased, AuditMessageSent, AuditAddressCorrected}
+		AuditReviewerRemoved, AuditExported, AuditPersonalData, AuditErased, AuditRetentionNotified, AuditRetentionErased,
+		AuditMessageSent, AuditAddressCorrected,
+		AuditScorecardSaved, AuditCriteriaChanged, AuditBlindSet, AuditRevealed, AuditReportDownloaded}
 }
 
 // AuditEntry is a line of the audit log.

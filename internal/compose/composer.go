@@ -119,9 +119,15 @@ func (c *Composer) Application(p *repository.Posting, a *repository.Application,
 	ack.Token = token // stored sealed, never in clear
 	out := []*repository.Email{ack}
 	for _, to := range notify {
-		dd := *d
-		dd.Link, dd.SettingsLink, dd.ReviewLink = "", c.SettingsLink(p.ID), c.applicationLink(a.ID)
-		note, err := c.worded(ContactNotification, &dd, own, to, "", a.Email)
+		// To a reviewer: during a blind first pass, a number instead of
+		// the person, and no Reply-To to their address.
+		nd, replyTo := *d, a.Email
+		if seen, hidden := repository.ForReviewers(p, a); hidden {
+			nd = *c.data(p, seen)
+			nd.Blind, replyTo = true, ""
+		}
+		nd.Link, nd.SettingsLink, nd.ReviewLink = "", c.SettingsLink(p.ID), c.applicationLink(a.ID)
+		note, err := c.worded(ContactNotification, &nd, own, to, "", replyTo)
 		if err != nil {
 			return nil, err
 		}
@@ -157,13 +163,22 @@ func (c *Composer) toContact(kind Kind, d *emailData) ([]*repository.Email, erro
 
 // Withdrawn tells the posting's contact that an applicant withdrew.
 func (c *Composer) Withdrawn(p *repository.Posting, a *repository.Application) ([]*repository.Email, error) {
-	return c.toContact(WithdrawnContact, c.data(p, a))
+	return c.toContact(WithdrawnContact, c.reviewerData(p, a))
+}
+
+// reviewerData is data for an email to the posting's reviewers about a:
+// the application as they may see it (see repository.ForReviewers).
+func (c *Composer) reviewerData(p *repository.Posting, a *repository.Application) *emailData {
+	seen, hidden := repository.ForReviewers(p, a)
+	d := c.data(p, seen)
+	d.Blind = hidden
+	return d
 }
 
 // WithdrawalUndone tells the posting's contact that an applicant took
 // back their withdrawal, and the status restored.
 func (c *Composer) WithdrawalUndone(p *repository.Posting, a *repository.Application, restored catalog.Status) ([]*repository.Email, error) {
-	d := c.data(p, a)
+	d := c.reviewerData(p, a)
 	d.Status = restored
 	return c.toContact(WithdrawalUndoneContact, d)
 }

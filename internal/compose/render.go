@@ -47,6 +47,9 @@ type emailData struct {
 	ClosedAt time.Time
 	EraseAt  time.Time
 	Count    int
+	// Blind: an email to reviewers about an application they see as a
+	// number (Application is then repository.ForReviewers' copy).
+	Blind bool
 }
 
 // closeSummary is what the contact is told after a close.
