@@ -158,18 +158,12 @@ func (r *Repo) StoreInbound(ctx context.Context, in Inbound) ([]*Email, error) {
 }
 
 // ReplyRecipients are the people told at once of an applicant's reply on
-// a posting: its contact and its reviewers, lower-cased, each once. This
-// is the one place that chooses them (a reviewer's preferences, when
-// they exist, filter here).
+// a posting, inside tx: the reviewers who chose « À chaque nouveauté »
+// for it, and its contact unless they chose otherwise, as for a new
+// application (NotifiedAtOnce). Those who chose the daily digest read
+// the reply there; those who chose « Aucun email » are not told.
 func (r *Repo) ReplyRecipients(ctx context.Context, tx *Tx, postingID int64) ([]string, error) {
-	var out []string
-	err := tx.SelectContext(ctx, &out, `SELECT email FROM posting_reviewers WHERE posting_id = $1
-		UNION SELECT lower(contact_email) FROM postings WHERE id = $1 AND contact_email <> ''
-		ORDER BY 1`, postingID)
-	if err != nil {
-		return nil, fmt.Errorf("reply recipients of posting %d: %w", postingID, err)
-	}
-	return out, nil
+	return notifiedAtOnce(ctx, tx, postingID)
 }
 
 // EmailByMessageIDs returns the first of our emails whose Message-ID is

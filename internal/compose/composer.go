@@ -380,18 +380,29 @@ func (c *Composer) Message(p *repository.Posting, a *repository.Application, w W
 // Reply is what reviewers are told of an applicant's reply.
 type Reply struct {
 	Subject, Text string
-	// Attachments names the files kept, and those refused with why.
-	Attachments string
+	// Files names the attachments kept; Refused says, in French, those
+	// not kept and why, and the parts that could not be read.
+	Files, Refused []string
 }
 
-// ReplyNotification tells each of to (the posting's contact and
-// reviewers to be told at once: see repository.ReplyRecipients) that the
-// applicant of a answered, with the reply's text and a link to the
-// application.
+// ReplyNotification tells each of to (the posting's reviewers told at
+// once: see repository.ReplyRecipients) that the applicant of a
+// answered, with the reply's text and a link to the application. During
+// a blind first pass (see applicationName) it names the application by
+// its number, and leaves out the reply's subject and the names of its
+// files, which may name the person; the text stays, as the motivation
+// does.
 func (c *Composer) ReplyNotification(p *repository.Posting, a *repository.Application, r Reply, to []string) ([]*repository.Email, error) {
-	d := c.data(p, a)
-	d.Inbound = &inboundSummary{Who: fullName(a), Subject: r.Subject, Text: r.Text, Attachments: r.Attachments}
-	d.Link = c.baseURL + "/boite/candidatures/" + strconv.FormatInt(a.ID, 10)
+	d := c.reviewerData(p, a)
+	name, hidden := applicationName(p, a)
+	in := &inboundSummary{Who: name, Subject: r.Subject, Text: r.Text,
+		Attachments: strings.Join(append(append([]string{}, r.Files...), r.Refused...), " ; ")}
+	if hidden {
+		in.Subject, in.Attachments = "", ""
+		in.HeldFiles, in.HeldNotes = len(r.Files), len(r.Refused) > 0
+	}
+	d.Inbound = in
+	d.Link = c.applicationLink(a.ID)
 	var out []*repository.Email
 	for _, addr := range to {
 		e, err := c.email(ReplyNotification, d, addr, "", "")

@@ -62,6 +62,10 @@ type closeSummary struct {
 // inboundSummary is an applicant's reply, as reviewers are told of it.
 type inboundSummary struct {
 	Who, Subject, Text, Attachments string
+	// During a blind first pass: how many files were kept, and whether
+	// anything was refused, without their names.
+	HeldFiles int
+	HeldNotes bool
 }
 
 // Rendered is a rendered email.

@@ -153,24 +153,24 @@ func (p *Processor) match(ctx context.Context, msg *Parsed) (int64, string, erro
 }
 
 // notify writes the "at once" notifications of a reply to the posting's
-// contact and reviewers (repository.ReplyRecipients chooses them).
+// reviewers who chose them (repository.ReplyRecipients chooses them; the
+// composer decides what a blind first pass leaves out).
 func (p *Processor) notify(msg *Parsed) func(ctx context.Context, tx *repository.Tx, a *repository.Application, post *repository.Posting) ([]*repository.Email, error) {
 	return func(ctx context.Context, tx *repository.Tx, a *repository.Application, post *repository.Posting) ([]*repository.Email, error) {
 		to, err := p.Repo.ReplyRecipients(ctx, tx, post.ID)
-		if err != nil {
+		if err != nil || len(to) == 0 {
 			return nil, err
 		}
-		var names []string
+		var files []string
 		for _, f := range msg.Attachments {
-			names = append(names, f.Name)
+			files = append(files, f.Name)
 		}
-		names = append(names, msg.Refused...)
 		text := msg.Text
 		if text == "" {
 			text = "(message sans texte)"
 		}
 		return p.Emails.ReplyNotification(post, a, compose.Reply{Subject: msg.Subject, Text: text,
-			Attachments: strings.Join(names, " ; ")}, to)
+			Files: files, Refused: msg.Refused}, to)
 	}
 }
 
