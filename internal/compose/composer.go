@@ -121,12 +121,11 @@ func (c *Composer) Application(p *repository.Posting, a *repository.Application,
 	for _, to := range notify {
 		// To a reviewer: during a blind first pass, a number instead of
 		// the person, and no Reply-To to their address.
-		nd, replyTo := *d, a.Email
-		if seen, hidden := repository.ForReviewers(p, a); hidden {
-			nd = *c.data(p, seen)
-			nd.Blind, replyTo = true, ""
+		nd, replyTo := *c.reviewerData(p, a), ""
+		if !nd.Blind {
+			nd.CVName, replyTo = cvName, a.Email
 		}
-		nd.Link, nd.SettingsLink, nd.ReviewLink = "", c.SettingsLink(p.ID), c.applicationLink(a.ID)
+		nd.SettingsLink, nd.ReviewLink = c.SettingsLink(p.ID), c.applicationLink(a.ID)
 		note, err := c.worded(ContactNotification, &nd, own, to, "", replyTo)
 		if err != nil {
 			return nil, err
@@ -167,11 +166,15 @@ func (c *Composer) Withdrawn(p *repository.Posting, a *repository.Application) (
 }
 
 // reviewerData is data for an email to the posting's reviewers about a:
-// the application as they may see it (see repository.ForReviewers).
+// the application as they may see it, repository.ForReviewers' copy when
+// applicationName hides the person (Blind is then set).
 func (c *Composer) reviewerData(p *repository.Posting, a *repository.Application) *emailData {
-	seen, hidden := repository.ForReviewers(p, a)
+	if _, hidden := applicationName(p, a); !hidden {
+		return c.data(p, a)
+	}
+	seen, _ := repository.ForReviewers(p, a)
 	d := c.data(p, seen)
-	d.Blind = hidden
+	d.Blind = true
 	return d
 }
 
