@@ -232,3 +232,37 @@ func TestBatchCopiesAreTheEmailsRenderedOneByOne(t *testing.T) {
 		t.Errorf("the retention notice's link:\n%s", n.Text)
 	}
 }
+
+// During a blind first pass, an applicant's reply reaches reviewers as
+// « Candidature n° N » with its text, without its subject or the names
+// of its files, kept or refused (they may name the person); once
+// revealed, with all of them.
+func TestReplyNotificationDuringABlindPass(t *testing.T) {
+	c := newComposer(t, nil)
+	p, a := posting(), applicant()
+	p.BlindUntil = catalog.StatusShortlisted
+	a.Status = catalog.StatusReceived
+	r := Reply{Subject: "Re: Candidature de " + a.LastName, Text: "Mardi me convient.",
+		Files: []string{"CV-" + a.LastName + ".pdf", "Lettre.pdf"}, Refused: []string{a.FirstName + ".exe : refusée, ni PDF, ni DOC, ni DOCX, ni ODT"}}
+	es, err := c.ReplyNotification(p, a, r, []string{"relecteur@anct.gouv.fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := es[0]
+	all := e.Subject + e.ReplyTo + e.ToName + e.TextBody + e.HTMLBody
+	if strings.Contains(all, a.FirstName) || strings.Contains(all, a.LastName) || strings.Contains(all, a.Email) ||
+		!strings.Contains(e.Subject, "Candidature n° 9") || !strings.Contains(e.TextBody, "Mardi me convient.") ||
+		!strings.Contains(e.TextBody, "2 pièces jointes gardées") || !strings.Contains(e.TextBody, "Des parties du message n'ont pas pu être gardées.") {
+		t.Errorf("the blind notification of a reply: %q\n%s", e.Subject, e.TextBody)
+	}
+	now := time.Now()
+	a.Status, a.RevealedAt = catalog.StatusShortlisted, &now
+	if es, err = c.ReplyNotification(p, a, r, []string{"relecteur@anct.gouv.fr"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{a.FirstName + " " + a.LastName + " a répondu", r.Subject, r.Files[0], r.Refused[0]} {
+		if !strings.Contains(es[0].TextBody, want) {
+			t.Errorf("once revealed, the notification lacks %q:\n%s", want, es[0].TextBody)
+		}
+	}
+}
