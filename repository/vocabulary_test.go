@@ -22,6 +22,12 @@ func TestSQLTakesTheVocabularyAsParameters(t *testing.T) {
 	for _, g := range catalog.CloseGroups() {
 		words = append(words, string(g))
 	}
+	for _, m := range catalog.InterviewModes() {
+		words = append(words, string(m))
+	}
+	for _, s := range catalog.InterviewStates() {
+		words = append(words, string(s))
+	}
 	eachStringLiteral(t, func(pos token.Position, s string) {
 		for _, w := range words {
 			if strings.Contains(s, "'"+w+"'") {

@@ -158,3 +158,51 @@ func (g CloseGroup) WordingLabel() string { return closeGroups[g].wording }
 
 // Valid reports whether g is one of the groups.
 func (g CloseGroup) Valid() bool { _, ok := closeGroups[g]; return ok }
+
+// InterviewMode is how an interview takes place.
+type InterviewMode string
+
+// Interview modes.
+const (
+	InterviewInPerson InterviewMode = "in_person" // at an address
+	InterviewPhone    InterviewMode = "phone"     // the reviewer calls the applicant
+	InterviewVideo    InterviewMode = "video"     // at an https link
+)
+
+var interviewModeLabels = map[InterviewMode]string{
+	InterviewInPerson: "Sur place",
+	InterviewPhone:    "Par téléphone",
+	InterviewVideo:    "En visioconférence",
+}
+
+// InterviewModes lists the modes in the order forms offer them.
+func InterviewModes() []InterviewMode {
+	return []InterviewMode{InterviewVideo, InterviewPhone, InterviewInPerson}
+}
+
+// Label is the mode's French name ("En visioconférence").
+func (m InterviewMode) Label() string { return interviewModeLabels[m] }
+
+// Valid reports whether m is one of the modes.
+func (m InterviewMode) Valid() bool { _, ok := interviewModeLabels[m]; return ok }
+
+// InterviewState is where an interview stands: booked (picked, still on,
+// moved or not) or cancelled (by either side, or by the posting's close).
+type InterviewState string
+
+// Interview states.
+const (
+	InterviewBooked    InterviewState = "booked"
+	InterviewCancelled InterviewState = "cancelled"
+)
+
+var interviewStateLabels = map[InterviewState]string{
+	InterviewBooked:    "Prévu",
+	InterviewCancelled: "Annulé",
+}
+
+// InterviewStates lists the states.
+func InterviewStates() []InterviewState { return []InterviewState{InterviewBooked, InterviewCancelled} }
+
+// Label is the state's French name ("Prévu").
+func (s InterviewState) Label() string { return interviewStateLabels[s] }
