@@ -35,6 +35,9 @@ CREATE TABLE interviews (
     place          text NOT NULL DEFAULT '',
     attendees      text[] NOT NULL DEFAULT '{}',
     cancelled_by   text NOT NULL DEFAULT '',
+    -- When the reminder of the interview as it stands was written (a move
+    -- clears it: the reminder is for the new time).
+    reminded_at    timestamptz,
     created_at     timestamptz NOT NULL,
     updated_at     timestamptz NOT NULL
 );

@@ -376,6 +376,13 @@ func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) (
 	if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = ANY($1)`, arr); err != nil {
 		return nil, fmt.Errorf("erase private links: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM interview_declines WHERE application_id = ANY($1)`, arr); err != nil {
+		return nil, fmt.Errorf("erase interview messages: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM email_attachments WHERE email_id IN
+		(SELECT id FROM emails WHERE application_id = ANY($1))`, arr); err != nil {
+		return nil, fmt.Errorf("erase attachments: %w", err)
+	}
 	// Pending mail to the applicant is not sent any more; what was sent
 	// keeps a trace without personal data.
 	if _, err := tx.ExecContext(ctx, `UPDATE emails SET

@@ -57,6 +57,13 @@ type Email struct {
 	// link it carries: never stored in clear, it is hidden from the
 	// subject and bodies and sealed into LinkSealed as the row is written.
 	Token string `db:"-"`
+	// LinkHash, when set on an email to an applicant written with an
+	// interview, is the hash of Token, stored as one more private link of
+	// the application.
+	LinkHash []byte `db:"-"`
+	// Attachments are the files the email carries (an invitation), stored
+	// with it and read back when it is claimed.
+	Attachments []Attachment `db:"-"`
 }
 
 const emailColumns = `id, kind, posting_id, application_id, to_address, to_name, reply_to, subject,
@@ -93,6 +100,9 @@ func (r *Repo) insertEmails(ctx context.Context, tx *Tx, emails []*Email) error 
 		if err != nil {
 			return fmt.Errorf("insert %s email: %w", e.Kind, err)
 		}
+	}
+	if err := insertAttachments(ctx, tx, emails); err != nil {
+		return err
 	}
 	return r.sealLinks(ctx, tx, sealed)
 }
@@ -212,6 +222,9 @@ func (r *Repo) ClaimEmails(ctx context.Context, ids []int64) ([]*Email, error) {
 		return nil, fmt.Errorf("claim %d emails: %w", len(ids), err)
 	}
 	slices.SortFunc(es, func(a, b *Email) int { return cmp.Compare(a.ID, b.ID) })
+	if err := r.withAttachments(ctx, es); err != nil {
+		return nil, err
+	}
 	return es, nil
 }
 
