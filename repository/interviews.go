@@ -50,7 +50,9 @@ type InterviewSlot struct {
 }
 
 // EndsAt is when the slot ends.
-func (s *InterviewSlot) EndsAt() time.Time { return s.StartsAt.Add(time.Duration(s.Minutes) * time.Minute) }
+func (s *InterviewSlot) EndsAt() time.Time {
+	return s.StartsAt.Add(time.Duration(s.Minutes) * time.Minute)
+}
 
 const slotColumns = `s.id, s.posting_id, s.application_id, s.starts_at, s.minutes, s.mode, s.place, s.attendees,
 	s.created_by, s.created_at`
