@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"vivier/internal/catalog"
+	"vivier/internal/frfmt"
 	"vivier/internal/config"
 	"vivier/internal/links"
 	"vivier/repository"
@@ -68,6 +69,18 @@ func everyKind(t *testing.T, c *Composer, p *repository.Posting, a *repository.A
 	}
 	out[Kind(n.Kind)] = &repository.Email{Kind: n.Kind, Subject: n.Subject, TextBody: n.Text, HTMLBody: n.HTML}
 	add(one(n.Contact, nil))
+	start := time.Date(2026, 3, 3, 14, 30, 0, 0, frfmt.Paris)
+	slot := repository.InterviewSlot{StartsAt: start, Minutes: 45, Mode: catalog.InterviewVideo, Place: "https://visio.example.org/a"}
+	add(one(c.InterviewSlots(p, a, []repository.InterviewSlot{slot})))
+	add(c.InterviewNoneFits(p, a, "Je suis en mission ce jour-là."))
+	iv := &repository.Interview{ID: 1, UID: "entretien-1@vivier.test", State: catalog.InterviewBooked, StartsAt: start, Minutes: 45,
+		Mode: catalog.InterviewVideo, Place: slot.Place, Attendees: []string{"relecteur@anct.gouv.fr"}, UpdatedAt: time.Now()}
+	for _, k := range []Kind{InterviewInvitation, InterviewUpdate, InterviewReminder} {
+		add(c.Interview(k, p, a, iv, time.Time{}))
+	}
+	cancelled := *iv
+	cancelled.State = catalog.InterviewCancelled
+	add(c.Interview(InterviewCancelled, p, a, &cancelled, time.Time{}))
 	return out
 }
 

@@ -35,6 +35,12 @@ const (
 	CloseSummary            Kind = "close_summary"             // to the contact: what a close sent
 	RetentionNotice         Kind = "retention_notice"          // to the applicant: their data will be erased
 	RetentionNoticeContact  Kind = "retention_notice_contact"  // to the contact: the same, for the posting
+	InterviewSlots          Kind = "interview_slots"           // to the applicant: slots to pick from, with the private link
+	InterviewInvitation     Kind = "interview_invitation"      // to the applicant and each attending reviewer: the invitation (METHOD:REQUEST)
+	InterviewUpdate         Kind = "interview_update"          // to the same: the interview moved (METHOD:REQUEST, SEQUENCE raised)
+	InterviewCancelled      Kind = "interview_cancelled"       // to the same: the interview cancelled (METHOD:CANCEL)
+	InterviewReminder       Kind = "interview_reminder"        // to the same: the interview is in 24 hours
+	InterviewNoneFits       Kind = "interview_none_fits"       // to the contact: no slot fits the applicant, with their message
 )
 
 // CloseUpdate is the kind of the update a close writes to group g: each
@@ -51,7 +57,8 @@ type kindInfo struct {
 func kindTable() map[Kind]kindInfo {
 	t := map[Kind]kindInfo{}
 	for _, k := range []Kind{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, WithdrawalUndoneContact,
-		ErasedContact, StatusUpdate, CloseSummary, RetentionNotice, RetentionNoticeContact} {
+		ErasedContact, StatusUpdate, CloseSummary, RetentionNotice, RetentionNoticeContact,
+		InterviewSlots, InterviewInvitation, InterviewUpdate, InterviewCancelled, InterviewReminder, InterviewNoneFits} {
 		t[k] = kindInfo{template: string(k), queue: tasks.QueueDefault}
 	}
 	// A person waits for it, on the sign-in page: it jumps the line.

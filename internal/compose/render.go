@@ -34,6 +34,8 @@ type emailData struct {
 	Message         string // the words of a worded kind (see Editable)
 	Subject         string // a subject replacing the template's
 	Summary         *closeSummary
+	// Interview is the interview an email is about (or the slots offered).
+	Interview *interviewText
 	// Retention notices: the posting's latest close, when the data is due
 	// for erasure, and how many applications still hold data.
 	ClosedAt time.Time

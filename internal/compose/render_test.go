@@ -18,6 +18,9 @@ func sample() *emailData {
 		Contact: "contact@anct.gouv.fr", Link: "https://vivier.example/candidature/abc", RetentionMonths: 24,
 		DataContact: "contact@anct.gouv.fr", CVName: "cv.pdf",
 		Summary: &closeSummary{Actor: "contact@anct.gouv.fr", InReview: 3, Rejected: 2, Told: 5},
+		Interview: &interviewText{When: "mardi 3 mars 2026 à 14 h 30", Length: "45 min", Mode: "video", ModeLabel: "En visioconférence",
+			Place: "https://visio.example.org/<b>", Applicant: "Camille Durand <b>", Slots: []string{"mardi 3 mars 2026 à 14 h 30 (45 min, en visioconférence)"},
+			Message: "Pas <script>dispo</script>.", PageLink: "https://vivier.example/boite/candidatures/7"},
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 
 // ContentType is the media type of an invitation or a cancellation, with
 // its method, as a calendar expects it on the part of an email.
-func ContentType(m Method) string { return "text/calendar; method=" + string(m) + "; charset=UTF-8" }
+func ContentType(m Method) string { return "text/calendar; method=" + string(m) }
 
 // Method is what an iCalendar object asks of who receives it.
 type Method string
