@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"vivier/internal/catalog"
-	"vivier/internal/frfmt"
 	"vivier/internal/config"
+	"vivier/internal/frfmt"
 	"vivier/internal/links"
 	"vivier/repository"
 	"vivier/workers/tasks"

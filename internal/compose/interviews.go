@@ -22,8 +22,8 @@ type interviewText struct {
 	Before          string // the time an interview was moved from
 	Applicant       string // the applicant's full name
 	ForReviewer     bool
-	ByApplicant     bool   // cancelled by the applicant
-	ByClose         bool   // cancelled by the posting's close
+	ByApplicant     bool // cancelled by the applicant
+	ByClose         bool // cancelled by the posting's close
 	Slots           []string
 	Message         string // the applicant's, when no slot fits
 	PageLink        string // the application's page in the inbox
