@@ -94,7 +94,12 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		h.fail(c, err)
 		return
 	}
-	d.Timeline = timeline(events, d.Notes, d.Emails)
+	interviews, err := h.Repo.InterviewsOfApplication(ctx, a.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d.Timeline = timeline(events, d.Notes, d.Emails, interviews)
 	for _, s := range catalog.Pipeline() {
 		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: s.Label(), Current: a.Status == s})
 	}
@@ -125,7 +130,7 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 }
 
 // timeline merges what happened to an application, oldest first.
-func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email) []timelineItem {
+func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email, interviews []repository.Interview) []timelineItem {
 	type dated struct {
 		at   int64
 		item timelineItem
@@ -144,6 +149,10 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 			what = "Retrait annulé par la personne candidate : " + deref(e.ToStatus).Label()
 		case repository.EventErased:
 			what = "Données effacées"
+		default:
+			if l := interviewEventLabel(e.Kind); l != "" {
+				what = l
+			}
 		}
 		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: what, Who: e.Actor}})
 	}
@@ -152,6 +161,13 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 	}
 	for _, e := range emails {
 		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: "Email « " + e.Subject + " » à " + e.ToAddress + " (" + emailStateLabel(e.Status) + ")", Who: "système"}})
+	}
+	for _, iv := range interviews {
+		what := "Entretien le " + frfmt.Appointment(iv.StartsAt) + " (" + frfmt.Minutes(iv.Minutes) + ", " + iv.Mode.Label() + ") : " + iv.State.Label()
+		if iv.Sequence > 0 && iv.State == catalog.InterviewBooked {
+			what += ", déplacé"
+		}
+		all = append(all, dated{iv.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(iv.CreatedAt), What: what, Who: repository.ActorApplicant}})
 	}
 	for i := 1; i < len(all); i++ { // insertion sort: a handful of items
 		for j := i; j > 0 && all[j].at < all[j-1].at; j-- {
@@ -163,6 +179,24 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 		out[i] = d.item
 	}
 	return out
+}
+
+// interviewEventLabel names an interview event of the history ("" for
+// another kind).
+func interviewEventLabel(kind string) string {
+	switch kind {
+	case repository.EventInterviewProposed:
+		return "Créneaux d'entretien proposés"
+	case repository.EventInterviewBooked:
+		return "Créneau d'entretien choisi"
+	case repository.EventInterviewMoved:
+		return "Entretien déplacé"
+	case repository.EventInterviewCancelled:
+		return "Entretien annulé"
+	case repository.EventInterviewNoneFits:
+		return "Aucun créneau ne convient"
+	}
+	return ""
 }
 
 func deref(s *catalog.Status) catalog.Status {

@@ -175,7 +175,7 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 			Content: base64.StdEncoding.EncodeToString(cv.Content)}
 	}
 	for _, e := range d.Events {
-		label := timeline([]repository.Event{e}, nil, nil)[0].What
+		label := timeline([]repository.Event{e}, nil, nil, nil)[0].What
 		doc.History = append(doc.History, pdEvent{At: paris(e.CreatedAt), Kind: e.Kind, Label: label, From: e.FromStatus, To: e.ToStatus, Actor: e.Actor})
 	}
 	for _, n := range d.Notes {

@@ -63,6 +63,7 @@ var pageFuncs = template.FuncMap{
 		return strings.Replace(fmt.Sprintf("%.1f", *avg), ".", ",", 1) + "/4"
 	},
 	"postingStatusLabel": catalog.PostingState.Label,
+	"interviewEvent":     interviewEventLabel,
 }
 
 func parsePages() (*pages, error) {
@@ -77,7 +78,7 @@ func parsePages() (*pages, error) {
 		if name == "layout" {
 			continue
 		}
-		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "pages/layout.html", file)
+		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "pages/layout.html", "pages/partials/*.html", file)
 		if err != nil {
 			return nil, fmt.Errorf("page template %s: %w", name, err)
 		}

@@ -252,7 +252,8 @@ func (r *Repo) PickSlot(ctx context.Context, appID, slotID int64, uid string, bu
 		err := tx.GetContext(ctx, &s, `SELECT `+slotColumns+`, false AS taken FROM interview_slots s
 			JOIN applications a ON a.id = $2
 			WHERE s.id = $1 AND a.erased_at IS NULL
-			  AND (s.application_id = a.id OR (s.application_id IS NULL AND s.posting_id = a.posting_id))`, slotID, appID)
+			  AND (s.application_id = a.id OR (s.application_id IS NULL AND s.posting_id = a.posting_id AND a.status = $3))`,
+			slotID, appID, catalog.StatusInterview)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -501,13 +502,17 @@ func (r *Repo) FeedInterviews(ctx context.Context, email string, from time.Time)
 }
 
 // DueReminders lists the booked interviews starting within `within` from
-// now whose reminder is not written yet.
+// now whose reminder is not written yet. An interview set (booked or
+// moved) less than `within` before its time gets none: its invitation
+// is fresh.
 func (r *Repo) DueReminders(ctx context.Context, within time.Duration) ([]Interview, error) {
 	var ivs []Interview
 	now := r.now()
 	err := r.db.SelectContext(ctx, &ivs, `SELECT `+interviewColumns+` FROM interviews i
 		WHERE i.state = $1 AND i.reminded_at IS NULL AND i.starts_at > $2 AND i.starts_at <= $3
-		ORDER BY i.starts_at LIMIT 500`, catalog.InterviewBooked, now, now.Add(within))
+		  AND i.updated_at <= i.starts_at - $4::interval
+		ORDER BY i.starts_at LIMIT 500`, catalog.InterviewBooked, now, now.Add(within),
+		fmt.Sprintf("%d milliseconds", within.Milliseconds()))
 	if err != nil {
 		return nil, fmt.Errorf("due reminders: %w", err)
 	}
@@ -578,4 +583,19 @@ func (r *Repo) CalendarFeedOwner(ctx context.Context, hash []byte) (string, erro
 		return "", fmt.Errorf("calendar feed: %w", err)
 	}
 	return email, nil
+}
+
+// ApplicationsAwaitingInterview lists a posting's applications in
+// interview without an interview booked: a pool's slots are offered to
+// them.
+func (r *Repo) ApplicationsAwaitingInterview(ctx context.Context, postingID int64) ([]Application, error) {
+	var as []Application
+	err := r.db.SelectContext(ctx, &as, `SELECT `+applicationColumns+` FROM applications a
+		WHERE a.posting_id = $1 AND a.status = $2 AND a.erased_at IS NULL
+		  AND NOT EXISTS (SELECT 1 FROM interviews i WHERE i.application_id = a.id AND i.state = $3)
+		ORDER BY a.id`, postingID, catalog.StatusInterview, catalog.InterviewBooked)
+	if err != nil {
+		return nil, fmt.Errorf("applications awaiting an interview for posting %d: %w", postingID, err)
+	}
+	return as, nil
 }

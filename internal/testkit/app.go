@@ -57,7 +57,10 @@ type App struct {
 	// Views adds the posting views counted in Redis to PostgreSQL, as the
 	// scheduler does every minute.
 	Views *workers.ViewsFlusher
-	Log   *slog.Logger
+	// Reminders writes interview reminders, as the scheduler does every
+	// minute.
+	Reminders *workers.InterviewReminders
+	Log       *slog.Logger
 	// Clock is the app's one clock: the web app, the repository, the
 	// worker and the scheduler's jobs read it; tests set it.
 	Clock *Clock
@@ -170,7 +173,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	a.process = p
 	a.Repo, a.Redis, a.Limiter, a.Metrics = p.Repo, p.Queue, p.Limiter, p.Metrics
 	a.Enqueuer, a.Sweeper, a.Closing, a.Handler = p.Enqueuer, sched.Sweep, sched.Closing, web.Handler
-	a.Views = sched.Views
+	a.Views, a.Reminders = sched.Views, sched.Reminders
 	if appDB != db {
 		// The test's own checks go straight to the database.
 		if a.Repo, err = assembly.NewRepo(cfg, db); err != nil {
