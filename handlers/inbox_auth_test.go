@@ -96,6 +96,9 @@ func TestInboxAuthorizationTable(t *testing.T) {
 	for k, v := range lifecycleRoutes(pid) {
 		table[k] = v
 	}
+	for k, v := range interviewRoutes(pid, aid) {
+		table[k] = v
+	}
 	for _, r := range app.Handler.Routes() {
 		if strings.HasPrefix(strings.SplitN(r, " ", 2)[1], "/boite") {
 			if _, ok := table[r]; !ok {

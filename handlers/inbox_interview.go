@@ -178,7 +178,7 @@ func (h *Handler) moveInterview(c *gin.Context) {
 	ctx := c.Request.Context()
 	before, err := h.Repo.BookedInterview(ctx, a.ID)
 	if err != nil {
-		h.fail(c, repository.WithMessage(err, repository.ENotFound, "Pas d'entretien prévu",
+		h.fail(c, noInterview(err,
 			"Cette candidature n'a pas (ou plus) d'entretien prévu : il a peut-être été annulé entre-temps."))
 		return
 	}
@@ -235,7 +235,7 @@ func (h *Handler) cancelInterviewByReviewer(c *gin.Context) {
 		return es, err
 	})
 	if err != nil {
-		h.fail(c, repository.WithMessage(err, repository.ENotFound, "Pas d'entretien prévu",
+		h.fail(c, noInterview(err,
 			"Cette candidature n'a pas (ou plus) d'entretien prévu : il a peut-être été annulé entre-temps."))
 		return
 	}
@@ -254,4 +254,13 @@ func (h *Handler) newInterviewUID(appID int64) (string, error) {
 		host = u.Hostname()
 	}
 	return "entretien-" + strconv.FormatInt(appID, 10) + "-" + token[:16] + "@" + host, nil
+}
+
+// noInterview answers a move or a cancellation of an interview that is
+// not (or no longer) booked: a conflict with what is stored, saying so.
+func noInterview(err error, message string) error {
+	if !errors.Is(err, repository.ErrNotFound) {
+		return err
+	}
+	return &repository.Error{Code: repository.EConflict, Heading: "Pas d'entretien prévu", Message: message, Err: err}
 }

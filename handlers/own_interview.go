@@ -167,7 +167,7 @@ func (h *Handler) cancelOwnInterview(c *gin.Context) {
 		return es, err
 	})
 	if err != nil {
-		h.fail(c, repository.WithMessage(err, repository.ENotFound, "Pas d'entretien prévu",
+		h.fail(c, noInterview(err,
 			"Vous n'avez pas (ou plus) d'entretien prévu : il a peut-être déjà été annulé."))
 		return
 	}
