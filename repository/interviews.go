@@ -182,7 +182,7 @@ func (r *Repo) ProposeSlots(ctx context.Context, postingID int64, appID *int64, 
 			s.PostingID, s.ApplicationID, s.CreatedBy, s.CreatedAt = postingID, appID, actor, tx.now
 			if err := tx.QueryRowContext(ctx, `INSERT INTO interview_slots (posting_id, application_id, starts_at, minutes,
 				mode, place, attendees, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-				postingID, appID, s.StartsAt, s.Minutes, s.Mode, s.Place, pq.Array([]string(s.Attendees)), actor, tx.now).Scan(&s.ID); err != nil {
+				postingID, appID, s.StartsAt, s.Minutes, s.Mode, s.Place, textArray(s.Attendees), actor, tx.now).Scan(&s.ID); err != nil {
 				return fmt.Errorf("insert interview slot: %w", err)
 			}
 		}
@@ -274,7 +274,7 @@ func (r *Repo) PickSlot(ctx context.Context, appID, slotID int64, uid string, bu
 			minutes, mode, place, attendees, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING `+interviewColumns,
 			s.PostingID, appID, s.ID, uid, catalog.InterviewBooked, s.StartsAt, s.Minutes, s.Mode, s.Place,
-			pq.Array([]string(s.Attendees)), tx.now)
+			textArray(s.Attendees), tx.now)
 		switch {
 		case isUniqueViolation(err, "interviews_slot_booked_idx"):
 			return ErrSlotTaken
@@ -598,4 +598,12 @@ func (r *Repo) ApplicationsAwaitingInterview(ctx context.Context, postingID int6
 		return nil, fmt.Errorf("applications awaiting an interview for posting %d: %w", postingID, err)
 	}
 	return as, nil
+}
+
+// textArray is a text[] parameter, never NULL.
+func textArray(s []string) any {
+	if s == nil {
+		s = []string{}
+	}
+	return pq.Array(s)
 }
