@@ -59,7 +59,7 @@ const localFormat = "20060102T150405"
 func Write(m Method, now time.Time, ev Event) []byte {
 	cal := newCalendar(m)
 	addEvent(cal, now, ev)
-	return []byte(cal.Serialize())
+	return []byte(cal.Serialize(ics.WithNewLineWindows))
 }
 
 // Feed returns events as one calendar named name (METHOD:PUBLISH), for a
@@ -73,7 +73,7 @@ func Feed(name string, now time.Time, events []Event) []byte {
 	for _, ev := range events {
 		addEvent(cal, now, ev)
 	}
-	return []byte(cal.Serialize())
+	return []byte(cal.Serialize(ics.WithNewLineWindows))
 }
 
 func newCalendar(m Method) *ics.Calendar {

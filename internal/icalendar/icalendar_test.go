@@ -26,6 +26,9 @@ func TestInvitationsReadBackAcrossDaylightSaving(t *testing.T) {
 			Attendees: []icalendar.Person{{Name: "Camille Durand", Email: "camille@example.org"}, {Email: "relecteur@anct.gouv.fr"}}}
 		for _, m := range []icalendar.Method{icalendar.Request, icalendar.Cancel} {
 			raw := icalendar.Write(m, now, ev)
+			if bytes.Count(raw, []byte("\n")) != bytes.Count(raw, []byte("\r\n")) {
+				t.Errorf("lines do not all end with CRLF (RFC 5545)")
+			}
 			cal, err := ics.ParseCalendar(bytes.NewReader(raw))
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", m, err, raw)

@@ -1,0 +1,259 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+
+	"vivier/internal/frfmt"
+	"vivier/internal/mailcatcher"
+	"vivier/internal/testkit"
+)
+
+// paris is a Paris wall-clock time.
+func paris(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, frfmt.Paris)
+}
+
+// invitation is an iCalendar object an email carried, read back by
+// golang-ical.
+type invitation struct {
+	to       string
+	method   string
+	uid      string
+	sequence string
+	status   string
+	start    time.Time
+	end      time.Time
+	tzid     string
+	attendee []string
+	// file: the same object, sent as an .ics file, reads the same.
+	file bool
+}
+
+// readInvitation parses the calendar part of a message (and its .ics
+// file) with golang-ical.
+func readInvitation(t *testing.T, m *mailcatcher.Message) invitation {
+	t.Helper()
+	if m.Calendar == "" {
+		t.Fatalf("email %q to %v carries no calendar part", m.Subject, m.To)
+	}
+	cal, err := ics.ParseCalendar(strings.NewReader(m.Calendar))
+	if err != nil {
+		t.Fatalf("email %q: the invitation does not parse: %v\n%s", m.Subject, err, m.Calendar)
+	}
+	inv := invitation{to: m.To[0]}
+	for _, p := range cal.CalendarProperties {
+		if p.IANAToken == string(ics.PropertyMethod) {
+			inv.method = p.Value
+		}
+	}
+	if m.CalendarMethod != inv.method {
+		t.Errorf("email %q: part's method %q, object's %q", m.Subject, m.CalendarMethod, inv.method)
+	}
+	if tzs := cal.Timezones(); len(tzs) != 1 || tzs[0].GetProperty(ics.ComponentPropertyTzid).Value != "Europe/Paris" {
+		t.Errorf("email %q: no VTIMEZONE for Europe/Paris", m.Subject)
+	}
+	evs := cal.Events()
+	if len(evs) != 1 {
+		t.Fatalf("email %q: %d events", m.Subject, len(evs))
+	}
+	ev := evs[0]
+	inv.uid = ev.Id()
+	inv.sequence = ev.GetProperty(ics.ComponentPropertySequence).Value
+	if s := ev.GetProperty(ics.ComponentPropertyStatus); s != nil {
+		inv.status = s.Value
+	}
+	start := ev.GetProperty(ics.ComponentPropertyDtStart)
+	if tz := start.ICalParameters["TZID"]; len(tz) == 1 {
+		inv.tzid = tz[0]
+	}
+	if inv.start, err = ev.GetStartAt(); err != nil {
+		t.Fatal(err)
+	}
+	if inv.end, err = ev.GetEndAt(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range ev.Attendees() {
+		inv.attendee = append(inv.attendee, a.Email())
+	}
+	slices.Sort(inv.attendee)
+	for _, a := range m.Attachments {
+		if strings.HasSuffix(a.Name, ".ics") {
+			file, err := ics.ParseCalendar(strings.NewReader(string(a.Data)))
+			inv.file = err == nil && len(file.Events()) == 1 && file.Events()[0].Id() == inv.uid
+		}
+	}
+	return inv
+}
+
+// calendarMails waits for n emails carrying a calendar part after the
+// first `after` messages, and reads their invitations.
+func calendarMails(t *testing.T, app *testkit.App, after, n int) []invitation {
+	t.Helper()
+	app.WaitIdle()
+	var out []invitation
+	for _, m := range app.SMTP.Messages()[after:] {
+		if m.Calendar != "" {
+			out = append(out, readInvitation(t, m))
+		}
+	}
+	if len(out) != n {
+		t.Fatalf("%d emails with an invitation, want %d", len(out), n)
+	}
+	return out
+}
+
+// proposeForm is the slot form for the given starts (Paris), lasting
+// minutes each, by video.
+func proposeForm(minutes int, starts ...time.Time) url.Values {
+	f := url.Values{"modalite": {"video"}, "lieu": {"https://visio.example.org/entretien"}}
+	for _, s := range starts {
+		f.Add("date", s.In(frfmt.Paris).Format("2006-01-02"))
+		f.Add("heure", s.In(frfmt.Paris).Format("15:04"))
+		f.Add("duree", strconv.Itoa(minutes))
+	}
+	return f
+}
+
+var slotIDRe = regexp.MustCompile(`name="creneaux" value="(\d+)"`)
+
+// slotsOnPage lists the slot ids the private page offers.
+func slotsOnPage(body string) []string {
+	var out []string
+	for _, m := range slotIDRe.FindAllStringSubmatch(body, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// From the reviewer's proposal to the applicant's cancellation, across
+// the change to summer time (Sunday 29 March 2026): every invitation the
+// product sends, and its update and cancellation, parse with golang-ical
+// and carry one UID, a rising SEQUENCE, the Paris times the emails say,
+// the applicant and the reviewers attending.
+func TestInterviewInvitationsAcrossDaylightSaving(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	app.Clock.Set(paris(2026, 3, 26, 9, 0))
+	p := app.OpenPosting(time.Time{})
+	ctx := context.Background()
+	if err := app.Repo.AddReviewer(ctx, p.ID, "relectrice@anct.gouv.fr", "test"); err != nil {
+		t.Fatal(err)
+	}
+	a := seedApplication(t, app, p.ID, "Camille", "Durand", "camille@example.org")
+	reviewer := app.Client()
+	app.SignIn(reviewer, p.ContactEmail)
+	sent := len(app.SMTP.Messages())
+
+	winter, summer := paris(2026, 3, 28, 14, 30), paris(2026, 3, 31, 14, 30)
+	form := proposeForm(45, winter, summer)
+	form["participants"] = []string{p.ContactEmail, "relectrice@anct.gouv.fr"}
+	aid := strconv.FormatInt(a.ID, 10)
+	resp, _ := testkit.PostForm(t, reviewer, app.URL+"/boite/candidatures/"+aid+"/entretien/creneaux", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("propose: %d", resp.StatusCode)
+	}
+	link := app.LinkTo(a.Email)
+	_, page := testkit.Get(t, app.Client(), app.URL+link)
+	for _, want := range []string{"samedi 28 mars 2026 à 14 h 30 (45 min, en visioconférence)", "mardi 31 mars 2026 à 14 h 30 (45 min, en visioconférence)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the private page does not offer %q", want)
+		}
+	}
+	ids := slotsOnPage(page)
+	if len(ids) != 2 {
+		t.Fatalf("slots on the private page: %v", ids)
+	}
+	sent = len(app.SMTP.Messages())
+	resp, _ = testkit.PostForm(t, app.Client(), app.URL+link+"/entretien", url.Values{"creneaux": {ids[1]}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("pick: %d", resp.StatusCode)
+	}
+	everyone := []string{"camille@example.org", p.ContactEmail, "relectrice@anct.gouv.fr"}
+	slices.Sort(everyone)
+	check := func(invs []invitation, method, seq, status string, start time.Time, minutes int) string {
+		t.Helper()
+		var to []string
+		for _, inv := range invs {
+			to = append(to, inv.to)
+			if inv.method != method || inv.sequence != seq || inv.status != status || inv.uid != invs[0].uid || inv.tzid != "Europe/Paris" {
+				t.Errorf("to %s: method %s, sequence %s, status %s, UID %s, TZID %s; want %s, %s, %s, one UID, Europe/Paris",
+					inv.to, inv.method, inv.sequence, inv.status, inv.uid, inv.tzid, method, seq, status)
+			}
+			if !inv.start.Equal(start) || !inv.end.Equal(start.Add(time.Duration(minutes)*time.Minute)) {
+				t.Errorf("to %s: from %v to %v, want %v for %d min", inv.to, inv.start, inv.end, start, minutes)
+			}
+			if !slices.Equal(inv.attendee, everyone) {
+				t.Errorf("to %s: attendees %v, want %v", inv.to, inv.attendee, everyone)
+			}
+			if !inv.file {
+				t.Errorf("to %s: the .ics file does not read as the same event", inv.to)
+			}
+		}
+		slices.Sort(to)
+		if !slices.Equal(to, everyone) {
+			t.Errorf("sent to %v, want %v", to, everyone)
+		}
+		return invs[0].uid
+	}
+	invs := calendarMails(t, app, sent, 3)
+	uid := check(invs, "REQUEST", "0", "CONFIRMED", summer, 45)
+	if !summer.Equal(time.Date(2026, 3, 31, 12, 30, 0, 0, time.UTC)) {
+		t.Fatal("the test's summer slot is not at UTC+2")
+	}
+	for _, m := range app.SMTP.Messages()[sent:] {
+		if !strings.Contains(m.Text, "mardi 31 mars 2026 à 14 h 30") {
+			t.Errorf("email %q to %v does not say the time in words", m.Subject, m.To)
+		}
+	}
+	// Moved back before the change of time, by the reviewer: an update.
+	sent = len(app.SMTP.Messages())
+	moved := paris(2026, 3, 28, 10, 0)
+	resp, _ = testkit.PostForm(t, reviewer, app.URL+"/boite/candidatures/"+aid+"/entretien/deplacement", url.Values{
+		"date": {"2026-03-28"}, "heure": {"10:00"}, "duree": {"60"}, "modalite": {"video"}, "lieu": {"https://visio.example.org/entretien"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("move: %d", resp.StatusCode)
+	}
+	if got := check(calendarMails(t, app, sent, 3), "REQUEST", "1", "CONFIRMED", moved, 60); got != uid {
+		t.Errorf("the update's UID %s is not the invitation's %s", got, uid)
+	}
+	if !moved.Equal(time.Date(2026, 3, 28, 9, 0, 0, 0, time.UTC)) {
+		t.Fatal("the test's winter time is not at UTC+1")
+	}
+	for _, m := range app.SMTP.Messages()[sent:] {
+		if !strings.Contains(m.Text, "samedi 28 mars 2026 à 10 h 00") || !strings.Contains(m.Text, "mardi 31 mars 2026 à 14 h 30") {
+			t.Errorf("the update %q does not say the new and the old time:\n%s", m.Subject, m.Text)
+		}
+	}
+	// Cancelled by the applicant: a cancellation to everyone.
+	sent = len(app.SMTP.Messages())
+	resp, _ = testkit.PostForm(t, app.Client(), app.URL+link+"/entretien/annulation", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", resp.StatusCode)
+	}
+	if got := check(calendarMails(t, app, sent, 3), "CANCEL", "2", "CANCELLED", moved, 60); got != uid {
+		t.Errorf("the cancellation's UID %s is not the invitation's %s", got, uid)
+	}
+	// The reviewers see it on the application's timeline.
+	_, body := testkit.Get(t, reviewer, app.URL+"/boite/candidatures/"+aid)
+	if !strings.Contains(body, "Entretien le samedi 28 mars 2026 à 10 h 00 (1 h, En visioconférence) : Annulé") ||
+		!strings.Contains(body, "Créneau d&#39;entretien choisi") {
+		t.Error("the application's timeline does not show the interview")
+	}
+	// Each email to the applicant carries the application's id, as the
+	// other application emails do.
+	var untied int
+	app.DB.Get(&untied, `SELECT count(*) FROM emails WHERE kind LIKE 'interview%' AND application_id IS DISTINCT FROM $1`, a.ID)
+	if untied != 0 {
+		t.Errorf("%d interview emails are not tied to the application", untied)
+	}
+}
