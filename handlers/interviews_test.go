@@ -16,6 +16,7 @@ import (
 	"vivier/internal/frfmt"
 	"vivier/internal/mailcatcher"
 	"vivier/internal/testkit"
+	"vivier/repository"
 )
 
 // paris is a Paris wall-clock time.
@@ -255,5 +256,179 @@ func TestInterviewInvitationsAcrossDaylightSaving(t *testing.T) {
 	app.DB.Get(&untied, `SELECT count(*) FROM emails WHERE kind LIKE 'interview%' AND application_id IS DISTINCT FROM $1`, a.ID)
 	if untied != 0 {
 		t.Errorf("%d interview emails are not tied to the application", untied)
+	}
+}
+
+// book has a reviewer propose one slot to a and a pick it; it returns
+// a's private link.
+func book(t *testing.T, app *testkit.App, reviewer *http.Client, a *repository.Application, start time.Time, attendees ...string) string {
+	t.Helper()
+	form := proposeForm(45, start)
+	form["participants"] = attendees
+	aid := strconv.FormatInt(a.ID, 10)
+	if resp, body := testkit.PostForm(t, reviewer, app.URL+"/boite/candidatures/"+aid+"/entretien/creneaux", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("propose: %d\n%s", resp.StatusCode, body)
+	}
+	link := app.LinkTo(a.Email)
+	_, page := testkit.Get(t, app.Client(), app.URL+link)
+	ids := slotsOnPage(page)
+	if len(ids) == 0 {
+		t.Fatal("no slot on the private page")
+	}
+	if resp, _ := testkit.PostForm(t, app.Client(), app.URL+link+"/entretien", url.Values{"creneaux": {ids[len(ids)-1]}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("pick: %d", resp.StatusCode)
+	}
+	app.WaitIdle()
+	return link
+}
+
+// The reminder leaves 24 hours before, through the outbox, to the
+// applicant and each reviewer attending; the scheduler's next runs write
+// none again; a moved interview is reminded for its new time only, and a
+// cancelled one never.
+func TestInterviewRemindersGoOutOnce(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	app.Clock.Set(paris(2026, 3, 20, 9, 0))
+	p := app.OpenPosting(time.Time{})
+	a := seedApplication(t, app, p.ID, "Camille", "Durand", "camille@example.org")
+	b := seedApplication(t, app, p.ID, "Léa", "Martin", "lea@example.org")
+	reviewer := app.Client()
+	app.SignIn(reviewer, p.ContactEmail)
+	ctx := context.Background()
+	book(t, app, reviewer, a, paris(2026, 3, 24, 14, 30), p.ContactEmail)
+	linkB := book(t, app, reviewer, b, paris(2026, 3, 24, 16, 0), p.ContactEmail)
+	reminders := func() []string {
+		t.Helper()
+		app.WaitIdle()
+		var to []string
+		for _, m := range app.SMTP.Messages() {
+			if strings.HasPrefix(m.Subject, "Rappel") {
+				to = append(to, m.To[0]+" "+m.Subject)
+			}
+		}
+		slices.Sort(to)
+		return to
+	}
+	run := func() int {
+		t.Helper()
+		n, err := app.Reminders.RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// b cancels; a's interview is moved a day later.
+	if resp, _ := testkit.PostForm(t, app.Client(), app.URL+linkB+"/entretien/annulation", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", resp.StatusCode)
+	}
+	app.Clock.Set(paris(2026, 3, 23, 14, 0)) // 24 h 30 before a's first time
+	if n := run(); n != 0 {
+		t.Fatalf("%d reminded more than 24 hours before", n)
+	}
+	app.Clock.Set(paris(2026, 3, 23, 15, 0)) // within 24 hours
+	if n := run(); n != 1 {
+		t.Fatalf("%d interviews reminded, want a's", n)
+	}
+	want := []string{"benjamin.vanderlynden@anct.gouv.fr Rappel : entretien avec Camille Durand le mardi 24 mars 2026 à 14 h 30",
+		"camille@example.org Rappel : votre entretien le mardi 24 mars 2026 à 14 h 30"}
+	if got := reminders(); !slices.Equal(got, want) {
+		t.Fatalf("reminders:\n%v\nwant\n%v", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if n := run(); n != 0 {
+		t.Errorf("reminded again: %d", n)
+	}
+	// Moved to the next day: the new time gets its reminder, a day later.
+	aid := strconv.FormatInt(a.ID, 10)
+	if resp, _ := testkit.PostForm(t, reviewer, app.URL+"/boite/candidatures/"+aid+"/entretien/deplacement", url.Values{
+		"date": {"2026-03-25"}, "heure": {"16:00"}, "duree": {"45"}, "modalite": {"video"}, "lieu": {"https://visio.example.org/b"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("move: %d", resp.StatusCode)
+	}
+	if n := run(); n != 0 {
+		t.Errorf("the moved interview was reminded at once: %d", n)
+	}
+	app.Clock.Set(paris(2026, 3, 24, 16, 30))
+	if n := run(); n != 1 {
+		t.Errorf("the moved interview was not reminded for its new time: %d", n)
+	}
+	if got := reminders(); len(got) != 4 || !strings.Contains(strings.Join(got, "\n"), "mercredi 25 mars 2026 à 16 h 00") {
+		t.Errorf("reminders after the move:\n%s", strings.Join(got, "\n"))
+	}
+	if n := run(); n != 0 {
+		t.Errorf("reminded twice for the new time: %d", n)
+	}
+	for _, r := range reminders() {
+		if strings.Contains(r, "lea@example.org") || strings.Contains(r, "Léa") {
+			t.Errorf("a cancelled interview was reminded: %s", r)
+		}
+	}
+}
+
+// Closing a posting cancels its interviews still to come: the applicant
+// gets the close's email, one only, saying so and carrying the
+// cancellation; the reviewers attending get the cancellation; an
+// interview already past is left as it is.
+func TestCloseCancelsUpcomingInterviews(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	app.Clock.Set(paris(2026, 5, 4, 9, 0))
+	p := app.OpenPosting(time.Time{})
+	a := seedApplication(t, app, p.ID, "Camille", "Durand", "camille@example.org")
+	past := seedApplication(t, app, p.ID, "Léa", "Martin", "lea@example.org")
+	other := seedApplication(t, app, p.ID, "Noé", "Petit", "noe@example.org")
+	app.DB.MustExec(`UPDATE applications SET status = 'interview' WHERE id = ANY($1)`, pqArray([]string{
+		strconv.FormatInt(a.ID, 10), strconv.FormatInt(past.ID, 10), strconv.FormatInt(other.ID, 10)}))
+	reviewer := app.Client()
+	app.SignIn(reviewer, p.ContactEmail)
+	book(t, app, reviewer, past, paris(2026, 5, 4, 11, 0), p.ContactEmail)
+	book(t, app, reviewer, a, paris(2026, 5, 12, 10, 0), p.ContactEmail)
+	app.Clock.Set(paris(2026, 5, 5, 9, 0)) // Léa's interview is over
+	sent := len(app.SMTP.Messages())
+	pid := strconv.FormatInt(p.ID, 10)
+	_, preview := testkit.Get(t, reviewer, app.URL+"/boite/offres/"+pid+"/cloture")
+	if resp, body := testkit.PostForm(t, reviewer, app.URL+"/boite/offres/"+pid+"/cloture", closeForm(t, preview)); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("close: %d\n%s", resp.StatusCode, body)
+	}
+	app.WaitIdle()
+	byTo := map[string][]*mailcatcher.Message{}
+	for _, m := range app.SMTP.Messages()[sent:] {
+		byTo[m.To[0]] = append(byTo[m.To[0]], m)
+	}
+	if ms := byTo[a.Email]; len(ms) != 1 {
+		var rows []string
+		app.DB.Select(&rows, `SELECT kind || ' ' || status || ' ' || to_address || ' ' || last_error FROM emails ORDER BY id`)
+		t.Fatalf("Camille got %d emails from the close, want 1\n%s", len(ms), strings.Join(rows, "\n"))
+	}
+	m := byTo[a.Email][0]
+	inv := readInvitation(t, m)
+	if inv.method != "CANCEL" || inv.sequence != "1" || !inv.start.Equal(paris(2026, 5, 12, 10, 0)) {
+		t.Errorf("the close's cancellation: %+v", inv)
+	}
+	if !strings.Contains(m.Text, "Votre entretien du mardi 12 mai 2026 à 10 h 00 est annulé") {
+		t.Errorf("the close's email does not say the interview is cancelled:\n%s", m.Text)
+	}
+	var kind string
+	app.DB.Get(&kind, `SELECT kind FROM emails WHERE application_id = $1 AND to_address = $2 ORDER BY id DESC LIMIT 1`, a.ID, a.Email)
+	if kind != "close_interview" {
+		t.Errorf("Camille's email is a %s, want the close's own (close_interview)", kind)
+	}
+	for _, who := range []string{past.Email, other.Email} {
+		if ms := byTo[who]; len(ms) != 1 || ms[0].Calendar != "" {
+			t.Errorf("%s: %d emails, want the close's update alone, without a calendar", who, len(ms))
+		}
+	}
+	var contact []string
+	for _, m := range byTo[p.ContactEmail] {
+		if m.Calendar != "" {
+			contact = append(contact, m.CalendarMethod+" "+m.Subject)
+		}
+	}
+	if len(contact) != 1 || !strings.HasPrefix(contact[0], "CANCEL Entretien annulé") {
+		t.Errorf("the reviewer attending got %v, want one cancellation", contact)
+	}
+	var states []string
+	app.DB.Select(&states, `SELECT state FROM interviews ORDER BY application_id`)
+	if !slices.Equal(states, []string{"cancelled", "booked"}) && !slices.Equal(states, []string{"booked", "cancelled"}) {
+		t.Errorf("interview states after the close: %v", states)
 	}
 }

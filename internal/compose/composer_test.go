@@ -150,7 +150,7 @@ func TestEachKindHasItsQueue(t *testing.T) {
 	if out[0] != (tasks.Outgoing{ID: 1, Queue: tasks.QueueCritical}) || out[1] != (tasks.Outgoing{ID: 2, Queue: tasks.QueueDefault, SendAfter: at}) {
 		t.Errorf("outgoing: %+v", out)
 	}
-	want := []string{"close_in_review", "close_interview", "close_accepted", "close_rejected", "close_summary"}
+	want := []string{"close_in_review", "close_interview", "close_accepted", "close_rejected", "close_summary", "interview_cancelled"}
 	if got := CloseKinds(); !slices.Equal(got, want) {
 		t.Errorf("close kinds %v, want %v", got, want)
 	}

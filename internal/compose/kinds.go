@@ -101,11 +101,12 @@ func Outgoing(emails ...*repository.Email) []tasks.Outgoing {
 }
 
 // CloseKinds are the kinds of the emails a close writes: each group's
-// update and the summary to the contact.
+// update, the summary to the contact, and the cancellations of the
+// interviews it cancels.
 func CloseKinds() []string {
 	var out []string
 	for _, g := range catalog.CloseGroups() {
 		out = append(out, string(CloseUpdate(g)))
 	}
-	return append(out, string(CloseSummary))
+	return append(out, string(CloseSummary), string(InterviewCancelled))
 }
