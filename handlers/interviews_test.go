@@ -432,3 +432,166 @@ func TestCloseCancelsUpcomingInterviews(t *testing.T) {
 		t.Errorf("interview states after the close: %v", states)
 	}
 }
+
+// Every bad input of the interview forms gets a French message next to
+// the field at fault, with what was typed kept, or a 404 for what is not
+// the visitor's; none writes anything.
+func TestInterviewBadInput(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	app.Clock.Set(paris(2026, 6, 1, 9, 0))
+	p := app.OpenPosting(time.Time{})
+	a := seedApplication(t, app, p.ID, "Camille", "Durand", "camille@example.org")
+	b := seedApplication(t, app, p.ID, "Léa", "Martin", "lea@example.org")
+	otherPosting := secondPosting(t, app, "autre@anct.gouv.fr")
+	reviewer, outsider := app.Client(), app.Client()
+	app.SignIn(reviewer, p.ContactEmail)
+	app.SignIn(outsider, otherPosting.ContactEmail)
+	aid := strconv.FormatInt(a.ID, 10)
+	propose := app.URL + "/boite/candidatures/" + aid + "/entretien/creneaux"
+
+	// Slots already proposed and booked, for the cases that need them.
+	linkA := book(t, app, reviewer, a, paris(2026, 6, 10, 10, 0), p.ContactEmail)
+	form := proposeForm(45, paris(2026, 6, 11, 10, 0), paris(2026, 6, 12, 10, 0))
+	if resp, _ := testkit.PostForm(t, reviewer, app.URL+"/boite/candidatures/"+strconv.FormatInt(b.ID, 10)+"/entretien/creneaux", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("propose to b: %d", resp.StatusCode)
+	}
+	linkB := app.LinkTo(b.Email)
+	_, pageB := testkit.Get(t, app.Client(), app.URL+linkB)
+	slotsB := slotsOnPage(pageB)
+	var slotA string
+	app.DB.Get(&slotA, `SELECT slot_id::text FROM interviews WHERE application_id = $1`, a.ID)
+	app.WaitIdle()
+
+	counts := func() string {
+		var n [4]int
+		app.DB.Get(&n[0], `SELECT count(*) FROM interview_slots`)
+		app.DB.Get(&n[1], `SELECT count(*) FROM interviews`)
+		app.DB.Get(&n[2], `SELECT count(*) FROM emails`)
+		app.DB.Get(&n[3], `SELECT count(*) FROM interview_declines`)
+		return strconv.Itoa(n[0]) + "/" + strconv.Itoa(n[1]) + "/" + strconv.Itoa(n[2]) + "/" + strconv.Itoa(n[3])
+	}
+	with := func(f url.Values, k string, v ...string) url.Values {
+		out := url.Values{}
+		for key, vals := range f {
+			out[key] = slices.Clone(vals)
+		}
+		out[k] = v
+		return out
+	}
+	good := proposeForm(45, paris(2026, 6, 15, 14, 30))
+	eleven := proposeForm(30)
+	for i := range 11 {
+		s := paris(2026, 6, 15, 8+i, 0)
+		eleven.Add("date", s.Format("2006-01-02"))
+		eleven.Add("heure", s.Format("15:04"))
+		eleven.Add("duree", "30")
+	}
+	cases := []struct {
+		name   string
+		c      *http.Client
+		target string
+		form   url.Values
+		status int
+		says   []string // in the page, next to the field (and kept values)
+	}{
+		{"a slot in the past", reviewer, propose, with(good, "date", "2026-05-31"), 422,
+			[]string{"le dimanche 31 mai 2026 à 14 h 30 est déjà passé", `value="2026-05-31"`}},
+		{"overlapping slots", reviewer, propose, proposeForm(60, paris(2026, 6, 15, 14, 0), paris(2026, 6, 15, 14, 30)), 422,
+			[]string{"il chevauche un autre créneau de cette proposition (lundi 15 juin 2026 à 14 h 00)"}},
+		{"a slot over one already proposed", reviewer, propose, proposeForm(60, paris(2026, 6, 10, 9, 30)), 200, nil},
+		{"a slot over one already offered", reviewer, app.URL + "/boite/candidatures/" + strconv.FormatInt(b.ID, 10) + "/entretien/creneaux",
+			proposeForm(30, paris(2026, 6, 11, 10, 30)), 422, []string{"il chevauche un créneau déjà proposé (jeudi 11 juin 2026 à 10 h 00)"}},
+		{"more than 10 slots", reviewer, propose, eleven, 422, []string{"Proposez au plus 10 créneaux à la fois (11 reçus)."}},
+		{"a duration of 0", reviewer, propose, with(good, "duree", "0"), 422, []string{"sa durée doit être d&#39;au moins une minute"}},
+		{"a duration over 8 hours", reviewer, propose, with(good, "duree", "481"), 422, []string{"sa durée ne peut pas dépasser 8 heures", `value="481"`}},
+		{"a video link that is not https", reviewer, propose, with(good, "lieu", "http://visio.example.org/a"), 422,
+			[]string{"Indiquez le lien de la visioconférence, une adresse qui commence par https://.", `value="http://visio.example.org/a"`}},
+		{"no slot", reviewer, propose, url.Values{"modalite": {"phone"}}, 422, []string{"Proposez au moins un créneau"}},
+		{"a phone interview without a number", reviewer, propose, with(good, "modalite", "phone"), 422,
+			[]string{"La personne candidate n&#39;a pas indiqué de numéro de téléphone"}},
+		{"an attendee who does not review", reviewer, propose, with(good, "participants", "intrus@example.org"), 422,
+			[]string{"Choisissez les participant·es parmi les relecteur·rices de l&#39;offre."}},
+		{"a move into the past", reviewer, app.URL + "/boite/candidatures/" + aid + "/entretien/deplacement",
+			url.Values{"date": {"2026-05-01"}, "heure": {"10:00"}, "duree": {"45"}, "modalite": {"video"}, "lieu": {"https://v.example.org"}}, 422,
+			[]string{"Ce nouvel horaire ne va pas : le vendredi 1er mai 2026 à 10 h 00 est déjà passé", `value="2026-05-01"`}},
+		{"a pick of a slot of another application", app.Client(), app.URL + linkB + "/entretien", url.Values{"creneaux": {slotA}}, 404, nil},
+		{"a pick of an unknown slot", app.Client(), app.URL + linkB + "/entretien", url.Values{"creneaux": {"999999"}}, 404, nil},
+		{"a pick of no slot", app.Client(), app.URL + linkB + "/entretien", url.Values{"creneaux": {"premier"}}, 422, []string{"Choisissez un des créneaux proposés."}},
+		{"a second pick while one is booked", app.Client(), app.URL + linkA + "/entretien", url.Values{"creneaux": {slotsB[0]}}, 404, nil},
+		{"an empty message that none fits", app.Client(), app.URL + linkB + "/entretien/aucun", url.Values{"message": {"  "}}, 422,
+			[]string{"Dites en quelques mots quand vous seriez disponible."}},
+		{"a message too long", app.Client(), app.URL + linkB + "/entretien/aucun", url.Values{"message": {strings.Repeat("é", 2001)}}, 422,
+			[]string{"Votre message ne doit pas dépasser 2000 caractères (2001 reçus)."}},
+		{"a cancel by a reviewer of another posting", outsider, app.URL + "/boite/candidatures/" + aid + "/entretien/annulation", nil, 404, nil},
+		{"a move by a reviewer of another posting", outsider, app.URL + "/boite/candidatures/" + aid + "/entretien/deplacement", good, 404, nil},
+		{"a cancel with an unknown link", app.Client(), app.URL + "/candidature/" + strings.Repeat("x", 43) + "/entretien/annulation", nil, 404, nil},
+		{"a cancel by an applicant without an interview", app.Client(), app.URL + linkB + "/entretien/annulation", nil, 409,
+			[]string{"Vous n&#39;avez pas (ou plus) d&#39;entretien prévu"}},
+		{"slots proposed by a reviewer of another posting", outsider, propose, good, 404, nil},
+	}
+	for _, tc := range cases {
+		before := counts()
+		var resp *http.Response
+		var body string
+		if tc.status == 200 {
+			resp, body = testkit.PostForm(t, tc.c, tc.target, tc.form)
+			// Over a slot already booked (taken), a new one is fine.
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Errorf("%s: %d, want 303", tc.name, resp.StatusCode)
+			}
+			continue
+		}
+		resp, body = testkit.PostForm(t, tc.c, tc.target, tc.form)
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: %d, want %d", tc.name, resp.StatusCode, tc.status)
+			continue
+		}
+		if !frenchPage(resp, body) {
+			t.Errorf("%s: no French page", tc.name)
+		}
+		for _, s := range tc.says {
+			if !strings.Contains(body, s) {
+				t.Errorf("%s: the page does not say %q", tc.name, s)
+			}
+		}
+		if after := counts(); after != before {
+			t.Errorf("%s: slots/interviews/emails/messages went from %s to %s", tc.name, before, after)
+		}
+	}
+
+	// A slot taken by another applicant meanwhile: told, shown what remains.
+	if _, err := app.Repo.PickSlot(context.Background(), a.ID, 0, "x", nil); err == nil {
+		t.Fatal("picked slot 0")
+	}
+	c := seedApplication(t, app, p.ID, "Noé", "Petit", "noe@example.org")
+	app.DB.MustExec(`UPDATE interview_slots SET application_id = NULL WHERE id = $1`, slotsB[0]) // into the pool
+	app.DB.MustExec(`UPDATE applications SET status = 'interview' WHERE id = ANY($1::bigint[])`, pqArray([]string{strconv.FormatInt(b.ID, 10), strconv.FormatInt(c.ID, 10)}))
+	if _, err := app.Repo.PickSlot(context.Background(), c.ID, mustInt(t, slotsB[0]), "uid-c@test", nil); err != nil {
+		t.Fatal(err)
+	}
+	before := counts()
+	resp, body := testkit.PostForm(t, app.Client(), app.URL+linkB+"/entretien", url.Values{"creneaux": {slotsB[0]}})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "Ce créneau vient d&#39;être choisi par une autre personne.") ||
+		!slices.Equal(slotsOnPage(body), slotsB[1:]) {
+		t.Errorf("a slot taken meanwhile: %d, slots %v (want %v)", resp.StatusCode, slotsOnPage(body), slotsB[1:])
+	}
+	// A pick once the posting is closed.
+	app.DB.MustExec(`UPDATE postings SET status = 'closed' WHERE id = $1`, p.ID)
+	resp, body = testkit.PostForm(t, app.Client(), app.URL+linkB+"/entretien", url.Values{"creneaux": {slotsB[1]}})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "Les candidatures de cette offre sont closes") {
+		t.Errorf("a pick after the close: %d", resp.StatusCode)
+	}
+	if after := counts(); after != before {
+		t.Errorf("refused picks wrote something: %s to %s", before, after)
+	}
+}
+
+func mustInt(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
