@@ -595,3 +595,74 @@ func mustInt(t *testing.T, s string) int64 {
 	}
 	return n
 }
+
+var feedURLRe = regexp.MustCompile(`<code id="adresse-agenda">http://vivier\.test(/agenda/[A-Za-z0-9_-]{43}\.ics)</code>`)
+
+// A reviewer's calendar feed lists the interviews they attend, read back
+// by golang-ical; its address is shown once, stored hashed, and stops
+// working once replaced or revoked.
+func TestReviewerCalendarFeed(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	app.Clock.Set(paris(2026, 10, 20, 9, 0))
+	p := app.OpenPosting(time.Time{})
+	a := seedApplication(t, app, p.ID, "Camille", "Durand", "camille@example.org")
+	reviewer := app.Client()
+	app.SignIn(reviewer, p.ContactEmail)
+	book(t, app, reviewer, a, paris(2026, 10, 27, 9, 30), p.ContactEmail) // after the change to winter time
+	newFeed := func() string {
+		t.Helper()
+		resp, body := testkit.PostForm(t, reviewer, app.URL+"/boite/agenda", nil)
+		m := feedURLRe.FindStringSubmatch(body)
+		if resp.StatusCode != http.StatusOK || m == nil {
+			t.Fatalf("new feed: %d, no address shown", resp.StatusCode)
+		}
+		return m[1]
+	}
+	feed := newFeed()
+	var stored int
+	app.DB.Get(&stored, `SELECT count(*) FROM calendar_feeds WHERE token_hash = sha256(convert_to($1, 'UTF8'))`,
+		strings.TrimSuffix(strings.TrimPrefix(feed, "/agenda/"), ".ics"))
+	if stored != 1 {
+		t.Error("the feed's token is not stored as its SHA-256")
+	}
+	if _, body := testkit.Get(t, reviewer, app.URL+"/boite/agenda"); feedURLRe.MatchString(body) {
+		t.Error("the feed's address is shown again")
+	}
+	resp, body := testkit.Get(t, app.Client(), app.URL+feed)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/calendar") {
+		t.Fatalf("feed: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	cal, err := ics.ParseCalendar(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := cal.Events()
+	if len(evs) != 1 {
+		t.Fatalf("%d events in the feed", len(evs))
+	}
+	start, _ := evs[0].GetStartAt()
+	if !start.Equal(paris(2026, 10, 27, 9, 30)) || !strings.Contains(evs[0].GetProperty(ics.ComponentPropertySummary).Value, "Camille Durand") {
+		t.Errorf("feed event at %v: %s", start, evs[0].GetProperty(ics.ComponentPropertySummary).Value)
+	}
+	// Another reviewer's feed does not list it.
+	if err := app.Repo.AddReviewer(context.Background(), p.ID, "autre@anct.gouv.fr", "test"); err != nil {
+		t.Fatal(err)
+	}
+	other := app.Client()
+	app.SignIn(other, "autre@anct.gouv.fr")
+	_, body = testkit.PostForm(t, other, app.URL+"/boite/agenda", nil)
+	_, otherFeed := testkit.Get(t, app.Client(), app.URL+feedURLRe.FindStringSubmatch(body)[1])
+	if strings.Contains(otherFeed, "BEGIN:VEVENT") {
+		t.Error("a reviewer who does not attend sees the interview in their feed")
+	}
+	// Replaced, then revoked: the old addresses answer 404.
+	replaced := newFeed()
+	if resp, _ := testkit.Get(t, app.Client(), app.URL+feed); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a replaced feed: %d, want 404", resp.StatusCode)
+	}
+	testkit.PostForm(t, reviewer, app.URL+"/boite/agenda/revocation", nil)
+	if resp, _ := testkit.Get(t, app.Client(), app.URL+replaced); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a revoked feed: %d, want 404", resp.StatusCode)
+	}
+}
