@@ -124,7 +124,7 @@ var closeGroups = map[CloseGroup]closeGroup{
 		wording: "Clôture : candidatures encore à l'étude"},
 	CloseInterview: {statuses: []Status{StatusInterview},
 		label:   "Candidatures en entretien",
-		hint:    "Elles apprennent que les candidatures sont closes et que leur entretien se poursuit : rendez-vous maintenu, ou prise de contact pour en fixer un.",
+		hint:    "Elles apprennent que les candidatures sont closes et que leur entretien se poursuit ; un entretien à venir pris dans Vivier est annulé, et son annulation jointe à ce message.",
 		wording: "Clôture : candidatures en entretien"},
 	CloseAccepted: {statuses: []Status{StatusAccepted}, announces: StatusAccepted,
 		label:   "Candidatures retenues",
