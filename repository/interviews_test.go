@@ -150,3 +150,33 @@ func TestRemindersFollowTheInterview(t *testing.T) {
 		t.Errorf("cancelling twice: %v, want ErrNotFound", err)
 	}
 }
+
+// An email's attachments are stored with it, read back when it is
+// claimed, and go with the copy a reviewer resends after a failure.
+func TestAttachmentsTravelWithTheirEmail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := e.openPosting()
+	a := e.apply(p, "Camille", "Durand")
+	m := email("interview_invitation", a, "Invitation")
+	m.Attachments = []repository.Attachment{{FileName: "invitation.ics", ContentType: "text/calendar; method=REQUEST", Content: []byte("BEGIN:VCALENDAR")}}
+	e.insertEmails(m)
+	claimed, err := e.Repo.ClaimEmail(context.Background(), m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claimed.Attachments) != 1 || claimed.Attachments[0].FileName != "invitation.ics" || string(claimed.Attachments[0].Content) != "BEGIN:VCALENDAR" {
+		t.Fatalf("claimed with %+v", claimed.Attachments)
+	}
+	if err := e.Repo.MarkEmailFailed(context.Background(), claimed, "550"); err != nil {
+		t.Fatal(err)
+	}
+	resent, err := e.Repo.ResendEmail(context.Background(), m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := e.Repo.AttachmentsOf(context.Background(), resent.ID)
+	if err != nil || len(as) != 1 || as[0].ContentType != "text/calendar; method=REQUEST" {
+		t.Errorf("the resent copy carries %+v (%v)", as, err)
+	}
+}
