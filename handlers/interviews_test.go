@@ -250,6 +250,11 @@ func TestInterviewInvitationsAcrossDaylightSaving(t *testing.T) {
 		!strings.Contains(body, "Créneau d&#39;entretien choisi") {
 		t.Error("the application's timeline does not show the interview")
 	}
+	// The applicant's download of their data holds the interview.
+	if _, data := testkit.Get(t, app.Client(), app.URL+link+"/donnees.json"); !strings.Contains(data, `"debut": "2026-03-28T10:00:00+01:00"`) ||
+		!strings.Contains(data, `"etat": "Annulé"`) {
+		t.Errorf("the download of personal data does not hold the interview:\n%s", data[strings.Index(data, `"entretiens"`):])
+	}
 	// Each email to the applicant carries the application's id, as the
 	// other application emails do.
 	var untied int

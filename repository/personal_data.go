@@ -26,6 +26,9 @@ type PersonalData struct {
 	Ratings     []RatingRow
 	Emails      []Email
 	Audit       []AuditEntry
+	// Interviews and the messages saying that no slot fits.
+	Interviews []Interview
+	Declines   []InterviewDecline
 }
 
 // PersonalDataOf reads everything held about an application, CV content
@@ -67,6 +70,8 @@ func (r *Repo) PersonalDataOf(ctx context.Context, appID int64) (*PersonalData, 
 			WHERE application_id = $1 ORDER BY created_at, id`},
 		{&d.Ratings, `SELECT reviewer, score, updated_at FROM ratings WHERE application_id = $1 ORDER BY updated_at, reviewer`},
 		{&d.Emails, `SELECT ` + emailColumns + ` FROM emails WHERE application_id = $1 ORDER BY created_at, id`},
+		{&d.Interviews, `SELECT ` + interviewColumns + ` FROM interviews i WHERE i.application_id = $1 ORDER BY i.created_at, i.id`},
+		{&d.Declines, `SELECT message, created_at FROM interview_declines WHERE application_id = $1 ORDER BY created_at, id`},
 	}
 	for _, q := range queries {
 		if err := tx.SelectContext(ctx, q.dest, q.query, appID); err != nil {
