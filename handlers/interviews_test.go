@@ -671,3 +671,31 @@ func TestReviewerCalendarFeed(t *testing.T) {
 		t.Errorf("a revoked feed: %d, want 404", resp.StatusCode)
 	}
 }
+
+// An applicant who withdraws with an interview to come cancels it in the
+// same step: the reviewers attending get the cancellation.
+func TestWithdrawalCancelsTheInterview(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	app.Clock.Set(paris(2026, 4, 1, 9, 0))
+	p := app.OpenPosting(time.Time{})
+	a := seedApplication(t, app, p.ID, "Camille", "Durand", "camille@example.org")
+	reviewer := app.Client()
+	app.SignIn(reviewer, p.ContactEmail)
+	link := book(t, app, reviewer, a, paris(2026, 4, 8, 10, 0), p.ContactEmail)
+	sent := len(app.SMTP.Messages())
+	if resp, _ := testkit.PostForm(t, app.Client(), app.URL+link+"/retrait", url.Values{"confirmation": {"oui"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("withdraw: %d", resp.StatusCode)
+	}
+	invs := calendarMails(t, app, sent, 2)
+	for _, inv := range invs {
+		if inv.method != "CANCEL" || inv.sequence != "1" {
+			t.Errorf("to %s: %s %s, want the cancellation", inv.to, inv.method, inv.sequence)
+		}
+	}
+	var state string
+	app.DB.Get(&state, `SELECT state FROM interviews WHERE application_id = $1`, a.ID)
+	if state != "cancelled" {
+		t.Errorf("the interview is %s after the withdrawal", state)
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/compose"
 	"vivier/repository"
 )
 
@@ -107,13 +109,20 @@ func (h *Handler) withdrawOwnApplication(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	switch err := h.Repo.Withdraw(c.Request.Context(), a.ID, emails); {
+	// An interview still to come is cancelled, and everyone told.
+	var cancellations []*repository.Email
+	cancel := func(iv *repository.Interview) ([]*repository.Email, error) {
+		es, err := h.Emails.Interview(compose.InterviewCancelled, p, a, iv, time.Time{})
+		cancellations = es
+		return es, err
+	}
+	switch err := h.Repo.Withdraw(c.Request.Context(), a.ID, emails, cancel); {
 	case errors.Is(err, repository.ErrConflict): // withdrawing twice is harmless
 	case err != nil:
 		h.fail(c, err)
 		return
 	default:
-		h.enqueue(c, emails...)
+		h.enqueue(c, append(emails, cancellations...)...)
 	}
 	c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"?fait=retrait")
 }

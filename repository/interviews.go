@@ -412,6 +412,29 @@ func (r *Repo) CancelInterview(ctx context.Context, appID int64, actor string, b
 	return iv, nil
 }
 
+// cancelComingInterview cancels, inside tx, the application's booked
+// interview still to come, if it has one, with the emails build writes.
+func (r *Repo) cancelComingInterview(ctx context.Context, tx *Tx, appID int64, actor string, build InterviewBuild) error {
+	var ivs []*Interview
+	if err := tx.SelectContext(ctx, &ivs, `UPDATE interviews i SET state = $3, cancelled_by = $4, sequence = sequence + 1,
+		updated_at = $5 WHERE i.application_id = $1 AND i.state = $2 AND i.starts_at > $5 RETURNING `+interviewColumns,
+		appID, catalog.InterviewBooked, catalog.InterviewCancelled, actor, tx.now); err != nil {
+		return fmt.Errorf("cancel the interview of application %d: %w", appID, err)
+	}
+	for _, iv := range ivs {
+		if err := cancelReminders(ctx, tx, iv.ID); err != nil {
+			return err
+		}
+		if err := r.insertEvent(ctx, tx, appID, EventInterviewCancelled, nil, nil, actor); err != nil {
+			return err
+		}
+		if err := r.writeInterviewEmails(ctx, tx, iv, build); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // reminderKey is the dedupe key of a reminder of interview id to one
 // address; reminderPrefix starts every reminder key of the interview.
 func reminderPrefix(id int64) string { return fmt.Sprintf("interview-reminder:%d:", id) }
