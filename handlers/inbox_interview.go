@@ -159,7 +159,7 @@ func (h *Handler) proposeSlots(c *gin.Context) {
 		return
 	}
 	if err := h.Repo.ProposeSlots(ctx, p.ID, &a.ID, slots, viewerOf(c).Email,
-		[]repository.SlotOffer{{ApplicationID: a.ID, Email: e, LinkHash: e.LinkHash}}); err != nil {
+		[]repository.SlotOffer{{ApplicationID: a.ID, Email: e}}); err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -117,7 +117,7 @@ func (h *Handler) proposePoolSlots(c *gin.Context) {
 			h.fail(c, err)
 			return
 		}
-		offers = append(offers, repository.SlotOffer{ApplicationID: a.ID, Email: e, LinkHash: e.LinkHash})
+		offers = append(offers, repository.SlotOffer{ApplicationID: a.ID, Email: e})
 		emails = append(emails, e)
 	}
 	if err := h.Repo.ProposeSlots(ctx, p.ID, nil, slots, viewerOf(c).Email, offers); err != nil {

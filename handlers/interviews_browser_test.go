@@ -62,7 +62,7 @@ func TestInterviewsInABrowser(t *testing.T) {
 	if got := text(ctx, `.fr-alert--success`); !strings.Contains(got, "3 créneaux ajoutés à l'offre : 2 personnes en entretien ont reçu un email pour choisir.") {
 		t.Fatalf("after the proposal: %q", got)
 	}
-	app.WaitIdle()
+	settle(t, app)
 	linkA, linkB := app.LinkTo(a.Email), app.LinkTo(b.Email)
 
 	// Both applicants open their page, in tabs of their own, choose the
@@ -120,7 +120,7 @@ func TestInterviewsInABrowser(t *testing.T) {
 	}
 
 	// Both invitations parse; each applicant's is for their own slot.
-	app.WaitIdle()
+	settle(t, app)
 	starts := map[string]time.Time{}
 	uids := map[string]bool{}
 	for _, m := range app.SMTP.Messages() {
@@ -140,7 +140,7 @@ func TestInterviewsInABrowser(t *testing.T) {
 		chromedp.Click(`form[action$="/deplacement"] button`), chromedp.WaitVisible(`.fr-alert--success`))
 	step(ctx, "cancelled", chromedp.Navigate(app.URL+"/boite/candidatures/"+bid+"/entretien"), chromedp.WaitVisible(`form[action$="/annulation"] button`),
 		chromedp.Click(`form[action$="/annulation"] button`), chromedp.WaitVisible(`.fr-alert--success`))
-	app.WaitIdle()
+	settle(t, app)
 
 	// /dev/mail shows the update and the cancellation, with their calendars.
 	find := func(to, method string) *mailcatcher.Message {

@@ -96,11 +96,22 @@ func readInvitation(t *testing.T, m *mailcatcher.Message) invitation {
 	return inv
 }
 
+// settle hands the worker every email still pending (as the scheduler's
+// sweep does: an enqueue that timed out on a loaded machine loses
+// nothing) and waits until it has sent them.
+func settle(t *testing.T, app *testkit.App) {
+	t.Helper()
+	if _, err := app.Sweeper.SweepOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	app.WaitIdle()
+}
+
 // calendarMails waits for n emails carrying a calendar part after the
 // first `after` messages, and reads their invitations.
 func calendarMails(t *testing.T, app *testkit.App, after, n int) []invitation {
 	t.Helper()
-	app.WaitIdle()
+	settle(t, app)
 	var out []invitation
 	for _, m := range app.SMTP.Messages()[after:] {
 		if m.Calendar != "" {
@@ -283,7 +294,7 @@ func book(t *testing.T, app *testkit.App, reviewer *http.Client, a *repository.A
 	if resp, _ := testkit.PostForm(t, app.Client(), app.URL+link+"/entretien", url.Values{"creneaux": {ids[len(ids)-1]}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("pick: %d", resp.StatusCode)
 	}
-	app.WaitIdle()
+	settle(t, app)
 	return link
 }
 
@@ -305,7 +316,7 @@ func TestInterviewRemindersGoOutOnce(t *testing.T) {
 	linkB := book(t, app, reviewer, b, paris(2026, 3, 24, 16, 0), p.ContactEmail)
 	reminders := func() []string {
 		t.Helper()
-		app.WaitIdle()
+		settle(t, app)
 		var to []string
 		for _, m := range app.SMTP.Messages() {
 			if strings.HasPrefix(m.Subject, "Rappel") {
@@ -394,7 +405,7 @@ func TestCloseCancelsUpcomingInterviews(t *testing.T) {
 	if resp, body := testkit.PostForm(t, reviewer, app.URL+"/boite/offres/"+pid+"/cloture", closeForm(t, preview)); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("close: %d\n%s", resp.StatusCode, body)
 	}
-	app.WaitIdle()
+	settle(t, app)
 	byTo := map[string][]*mailcatcher.Message{}
 	for _, m := range app.SMTP.Messages()[sent:] {
 		byTo[m.To[0]] = append(byTo[m.To[0]], m)
@@ -466,7 +477,7 @@ func TestInterviewBadInput(t *testing.T) {
 	slotsB := slotsOnPage(pageB)
 	var slotA string
 	app.DB.Get(&slotA, `SELECT slot_id::text FROM interviews WHERE application_id = $1`, a.ID)
-	app.WaitIdle()
+	settle(t, app)
 
 	counts := func() string {
 		var n [4]int
@@ -697,5 +708,47 @@ func TestWithdrawalCancelsTheInterview(t *testing.T) {
 	app.DB.Get(&state, `SELECT state FROM interviews WHERE application_id = $1`, a.ID)
 	if state != "cancelled" {
 		t.Errorf("the interview is %s after the withdrawal", state)
+	}
+}
+
+// Moving an application to « Entretien » while the posting's pool has
+// free slots: the status's email lists them, with a link to pick one.
+func TestMovingToInterviewOffersThePool(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	app.Clock.Set(paris(2026, 2, 2, 9, 0))
+	p := app.OpenPosting(time.Time{})
+	a := seedApplication(t, app, p.ID, "Camille", "Durand", "camille@example.org")
+	reviewer := app.Client()
+	app.SignIn(reviewer, p.ContactEmail)
+	pid, aid := strconv.FormatInt(p.ID, 10), strconv.FormatInt(a.ID, 10)
+	resp, body := testkit.PostForm(t, reviewer, app.URL+"/boite/offres/"+pid+"/entretiens/creneaux", proposeForm(30, paris(2026, 2, 9, 9, 0), paris(2026, 2, 9, 9, 30)))
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("pool: %d\n%s", resp.StatusCode, body)
+	}
+	_, form := testkit.Get(t, reviewer, app.URL+"/boite/candidatures/"+aid+"/statut?vers=interview")
+	subject := regexp.MustCompile(`name="objet" value="([^"]*)"`).FindStringSubmatch(form)
+	message := regexp.MustCompile(`(?s)name="message" rows="\d+"[^>]*>(.*?)</textarea>`).FindStringSubmatch(form)
+	if subject == nil || message == nil {
+		t.Fatal("no status form")
+	}
+	if resp, _ := testkit.PostForm(t, reviewer, app.URL+"/boite/candidatures/"+aid+"/statut", url.Values{"vers": {"interview"}, "envoyer": {"oui"},
+		"objet": {unescape(subject[1])}, "message": {unescape(message[1])}, "delai": {"0"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("move to interview: %d", resp.StatusCode)
+	}
+	link := app.LinkTo(a.Email)
+	settle(t, app)
+	var text string
+	for _, m := range app.SMTP.Messages() {
+		if m.To[0] == a.Email {
+			text = m.Text
+		}
+	}
+	if !strings.Contains(text, "- lundi 9 février 2026 à 9 h 30 (30 min, en visioconférence)") || !strings.Contains(text, link) {
+		t.Errorf("the status's email does not offer the pool:\n%s", text)
+	}
+	_, page := testkit.Get(t, app.Client(), app.URL+link)
+	if len(slotsOnPage(page)) != 2 {
+		t.Errorf("the private page offers %d slots, want the pool's 2", len(slotsOnPage(page)))
 	}
 }

@@ -57,9 +57,9 @@ type Email struct {
 	// link it carries: never stored in clear, it is hidden from the
 	// subject and bodies and sealed into LinkSealed as the row is written.
 	Token string `db:"-"`
-	// LinkHash, when set on an email to an applicant written with an
-	// interview, is the hash of Token, stored as one more private link of
-	// the application.
+	// LinkHash, when set on an email to an applicant, is the hash of
+	// Token, stored with the email as one more private link of its
+	// application.
 	LinkHash []byte `db:"-"`
 	// Attachments are the files the email carries (an invitation), stored
 	// with it and read back when it is claimed.
@@ -103,6 +103,13 @@ func (r *Repo) insertEmails(ctx context.Context, tx *Tx, emails []*Email) error 
 	}
 	if err := insertAttachments(ctx, tx, emails); err != nil {
 		return err
+	}
+	for _, e := range emails {
+		if e.LinkHash != nil && e.ApplicationID != nil {
+			if err := addPrivateLink(ctx, tx, *e.ApplicationID, e.LinkHash); err != nil {
+				return err
+			}
+		}
 	}
 	return r.sealLinks(ctx, tx, sealed)
 }

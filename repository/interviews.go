@@ -154,17 +154,17 @@ func addPrivateLink(ctx context.Context, tx *Tx, appID int64, hash []byte) error
 }
 
 // SlotOffer is what a proposal writes for one application: the email to
-// the applicant and the hash of the private link it carries.
+// the applicant (its LinkHash stored as a private link of the
+// application).
 type SlotOffer struct {
 	ApplicationID int64
 	Email         *Email
-	LinkHash      []byte
 }
 
 // ProposeSlots writes slots of a posting (for one application, or for the
 // posting's pool when appID is nil), in one transaction with the emails
-// that offer them (each with a private link of its own) and a history
-// line per application offered. Returns ErrNotFound for an unknown
+// that offer them (each with a private link of its own, its LinkHash)
+// and a history line per application offered. Returns ErrNotFound for an unknown
 // application of the posting.
 func (r *Repo) ProposeSlots(ctx context.Context, postingID int64, appID *int64, slots []*InterviewSlot, actor string, offers []SlotOffer) error {
 	return r.inTx(ctx, func(tx *Tx) error {
@@ -188,9 +188,6 @@ func (r *Repo) ProposeSlots(ctx context.Context, postingID int64, appID *int64, 
 		}
 		var emails []*Email
 		for _, o := range offers {
-			if err := addPrivateLink(ctx, tx, o.ApplicationID, o.LinkHash); err != nil {
-				return err
-			}
 			if err := r.insertEvent(ctx, tx, o.ApplicationID, EventInterviewProposed, nil, nil, actor); err != nil {
 				return err
 			}
@@ -301,17 +298,6 @@ func (r *Repo) writeInterviewEmails(ctx context.Context, tx *Tx, iv *Interview, 
 	emails, err := build(iv)
 	if err != nil {
 		return err
-	}
-	var hashes [][]byte
-	for _, e := range emails {
-		if e.LinkHash != nil {
-			hashes = append(hashes, e.LinkHash)
-		}
-	}
-	for _, h := range hashes {
-		if err := addPrivateLink(ctx, tx, iv.ApplicationID, h); err != nil {
-			return err
-		}
 	}
 	return r.insertEmails(ctx, tx, emails)
 }

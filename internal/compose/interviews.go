@@ -256,3 +256,33 @@ func (c *Composer) CloseInterview(p *repository.Posting, g catalog.CloseGroup, w
 	e.Attachments = []repository.Attachment{c.Calendar(p, a, iv, false)}
 	return e, others, nil
 }
+
+// StatusUpdateOffering is StatusUpdate to « Entretien » when the posting's
+// pool has free slots: the email also lists them, with a private link of
+// its own (its hash in LinkHash, stored with the email) to pick one.
+func (c *Composer) StatusUpdateOffering(p *repository.Posting, a *repository.Application, to catalog.Status, w Words, sendAfter time.Time, slots []repository.InterviewSlot) (*repository.Email, error) {
+	if len(slots) == 0 {
+		return c.StatusUpdate(p, a, to, w, sendAfter)
+	}
+	d := c.data(p, a)
+	d.Status = to
+	subject, message, err := ownWords(w, d)
+	if err != nil {
+		return nil, err
+	}
+	token, hash, err := links.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	d.Subject, d.Message, d.Link = subject, message, c.privateLink(token)
+	d.Interview = &interviewText{}
+	for _, s := range slots {
+		d.Interview.Slots = append(d.Interview.Slots, SlotLabel(s.StartsAt, s.Minutes, s.Mode))
+	}
+	e, err := c.email(StatusUpdate, d, a.Email, fullName(a), p.ContactEmail)
+	if err != nil {
+		return nil, err
+	}
+	e.SendAfter, e.AboutStatus, e.Token, e.LinkHash = sendAfter, to, token, hash
+	return e, nil
+}
