@@ -119,6 +119,9 @@ func TestInboxAuthorizationTable(t *testing.T) {
 	for k, v := range evaluationRoutes(t, app, mine.ID) {
 		routes[k] = v
 	}
+	for k, v := range interviewRoutes(pid, aid) {
+		routes[k] = v
+	}
 	for k, v := range routes {
 		table[k] = v
 	}
