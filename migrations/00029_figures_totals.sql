@@ -30,15 +30,14 @@ FROM (SELECT application_id, coalesce(max(vivier_stage(to_status)), 1) AS stage,
     FROM application_events GROUP BY application_id) e
 WHERE a.id = e.application_id;
 
--- Medians read from the middle of these, and the applications still
--- without an answer are counted here.
+-- Medians read from the middle of these.
 CREATE INDEX applications_answered_idx ON applications (posting_id, answered_after) WHERE answered_after IS NOT NULL;
 CREATE INDEX applications_decided_idx ON applications (posting_id, decided_after) WHERE decided_after IS NOT NULL;
-CREATE INDEX applications_waiting_idx ON applications (posting_id, created_at) WHERE status = 'received' AND erased_at IS NULL;
 
 -- Counts of a posting's applications by metric and key: "day" (received
 -- that day, Paris), "source" (utm_source, '' unknown), "status" (current
--- status), "stage" (furthest stage reached, 1 to 5), "answered" and
+-- status), "stage" (furthest stage reached, 1 to 5), "waiting" (received
+-- that day, Paris, and still "received", not erased), "answered" and
 -- "decided" (key '': those with a first change of status, a decision). Triggers add one row
 -- of changes per statement (never update a shared row, so concurrent
 -- applications do not wait for each other); a posting's count is the sum
@@ -46,7 +45,7 @@ CREATE INDEX applications_waiting_idx ON applications (posting_id, created_at) W
 -- (compacted) every minute.
 CREATE TABLE posting_figure_counts (
     posting_id bigint NOT NULL REFERENCES postings (id) ON DELETE CASCADE,
-    metric text NOT NULL CHECK (metric IN ('day', 'source', 'status', 'stage', 'answered', 'decided')),
+    metric text NOT NULL CHECK (metric IN ('day', 'source', 'status', 'stage', 'waiting', 'answered', 'decided')),
     key text NOT NULL,
     n bigint NOT NULL,
     compacted boolean NOT NULL DEFAULT false
@@ -59,6 +58,8 @@ SELECT a.posting_id, m.metric, m.key, count(*), true
 FROM applications a, LATERAL (VALUES ('day', ((a.created_at AT TIME ZONE 'Europe/Paris')::date)::text),
     ('source', a.utm_source), ('status', a.status),
     ('stage', greatest(coalesce(vivier_stage(a.status), 1), a.history_stage)::text),
+    ('waiting', CASE WHEN a.status = 'received' AND a.erased_at IS NULL
+        THEN ((a.created_at AT TIME ZONE 'Europe/Paris')::date)::text END),
     ('answered', CASE WHEN a.answered_after IS NOT NULL THEN '' END),
     ('decided', CASE WHEN a.decided_after IS NOT NULL THEN '' END)) AS m(metric, key)
 WHERE m.key IS NOT NULL
@@ -72,6 +73,8 @@ BEGIN
     FROM new_rows a, LATERAL (VALUES ('day', ((a.created_at AT TIME ZONE 'Europe/Paris')::date)::text),
         ('source', a.utm_source), ('status', a.status),
         ('stage', greatest(coalesce(vivier_stage(a.status), 1), a.history_stage)::text),
+    ('waiting', CASE WHEN a.status = 'received' AND a.erased_at IS NULL
+        THEN ((a.created_at AT TIME ZONE 'Europe/Paris')::date)::text END),
     ('answered', CASE WHEN a.answered_after IS NOT NULL THEN '' END),
     ('decided', CASE WHEN a.decided_after IS NOT NULL THEN '' END)) AS m(metric, key)
 WHERE m.key IS NOT NULL
@@ -88,12 +91,14 @@ CREATE FUNCTION applications_figures_update() RETURNS trigger LANGUAGE plpgsql A
 BEGIN
     INSERT INTO posting_figure_counts (posting_id, metric, key, n)
     SELECT a.posting_id, m.metric, m.key, sum(a.n)
-    FROM (SELECT a.posting_id, a.created_at, a.utm_source, a.status, a.history_stage, a.answered_after, a.decided_after, -1 AS n FROM old_rows a
+    FROM (SELECT a.posting_id, a.created_at, a.utm_source, a.status, a.history_stage, a.erased_at, a.answered_after, a.decided_after, -1 AS n FROM old_rows a
         UNION ALL
-        SELECT a.posting_id, a.created_at, a.utm_source, a.status, a.history_stage, a.answered_after, a.decided_after, 1 AS n FROM new_rows a) a,
+        SELECT a.posting_id, a.created_at, a.utm_source, a.status, a.history_stage, a.erased_at, a.answered_after, a.decided_after, 1 AS n FROM new_rows a) a,
         LATERAL (VALUES ('day', ((a.created_at AT TIME ZONE 'Europe/Paris')::date)::text),
             ('source', a.utm_source), ('status', a.status),
             ('stage', greatest(coalesce(vivier_stage(a.status), 1), a.history_stage)::text),
+    ('waiting', CASE WHEN a.status = 'received' AND a.erased_at IS NULL
+        THEN ((a.created_at AT TIME ZONE 'Europe/Paris')::date)::text END),
     ('answered', CASE WHEN a.answered_after IS NOT NULL THEN '' END),
     ('decided', CASE WHEN a.decided_after IS NOT NULL THEN '' END)) AS m(metric, key)
 WHERE m.key IS NOT NULL
@@ -134,7 +139,6 @@ DROP FUNCTION applications_figures_update();
 DROP TRIGGER applications_figures_insert ON applications;
 DROP FUNCTION applications_figures_insert();
 DROP TABLE posting_figure_counts;
-DROP INDEX applications_waiting_idx;
 DROP INDEX applications_decided_idx;
 DROP INDEX applications_answered_idx;
 ALTER TABLE applications DROP COLUMN history_stage, DROP COLUMN answered_after, DROP COLUMN decided_after;

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"vivier/internal/catalog"
+	"vivier/internal/frfmt"
 )
 
 // DayCount is a count on one day (Paris).
@@ -47,8 +47,10 @@ type PostingFigures struct {
 }
 
 // PostingFigures counts a posting's figures, days in Paris time. waitingSince
-// are the instants before which an application still received counts as
-// waiting, one per count of PostingFigures.Waiting.
+// are the days (Paris midnights) before which an application still
+// received counts as waiting, one per count of PostingFigures.Waiting.
+// It reads the totals of migration 00029 (a few rows a day of the
+// posting's life) and the middle of two indexes, never every application.
 func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince []time.Time) (*PostingFigures, error) {
 	f := &PostingFigures{ByStatus: map[catalog.Status]int64{}}
 	days, err := r.PostingViews(ctx, postingID)
@@ -73,6 +75,7 @@ func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince
 	stages := catalog.Stages()
 	f.Reached = make([]int64, len(stages))
 	var answered, decided int64
+	var waiting []DayCount // still received, by day received
 	for _, c := range counts {
 		switch c.Metric {
 		case "day":
@@ -92,6 +95,12 @@ func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince
 					f.Reached[i] += c.N
 				}
 			}
+		case "waiting":
+			day, err := time.Parse(time.DateOnly, c.Key)
+			if err != nil {
+				return nil, fmt.Errorf("figures of posting %d: day %q: %w", postingID, c.Key, err)
+			}
+			waiting = append(waiting, DayCount{Day: day, N: c.N})
 		case "answered":
 			answered = c.N
 		case "decided":
@@ -105,22 +114,14 @@ func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince
 	if f.ToDecision, err = r.medianWait(ctx, postingID, "decided_after", decided); err != nil {
 		return nil, err
 	}
-	// Still "received", counted in one pass over those.
-	if len(waitingSince) > 0 {
-		args := []any{postingID, catalog.StatusReceived, slices.MaxFunc(waitingSince, time.Time.Compare)}
-		cols := make([]string, len(waitingSince))
-		for i, since := range waitingSince {
-			args = append(args, since)
-			cols[i] = "count(*) FILTER (WHERE created_at < $" + strconv.Itoa(len(args)) + ")"
-		}
-		f.Waiting = make([]int64, len(waitingSince))
-		dest := make([]any, len(waitingSince))
-		for i := range f.Waiting {
-			dest[i] = &f.Waiting[i]
-		}
-		if err := r.db.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM applications
-			WHERE posting_id = $1 AND status = $2 AND erased_at IS NULL AND created_at < $3`, args...).Scan(dest...); err != nil {
-			return nil, fmt.Errorf("applications waiting in posting %d: %w", postingID, err)
+	// Still "received" and received before each day asked.
+	f.Waiting = make([]int64, len(waitingSince))
+	for i, since := range waitingSince {
+		before := since.In(frfmt.Paris).Format(time.DateOnly)
+		for _, d := range waiting {
+			if d.Day.Format(time.DateOnly) < before {
+				f.Waiting[i] += d.N
+			}
 		}
 	}
 	return f, nil

@@ -150,7 +150,9 @@ func TestPostingFiguresTotalsFollowEveryChange(t *testing.T) {
 		now = now.Add(7 * time.Hour)
 	}
 	e.apply(other, "Autre", "Offre", from("LinkedIn"))
-	since := []time.Time{now.Add(-24 * time.Hour), now.Add(-48 * time.Hour), now.Add(-72 * time.Hour)}
+	// Paris midnights, as the page asks.
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, frfmt.Paris)
+	since := []time.Time{today, today.AddDate(0, 0, -1), today.AddDate(0, 0, -2)}
 	e.sameFigures("received", p.ID, since)
 
 	change := func(to catalog.Status, as ...*repository.Application) {
