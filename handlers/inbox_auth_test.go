@@ -78,6 +78,8 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		"POST /boite/offres/:id/relecteurs/retrait": {method: "POST", path: "/boite/offres/" + pid + "/relecteurs/retrait", form: url.Values{"email": {"x@anct.gouv.fr"}}, adminOnly: true},
 		"POST /boite/offres/:id/liens":              {method: "POST", path: "/boite/offres/" + pid + "/liens", form: url.Values{"canal": {"LinkedIn"}}},
 		"GET /boite/offres/:id/statistiques":        {method: "GET", path: "/boite/offres/" + pid + "/statistiques"},
+		"GET /boite/statistiques":                   {method: "GET", path: "/boite/statistiques", adminOnly: true},
+		"GET /boite/statistiques.csv":               {method: "GET", path: "/boite/statistiques.csv", adminOnly: true},
 		"GET /boite/candidatures/:id":               {method: "GET", path: "/boite/candidatures/" + aid},
 		"GET /boite/candidatures/:id/cv":            {method: "GET", path: "/boite/candidatures/" + aid + "/cv"},
 		"POST /boite/candidatures/:id/notes":        {method: "POST", path: "/boite/candidatures/" + aid + "/notes", form: url.Values{"note": {"Profil solide."}}},

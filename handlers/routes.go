@@ -79,6 +79,8 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/offres/:id/relecteurs/retrait", h.requireAdmin, h.removeReviewer)
 	inbox.POST("/offres/:id/liens", h.createTrackedLink)
 	inbox.GET("/offres/:id/statistiques", h.postingFigures)
+	inbox.GET("/statistiques", h.requireAdmin, h.adminFigures)
+	inbox.GET("/statistiques.csv", h.requireAdmin, h.adminFiguresCSV)
 	inbox.GET("/candidatures/:id", h.inboxApplication)
 	inbox.GET("/candidatures/:id/cv", h.inboxCV)
 	inbox.POST("/candidatures/:id/notes", h.addNote)
