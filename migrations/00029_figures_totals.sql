@@ -14,6 +14,16 @@ CREATE FUNCTION vivier_stage(status text) RETURNS smallint LANGUAGE sql IMMUTABL
 $$;
 -- +goose StatementEnd
 
+-- The bucket of a wait, in seconds from receipt: its hour for a week,
+-- then its day. A median is found by counting buckets up to the middle,
+-- then reading the index from the start of that bucket only.
+-- +goose StatementBegin
+CREATE FUNCTION vivier_wait_bucket(w interval) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (CASE WHEN extract(epoch FROM w) < 604800 THEN floor(extract(epoch FROM w) / 3600) * 3600
+        ELSE floor(extract(epoch FROM w) / 86400) * 86400 END)::bigint
+$$;
+-- +goose StatementEnd
+
 -- What an application's history says for the figures: the furthest stage
 -- its history went to, and how long after receipt its status first
 -- changed and it was decided (retained or not).
@@ -38,7 +48,8 @@ CREATE INDEX applications_decided_idx ON applications (posting_id, decided_after
 -- that day, Paris), "source" (utm_source, '' unknown), "status" (current
 -- status), "stage" (furthest stage reached, 1 to 5), "waiting" (received
 -- that day, Paris, and still "received", not erased), "answered" and
--- "decided" (key '': those with a first change of status, a decision). Triggers add one row
+-- "decided" (key: the bucket of the time from receipt to the first change
+-- of status, to the decision, vivier_wait_bucket). Triggers add one row
 -- of changes per statement (never update a shared row, so concurrent
 -- applications do not wait for each other); a posting's count is the sum
 -- of its rows, and the scheduler folds them into one row per key
@@ -60,8 +71,8 @@ FROM applications a, LATERAL (VALUES ('day', ((a.created_at AT TIME ZONE 'Europe
     ('stage', greatest(coalesce(vivier_stage(a.status), 1), a.history_stage)::text),
     ('waiting', CASE WHEN a.status = 'received' AND a.erased_at IS NULL
         THEN ((a.created_at AT TIME ZONE 'Europe/Paris')::date)::text END),
-    ('answered', CASE WHEN a.answered_after IS NOT NULL THEN '' END),
-    ('decided', CASE WHEN a.decided_after IS NOT NULL THEN '' END)) AS m(metric, key)
+    ('answered', vivier_wait_bucket(a.answered_after)::text),
+    ('decided', vivier_wait_bucket(a.decided_after)::text)) AS m(metric, key)
 WHERE m.key IS NOT NULL
 GROUP BY 1, 2, 3;
 
@@ -75,8 +86,8 @@ BEGIN
         ('stage', greatest(coalesce(vivier_stage(a.status), 1), a.history_stage)::text),
     ('waiting', CASE WHEN a.status = 'received' AND a.erased_at IS NULL
         THEN ((a.created_at AT TIME ZONE 'Europe/Paris')::date)::text END),
-    ('answered', CASE WHEN a.answered_after IS NOT NULL THEN '' END),
-    ('decided', CASE WHEN a.decided_after IS NOT NULL THEN '' END)) AS m(metric, key)
+    ('answered', vivier_wait_bucket(a.answered_after)::text),
+    ('decided', vivier_wait_bucket(a.decided_after)::text)) AS m(metric, key)
 WHERE m.key IS NOT NULL
     GROUP BY 1, 2, 3;
     RETURN NULL;
@@ -99,8 +110,8 @@ BEGIN
             ('stage', greatest(coalesce(vivier_stage(a.status), 1), a.history_stage)::text),
     ('waiting', CASE WHEN a.status = 'received' AND a.erased_at IS NULL
         THEN ((a.created_at AT TIME ZONE 'Europe/Paris')::date)::text END),
-    ('answered', CASE WHEN a.answered_after IS NOT NULL THEN '' END),
-    ('decided', CASE WHEN a.decided_after IS NOT NULL THEN '' END)) AS m(metric, key)
+    ('answered', vivier_wait_bucket(a.answered_after)::text),
+    ('decided', vivier_wait_bucket(a.decided_after)::text)) AS m(metric, key)
 WHERE m.key IS NOT NULL
     GROUP BY 1, 2, 3
     HAVING sum(a.n) <> 0;
@@ -143,3 +154,4 @@ DROP INDEX applications_decided_idx;
 DROP INDEX applications_answered_idx;
 ALTER TABLE applications DROP COLUMN history_stage, DROP COLUMN answered_after, DROP COLUMN decided_after;
 DROP FUNCTION vivier_stage(text);
+DROP FUNCTION vivier_wait_bucket(interval);

@@ -1,6 +1,7 @@
 package repository
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -74,7 +75,7 @@ func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince
 	}
 	stages := catalog.Stages()
 	f.Reached = make([]int64, len(stages))
-	var answered, decided int64
+	var answered, decided []waitBucket
 	var waiting []DayCount // still received, by day received
 	for _, c := range counts {
 		switch c.Metric {
@@ -101,10 +102,16 @@ func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince
 				return nil, fmt.Errorf("figures of posting %d: day %q: %w", postingID, c.Key, err)
 			}
 			waiting = append(waiting, DayCount{Day: day, N: c.N})
-		case "answered":
-			answered = c.N
-		case "decided":
-			decided = c.N
+		case "answered", "decided":
+			start, err := strconv.ParseInt(c.Key, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("figures of posting %d: %s bucket %q: %w", postingID, c.Metric, c.Key, err)
+			}
+			if c.Metric == "answered" {
+				answered = append(answered, waitBucket{start, c.N})
+			} else {
+				decided = append(decided, waitBucket{start, c.N})
+			}
 		}
 	}
 	slices.SortFunc(f.Applications, func(a, b DayCount) int { return a.Day.Compare(b.Day) })
@@ -127,17 +134,39 @@ func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince
 	return f, nil
 }
 
+// waitBucket is how many of a posting's waits fall in the bucket that
+// starts Start seconds after receipt (vivier_wait_bucket).
+type waitBucket struct{ Start, N int64 }
+
 // medianWait is the median of a posting's column (answered_after or
-// decided_after) over the n applications that have one: the middle one
-// or two read from the column's index, as percentile_cont(0.5) gives it.
-func (r *Repo) medianWait(ctx context.Context, postingID int64, column string, n int64) (*time.Duration, error) {
+// decided_after), as percentile_cont(0.5) gives it: the middle value, or
+// the mean of the middle two. The buckets' counts say where the middle
+// is; the column's index is read from the start of that bucket only.
+func (r *Repo) medianWait(ctx context.Context, postingID int64, column string, buckets []waitBucket) (*time.Duration, error) {
+	slices.SortFunc(buckets, func(a, b waitBucket) int { return cmp.Compare(a.Start, b.Start) })
+	var n int64
+	for _, b := range buckets {
+		n += b.N
+	}
 	if n <= 0 {
 		return nil, nil
 	}
+	// The first middle value's rank (from 0), and how many to read: the
+	// next one in the index is the second middle value when n is even.
+	rank, count := (n-1)/2, 2-n%2
+	var before int64
+	var start int64
+	for _, b := range buckets {
+		if before+b.N > rank {
+			start = b.Start
+			break
+		}
+		before += b.N
+	}
 	var s *float64
 	if err := r.db.GetContext(ctx, &s, `SELECT avg(extract(epoch FROM w)) FROM (SELECT `+column+` AS w FROM applications
-		WHERE posting_id = $1 AND `+column+` IS NOT NULL ORDER BY `+column+` OFFSET $2 LIMIT $3) m`,
-		postingID, (n-1)/2, 2-n%2); err != nil {
+		WHERE posting_id = $1 AND `+column+` >= make_interval(secs => $2) ORDER BY `+column+` OFFSET $3 LIMIT $4) m`,
+		postingID, start, rank-before, count); err != nil {
 		return nil, fmt.Errorf("median %s of posting %d: %w", column, postingID, err)
 	}
 	if s == nil {

@@ -68,7 +68,8 @@ func (r *Repo) FiguresOverPeriod(ctx context.Context, first, last time.Time, wai
 	}
 	// The period's applications, read through each posting's index on its
 	// applications' dates, counted by what they are now.
-	const period = `postings p CROSS JOIN LATERAL (SELECT a.* FROM applications a
+	const period = `postings p CROSS JOIN LATERAL (SELECT a.posting_id, a.status, a.utm_source, a.history_stage,
+		a.answered_after, a.decided_after, a.created_at, a.erased_at FROM applications a
 		WHERE a.posting_id = p.id AND a.created_at >= $1 AND a.created_at < $2) a`
 	var groups []struct {
 		PostingID int64          `db:"posting_id"`

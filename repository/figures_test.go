@@ -222,3 +222,37 @@ func TestDatabaseStagesAreTheCatalogs(t *testing.T) {
 		}
 	}
 }
+
+// The medians read from the buckets' counts and the index are those of
+// every wait, odd and even counts alike, waits spread over hours and days
+// (the buckets change width after a week).
+func TestPostingFiguresMediansAcrossBuckets(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := e.openPosting()
+	received := time.Date(2026, 3, 1, 9, 0, 0, 0, frfmt.Paris)
+	add := func(from, to int) {
+		t.Helper()
+		e.exec(`INSERT INTO applications (posting_id, first_name, last_name, email, location, daily_rate, days_per_week,
+				available_from, motivation, consent_at, access_token_hash, created_at, updated_at)
+			SELECT $1, 'Prénom', 'Nom', 'p' || i || '@example.org', 'Lyon', 500, 2, $2::timestamptz::date, 'Une motivation.',
+				$2::timestamptz, sha256(('jeton ' || i)::bytea), $2::timestamptz, $2::timestamptz
+			FROM generate_series($3::int, $4::int) AS i`, p.ID, received, from, to)
+		// Answered i*i*977 seconds after (up to a month), decided
+		// for every third, a day later.
+		e.exec(`INSERT INTO application_events (application_id, kind, from_status, to_status, actor, created_at)
+			SELECT a.id, 'status_changed', 'received', CASE WHEN i % 3 = 0 THEN 'rejected' ELSE 'in_review' END, 'système',
+				a.created_at + i * i * 977 * interval '1 second'
+			FROM applications a JOIN generate_series($2::int, $3::int) AS i ON a.email = 'p' || i || '@example.org'
+			WHERE a.posting_id = $1`, p.ID, from, to)
+	}
+	add(1, 51)
+	e.sameFigures("51 waits", p.ID, nil)
+	add(52, 52)
+	e.sameFigures("52 waits", p.ID, nil)
+	if _, err := e.Repo.CompactFigures(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	add(53, 60)
+	e.sameFigures("60 waits, partly compacted", p.ID, nil)
+}
