@@ -97,9 +97,11 @@ func dailyChart(id, title string, counts []repository.DayCount, today time.Time)
 	if len(counts) == 0 {
 		return newChart(id, title, "Jour", nil, nil)
 	}
-	byDay := map[string]int64{}
+	// Days by their calendar date, read from each time's own fields.
+	key := func(t time.Time) int { return t.Year()*10000 + int(t.Month())*100 + t.Day() }
+	byDay := make(map[int]int64, len(counts))
 	for _, c := range counts {
-		byDay[c.Day.Format(time.DateOnly)] = c.N
+		byDay[key(c.Day)] = c.N
 	}
 	first := counts[0].Day
 	first = time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, frfmt.Paris)
@@ -114,7 +116,7 @@ func dailyChart(id, title string, counts []repository.DayCount, today time.Time)
 	var values []int64
 	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
 		labels = append(labels, frfmt.CalendarDate(d))
-		values = append(values, byDay[d.Format(time.DateOnly)])
+		values = append(values, byDay[key(d)])
 	}
 	return newChart(id, title, "Jour", labels, values)
 }
