@@ -218,3 +218,38 @@ func TestRelayRepliesThatMeanTooMany(t *testing.T) {
 		}
 	}
 }
+
+// Without SMTP_RATE, a relay's "too many" pauses every worker for a
+// moment instead of costing the emails their attempts: a relay over its
+// quota for 1.5 s refuses only the messages already on their way (one a
+// slot of the worker, 4 here), and nothing is lost.
+func TestRelayThatReceivesTooManyPausesWorkersWithoutARate(t *testing.T) {
+	t.Parallel()
+	const n, slots = 12, 4
+	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
+	var mu sync.Mutex
+	var busySince time.Time
+	refused := 0
+	app.SMTP.SetFault(func(string, []string) *smtp.SMTPError {
+		mu.Lock()
+		defer mu.Unlock()
+		if busySince.IsZero() {
+			busySince = time.Now()
+		}
+		if time.Since(busySince) < 1500*time.Millisecond {
+			refused++
+			return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "Rate limit exceeded, slow down"}
+		}
+		return nil
+	})
+	ids := writeEmails(t, app, n)
+	app.StartWorker()
+	app.WaitEmails(repository.EmailSent, n, time.Minute)
+	app.WaitIdle()
+	allSentOnce(t, app, ids)
+	mu.Lock()
+	defer mu.Unlock()
+	if refused == 0 || refused > slots {
+		t.Errorf("the relay refused %d messages, want 1 to %d (those on their way when it first refused)", refused, slots)
+	}
+}
