@@ -35,7 +35,9 @@ func tableCells(t *testing.T, body, id string) [][]string {
 	}
 	table := body[i : i+strings.Index(body[i:], "</table>")]
 	var out [][]string
-	text := func(s string) string { return html.UnescapeString(strings.TrimSpace(tagPattern.ReplaceAllString(s, ""))) }
+	text := func(s string) string {
+		return html.UnescapeString(strings.TrimSpace(tagPattern.ReplaceAllString(s, "")))
+	}
 	for _, m := range rowPattern.FindAllStringSubmatch(table, -1) {
 		row := []string{text(m[1])}
 		for _, c := range cellPattern.FindAllStringSubmatch(m[2], -1) {
