@@ -49,7 +49,12 @@ func (h *Handler) createApplication(c *gin.Context) {
 	}
 
 	h.count(c, p, views.FormSent)
-	form, err := readApplicationForm(c.Writer, c.Request, h.Config.UploadMaxBytes)
+	questions, err := h.formQuestions(c.Request.Context(), p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	form, err := readApplicationForm(c.Writer, c.Request, h.Config.UploadMaxBytes, fileFields(questions)...)
 	values := form.Values
 	switch {
 	case errors.Is(err, errFormTooLarge):
@@ -67,11 +72,22 @@ func (h *Handler) createApplication(c *gin.Context) {
 
 	today := h.Now().In(frfmt.Paris)
 	input, errs := applyform.Check(values, today)
-	if form.Cut {
-		// Fields sent after the CV never arrived: only the CV is at fault.
-		errs = applyform.Errors{}
+	answers, answerErrs := applyform.CheckAnswers(questions, values, uploads(form), h.Config.UploadMaxBytes, today)
+	for field, msg := range answerErrs {
+		errs[field] = msg
 	}
 	status := http.StatusUnprocessableEntity
+	if form.Cut {
+		// Fields sent after a file over the limit never arrived: only the
+		// files are at fault.
+		errs = applyform.Errors{}
+		for name, f := range form.Files {
+			if f.TooLarge {
+				errs[name] = answerErrs[name]
+				status = http.StatusRequestEntityTooLarge
+			}
+		}
+	}
 	cv, data, cvErr, cvStatus := h.checkCV(form.CV)
 	if cvErr != "" {
 		errs[applyform.FieldCV] = cvErr
@@ -80,7 +96,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		}
 	}
 	if len(errs) > 0 {
-		h.renderPosting(c, status, p, &formView{Values: values, Errors: errs, Summary: errs.Ordered(), ChooseFileAgain: true,
+		h.renderPosting(c, status, p, &formView{Values: values, Errors: errs, Summary: errs.OrderedWith(questions), ChooseFileAgain: true,
 			VerifiedSIRET: h.verifiedSIRET(c, p.Slug)})
 		return
 	}
@@ -97,6 +113,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		Motivation: input.Motivation, ConsentAt: h.Now(), AccessTokenHash: hash,
 		SubmissionNonce: nonceOf(values),
 		SIRETVerified:   h.siretVerified(c, p.Slug, input.SIRET),
+		Answers:         answerRows(answers, questions),
 	}
 	src := h.sourceOf(c, values)
 	app.UTMSource, app.UTMMedium, app.UTMCampaign, app.Ref, app.ReferrerHost = src.Source, src.Medium, src.Campaign, src.Ref, src.ReferrerHost
@@ -111,8 +128,13 @@ func (h *Handler) createApplication(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	notify, err := h.Repo.NotifiedAtOnce(c.Request.Context(), p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	emails, err := h.Repo.CreateApplication(c.Request.Context(), app, doc, func(a *repository.Application) ([]*repository.Email, error) {
-		return h.Emails.Application(p, a, token, cv.Name, saved)
+		return h.Emails.Application(p, a, token, cv.Name, saved, notify)
 	})
 	switch {
 	case errors.Is(err, repository.ErrPostingClosed):

@@ -30,6 +30,8 @@ type postedForm struct {
 	Values url.Values
 	// CV is the first file sent in the CV field; nil when none was chosen.
 	CV *postedFile
+	// Files are the first file sent in each field of a file question.
+	Files map[string]*postedFile
 	// Cut is true when the body was not read to its end (it was over its
 	// bound): fields sent after the CV are missing.
 	Cut bool
@@ -49,10 +51,13 @@ type postedFile struct {
 // server answers and closes may show a connection error instead of the
 // page. Past that, the body is cut (form.Cut).
 //
+// fileFields name the fields of the posting's file questions, each read
+// as the CV is (maxCV bytes at most), the body's bound growing with them.
+//
 // On an error, form holds the values read so far.
-func readApplicationForm(w http.ResponseWriter, r *http.Request, maxCV int64) (*postedForm, error) {
-	form := &postedForm{Values: url.Values{}}
-	r.Body = http.MaxBytesReader(w, r.Body, 2*maxCV+formOverhead)
+func readApplicationForm(w http.ResponseWriter, r *http.Request, maxCV int64, fileFields ...string) (*postedForm, error) {
+	form := &postedForm{Values: url.Values{}, Files: map[string]*postedFile{}}
+	r.Body = http.MaxBytesReader(w, r.Body, 2*maxCV*int64(1+len(fileFields))+formOverhead)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return form, err
@@ -90,6 +95,13 @@ func readApplicationForm(w http.ResponseWriter, r *http.Request, maxCV int64) (*
 			if err != nil {
 				return form, form.cutOr(err)
 			}
+		case slices.Contains(fileFields, name) && form.Files[name] == nil:
+			f := &postedFile{Name: part.FileName()}
+			form.Files[name] = f
+			f.Data, f.TooLarge, err = readFile(part, maxCV, min(r.ContentLength, maxCV+1))
+			if err != nil {
+				return form, form.cutOr(err)
+			}
 		}
 		// Whatever is left of the part (a CV over the limit, another file)
 		// is read and dropped.
@@ -107,12 +119,26 @@ func (f *postedForm) cutOr(err error) error {
 	switch {
 	case !errors.As(err, &tooBig):
 		return err
-	case f.CV != nil && f.CV.TooLarge:
+	case f.tooLarge():
 		f.Cut = true
 		return nil
 	default:
 		return errFormTooLarge
 	}
+}
+
+// tooLarge reports whether a file sent (the CV or a question's) was over
+// the limit.
+func (f *postedForm) tooLarge() bool {
+	if f.CV != nil && f.CV.TooLarge {
+		return true
+	}
+	for _, q := range f.Files {
+		if q.TooLarge {
+			return true
+		}
+	}
+	return false
 }
 
 // readFile reads a file part of at most max bytes, in one buffer sized by

@@ -43,6 +43,8 @@ var auditLabels = map[string]string{
 	repository.AuditCVOpened:          "CV consulté",
 	repository.AuditStatusChanged:     "Statut modifié",
 	repository.AuditNoteAdded:         "Note ajoutée",
+	repository.AuditMessageSent:       "Message écrit à la personne candidate",
+	repository.AuditAddressCorrected:  "Adresse corrigée après une non-remise",
 	repository.AuditRatingSet:         "Évaluation enregistrée",
 	repository.AuditReviewerAdded:     "Relecteur·rice ajouté·e",
 	repository.AuditReviewerRemoved:   "Relecteur·rice retiré·e",

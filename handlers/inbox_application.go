@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vivier/internal/catalog"
+	"vivier/internal/compose"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -41,8 +42,32 @@ type inboxApplicationData struct {
 	NextLink    string
 	ListLink    string
 	Flash       string
+	FlashAbout  string // flashWarning: the message is a warning
 	NoteError   string
+	NoteText    string // the note typed, shown again with NoteError
 	RatingScale []ratingMark
+	// Mentionable are the other reviewers of the posting, whom a note may
+	// mention with "@".
+	Mentionable []string
+	// Answers to the posting's own questions.
+	Answers []answerView
+	// Inbound is what the applicant (or their mail server) sent back.
+	Inbound []repository.InboundMessage
+	// CannotWrite says why nobody may write to the applicant ("" if one may).
+	CannotWrite string
+	Wordings    []choice
+	// Bounced: an email to the applicant did not arrive.
+	Bounced bool
+	// Correction is the form correcting the address of a bounced email,
+	// as sent back with its error.
+	Correction correctionForm
+}
+
+// correctionForm is the address typed to resend a bounced email, and
+// what is wrong with it.
+type correctionForm struct {
+	EmailID      int64
+	Value, Error string
 }
 
 // ratingMark is one mark of the 1-to-4 rating and what it means, shown
@@ -63,9 +88,16 @@ func (h *Handler) inboxApplication(c *gin.Context) {
 }
 
 func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *repository.Application, p *repository.Posting, noteError string) {
+	h.renderApplicationPage(c, status, a, p, func(d *inboxApplicationData) { d.NoteError = noteError })
+}
+
+// renderApplicationPage renders an application's page, with what a form
+// sent back (set by with) shown.
+func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repository.Application, p *repository.Posting, with func(*inboxApplicationData)) {
 	ctx, v := c.Request.Context(), viewerOf(c)
 	d := inboxApplicationData{inboxPage: h.inboxPage(c, a.FirstName+" "+a.LastName+" — "+p.Title), Posting: viewOf(p),
-		Application: a, NoteError: noteError, RatingScale: ratingScale}
+		Application: a, RatingScale: ratingScale, CannotWrite: writable(a), Wordings: messageWordings()}
+	with(&d)
 	if a.ErasedAt != nil {
 		d.Page.Title = "Candidature effacée — " + p.Title
 	}
@@ -89,12 +121,23 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		h.fail(c, err)
 		return
 	}
+	if d.Inbound, err = h.Repo.InboundOfApplication(ctx, a.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	for _, e := range d.Emails {
+		d.Bounced = d.Bounced || e.BouncedAt != nil
+	}
 	events, err := h.Repo.Events(ctx, a.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	d.Timeline = timeline(events, d.Notes, d.Emails)
+	d.Timeline = timeline(events, d.Notes, d.Emails, d.Inbound)
+	if d.Answers, err = h.applicationAnswers(ctx, a); err != nil {
+		h.fail(c, err)
+		return
+	}
 	for _, s := range catalog.Pipeline() {
 		d.Statuses = append(d.Statuses, statusTab{Status: s, Label: s.Label(), Current: a.Status == s})
 	}
@@ -117,7 +160,20 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		d.NextLink = "/boite/candidatures/" + strconv.FormatInt(next, 10) + suffix
 	}
 	d.ListLink = "/boite/offres/" + strconv.FormatInt(p.ID, 10) + suffix
-	d.Flash, _ = h.popFlash(c)
+	d.Flash, d.FlashAbout = h.popFlash(c)
+	reviewers, err := h.Repo.Reviewers(ctx, p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	for _, r := range reviewers {
+		if !strings.EqualFold(r, v.Email) {
+			d.Mentionable = append(d.Mentionable, r)
+		}
+	}
+	if d.NoteError != "" && strings.HasSuffix(c.Request.URL.Path, "/notes") {
+		d.NoteText = strings.TrimSpace(c.PostForm("note"))
+	}
 	if err := h.Repo.MarkRead(ctx, a.ID, v.Email); err != nil {
 		h.logger(c).Warn("mark read", "error", err, "application_id", a.ID)
 	}
@@ -125,7 +181,7 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 }
 
 // timeline merges what happened to an application, oldest first.
-func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email) []timelineItem {
+func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email, inbound []repository.InboundMessage) []timelineItem {
 	type dated struct {
 		at   int64
 		item timelineItem
@@ -151,7 +207,29 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 		all = append(all, dated{n.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(n.CreatedAt), What: "Note ajoutée", Who: n.Author}})
 	}
 	for _, e := range emails {
-		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: "Email « " + e.Subject + " » à " + e.ToAddress + " (" + emailStateLabel(e.Status) + ")", Who: "système"}})
+		who := "système"
+		if e.Kind == string(compose.Message) {
+			who = "message écrit"
+		}
+		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: "Email « " + e.Subject + " » à " + e.ToAddress + " (" + emailStateLabel(e.Status) + ")", Who: who}})
+		if e.BouncedAt != nil {
+			all = append(all, dated{e.BouncedAt.UnixNano(), timelineItem{At: frfmt.DateTime(*e.BouncedAt), What: "Email « " + e.Subject + " » non remis à " + e.ToAddress + " : " + e.BounceReason, Who: "serveur de messagerie"}})
+		}
+	}
+	for _, m := range inbound {
+		var what string
+		switch m.Kind {
+		case repository.InboundReply:
+			what = "Réponse reçue"
+		case repository.InboundAutoReply:
+			what = "Réponse automatique reçue"
+		default:
+			continue // a bounce shows on its email
+		}
+		if m.Subject != "" {
+			what += " : « " + m.Subject + " »"
+		}
+		all = append(all, dated{m.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(m.CreatedAt), What: what, Who: m.FromAddress}})
 	}
 	for i := 1; i < len(all); i++ { // insertion sort: a handful of items
 		for j := i; j > 0 && all[j].at < all[j-1].at; j-- {
@@ -172,6 +250,10 @@ func deref(s *catalog.Status) catalog.Status {
 	return *s
 }
 
+// emailBounced is the state shown for a sent email that a delivery
+// status notification said did not arrive.
+const emailBounced = "bounced"
+
 func emailStateLabel(s string) string {
 	switch s {
 	case repository.EmailPending:
@@ -180,6 +262,8 @@ func emailStateLabel(s string) string {
 		return "en cours d'envoi"
 	case repository.EmailSent:
 		return "envoyé"
+	case emailBounced:
+		return "non remis"
 	case repository.EmailFailed:
 		return "échec"
 	case repository.EmailCancelled:
@@ -231,13 +315,44 @@ func (h *Handler) addNote(c *gin.Context) {
 		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "Une note ne doit pas dépasser 5000 caractères.")
 		return
 	}
-	if err := h.Repo.AddNote(c.Request.Context(), a.ID, viewerOf(c).Email, body); err != nil {
+	ctx, author := c.Request.Context(), viewerOf(c).Email
+	reviewers, err := h.Repo.Reviewers(ctx, p.ID)
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.audit(c, repository.AuditNoteAdded, p.ID, a.ID, nil)
-	h.redirectFlash(c, applicationLink(a.ID, c), "Note ajoutée.", "")
+	m := findMentions(body, reviewers, author)
+	emails, err := h.Repo.AddNoteWithEmails(ctx, a.ID, author, body, func(noteID int64) ([]*repository.Email, error) {
+		var out []*repository.Email
+		for _, to := range m.To {
+			e, err := h.Emails.Mention(p, a, author, noteID, body, to)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	})
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.enqueue(c, emails...)
+	var details map[string]any
+	if len(m.To) > 0 {
+		details = map[string]any{"mentions": m.To}
+	}
+	h.audit(c, repository.AuditNoteAdded, p.ID, a.ID, details)
+	about := ""
+	if m.unresolved() {
+		about = flashWarning
+	}
+	h.redirectFlash(c, applicationLink(a.ID, c), "Note ajoutée."+m.notice(), about)
 }
+
+// flashWarning marks a message after an action that did not do all that
+// was asked (shown as a warning).
+const flashWarning = "avertissement"
 
 func (h *Handler) rate(c *gin.Context) {
 	a, p, ok := h.reviewedApplication(c)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -36,6 +37,9 @@ type listQuery struct {
 	Status, Query, DaysMin, DaysMax, RateMin, RateMax, From, To, Source, Sort, After string
 	// SearchCut says the search was longer than its bounds and was cut.
 	SearchCut string
+	// Answers are the filters on the column questions' answers, by URL
+	// parameter (see inbox_list_questions.go).
+	Answers map[string]string
 }
 
 func readListQuery(v url.Values) listQuery {
@@ -43,6 +47,7 @@ func readListQuery(v url.Values) listQuery {
 		RateMin: v.Get("tjm_min"), RateMax: v.Get("tjm_max"), From: v.Get("recu_du"), To: v.Get("recu_au"),
 		Source: v.Get("source"), Sort: v.Get("tri"), After: v.Get("apres")}
 	q.Query, q.SearchCut = boundSearch(v.Get("q"))
+	q.Answers = readAnswerParams(v)
 	return q
 }
 
@@ -77,6 +82,9 @@ func (q listQuery) Values() url.Values {
 		if s != "" {
 			v.Set(k, s)
 		}
+	}
+	for k, s := range q.Answers {
+		v.Set(k, s)
 	}
 	return v
 }
@@ -167,6 +175,11 @@ func (q listQuery) Filter(postingID int64, reader string, sources []string) (rep
 	}
 	switch q.Sort {
 	case "", repository.SortDate, repository.SortName, repository.SortRate:
+	case q.Sort:
+		if isQuestionSort(q.Sort) {
+			break // checked by answerFilter, against the columns
+		}
+		fallthrough
 	default:
 		problems = append(problems, "Tri inconnu : les candidatures sont triées par date.")
 		f.Sort = ""
@@ -208,6 +221,13 @@ type inboxApplicationsData struct {
 	Events     []repository.PostingEvent
 	Sources    []string // the sources seen for the posting, for the filter
 	Links      trackedLinksView
+	// Notify is how the viewer hears of this posting ("" when they do not
+	// review it: an admin).
+	Notify catalog.Notify
+	// Columns are the posting's column questions; Cells each row's
+	// answers to them, by application.
+	Columns []listColumn
+	Cells   map[int64][]string
 }
 
 func (h *Handler) inboxApplications(c *gin.Context) {
@@ -229,7 +249,18 @@ func (h *Handler) renderInboxApplications(c *gin.Context, status int, p *reposit
 		return
 	}
 	f, problems := q.Filter(p.ID, v.Email, sources)
+	columns, err := h.listColumns(ctx, p.ID, q)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	problems = append(problems, q.answerFilter(&f, columns)...)
 	rows, next, err := h.Repo.ListApplications(ctx, f)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	cells, err := h.columnCells(ctx, rows, columns)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -240,7 +271,8 @@ func (h *Handler) renderInboxApplications(c *gin.Context, status int, p *reposit
 		return
 	}
 	d := inboxApplicationsData{inboxPage: h.inboxPage(c, "Candidatures — "+p.Title), Posting: viewOf(p), Query: q,
-		Rows: rows, Problems: problems, RowSuffix: q.With("", ""), Sources: sources, Links: links}
+		Rows: rows, Problems: problems, RowSuffix: q.With("", ""), Sources: sources, Links: links,
+		Columns: columns, Cells: cells}
 	d.Flash, d.FlashAbout = h.popFlash(c)
 	total, more := 0, false
 	tabs := []statusTab{}
@@ -272,6 +304,13 @@ func (h *Handler) renderInboxApplications(c *gin.Context, status int, p *reposit
 			h.fail(c, err)
 			return
 		}
+	}
+	switch d.Notify, err = h.Repo.NotifyPreference(ctx, p.ID, v.Email); {
+	case errors.Is(err, repository.ErrNotFound):
+		d.Notify = ""
+	case err != nil:
+		h.fail(c, err)
+		return
 	}
 	d.Open = p.AcceptsApplications(h.Now())
 	closed, err := h.closedSince(ctx, p)

@@ -46,6 +46,9 @@ type authRoute struct {
 	form         url.Values
 	adminOnly    bool
 	ownList      bool // everyone's own list: 200, without other people's postings
+	// reviewerOnly: for the posting's reviewers alone, an admin who does
+	// not review it included (their own notifications).
+	reviewerOnly bool
 }
 
 // Every inbox route, for every kind of visitor. A route added to the
@@ -66,6 +69,16 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		Subject: "s", TextBody: "t", HTMLBody: "h", SendAfter: time.Now().Add(time.Hour)}
 	app.Repo.InsertEmails(context.Background(), []*repository.Email{pending})
 
+	bounced := &repository.Email{Kind: "status_update", PostingID: &mine.ID, ApplicationID: &a.ID, ToAddress: a.Email,
+		Subject: "s", TextBody: "t", HTMLBody: "h"}
+	app.Repo.InsertEmails(context.Background(), []*repository.Email{bounced})
+	app.DB.MustExec(`UPDATE emails SET status = 'sent', bounced_at = now(), bounce_reason = '5.1.1 unknown' WHERE id = $1`, bounced.ID)
+	var attachment int64
+	app.DB.QueryRow(`WITH m AS (INSERT INTO inbound_messages (message_key, kind, application_id, posting_id, from_address, body, created_at)
+		VALUES ('<r@example.org>', 'reply', $1, $2, $3, 'Voici mon CV.', now()) RETURNING id)
+		INSERT INTO inbound_attachments (inbound_id, file_name, content_type, size_bytes, sha256, content)
+		SELECT id, 'cv.pdf', 'application/pdf', 8, '\x00', '%PDF-1.4' FROM m RETURNING id`, a.ID, mine.ID, a.Email).Scan(&attachment)
+
 	pid, aid := strconv.FormatInt(mine.ID, 10), strconv.FormatInt(a.ID, 10)
 	type route = authRoute
 	// The table: the route as registered, and a concrete request.
@@ -78,6 +91,8 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		"POST /boite/offres/:id/relecteurs/retrait": {method: "POST", path: "/boite/offres/" + pid + "/relecteurs/retrait", form: url.Values{"email": {"x@anct.gouv.fr"}}, adminOnly: true},
 		"POST /boite/offres/:id/liens":              {method: "POST", path: "/boite/offres/" + pid + "/liens", form: url.Values{"canal": {"LinkedIn"}}},
 		"GET /boite/offres/:id/statistiques":        {method: "GET", path: "/boite/offres/" + pid + "/statistiques"},
+		"GET /boite/offres/:id/notifications":       {method: "GET", path: "/boite/offres/" + pid + "/notifications", reviewerOnly: true},
+		"POST /boite/offres/:id/notifications":      {method: "POST", path: "/boite/offres/" + pid + "/notifications", form: url.Values{"frequence": {"daily"}}, reviewerOnly: true},
 		"GET /boite/statistiques":                   {method: "GET", path: "/boite/statistiques", adminOnly: true},
 		"GET /boite/statistiques.csv":               {method: "GET", path: "/boite/statistiques.csv", adminOnly: true},
 		"GET /boite/candidatures/:id":               {method: "GET", path: "/boite/candidatures/" + aid},
@@ -88,6 +103,10 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		"POST /boite/candidatures/:id/statut":       {method: "POST", path: "/boite/candidatures/" + aid + "/statut", form: url.Values{"vers": {"shortlisted"}}},
 		"POST /boite/emails/:id/annulation":         {method: "POST", path: "/boite/emails/" + strconv.FormatInt(pending.ID, 10) + "/annulation"},
 		"POST /boite/emails/:id/renvoi":             {method: "POST", path: "/boite/emails/" + strconv.FormatInt(failed.ID, 10) + "/renvoi"},
+		"GET /boite/candidatures/:id/message":       {method: "GET", path: "/boite/candidatures/" + aid + "/message?modele=message_details"},
+		"POST /boite/candidatures/:id/message":      {method: "POST", path: "/boite/candidatures/" + aid + "/message", form: url.Values{"objet": {"Une question"}, "message": {"Pouvez-vous préciser vos dates ?"}}},
+		"GET /boite/pieces-jointes/:id":             {method: "GET", path: "/boite/pieces-jointes/" + strconv.FormatInt(attachment, 10)},
+		"POST /boite/emails/:id/correction":         {method: "POST", path: "/boite/emails/" + strconv.FormatInt(bounced.ID, 10) + "/correction", form: url.Values{"adresse": {"camille.durand@example.org"}}},
 	}
 	for k, v := range personalDataRoutes(pid, aid) {
 		table[k] = v
@@ -96,6 +115,9 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		table[k] = v
 	}
 	for k, v := range lifecycleRoutes(pid) {
+		table[k] = v
+	}
+	for k, v := range questionRoutes(t, app, mine.ID, a.ID) {
 		table[k] = v
 	}
 	for _, r := range app.Handler.Routes() {
@@ -149,7 +171,9 @@ func TestInboxAuthorizationTable(t *testing.T) {
 			} else if !through(resp) {
 				t.Errorf("reviewer: %d, want through", resp.StatusCode)
 			}
-			if resp := do(admin, rt); !through(resp) {
+			if resp := do(admin, rt); rt.reviewerOnly && resp.StatusCode != http.StatusNotFound {
+				t.Errorf("admin who does not review the posting: %d, want 404", resp.StatusCode)
+			} else if !rt.reviewerOnly && !through(resp) {
 				t.Errorf("admin: %d, want through", resp.StatusCode)
 			}
 		})

@@ -29,6 +29,12 @@ func (h *Handler) exportCSV(c *gin.Context) {
 		return
 	}
 	f, problems := q.Filter(p.ID, viewerOf(c).Email, sources)
+	columns, err := h.listColumns(c.Request.Context(), p.ID, q)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	problems = append(problems, q.answerFilter(&f, columns)...)
 	if len(problems) > 0 {
 		h.errorPage(c, http.StatusBadRequest, "Export impossible", "Le filtre de cet export n'est pas valable : "+strings.Join(problems, " ")+
 			" Corrigez-le dans la liste, puis exportez-la de nouveau.")
@@ -36,6 +42,11 @@ func (h *Handler) exportCSV(c *gin.Context) {
 	}
 	f.Limit = 1000
 	exported := 0
+	questions, err := h.exportQuestionColumns(c.Request.Context(), p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 
 	name := fmt.Sprintf("candidatures-%s-%s.csv", p.Slug, h.Now().In(frfmt.Paris).Format("2006-01-02"))
 	c.Header("Content-Type", "text/csv; charset=utf-8")
@@ -46,9 +57,9 @@ func (h *Handler) exportCSV(c *gin.Context) {
 	w := csv.NewWriter(c.Writer)
 	w.Comma = ';'
 	w.UseCRLF = true
-	w.Write([]string{"N°", "Reçue le", "Statut", "Prénom", "Nom", "Email", "Téléphone", "Localisation", "TJM (€ HT)",
+	w.Write(neutralise(append([]string{"N°", "Reçue le", "Statut", "Prénom", "Nom", "Email", "Téléphone", "Localisation", "TJM (€ HT)",
 		"Jours par semaine", "Disponible le", "SIRET", "Évaluation moyenne", "Motivation",
-		"Source", "Support", "Campagne", "Référence", "Site d'origine"})
+		"Source", "Support", "Campagne", "Référence", "Site d'origine"}, questions.headers...)))
 	for {
 		rows, next, err := h.Repo.ListApplications(c.Request.Context(), f)
 		if err != nil {
@@ -57,15 +68,20 @@ func (h *Handler) exportCSV(c *gin.Context) {
 			break
 		}
 		exported += len(rows)
+		answers, err := questions.answersOf(c.Request.Context(), h.Repo, rows)
+		if err != nil {
+			h.logger(c).Error("export answers", "error", err, "posting_id", p.ID)
+			break
+		}
 		for _, r := range rows {
 			rating := ""
 			if r.Rating != nil {
 				rating = strings.Replace(strconv.FormatFloat(*r.Rating, 'f', 1, 64), ".", ",", 1)
 			}
-			w.Write(neutralise([]string{strconv.FormatInt(r.ID, 10), r.CreatedAt.In(frfmt.Paris).Format(csvDateTime), r.Status.Label(),
+			w.Write(neutralise(append([]string{strconv.FormatInt(r.ID, 10), r.CreatedAt.In(frfmt.Paris).Format(csvDateTime), r.Status.Label(),
 				r.FirstName, r.LastName, r.Email, csvPhone(r.Phone), r.Location, strconv.Itoa(r.DailyRate), frfmt.Days(r.DaysPerWeek),
 				r.AvailableFrom.Format(csvDate), r.SIRET, rating, r.Motivation,
-				r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Ref, r.ReferrerHost}))
+				r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Ref, r.ReferrerHost}, questions.cells(answers[r.ID])...)))
 		}
 		if next == "" {
 			break

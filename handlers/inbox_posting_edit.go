@@ -206,10 +206,17 @@ func (h *Handler) downloadMarkdown(c *gin.Context) {
 	if !ok {
 		return
 	}
+	var err error
 	name := p.Slug
 	if !safeSlugRe.MatchString(name) {
 		name = "offre-" + strconv.FormatInt(p.ID, 10)
 	}
+	// The posting's own questions go in the file too (posting.QuestionsKey).
+	if p.Questions, err = h.Repo.Questions(c.Request.Context(), p.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	p.HasQuestions = len(p.Questions) > 0
 	c.Header("Content-Disposition", `attachment; filename="`+name+`.md"`)
 	c.Data(http.StatusOK, "text/markdown; charset=utf-8", importer.FromRow(p).Markdown())
 }

@@ -132,6 +132,7 @@ type personalDataDoc struct {
 	Posting         pdPosting     `json:"offre"`
 	Application     pdApplication `json:"candidature"`
 	CV              *pdCV         `json:"cv"`
+	Answers         []pdAnswer    `json:"reponses_aux_questions"`
 	History         []pdEvent     `json:"historique"`
 	Notes           []pdNote      `json:"notes"`
 	Ratings         []pdRating    `json:"evaluations"`
@@ -175,7 +176,7 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 			Content: base64.StdEncoding.EncodeToString(cv.Content)}
 	}
 	for _, e := range d.Events {
-		label := timeline([]repository.Event{e}, nil, nil)[0].What
+		label := timeline([]repository.Event{e}, nil, nil, nil)[0].What
 		doc.History = append(doc.History, pdEvent{At: paris(e.CreatedAt), Kind: e.Kind, Label: label, From: e.FromStatus, To: e.ToStatus, Actor: e.Actor})
 	}
 	for _, n := range d.Notes {
@@ -207,11 +208,16 @@ func (h *Handler) sendPersonalData(c *gin.Context, appID int64) {
 		h.fail(c, err)
 		return
 	}
+	doc := h.personalDataDoc(d)
+	if doc.Answers, err = h.personalDataAnswers(c.Request.Context(), appID); err != nil {
+		h.fail(c, err)
+		return
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(h.personalDataDoc(d)); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		h.fail(c, err)
 		return
 	}

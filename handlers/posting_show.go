@@ -34,6 +34,9 @@ type postingData struct {
 	ProConnect bool
 	ClosedAt   *time.Time // when it stopped taking applications; nil while open
 	JSONLD     template.JS
+	// The posting's own questions: in the body of the form, and the
+	// files after the CV.
+	Questions, FileQuestions []questionInput
 }
 
 type choice struct{ Value, Label string }
@@ -91,6 +94,12 @@ func (h *Handler) renderPosting(c *gin.Context, status int, p *repository.Postin
 		d.Nonce = newNonce()
 	}
 	if d.Open {
+		qs, err := h.formQuestions(c.Request.Context(), p.ID)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		d.Questions, d.FileQuestions = h.questionInputs(qs, form)
 		d.JSONLD = h.jobPostingJSONLD(p)
 		d.Page.Scripts = []string{"/static/posting.js"}
 	} else {

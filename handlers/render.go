@@ -56,6 +56,7 @@ var pageFuncs = template.FuncMap{
 	"field":       newFieldView,
 	"emailState":  emailStateLabel,
 	"size":        applyform.HumanSize,
+	"lower":       strings.ToLower,
 	"rating": func(avg *float64) string {
 		if avg == nil {
 			return "—"
@@ -77,7 +78,7 @@ func parsePages() (*pages, error) {
 		if name == "layout" {
 			continue
 		}
-		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "pages/layout.html", file)
+		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "pages/layout.html", "pages/partials/*.html", file)
 		if err != nil {
 			return nil, fmt.Errorf("page template %s: %w", name, err)
 		}

@@ -79,6 +79,8 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/offres/:id/relecteurs/retrait", h.requireAdmin, h.removeReviewer)
 	inbox.POST("/offres/:id/liens", h.createTrackedLink)
 	inbox.GET("/offres/:id/statistiques", h.postingFigures)
+	inbox.GET("/offres/:id/notifications", h.notificationsForm)
+	inbox.POST("/offres/:id/notifications", h.saveNotifications)
 	inbox.GET("/statistiques", h.requireAdmin, h.adminFigures)
 	inbox.GET("/statistiques.csv", h.requireAdmin, h.adminFiguresCSV)
 	inbox.GET("/candidatures/:id", h.inboxApplication)
@@ -89,6 +91,11 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/candidatures/:id/statut", h.changeStatus)
 	inbox.POST("/emails/:id/annulation", h.cancelEmail)
 	inbox.POST("/emails/:id/renvoi", h.resendEmail)
+	// Conversations by email: write to an applicant; what came back.
+	inbox.GET("/candidatures/:id/message", h.messageForm)
+	inbox.POST("/candidatures/:id/message", h.sendMessage)
+	inbox.GET("/pieces-jointes/:id", h.inboundAttachment)
+	inbox.POST("/emails/:id/correction", h.correctAddress)
 
 	// Posting editor (admins create and edit postings; any reviewer downloads one as Markdown).
 	inbox.GET("/offres/nouvelle", h.requireAdmin, h.newPostingForm)
@@ -97,6 +104,15 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.POST("/offres/:id/modification", h.requireAdmin, h.updatePosting)
 	inbox.POST("/offres/:id/apercu", h.requireAdmin, h.previewPosting)
 	inbox.GET("/offres/:id/markdown", h.downloadMarkdown)
+
+	// A posting's own questions (its reviewers, while it is a draft or open).
+	inbox.GET("/offres/:id/questions", h.questionsPage)
+	inbox.POST("/offres/:id/questions", h.addQuestion)
+	inbox.GET("/offres/:id/questions/:qid", h.editQuestionForm)
+	inbox.POST("/offres/:id/questions/:qid", h.updateQuestion)
+	inbox.POST("/offres/:id/questions/:qid/retrait", h.removeQuestion)
+	inbox.POST("/offres/:id/questions/:qid/deplacement", h.moveQuestion)
+	inbox.GET("/candidatures/:id/reponses/:qid", h.answerFile)
 
 	// A posting's life: preview and close, reopen, archive.
 	inbox.GET("/offres/:id/cloture", h.closePreview)
@@ -113,6 +129,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.GET("/candidature/:token/donnees.json", h.ownPersonalData)
 	admin := r.Group("/admin", h.requireViewer, h.requireAdmin)
 	admin.GET("/journal", h.auditLogPage)
+	admin.GET("/non-rattaches", h.unmatchedMessages)
 
 	// Operations: health, metrics, queues.
 	r.GET("/healthz", h.healthz)
@@ -131,6 +148,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 		r.GET("/dev/mail", h.devMailList)
 		r.GET("/dev/mail/:id", h.devMailShow)
 		r.GET("/dev/mail/:id/html", h.devMailHTML)
+		r.POST("/dev/mail/:id/reponse", h.devMailReply)
 	}
 
 	h.routes = r.Routes()

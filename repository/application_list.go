@@ -38,6 +38,10 @@ type ListFilter struct {
 	ReceivedFrom *time.Time
 	ReceivedTo   *time.Time // exclusive
 	Source       string     // utm_source, exactly
+	// Answers filter on the answers to the posting's column questions
+	// (see questions.go); SortQuestion, with Sort SortAnswer, sorts on one.
+	Answers      []AnswerFilter
+	SortQuestion *Question
 	Sort         string
 	After        string // keyset cursor: the page after this one
 	Limit        int
@@ -60,13 +64,15 @@ type ListRow struct {
 	Motivation    string         `db:"motivation"`
 	CreatedAt     time.Time      `db:"created_at"`
 	Unread        bool           `db:"unread"`
-	Rating        *float64       `db:"rating"`
-	SortName      string         `db:"sort_name"`
-	UTMSource     string         `db:"utm_source"`
-	UTMMedium     string         `db:"utm_medium"`
-	UTMCampaign   string         `db:"utm_campaign"`
-	Ref           string         `db:"ref"`
-	ReferrerHost  string         `db:"referrer_host"`
+	// Bounced: an email to the applicant was not delivered.
+	Bounced      bool     `db:"bounced"`
+	Rating       *float64 `db:"rating"`
+	SortName     string   `db:"sort_name"`
+	UTMSource    string   `db:"utm_source"`
+	UTMMedium    string   `db:"utm_medium"`
+	UTMCampaign  string   `db:"utm_campaign"`
+	Ref          string   `db:"ref"`
+	ReferrerHost string   `db:"referrer_host"`
 }
 
 // cursor is the sort key of the last row of a page.
@@ -75,6 +81,11 @@ type cursor struct {
 	S  string    `json:"s,omitempty"`
 	N  int       `json:"n,omitempty"`
 	ID int64     `json:"id"`
+	// A sort on a question's answers: its number or yes/no (its choice
+	// is S), and Z past the answered ones, among those without answer.
+	F *float64 `json:"f,omitempty"`
+	B *bool    `json:"b,omitempty"`
+	Z bool     `json:"z,omitempty"`
 }
 
 func (c cursor) encode() string {
@@ -146,6 +157,7 @@ func (f *ListFilter) where(withStatus bool) (string, []any) {
 	if f.Source != "" {
 		add("a.utm_source = ?", f.Source)
 	}
+	f.answerConds(add)
 	return strings.Join(conds, " AND "), args
 }
 
@@ -154,6 +166,9 @@ func (f *ListFilter) where(withStatus bool) (string, []any) {
 func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, string, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
+	}
+	if f.Sort == SortAnswer && f.SortQuestion != nil {
+		return r.listByAnswer(ctx, f)
 	}
 	where, args := f.where(true)
 	arg := func(v any) string {
@@ -187,7 +202,9 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 	var rows []ListRow
 	err := r.db.SelectContext(ctx, &rows, `SELECT l.*,
 		NOT EXISTS (SELECT 1 FROM application_reads ar WHERE ar.application_id = l.id AND ar.email = lower(`+reader+`)) AS unread,
-		(SELECT avg(score)::float8 FROM ratings rt WHERE rt.application_id = l.id) AS rating
+		(SELECT avg(score)::float8 FROM ratings rt WHERE rt.application_id = l.id) AS rating,
+		EXISTS (SELECT 1 FROM emails be WHERE be.application_id = l.id AND be.bounced_at IS NOT NULL
+			AND lower(be.to_address) = lower(l.email)) AS bounced
 		FROM (SELECT a.id, a.status, a.first_name, a.last_name, a.email, a.phone,
 			a.location, a.daily_rate, a.days_per_week, a.available_from, a.siret, a.motivation, a.created_at,
 			a.utm_source, a.utm_medium, a.utm_campaign, a.ref, a.referrer_host,

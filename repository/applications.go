@@ -49,6 +49,9 @@ type Application struct {
 	UTMCampaign  string `db:"utm_campaign"`
 	Ref          string `db:"ref"`
 	ReferrerHost string `db:"referrer_host"`
+	// Answers to the posting's own questions, stored with it by
+	// CreateApplication (not read with the row: see Repo.Answers).
+	Answers []Answer `db:"-"`
 }
 
 const applicationColumns = `id, posting_id, status, first_name, last_name, email, phone, location,
@@ -150,6 +153,9 @@ func (r *Repo) CreateApplication(ctx context.Context, app *Application, doc *Doc
 			if err != nil {
 				return fmt.Errorf("insert document: %w", err)
 			}
+		}
+		if err := r.insertAnswers(ctx, tx, app.ID, app.Answers); err != nil {
+			return err
 		}
 		if err := r.insertEvent(ctx, tx, app.ID, EventReceived, nil, &app.Status, ActorApplicant); err != nil {
 			return err
@@ -368,6 +374,9 @@ func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) (
 	if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE application_id = ANY($1)`, arr); err != nil {
 		return nil, fmt.Errorf("erase documents: %w", err)
 	}
+	if err := eraseAnswers(ctx, tx, arr); err != nil {
+		return nil, err
+	}
 	// Reviewers' notes are about the person: they go too. Ratings are
 	// scores without words and stay for the anonymous counts.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM notes WHERE application_id = ANY($1)`, arr); err != nil {
@@ -376,13 +385,19 @@ func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) (
 	if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = ANY($1)`, arr); err != nil {
 		return nil, fmt.Errorf("erase private links: %w", err)
 	}
+	// What the applicant wrote back, and its attachments, go too.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_messages WHERE application_id = ANY($1)`, arr); err != nil {
+		return nil, fmt.Errorf("erase inbound messages: %w", err)
+	}
 	// Pending mail to the applicant is not sent any more; what was sent
-	// keeps a trace without personal data.
+	// keeps a trace without personal data. So do the emails that name them
+	// among others (reviewers' digests and reminders).
 	if _, err := tx.ExecContext(ctx, `UPDATE emails SET
 		status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,
 		to_address = '', to_name = '', reply_to = '', subject = '(effacé)', text_body = '', html_body = '',
 		link_sealed = NULL, updated_at = $2
-		WHERE application_id = ANY($1)`, arr, tx.now); err != nil {
+		WHERE application_id = ANY($1)
+		   OR id IN (SELECT email_id FROM email_applications WHERE application_id = ANY($1))`, arr, tx.now); err != nil {
 		return nil, fmt.Errorf("erase emails: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, kind, actor, created_at)

@@ -24,12 +24,14 @@ const (
 	AuditErased            = "application_erased"
 	AuditRetentionErased   = "retention_erased"
 	AuditRetentionNotified = "retention_notified"
+	AuditMessageSent       = "message_sent"
+	AuditAddressCorrected  = "address_corrected"
 )
 
 // AuditActions lists the actions in the order the journal's filter shows them.
 func AuditActions() []string {
 	return []string{AuditCVOpened, AuditStatusChanged, AuditNoteAdded, AuditRatingSet, AuditReviewerAdded,
-		AuditReviewerRemoved, AuditExported, AuditPersonalData, AuditErased, AuditRetentionNotified, AuditRetentionErased}
+		AuditReviewerRemoved, AuditExported, AuditPersonalData, AuditErased, AuditRetentionNotified, AuditRetentionErased, AuditMessageSent, AuditAddressCorrected}
 }
 
 // AuditEntry is a line of the audit log.

@@ -37,6 +37,11 @@ type Posting struct {
 	ExcerptHTML  string               `db:"excerpt_html"`
 	CreatedAt    time.Time            `db:"created_at"`
 	UpdatedAt    time.Time            `db:"updated_at"`
+	// Questions are the posting's own questions as an imported file
+	// gives them, when it gives them (HasQuestions): an import makes
+	// them the posting's. Not read with the row (see Repo.Questions).
+	Questions    []Question `db:"-"`
+	HasQuestions bool       `db:"-"`
 }
 
 const postingColumns = `id, slug, source_name, source_hash, title, organisation, contact_email,
@@ -74,7 +79,10 @@ func (r *Repo) ImportPosting(ctx context.Context, p *Posting, dryRun bool) (Impo
 			if dryRun {
 				return nil
 			}
-			return insertPosting(ctx, tx, p)
+			if err := insertPosting(ctx, tx, p); err != nil {
+				return err
+			}
+			return importQuestions(ctx, tx, p)
 		case err != nil:
 			return fmt.Errorf("find posting %q: %w", p.SourceName.String, err)
 		}
@@ -104,6 +112,9 @@ func (r *Repo) ImportPosting(ctx context.Context, p *Posting, dryRun bool) (Impo
 			if err := leaveContact(ctx, tx, p.ID, old, false); err != nil {
 				return err
 			}
+		}
+		if err := importQuestions(ctx, tx, p); err != nil {
+			return err
 		}
 		return addContactReviewer(ctx, tx, p)
 	})

@@ -148,6 +148,7 @@ func (h *EmailHandler) deliver(ctx context.Context, log *slog.Logger, e *reposit
 	}
 	start := time.Now()
 	messageID, sendErr := h.Sender.Send(ctx, sendable)
+	e.ReplyTo = sendable.ReplyTo // as sent (the routing address, when replies are read)
 	h.Metrics.ObserveSend(sendOutcome(sendErr), time.Since(start))
 	// The outcome is recorded even if the task's context ended meanwhile.
 	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)

@@ -300,7 +300,7 @@ func (b *bench) baselineInsert(ctx context.Context, db *sql.DB, p *repository.Po
 		return err
 	}
 	tokenText := base64.RawURLEncoding.EncodeToString(token)
-	emails, err := b.product.Emails.Application(p, a, tokenText, "CV.pdf", nil)
+	emails, err := b.product.Emails.Application(p, a, tokenText, "CV.pdf", nil, []string{strings.ToLower(p.ContactEmail)})
 	if err != nil {
 		return err
 	}

@@ -358,18 +358,22 @@ func CheckCV(name string, data []byte, maxBytes int64) (CV, string) {
 	if int64(len(data)) > maxBytes {
 		return CV{}, fmt.Sprintf("Votre CV dépasse la taille maximale de %s : allégez-le (par exemple en l'exportant en PDF) puis choisissez-le à nouveau.", HumanSize(maxBytes))
 	}
-	mt := mimetype.Detect(data)
-	var contentType, ext string
-	for m := mt; m != nil; m = m.Parent() {
-		if e, ok := cvTypes[m.String()]; ok {
-			contentType, ext = m.String(), e
-			break
-		}
-	}
+	contentType, ext := documentType(data)
 	if contentType == "" {
 		return CV{}, "Ce fichier n'est pas un CV au format PDF, DOC, DOCX ou ODT (son contenu ne correspond pas à l'un de ces formats)."
 	}
 	return CV{Name: cleanFileName(name, ext), ContentType: contentType}, ""
+}
+
+// documentType recognises a document accepted as a CV by its bytes: its
+// type and extension, or "" for any other.
+func documentType(data []byte) (contentType, ext string) {
+	for m := mimetype.Detect(data); m != nil; m = m.Parent() {
+		if e, ok := cvTypes[m.String()]; ok {
+			return m.String(), e
+		}
+	}
+	return "", ""
 }
 
 // cleanFileName keeps a readable base name without path, control or

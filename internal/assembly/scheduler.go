@@ -19,6 +19,9 @@ type Scheduler struct {
 	Retention *workers.RetentionScheduler
 	// Views adds the posting views counted in Redis to PostgreSQL.
 	Views *workers.ViewsFlusher
+	// Digests writes the reviewers' daily digests and the contacts'
+	// weekly reminders of applications waiting for an answer.
+	Digests *workers.DigestScheduler
 	// Figures folds the changes behind postings' figures.
 	Figures *workers.FiguresCompactor
 }
@@ -31,18 +34,21 @@ func (p *Process) Scheduler() *Scheduler {
 		Retention: &workers.RetentionScheduler{Repo: p.Repo, Emails: p.Emails, Config: p.Config,
 			Enqueuer: p.Enqueuer, Log: p.Log},
 		Views:   &workers.ViewsFlusher{Counter: p.Views, Repo: p.Repo, Log: p.Log},
+		Digests: &workers.DigestScheduler{Repo: p.Repo, Emails: p.Emails, Enqueuer: p.Enqueuer, Log: p.Log},
 		Figures: &workers.FiguresCompactor{Repo: p.Repo, Log: p.Log},
 	}
 }
 
 // Run runs the jobs until ctx ends: the sweep every sweepEvery, closings
-// every 15 seconds, posting views and the figures' totals every minute, retention every hour. It returns once each has
-// finished what it was doing.
+// every 15 seconds, posting views, digests and the figures' totals every
+// minute, retention every hour. It returns once each has finished what it
+// was doing.
 func (s *Scheduler) Run(ctx context.Context, sweepEvery time.Duration) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.Closing.Run(ctx, 15*time.Second) })
 	wg.Go(func() { s.Retention.Run(ctx, time.Hour) })
 	wg.Go(func() { s.Views.Run(ctx, time.Minute) })
+	wg.Go(func() { s.Digests.Run(ctx, time.Minute) })
 	wg.Go(func() { s.Figures.Run(ctx, time.Minute) })
 	s.Sweep.Run(ctx, sweepEvery)
 	wg.Wait()

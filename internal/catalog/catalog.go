@@ -158,3 +158,46 @@ func (g CloseGroup) WordingLabel() string { return closeGroups[g].wording }
 
 // Valid reports whether g is one of the groups.
 func (g CloseGroup) Valid() bool { _, ok := closeGroups[g]; return ok }
+
+// Notify is how often a reviewer of a posting hears of its new
+// applications and of applicants' replies.
+type Notify string
+
+// Notification frequencies, in the order the preference page offers them.
+const (
+	NotifyAtOnce Notify = "at_once" // an email for each, as it arrives
+	NotifyDaily  Notify = "daily"   // one digest a day, at 08:00 Paris time, when there is something new
+	NotifyNever  Notify = "none"    // no email (mentions still arrive)
+)
+
+type notifyInfo struct{ label, hint string }
+
+var notifyInfos = map[Notify]notifyInfo{
+	NotifyAtOnce: {"À chaque nouveauté",
+		"Un email pour chaque nouvelle candidature et chaque réponse d'un·e candidat·e, dès son arrivée."},
+	NotifyDaily: {"Un récapitulatif par jour",
+		"Un seul email, chaque matin à 8 h (heure de Paris), qui liste les candidatures et les réponses arrivées depuis le précédent ; rien les jours sans nouveauté."},
+	NotifyNever: {"Aucun email",
+		"Vous consultez les candidatures dans votre espace quand vous le souhaitez."},
+}
+
+// NotifyChoices lists the frequencies in the order pages offer them.
+func NotifyChoices() []Notify { return []Notify{NotifyAtOnce, NotifyDaily, NotifyNever} }
+
+// Label is the frequency's French name.
+func (n Notify) Label() string { return notifyInfos[n].label }
+
+// Hint says in French what the frequency sends.
+func (n Notify) Hint() string { return notifyInfos[n].hint }
+
+// Valid reports whether n is one of the frequencies.
+func (n Notify) Valid() bool { _, ok := notifyInfos[n]; return ok }
+
+// DefaultNotify is a reviewer's frequency for a posting they have not
+// chosen one for: at once for the posting's contact, none for others.
+func DefaultNotify(contact bool) Notify {
+	if contact {
+		return NotifyAtOnce
+	}
+	return NotifyNever
+}

@@ -105,10 +105,11 @@ func fullName(a *repository.Application) string { return a.FirstName + " " + a.L
 
 // Application writes what a new application sends: the acknowledgement
 // to the applicant, with the private link of token (sealed when stored),
-// and the notification to the posting's contact, if it has one, each in
-// the posting's own wording (own, by key) when it has one.
+// and the notification to each reviewer in notify (those told at once:
+// see repository.NotifiedAtOnce), each in the posting's own wording (own,
+// by key) when it has one.
 func (c *Composer) Application(p *repository.Posting, a *repository.Application, token, cvName string,
-	own map[string]repository.PostingTemplate) ([]*repository.Email, error) {
+	own map[string]repository.PostingTemplate, notify []string) ([]*repository.Email, error) {
 	d := c.data(p, a)
 	d.Link, d.CVName = c.privateLink(token), cvName
 	ack, err := c.worded(Acknowledgement, d, own, a.Email, fullName(a), p.ContactEmail)
@@ -117,8 +118,10 @@ func (c *Composer) Application(p *repository.Posting, a *repository.Application,
 	}
 	ack.Token = token // stored sealed, never in clear
 	out := []*repository.Email{ack}
-	if p.ContactEmail != "" {
-		note, err := c.worded(ContactNotification, d, own, p.ContactEmail, "", a.Email)
+	for _, to := range notify {
+		dd := *d
+		dd.Link, dd.SettingsLink, dd.ReviewLink = "", c.SettingsLink(p.ID), c.applicationLink(a.ID)
+		note, err := c.worded(ContactNotification, &dd, own, to, "", a.Email)
 		if err != nil {
 			return nil, err
 		}
@@ -327,4 +330,60 @@ func (c *Composer) SignInLink(to, token, next string, valid time.Duration) (*rep
 	}
 	e.Token = token // stored sealed, never in clear
 	return e, nil
+}
+
+// MessageWords are the words a reviewer's message starts from: the
+// posting's own wording of e (one of MessageEditables, in own by key)
+// when it has a valid one, the default otherwise.
+func (c *Composer) MessageWords(e Editable, own map[string]repository.PostingTemplate) Words {
+	return c.Source(e, own)
+}
+
+// Message writes a reviewer's message w to an applicant, answering the
+// applicant's message of Message-ID inReplyTo ("" for none). Like every
+// email to an applicant it is threaded, and routed back to Vivier when a
+// mailbox is read (see workers.Sender). An error says in French what is
+// wrong with w, naming the field (Objet or Message).
+func (c *Composer) Message(p *repository.Posting, a *repository.Application, w Words, inReplyTo string) (*repository.Email, error) {
+	if err := check(w.Subject, w.Message, c.data(p, a)); err != nil {
+		return nil, err
+	}
+	d := c.data(p, a)
+	subject, message, err := ownWords(w, d)
+	if err != nil {
+		return nil, err
+	}
+	d.Subject, d.Message = subject, message
+	e, err := c.email(Message, d, a.Email, fullName(a), p.ContactEmail)
+	if err != nil {
+		return nil, err
+	}
+	e.InReplyTo = inReplyTo
+	return e, nil
+}
+
+// Reply is what reviewers are told of an applicant's reply.
+type Reply struct {
+	Subject, Text string
+	// Attachments names the files kept, and those refused with why.
+	Attachments string
+}
+
+// ReplyNotification tells each of to (the posting's contact and
+// reviewers to be told at once: see repository.ReplyRecipients) that the
+// applicant of a answered, with the reply's text and a link to the
+// application.
+func (c *Composer) ReplyNotification(p *repository.Posting, a *repository.Application, r Reply, to []string) ([]*repository.Email, error) {
+	d := c.data(p, a)
+	d.Inbound = &inboundSummary{Who: fullName(a), Subject: r.Subject, Text: r.Text, Attachments: r.Attachments}
+	d.Link = c.baseURL + "/boite/candidatures/" + strconv.FormatInt(a.ID, 10)
+	var out []*repository.Email
+	for _, addr := range to {
+		e, err := c.email(ReplyNotification, d, addr, "", "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"vivier/internal/catalog"
 	"vivier/internal/config"
+	"vivier/internal/frfmt"
 	"vivier/internal/links"
 	"vivier/repository"
 	"vivier/workers/tasks"
@@ -42,7 +43,7 @@ func everyKind(t *testing.T, c *Composer, p *repository.Posting, a *repository.A
 		}
 	}
 	one := func(e *repository.Email, err error) ([]*repository.Email, error) { return []*repository.Email{e}, err }
-	add(c.Application(p, a, "jeton-de-test", "cv.pdf", nil))
+	add(c.Application(p, a, "jeton-de-test", "cv.pdf", nil, []string{p.ContactEmail}))
 	add(one(c.PrivateLink(p, a, "jeton-de-test")))
 	add(c.Withdrawn(p, a))
 	add(c.WithdrawalUndone(p, a, catalog.StatusShortlisted))
@@ -68,6 +69,21 @@ func everyKind(t *testing.T, c *Composer, p *repository.Posting, a *repository.A
 	}
 	out[Kind(n.Kind)] = &repository.Email{Kind: n.Kind, Subject: n.Subject, TextBody: n.Text, HTMLBody: n.HTML}
 	add(one(n.Contact, nil))
+	day := time.Date(2026, 3, 2, 8, 0, 0, 0, frfmt.Paris)
+	events := []repository.DigestEvent{{Kind: repository.DigestNewApplication, PostingID: p.ID, PostingTitle: p.Title,
+		ApplicationID: a.ID, FirstName: a.FirstName, LastName: a.LastName, At: day.Add(-time.Hour)}}
+	waiting := []repository.WaitingApplication{
+		{PostingID: p.ID, PostingTitle: p.Title, ApplicationID: a.ID, FirstName: a.FirstName, LastName: a.LastName,
+			ReceivedAt: day.AddDate(0, 0, -20), Frequency: catalog.NotifyDaily, TotalInPosting: 1},
+		{PostingID: p.ID + 1, PostingTitle: "Autre offre", ApplicationID: a.ID + 1, FirstName: "Zoé", LastName: "Martin",
+			ReceivedAt: day.AddDate(0, 0, -30), Frequency: catalog.NotifyAtOnce, TotalInPosting: 1}}
+	digest, _, err := c.Digest("relecteur@anct.gouv.fr", day, day, events, waiting)
+	add(one(digest, err))
+	reminder, _, err := c.WaitingReminder(p.ContactEmail, day, waiting)
+	add(one(reminder, err))
+	add(one(c.Mention(p, a, "marie@anct.gouv.fr", 5, "Qu'en penses-tu ?", "paul@anct.gouv.fr")))
+	add(one(c.Message(p, a, c.MessageWords(MessageEditables()[0], nil), "")))
+	add(c.ReplyNotification(p, a, Reply{Subject: "Re: votre candidature", Text: "Bonjour, voici mes précisions."}, []string{"relecteur@anct.gouv.fr"}))
 	return out
 }
 

@@ -35,7 +35,18 @@ const (
 	CloseSummary            Kind = "close_summary"             // to the contact: what a close sent
 	RetentionNotice         Kind = "retention_notice"          // to the applicant: their data will be erased
 	RetentionNoticeContact  Kind = "retention_notice_contact"  // to the contact: the same, for the posting
+	ReviewerDigest          Kind = "reviewer_digest"           // to a reviewer: the day's new applications and replies, and those waiting
+	WaitingReminder         Kind = "waiting_reminder"          // to a contact told at once: the applications waiting, weekly
+	NoteMention             Kind = "note_mention"              // to a reviewer: mentioned in a note
+	Message                 Kind = "message"                   // to the applicant: written by a reviewer
+	ReplyNotification       Kind = "reply_notification"        // to the contact and reviewers: the applicant answered
 )
+
+// WrittenByPerson reports whether emails of kind k are written by a
+// person (a reviewer's message) rather than sent automatically: they are
+// not marked Auto-Submitted, so that the applicant's own automatic
+// replies answer them as they would answer anyone.
+func (k Kind) WrittenByPerson() bool { return k == Message }
 
 // CloseUpdate is the kind of the update a close writes to group g: each
 // group's is a kind of its own, rendered by the close_update templates.
@@ -51,7 +62,8 @@ type kindInfo struct {
 func kindTable() map[Kind]kindInfo {
 	t := map[Kind]kindInfo{}
 	for _, k := range []Kind{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, WithdrawalUndoneContact,
-		ErasedContact, StatusUpdate, CloseSummary, RetentionNotice, RetentionNoticeContact} {
+		ErasedContact, StatusUpdate, CloseSummary, RetentionNotice, RetentionNoticeContact,
+		ReviewerDigest, WaitingReminder, NoteMention, Message, ReplyNotification} {
 		t[k] = kindInfo{template: string(k), queue: tasks.QueueDefault}
 	}
 	// A person waits for it, on the sign-in page: it jumps the line.

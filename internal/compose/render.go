@@ -34,6 +34,14 @@ type emailData struct {
 	Message         string // the words of a worded kind (see Editable)
 	Subject         string // a subject replacing the template's
 	Summary         *closeSummary
+	Digest          *digestView  // a digest or a reminder
+	Mention         *mentionView // a mention in a note
+	// SettingsLink is where the recipient, a reviewer, chooses how they
+	// hear of the posting.
+	SettingsLink string
+	// ReviewLink is the application's page in the inbox.
+	ReviewLink string
+	Inbound    *inboundSummary // what an applicant wrote back
 	// Retention notices: the posting's latest close, when the data is due
 	// for erasure, and how many applications still hold data.
 	ClosedAt time.Time
@@ -46,6 +54,11 @@ type closeSummary struct {
 	Actor                                              string
 	InReview, Interview, Accepted, Rejected, Withdrawn int
 	AcceptedSilent, RejectedTold, Told                 int
+}
+
+// inboundSummary is an applicant's reply, as reviewers are told of it.
+type inboundSummary struct {
+	Who, Subject, Text, Attachments string
 }
 
 // Rendered is a rendered email.
@@ -73,6 +86,7 @@ var funcs = map[string]any{
 	"capitalize": frfmt.Capitalize,
 
 	"statusLabel": catalog.Status.Label,
+	"frDateTime":  frfmt.DateTime,
 }
 
 // newRenderer parses every email template; an error names the file at

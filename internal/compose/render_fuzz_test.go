@@ -25,6 +25,8 @@ func FuzzRender(f *testing.F) {
 	f.Fuzz(func(t *testing.T, first, last, title, message, override string) {
 		d := sample()
 		d.Application.FirstName, d.Application.LastName, d.Posting.Title, d.Message = first, last, title, message
+		d.Digest.Postings[0].Items[0].Name, d.Digest.Waiting[0].Title = first+" "+last, title
+		d.Mention.Name, d.Mention.Note = first+" "+last, message
 		for kind := range kinds {
 			got, err := r.render(kind, d)
 			if err != nil {

@@ -18,6 +18,14 @@ func sample() *emailData {
 		Contact: "contact@anct.gouv.fr", Link: "https://vivier.example/candidature/abc", RetentionMonths: 24,
 		DataContact: "contact@anct.gouv.fr", CVName: "cv.pdf",
 		Summary: &closeSummary{Actor: "contact@anct.gouv.fr", InReview: 3, Rejected: 2, Told: 5},
+		Digest: &digestView{Day: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), New: 1, WaitingTotal: 3, WaitingDays: WaitingDays,
+			Postings: []digestPosting{{Title: "Coach <i>", Link: "https://vivier.example/boite/offres/1",
+				Items: []digestItem{{What: "Nouvelle candidature", Name: "Camille Durand <b>", Link: "https://vivier.example/boite/candidatures/7", At: time.Now()}}}},
+			Waiting: []waitingPosting{{Title: "Coach <i>", ListLink: "https://vivier.example/boite/offres/1?statut=received", Total: 3, More: 2,
+				Items: []waitingItem{{Name: "Camille Durand <b>", Link: "https://vivier.example/boite/candidatures/7", ReceivedAt: time.Now(), Days: 20}}}}},
+		Mention: &mentionView{Author: "marie@anct.gouv.fr", Name: "Camille Durand <b>", Note: "<script>Qu'en penses-tu ?</script>",
+			Link: "https://vivier.example/boite/candidatures/7#note-3"},
+		Inbound: &inboundSummary{Who: "Camille Durand <b>", Subject: "Re: <b>", Text: "Voici <script>mes</script> précisions."},
 	}
 }
 

@@ -214,4 +214,31 @@ var options = []option{
 		}
 		return nil
 	}},
+	// Conversations by email: a mailbox read over IMAP, and its address.
+	{Name: "INBOUND_IMAP_URL", Set: func(c *Config, v string) error {
+		c.InboundIMAPURL = v
+		if v == "" {
+			return nil
+		}
+		_, err := ParseIMAPURL(v)
+		return err
+	}},
+	{Name: "INBOUND_ADDRESS", Set: func(c *Config, v string) error {
+		c.InboundAddress = strings.ToLower(v)
+		if (v == "") != (c.InboundIMAPURL == "") {
+			return errors.New("set INBOUND_IMAP_URL and INBOUND_ADDRESS together, or neither")
+		}
+		if v == "" {
+			return nil
+		}
+		a, err := mail.ParseAddress(v)
+		if err != nil || a.Address != v || a.Name != "" || strings.Contains(v, "+") {
+			return expected("the mailbox's plain address, without a name or a +, such as recrutement@example.org", v)
+		}
+		return nil
+	}},
+	{Name: "INBOUND_POLL", Default: "30s", Set: func(c *Config, v string) (err error) {
+		c.InboundPoll, err = duration(v, time.Second, "a duration such as 30s (at least 1s)")
+		return err
+	}},
 }

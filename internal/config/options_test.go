@@ -85,6 +85,15 @@ func TestEveryOption(t *testing.T) {
 		{name: "PROCONNECT_CLIENT_SECRET", get: func(c *Config) any { return c.ProConnectClientSecret }, def: "",
 			good: "un-secret-de-proconnect", goodGets: "un-secret-de-proconnect", bad: "un secret", hidden: "un secret",
 			env: map[string]string{"PROCONNECT_ISSUER": "https://auth.agentconnect.gouv.fr/api/v2", "PROCONNECT_CLIENT_ID": "vivier-anct"}},
+		{name: "INBOUND_IMAP_URL", get: func(c *Config) any { return c.InboundIMAPURL }, def: "",
+			good: "imaps://recrutement:s3cret@imap.example.org:993/INBOX", goodGets: "imaps://recrutement:s3cret@imap.example.org:993/INBOX",
+			bad: "imap://recrutement:s3cret@imap.example.org/INBOX", hidden: "s3cret",
+			env: map[string]string{"INBOUND_ADDRESS": "recrutement@example.org"}},
+		{name: "INBOUND_ADDRESS", get: func(c *Config) any { return c.InboundAddress }, def: "",
+			good: "Recrutement@example.org", goodGets: "recrutement@example.org", bad: "recrutement+x@example.org",
+			env: map[string]string{"INBOUND_IMAP_URL": "imap://recrutement:pass@127.0.0.1:1143/INBOX?tls=none"}},
+		{name: "INBOUND_POLL", get: func(c *Config) any { return c.InboundPoll }, def: 30 * time.Second,
+			good: "5s", goodGets: 5 * time.Second, bad: "0s"},
 	}
 
 	var tested []string

@@ -160,6 +160,7 @@ func Row(p *posting.Posting) *repository.Posting {
 		Contract: p.Contract, ExternalURL: p.ExternalURL, OpensAt: p.OpensAt, ClosesAt: p.ClosesAt,
 		Status: status, Domains: nonNil(p.Domains), Technos: nonNil(p.Technos), Junior: p.Junior,
 		BodyMD: p.BodyMarkdown, BodyHTML: p.BodyHTML, ExcerptHTML: p.ExcerptHTML,
+		Questions: questionRows(p.Questions), HasQuestions: p.HasQuestions,
 	}
 }
 

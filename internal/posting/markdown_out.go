@@ -32,6 +32,9 @@ func (p *Posting) Markdown() []byte {
 	if p.Junior {
 		b.WriteString("junior: true\n")
 	}
+	if p.HasQuestions || len(p.Questions) > 0 {
+		writeQuestions(&b, p.Questions)
+	}
 	b.WriteString("---\n")
 	b.WriteString(p.BodyMarkdown)
 	return b.Bytes()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/text/unicode/norm"
+
+	"vivier/internal/applyform"
 )
 
 // Posting is one job posting read from a Markdown file with front matter.
@@ -29,6 +31,10 @@ type Posting struct {
 	BodyMarkdown string     // the body as written (NFC, LF line endings)
 	BodyHTML     string     // rendered, sanitised HTML
 	ExcerptHTML  string     // before <!--more-->, else the first paragraph
+	// Questions are the posting's own questions (QuestionsKey), when the
+	// file has the key (HasQuestions).
+	Questions    []applyform.Question
+	HasQuestions bool
 }
 
 // ParseError names the file and the 1-based line at fault, with a French
@@ -63,7 +69,13 @@ func parse(name string, data []byte, now time.Time) (*Posting, error) {
 	if perr == nil {
 		var m meta
 		if m, perr = decodeFrontMatter(fm, fenceLine); perr == nil {
-			return build(name, m, body, now), nil
+			var qs []applyform.Question
+			var has bool
+			if qs, has, perr = m.questions(fenceLine); perr == nil {
+				p := build(name, m, body, now)
+				p.Questions, p.HasQuestions = qs, has
+				return p, nil
+			}
 		}
 	}
 	perr.File = name

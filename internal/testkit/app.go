@@ -57,7 +57,10 @@ type App struct {
 	// Views adds the posting views counted in Redis to PostgreSQL, as the
 	// scheduler does every minute.
 	Views *workers.ViewsFlusher
-	Log   *slog.Logger
+	// Digests writes the reviewers' digests and the contacts' reminders
+	// due, as the scheduler does every minute.
+	Digests *workers.DigestScheduler
+	Log     *slog.Logger
 	// Clock is the app's one clock: the web app, the repository, the
 	// worker and the scheduler's jobs read it; tests set it.
 	Clock *Clock
@@ -170,7 +173,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	a.process = p
 	a.Repo, a.Redis, a.Limiter, a.Metrics = p.Repo, p.Queue, p.Limiter, p.Metrics
 	a.Enqueuer, a.Sweeper, a.Closing, a.Handler = p.Enqueuer, sched.Sweep, sched.Closing, web.Handler
-	a.Views = sched.Views
+	a.Views, a.Digests = sched.Views, sched.Digests
 	if appDB != db {
 		// The test's own checks go straight to the database.
 		if a.Repo, err = assembly.NewRepo(cfg, db); err != nil {
@@ -202,6 +205,9 @@ func (a *App) StartWorker() {
 		ShutdownTimeout: 5 * time.Second, DelayedTaskCheckInterval: 100 * time.Millisecond})
 	if err != nil {
 		a.tb.Fatalf("worker: %v", err)
+	}
+	if w.Reader != nil {
+		w.Reader.MaxBackoff = time.Second // a mailbox back up is read again soon
 	}
 	if err := w.Start(); err != nil {
 		w.Close()

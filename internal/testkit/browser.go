@@ -67,7 +67,10 @@ func Browser(tb testing.TB, options ...BrowserOption) context.Context {
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	// A whole browser test, not one step: long scenarios on a busy 2-core
+	// machine (eight tests at once) need minutes, and the suite's own
+	// -timeout stays the bound.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	if err := chromedp.Do(ctx); err != nil {
 		cancelTimeout()
 		cancelCtx()
