@@ -27,8 +27,8 @@ func (e *RelayBusyError) Error() string {
 func (e *RelayBusyError) Unwrap() error { return e.Err }
 
 // NotNowError says an email was put back in the outbox without being
-// tried, and When to try again: asynq counts it neither as a failure nor
-// as a retry.
+// tried, and After how long to try again: asynq counts it neither as a
+// failure nor as a retry.
 type NotNowError struct {
 	Reason string
 	After  time.Duration
