@@ -87,6 +87,8 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.GET("/offres/:id/statistiques", h.postingFigures)
 	inbox.GET("/offres/:id/notifications", h.notificationsForm)
 	inbox.POST("/offres/:id/notifications", h.saveNotifications)
+	inbox.GET("/statistiques", h.requireAdmin, h.adminFigures)
+	inbox.GET("/statistiques.csv", h.requireAdmin, h.adminFiguresCSV)
 	inbox.GET("/candidatures/:id", h.inboxApplication)
 	inbox.GET("/candidatures/:id/cv", h.inboxCV)
 	inbox.POST("/candidatures/:id/notes", h.addNote)

@@ -211,6 +211,9 @@ func (s *Sender) Send(ctx context.Context, e *repository.Email) (string, error) 
 			if err := client.DialWithContext(ctx); err != nil {
 				_ = client.Close()
 				client = nil
+				if busy := relayBusy(err); busy != nil {
+					return "", busy // "421 too many connections" at the greeting
+				}
 				return "", fmt.Errorf("connect to SMTP server: %w", err)
 			}
 		}
@@ -256,6 +259,9 @@ func (e *PermanentError) Error() string { return e.Reason }
 // IsTemp is true only for 4xx replies, but a dropped connection or a
 // timeout is worth a retry too.
 func classify(err error) error {
+	if busy := relayBusy(err); busy != nil {
+		return busy
+	}
 	var se *gomail.SendError
 	if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
 		return &PermanentError{Reason: err.Error()}

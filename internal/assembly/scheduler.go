@@ -24,6 +24,8 @@ type Scheduler struct {
 	Digests *workers.DigestScheduler
 	// Reminders writes the reminders of interviews 24 hours before.
 	Reminders *workers.InterviewReminders
+	// Figures folds the changes behind postings' figures.
+	Figures *workers.FiguresCompactor
 }
 
 // Scheduler builds the scheduler's jobs.
@@ -36,13 +38,14 @@ func (p *Process) Scheduler() *Scheduler {
 		Views:     &workers.ViewsFlusher{Counter: p.Views, Repo: p.Repo, Log: p.Log},
 		Digests:   &workers.DigestScheduler{Repo: p.Repo, Emails: p.Emails, Enqueuer: p.Enqueuer, Log: p.Log},
 		Reminders: &workers.InterviewReminders{Repo: p.Repo, Emails: p.Emails, Enqueuer: p.Enqueuer, Log: p.Log},
+		Figures:   &workers.FiguresCompactor{Repo: p.Repo, Log: p.Log},
 	}
 }
 
 // Run runs the jobs until ctx ends: the sweep every sweepEvery, closings
-// every 15 seconds, posting views, digests and interview reminders every
-// minute, retention every hour. It returns once each has finished what it
-// was doing.
+// every 15 seconds, posting views, digests, interview reminders and the
+// figures' totals every minute, retention every hour. It returns once
+// each has finished what it was doing.
 func (s *Scheduler) Run(ctx context.Context, sweepEvery time.Duration) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.Closing.Run(ctx, 15*time.Second) })
@@ -50,6 +53,7 @@ func (s *Scheduler) Run(ctx context.Context, sweepEvery time.Duration) {
 	wg.Go(func() { s.Views.Run(ctx, time.Minute) })
 	wg.Go(func() { s.Digests.Run(ctx, time.Minute) })
 	wg.Go(func() { s.Reminders.Run(ctx, time.Minute) })
+	wg.Go(func() { s.Figures.Run(ctx, time.Minute) })
 	s.Sweep.Run(ctx, sweepEvery)
 	wg.Wait()
 }
