@@ -75,7 +75,7 @@ fuzz:
 screenshots: assets chromium
 	VIVIER_SCREENSHOTS_DIR=$(CURDIR)/templates/static/screenshots $(GO) test -count=1 -run '^TestREADMEScreenshots$$' ./handlers/
 
-## bench: three scenarios against this machine's own baselines; writes BENCHMARKS.md (about 4 minutes here)
+## bench: five scenarios against this machine's own baselines; writes BENCHMARKS.md (about 7 minutes here)
 bench: assets
 	$(GO) run ./cmd/bench
 

@@ -147,7 +147,12 @@ func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repositor
 		h.fail(c, err)
 		return
 	}
-	d.Timeline = timeline(events, d.Notes, d.Emails, d.Inbound)
+	interviews, err := h.Repo.InterviewsOfApplication(ctx, a.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d.Timeline = timeline(events, d.Notes, d.Emails, d.Inbound, interviews)
 	if d.Answers, err = h.applicationAnswers(ctx, a); err != nil {
 		h.fail(c, err)
 		return
@@ -196,7 +201,7 @@ func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repositor
 }
 
 // timeline merges what happened to an application, oldest first.
-func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email, inbound []repository.InboundMessage) []timelineItem {
+func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email, inbound []repository.InboundMessage, interviews []repository.Interview) []timelineItem {
 	type dated struct {
 		at   int64
 		item timelineItem
@@ -218,6 +223,10 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 			what = "Retrait annulé par la personne candidate : " + deref(e.ToStatus).Label()
 		case repository.EventErased:
 			what = "Données effacées"
+		default:
+			if l := interviewEventLabel(e.Kind); l != "" {
+				what = l
+			}
 		}
 		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: what, Who: e.Actor}})
 	}
@@ -247,7 +256,18 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 		if m.Subject != "" {
 			what += " : « " + m.Subject + " »"
 		}
-		all = append(all, dated{m.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(m.CreatedAt), What: what, Who: m.FromAddress}})
+		who := m.FromAddress
+		if who == "" { // during a blind first pass
+			who = m.FromName
+		}
+		all = append(all, dated{m.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(m.CreatedAt), What: what, Who: who}})
+	}
+	for _, iv := range interviews {
+		what := "Entretien le " + frfmt.Appointment(iv.StartsAt) + " (" + frfmt.Minutes(iv.Minutes) + ", " + iv.Mode.Label() + ") : " + iv.State.Label()
+		if iv.Sequence > 0 && iv.State == catalog.InterviewBooked {
+			what += ", déplacé"
+		}
+		all = append(all, dated{iv.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(iv.CreatedAt), What: what, Who: repository.ActorApplicant}})
 	}
 	for i := 1; i < len(all); i++ { // insertion sort: a handful of items
 		for j := i; j > 0 && all[j].at < all[j-1].at; j-- {
@@ -259,6 +279,24 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 		out[i] = d.item
 	}
 	return out
+}
+
+// interviewEventLabel names an interview event of the history ("" for
+// another kind).
+func interviewEventLabel(kind string) string {
+	switch kind {
+	case repository.EventInterviewProposed:
+		return "Créneaux d'entretien proposés"
+	case repository.EventInterviewBooked:
+		return "Créneau d'entretien choisi"
+	case repository.EventInterviewMoved:
+		return "Entretien déplacé"
+	case repository.EventInterviewCancelled:
+		return "Entretien annulé"
+	case repository.EventInterviewNoneFits:
+		return "Aucun créneau ne convient"
+	}
+	return ""
 }
 
 func deref(s *catalog.Status) catalog.Status {

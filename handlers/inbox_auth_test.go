@@ -93,6 +93,8 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		"GET /boite/offres/:id/statistiques":        {method: "GET", path: "/boite/offres/" + pid + "/statistiques"},
 		"GET /boite/offres/:id/notifications":       {method: "GET", path: "/boite/offres/" + pid + "/notifications", reviewerOnly: true},
 		"POST /boite/offres/:id/notifications":      {method: "POST", path: "/boite/offres/" + pid + "/notifications", form: url.Values{"frequence": {"daily"}}, reviewerOnly: true},
+		"GET /boite/statistiques":                   {method: "GET", path: "/boite/statistiques", adminOnly: true},
+		"GET /boite/statistiques.csv":               {method: "GET", path: "/boite/statistiques.csv", adminOnly: true},
 		"GET /boite/candidatures/:id":               {method: "GET", path: "/boite/candidatures/" + aid},
 		"GET /boite/candidatures/:id/cv":            {method: "GET", path: "/boite/candidatures/" + aid + "/cv"},
 		"POST /boite/candidatures/:id/notes":        {method: "POST", path: "/boite/candidatures/" + aid + "/notes", form: url.Values{"note": {"Profil solide."}}},
@@ -117,6 +119,9 @@ func TestInboxAuthorizationTable(t *testing.T) {
 	}
 	routes := questionRoutes(t, app, mine.ID, a.ID)
 	for k, v := range evaluationRoutes(t, app, mine.ID) {
+		routes[k] = v
+	}
+	for k, v := range interviewRoutes(pid, aid) {
 		routes[k] = v
 	}
 	for k, v := range routes {

@@ -137,8 +137,13 @@ func (h *Handler) changeStatus(c *gin.Context) {
 	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email, Reason: d.Reason}
 	if d.Send {
 		words := compose.Words{Subject: d.Subject, Message: d.Message}
+		pool, err := h.freePool(c, p, to)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
-			return h.Emails.StatusUpdate(p, app, to, words, h.Now().Add(delay))
+			return h.Emails.StatusUpdateOffering(p, app, to, words, h.Now().Add(delay), pool)
 		}
 	}
 	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, []int64{a.ID}, ch)
@@ -205,8 +210,13 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 	}
 	if c.PostForm("envoyer") == "oui" {
 		words := h.Emails.StatusWords(to, saved)
+		pool, err := h.freePool(c, p, to)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
-			return h.Emails.StatusUpdate(p, app, to, words, h.Now().Add(delay))
+			return h.Emails.StatusUpdateOffering(p, app, to, words, h.Now().Add(delay), pool)
 		}
 	}
 	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, ids, ch)
@@ -313,4 +323,24 @@ func reasonError(reason string) string {
 		return "Le motif tient en 500 caractères au plus."
 	}
 	return ""
+}
+
+// freePool lists, for a move to « Entretien », the posting's pool slots
+// still free and to come: the status's email offers them (none for
+// another status).
+func (h *Handler) freePool(c *gin.Context, p *repository.Posting, to catalog.Status) ([]repository.InterviewSlot, error) {
+	if to != catalog.StatusInterview {
+		return nil, nil
+	}
+	slots, err := h.Repo.PoolSlots(c.Request.Context(), p.ID, h.Now())
+	if err != nil {
+		return nil, err
+	}
+	free := slots[:0]
+	for _, s := range slots {
+		if !s.Taken {
+			free = append(free, s)
+		}
+	}
+	return free, nil
 }

@@ -126,6 +126,21 @@ type pdEmail struct {
 	MessageID   string     `json:"message_id"`
 }
 
+type pdInterview struct {
+	Start     time.Time `json:"debut"`
+	Minutes   int       `json:"duree_minutes"`
+	Mode      string    `json:"modalite"`
+	Place     string    `json:"lieu"`
+	State     string    `json:"etat"`
+	Attendees []string  `json:"relecteurs_presents"`
+	CreatedAt time.Time `json:"choisi_le"`
+}
+
+type pdDecline struct {
+	At      time.Time `json:"date"`
+	Message string    `json:"message"`
+}
+
 type pdAudit struct {
 	At      time.Time       `json:"date"`
 	Actor   string          `json:"par"`
@@ -149,6 +164,8 @@ type personalDataDoc struct {
 	Notes           []pdNote      `json:"notes"`
 	Scorecards      []pdScorecard `json:"evaluations"`
 	Emails          []pdEmail     `json:"emails"`
+	Interviews      []pdInterview `json:"entretiens"`
+	Declines        []pdDecline   `json:"aucun_creneau_ne_convient"`
 	Journal         []pdAudit     `json:"journal"`
 }
 
@@ -181,6 +198,7 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 			Provenance: pdProvenance{Source: a.UTMSource, Medium: a.UTMMedium, Campaign: a.UTMCampaign,
 				Ref: a.Ref, ReferrerHost: a.ReferrerHost}},
 		History: []pdEvent{}, Notes: []pdNote{}, Scorecards: []pdScorecard{}, Emails: []pdEmail{}, Journal: []pdAudit{},
+		Interviews: []pdInterview{}, Declines: []pdDecline{},
 	}
 	if cv := d.Document; cv != nil {
 		doc.CV = &pdCV{FileName: cv.FileName, ContentType: cv.ContentType, SizeBytes: cv.SizeBytes,
@@ -188,7 +206,7 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 			Content: base64.StdEncoding.EncodeToString(cv.Content)}
 	}
 	for _, e := range d.Events {
-		label := timeline([]repository.Event{e}, nil, nil, nil)[0].What
+		label := timeline([]repository.Event{e}, nil, nil, nil, nil)[0].What
 		doc.History = append(doc.History, pdEvent{At: paris(e.CreatedAt), Kind: e.Kind, Label: label, From: e.FromStatus, To: e.ToStatus, Actor: e.Actor, Reason: e.Reason})
 	}
 	for _, n := range d.Notes {
@@ -209,6 +227,13 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 			To: e.ToAddress, ToName: e.ToName, ReplyTo: e.ReplyTo, Subject: e.Subject, Text: e.TextBody, HTML: e.HTMLBody,
 			Status: e.Status, StatusLabel: emailStateLabel(e.Status), SentAt: parisPtr(e.SentAt), Attempts: e.Attempts,
 			LastError: e.LastError, MessageID: e.MessageID})
+	}
+	for _, iv := range d.Interviews {
+		doc.Interviews = append(doc.Interviews, pdInterview{Start: paris(iv.StartsAt), Minutes: iv.Minutes, Mode: iv.Mode.Label(),
+			Place: iv.Place, State: iv.State.Label(), Attendees: append([]string{}, iv.Attendees...), CreatedAt: paris(iv.CreatedAt)})
+	}
+	for _, dc := range d.Declines {
+		doc.Declines = append(doc.Declines, pdDecline{At: paris(dc.CreatedAt), Message: dc.Message})
 	}
 	for _, e := range d.Audit {
 		details := e.Details

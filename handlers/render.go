@@ -64,6 +64,7 @@ var pageFuncs = template.FuncMap{
 		return strings.Replace(fmt.Sprintf("%.1f", *avg), ".", ",", 1) + "/4"
 	},
 	"postingStatusLabel": catalog.PostingState.Label,
+	"interviewEvent":     interviewEventLabel,
 }
 
 func parsePages() (*pages, error) {

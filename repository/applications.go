@@ -251,8 +251,10 @@ func (r *Repo) Events(ctx context.Context, appID int64) ([]Event, error) {
 }
 
 // Withdraw marks an application withdrawn by its applicant, with the emails
-// that tell the contact. Returns ErrConflict if it was already withdrawn.
-func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error {
+// that tell the contact; its interview still to come, if any, is
+// cancelled in the same transaction, with the cancellations cancel writes
+// (nil: none). Returns ErrConflict if it was already withdrawn.
+func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email, cancel InterviewBuild) error {
 	return r.inTx(ctx, func(tx *Tx) error {
 		var from catalog.Status
 		err := tx.QueryRowContext(ctx, `SELECT status FROM applications WHERE id = $1 AND erased_at IS NULL FOR UPDATE`, appID).Scan(&from)
@@ -271,6 +273,9 @@ func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error
 		}
 		to := catalog.StatusWithdrawn
 		if err := r.insertEvent(ctx, tx, appID, EventWithdrawn, &from, &to, ActorApplicant); err != nil {
+			return err
+		}
+		if err := r.cancelComingInterview(ctx, tx, appID, ActorApplicant, cancel); err != nil {
 			return err
 		}
 		return r.insertEmails(ctx, tx, emails)
@@ -395,6 +400,13 @@ func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) (
 	// What the applicant wrote back, and its attachments, go too.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_messages WHERE application_id = ANY($1)`, arr); err != nil {
 		return nil, fmt.Errorf("erase inbound messages: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM interview_declines WHERE application_id = ANY($1)`, arr); err != nil {
+		return nil, fmt.Errorf("erase interview messages: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM email_attachments WHERE email_id IN
+		(SELECT id FROM emails WHERE application_id = ANY($1))`, arr); err != nil {
+		return nil, fmt.Errorf("erase attachments: %w", err)
 	}
 	// Pending mail to the applicant is not sent any more; what was sent
 	// keeps a trace without personal data. So do the emails that name them

@@ -281,7 +281,7 @@ func TestWithdraw(t *testing.T) {
 	e.setStatus(a, catalog.StatusShortlisted)
 	tell := &repository.Email{Kind: "withdrawn_contact", PostingID: &p.ID, ApplicationID: &a.ID, ToAddress: p.ContactEmail,
 		Subject: "Candidature retirée", TextBody: "t", HTMLBody: "h"}
-	if err := e.Repo.Withdraw(t.Context(), a.ID, []*repository.Email{tell}); err != nil {
+	if err := e.Repo.Withdraw(t.Context(), a.ID, []*repository.Email{tell}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := e.Repo.ApplicationByID(t.Context(), a.ID)
@@ -298,14 +298,14 @@ func TestWithdraw(t *testing.T) {
 		t.Errorf("the contact's email was not written")
 	}
 	before := e.count(`SELECT count(*) FROM emails`)
-	err := e.Repo.Withdraw(t.Context(), a.ID, []*repository.Email{email("withdrawn_contact", a, "encore")})
+	err := e.Repo.Withdraw(t.Context(), a.ID, []*repository.Email{email("withdrawn_contact", a, "encore")}, nil)
 	if !errors.Is(err, repository.ErrConflict) {
 		t.Errorf("second withdrawal: %v, want ErrConflict", err)
 	}
 	if n := e.count(`SELECT count(*) FROM emails`); n != before {
 		t.Errorf("second withdrawal wrote %d emails", n-before)
 	}
-	if err := e.Repo.Withdraw(t.Context(), 999_999, nil); !errors.Is(err, repository.ErrNotFound) {
+	if err := e.Repo.Withdraw(t.Context(), 999_999, nil, nil); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("unknown application: %v, want ErrNotFound", err)
 	}
 }

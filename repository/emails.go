@@ -71,6 +71,13 @@ type Email struct {
 	// link it carries: never stored in clear, it is hidden from the
 	// subject and bodies and sealed into LinkSealed as the row is written.
 	Token string `db:"-"`
+	// LinkHash, when set on an email to an applicant, is the hash of
+	// Token, stored with the email as one more private link of its
+	// application.
+	LinkHash []byte `db:"-"`
+	// Attachments are the files the email carries (an invitation), stored
+	// with it and read back when it is claimed.
+	Attachments []Attachment `db:"-"`
 }
 
 const emailColumns = `id, kind, posting_id, application_id, to_address, to_name, reply_to, subject,
@@ -130,6 +137,16 @@ func (r *Repo) insertEmails(ctx context.Context, tx *Tx, emails []*Email) error 
 			e.HTMLBody, e.SendAfter, e.DedupeKey, e.AboutStatus, tx.now, e.InReplyTo).Scan(&e.ID, &e.Status, &e.CreatedAt, &e.UpdatedAt)
 		if err != nil {
 			return fmt.Errorf("insert %s email: %w", e.Kind, err)
+		}
+	}
+	if err := insertAttachments(ctx, tx, emails); err != nil {
+		return err
+	}
+	for _, e := range emails {
+		if e.LinkHash != nil && e.ApplicationID != nil {
+			if err := addPrivateLink(ctx, tx, *e.ApplicationID, e.LinkHash); err != nil {
+				return err
+			}
 		}
 	}
 	return r.sealLinks(ctx, tx, sealed)
@@ -260,6 +277,9 @@ func (r *Repo) ClaimEmails(ctx context.Context, ids []int64) ([]*Email, error) {
 		return nil, fmt.Errorf("claim %d emails: %w", len(ids), err)
 	}
 	slices.SortFunc(es, func(a, b *Email) int { return cmp.Compare(a.ID, b.ID) })
+	if err := r.withAttachments(ctx, es); err != nil {
+		return nil, err
+	}
 	return es, nil
 }
 

@@ -19,6 +19,9 @@ type PersonalData struct {
 	Criteria    []Criterion // the posting's, removed ones included, to name the marks
 	Emails      []Email
 	Audit       []AuditEntry
+	// Interviews and the messages saying that no slot fits.
+	Interviews []Interview
+	Declines   []InterviewDecline
 }
 
 // PersonalDataOf reads everything held about an application, CV content
@@ -60,6 +63,8 @@ func (r *Repo) PersonalDataOf(ctx context.Context, appID int64) (*PersonalData, 
 			WHERE application_id = $1 ORDER BY created_at, id`},
 		{&d.Criteria, `SELECT ` + criterionColumns + ` FROM evaluation_criteria WHERE posting_id = (SELECT posting_id FROM applications WHERE id = $1) ORDER BY position, id`},
 		{&d.Emails, `SELECT ` + emailColumns + ` FROM emails WHERE application_id = $1 ORDER BY created_at, id`},
+		{&d.Interviews, `SELECT ` + interviewColumns + ` FROM interviews i WHERE i.application_id = $1 ORDER BY i.created_at, i.id`},
+		{&d.Declines, `SELECT message, created_at FROM interview_declines WHERE application_id = $1 ORDER BY created_at, id`},
 	}
 	for _, q := range queries {
 		if err := tx.SelectContext(ctx, q.dest, q.query, appID); err != nil {

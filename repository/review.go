@@ -240,6 +240,11 @@ func (r *Repo) ResendEmail(ctx context.Context, id int64) (*Email, error) {
 				return fmt.Errorf("resend email %d: %w", id, err)
 			}
 		}
+		// The files it carried (an invitation) go with the new copy.
+		if err := tx.SelectContext(ctx, &resent.Attachments, `SELECT file_name, content_type, content FROM email_attachments
+			WHERE email_id = $1 ORDER BY position`, id); err != nil {
+			return fmt.Errorf("resend email %d: %w", id, err)
+		}
 		return r.insertEmails(ctx, tx, []*Email{&resent})
 	})
 	if err != nil {

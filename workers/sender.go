@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -155,7 +156,24 @@ func (s *Sender) Message(e *repository.Email) (*gomail.Msg, error) {
 	if e.HTMLBody != "" {
 		m.AddAlternativeString(gomail.TypeTextHTML, e.HTMLBody)
 	}
+	for _, a := range e.Attachments {
+		if err := attach(m, a); err != nil {
+			return nil, fmt.Errorf("attachment %s: %w", a.FileName, err)
+		}
+	}
 	return m, nil
+}
+
+// attach adds a file to a message. An iCalendar object (text/calendar,
+// with its method) goes both as an alternative of the body, where
+// calendar clients look for an invitation, and as a file to open
+// (application/ics), for the others.
+func attach(m *gomail.Msg, a repository.Attachment) error {
+	if strings.HasPrefix(a.ContentType, "text/calendar") {
+		m.AddAlternativeString(gomail.ContentType(a.ContentType), string(a.Content))
+		return m.AttachReader(a.FileName, bytes.NewReader(a.Content), gomail.WithFileContentType("application/ics"))
+	}
+	return m.AttachReader(a.FileName, bytes.NewReader(a.Content), gomail.WithFileContentType(gomail.ContentType(a.ContentType)))
 }
 
 // Send delivers one message and returns its Message-ID. Errors are
@@ -193,6 +211,9 @@ func (s *Sender) Send(ctx context.Context, e *repository.Email) (string, error) 
 			if err := client.DialWithContext(ctx); err != nil {
 				_ = client.Close()
 				client = nil
+				if busy := relayBusy(err); busy != nil {
+					return "", busy // "421 too many connections" at the greeting
+				}
 				return "", fmt.Errorf("connect to SMTP server: %w", err)
 			}
 		}
@@ -238,6 +259,9 @@ func (e *PermanentError) Error() string { return e.Reason }
 // IsTemp is true only for 4xx replies, but a dropped connection or a
 // timeout is worth a retry too.
 func classify(err error) error {
+	if busy := relayBusy(err); busy != nil {
+		return busy
+	}
 	var se *gomail.SendError
 	if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
 		return &PermanentError{Reason: err.Error()}

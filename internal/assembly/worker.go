@@ -15,6 +15,7 @@ import (
 	"vivier/internal/config"
 	"vivier/internal/inbound"
 	"vivier/internal/metrics"
+	"vivier/internal/sendrate"
 	"vivier/internal/signin"
 	"vivier/workers"
 	"vivier/workers/tasks"
@@ -70,7 +71,7 @@ func (p *Process) Worker(o WorkerOptions) (*Worker, error) {
 	signIn := &signin.Mailer{Repo: p.Repo, Emails: p.Emails, Config: p.Config, Limiter: p.Limiter,
 		Enqueuer: p.Enqueuer, Log: p.Log}
 	mux := workers.NewMux(&workers.EmailHandler{Repo: p.Repo, Sender: sender, Log: p.Log, Metrics: p.Metrics,
-		Enqueuer: p.Enqueuer, RetryDelay: o.RetryBase},
+		Enqueuer: p.Enqueuer, RetryDelay: o.RetryBase, Rate: p.SendRate()},
 		&workers.CloseFanoutHandler{Repo: p.Repo, Enqueuer: p.Enqueuer, Log: p.Log}, signIn, p.Log)
 	cfg := workers.ServerConfig(o.Concurrency, o.RetryBase, p.Log)
 	if o.ShutdownTimeout > 0 {
@@ -186,4 +187,12 @@ func (w *Worker) ServeMetrics(ctx context.Context) (stop func()) {
 		defer cancel()
 		srv.Shutdown(shutdownCtx)
 	}
+}
+
+// SendRate is the schedule every worker shares in Redis to hand emails to
+// the relay at SMTP_RATE at most, halved (down to a sixteenth) for a
+// minute after each "too many" from the relay.
+func (p *Process) SendRate() *sendrate.Limiter {
+	return &sendrate.Limiter{Redis: p.Redis, Key: "vivier:smtp-rate", Rate: p.Config.SMTPRate,
+		SlowFor: time.Minute, MaxFactor: 16}
 }

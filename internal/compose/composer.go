@@ -290,6 +290,14 @@ func (c *Composer) Close(p *repository.Posting, actor string, words map[catalog.
 		}
 		plan.Texts[g] = repository.CloseText{Kind: string(CloseUpdate(g)), Subject: subject, Text: r.Text, HTML: r.HTML}
 	}
+	plan.Interview = func(g catalog.CloseGroup, a *repository.Application, iv *repository.Interview) (*repository.Email, []*repository.Email, error) {
+		var w *Words
+		if g != "" {
+			ww := words[g]
+			w = &ww
+		}
+		return c.CloseInterview(p, g, w, a, iv)
+	}
 	if p.ContactEmail != "" {
 		plan.Summary = func(written map[catalog.CloseGroup]int, n repository.CloseCounts) (*repository.Email, error) {
 			return c.closeSummary(p, actor, written, n)

@@ -84,6 +84,18 @@ func everyKind(t *testing.T, c *Composer, p *repository.Posting, a *repository.A
 	add(one(c.Mention(p, a, "marie@anct.gouv.fr", 5, "Qu'en penses-tu ?", "paul@anct.gouv.fr")))
 	add(one(c.Message(p, a, c.MessageWords(MessageEditables()[0], nil), "")))
 	add(c.ReplyNotification(p, a, Reply{Subject: "Re: votre candidature", Text: "Bonjour, voici mes précisions."}, []string{"relecteur@anct.gouv.fr"}))
+	start := time.Date(2026, 3, 3, 14, 30, 0, 0, frfmt.Paris)
+	slot := repository.InterviewSlot{StartsAt: start, Minutes: 45, Mode: catalog.InterviewVideo, Place: "https://visio.example.org/a"}
+	add(one(c.InterviewSlots(p, a, []repository.InterviewSlot{slot})))
+	add(c.InterviewNoneFits(p, a, "Je suis en mission ce jour-là."))
+	iv := &repository.Interview{ID: 1, UID: "entretien-1@vivier.test", State: catalog.InterviewBooked, StartsAt: start, Minutes: 45,
+		Mode: catalog.InterviewVideo, Place: slot.Place, Attendees: []string{"relecteur@anct.gouv.fr"}, UpdatedAt: time.Now()}
+	for _, k := range []Kind{InterviewInvitation, InterviewUpdate, InterviewReminder} {
+		add(c.Interview(k, p, a, iv, time.Time{}))
+	}
+	cancelled := *iv
+	cancelled.State = catalog.InterviewCancelled
+	add(c.Interview(InterviewCancelled, p, a, &cancelled, time.Time{}))
 	return out
 }
 
@@ -153,7 +165,7 @@ func TestEachKindHasItsQueue(t *testing.T) {
 	if out[0] != (tasks.Outgoing{ID: 1, Queue: tasks.QueueCritical}) || out[1] != (tasks.Outgoing{ID: 2, Queue: tasks.QueueDefault, SendAfter: at}) {
 		t.Errorf("outgoing: %+v", out)
 	}
-	want := []string{"close_in_review", "close_interview", "close_accepted", "close_rejected", "close_summary"}
+	want := []string{"close_in_review", "close_interview", "close_accepted", "close_rejected", "close_summary", "interview_cancelled"}
 	if got := CloseKinds(); !slices.Equal(got, want) {
 		t.Errorf("close kinds %v, want %v", got, want)
 	}

@@ -42,6 +42,8 @@ type emailData struct {
 	// ReviewLink is the application's page in the inbox.
 	ReviewLink string
 	Inbound    *inboundSummary // what an applicant wrote back
+	// Interview is the interview an email is about (or the slots offered).
+	Interview *interviewText
 	// Retention notices: the posting's latest close, when the data is due
 	// for erasure, and how many applications still hold data.
 	ClosedAt time.Time

@@ -31,6 +31,9 @@ type Config struct {
 	// (and how many SMTP connections it keeps open). A send mostly waits
 	// on the relay's round trips, so it is well above the CPU count.
 	WorkerConcurrency int
+	// SMTPRate is how many messages a second every worker together hands
+	// to the relay at most (0: no limit).
+	SMTPRate float64
 	// EmailClaimTimeout is how long an email may stay "sending" before it
 	// is taken for the work of a dead worker and sent again.
 	EmailClaimTimeout time.Duration

@@ -152,6 +152,14 @@ var options = []option{
 		c.WorkerConcurrency, err = number(v, 1, 1000, "a number of emails sent at once between 1 and 1000")
 		return err
 	}},
+	{Name: "SMTP_RATE", Default: "0", Set: func(c *Config, v string) error {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(r) || r < 0 || r > 100000 {
+			return errors.New("a number of messages per second between 0 and 100000, such as 10 or 0.5 (0 for no limit)")
+		}
+		c.SMTPRate = r
+		return nil
+	}},
 	{Name: "METRICS_PORT", Default: strconv.Itoa(DefaultMetricsPort), Set: func(c *Config, v string) (err error) {
 		c.MetricsPort, err = number(v, 0, 65535, "a port number (0 to turn the worker's metrics off)")
 		return err

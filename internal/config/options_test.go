@@ -73,6 +73,7 @@ func TestEveryOption(t *testing.T) {
 		{name: "METRICS_TOKEN", get: func(c *Config) any { return c.MetricsToken }, def: "",
 			good: " un-jeton-assez-long-pour-servir ", goodGets: "un-jeton-assez-long-pour-servir", bad: "court", hidden: "court"},
 		{name: "WORKER_CONCURRENCY", get: func(c *Config) any { return c.WorkerConcurrency }, def: 20, good: "40", goodGets: 40, bad: "1001"},
+		{name: "SMTP_RATE", get: func(c *Config) any { return c.SMTPRate }, def: 0.0, good: "12.5", goodGets: 12.5, bad: "-1"},
 		{name: "METRICS_PORT", get: func(c *Config) any { return c.MetricsPort }, def: 9090, good: "0", goodGets: 0, bad: "-1"},
 		{name: "LINK_KEY", get: func(c *Config) any { return c.LinkKey }, def: DevLinkKey(),
 			good: base64.StdEncoding.EncodeToString(key), goodGets: key, bad: "c2VjcmV0", hidden: "c2VjcmV0"},
