@@ -67,7 +67,7 @@ func TestFiguresAcrossPostingsOverAPeriod(t *testing.T) {
 	move := func(id int64, to string, when time.Time) {
 		t.Helper()
 		app.Clock.Set(when)
-		resp, _ := testkit.PostForm(t, admin, app.URL+"/boite/candidatures/"+strconv.FormatInt(id, 10)+"/statut", url.Values{"vers": {to}})
+		resp, _ := testkit.PostForm(t, admin, app.URL+"/boite/candidatures/"+strconv.FormatInt(id, 10)+"/statut", url.Values{"vers": {to}, "motif": {"Hors du périmètre"}})
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("move %d to %s: %d", id, to, resp.StatusCode)
 		}

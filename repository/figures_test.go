@@ -158,7 +158,7 @@ func TestPostingFiguresTotalsFollowEveryChange(t *testing.T) {
 	change := func(to catalog.Status, as ...*repository.Application) {
 		t.Helper()
 		now = now.Add(90 * time.Minute)
-		if _, err := e.Repo.ChangeStatus(ctx, p.ID, ids(as...), repository.StatusChange{To: to, Actor: "relecteur@example.org"}); err != nil {
+		if _, err := e.Repo.ChangeStatus(ctx, p.ID, ids(as...), repository.StatusChange{To: to, Actor: "relecteur@example.org", Reason: "Autre profil retenu"}); err != nil {
 			t.Fatalf("change to %s: %v", to, err)
 		}
 	}
