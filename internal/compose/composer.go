@@ -122,10 +122,12 @@ func (c *Composer) Application(p *repository.Posting, a *repository.Application,
 		// To a reviewer: during a blind first pass, a number instead of
 		// the person, and no Reply-To to their address.
 		nd, replyTo := *d, a.Email
-		if seen, hidden := repository.ForReviewers(p, a); hidden {
+		seen, hidden := repository.ForReviewers(p, a)
+		if hidden {
 			nd = *c.data(p, seen)
 			nd.Blind, replyTo = true, ""
 		}
+		nd.Answers = answerLines(repository.AnswersForReviewers(a.Answers, hidden))
 		nd.Link, nd.SettingsLink, nd.ReviewLink = "", c.SettingsLink(p.ID), c.applicationLink(a.ID)
 		note, err := c.worded(ContactNotification, &nd, own, to, "", replyTo)
 		if err != nil {
