@@ -391,7 +391,7 @@ func (c *Composer) Message(p *repository.Posting, a *repository.Application, w W
 type Reply struct {
 	Subject, Text string
 	// Attachments names the files kept, and those refused with why.
-	Attachments string
+	Attachments []string
 }
 
 // ReplyNotification tells each of to (the posting's contact and
@@ -399,8 +399,15 @@ type Reply struct {
 // applicant of a answered, with the reply's text and a link to the
 // application.
 func (c *Composer) ReplyNotification(p *repository.Posting, a *repository.Application, r Reply, to []string) ([]*repository.Email, error) {
-	d := c.data(p, a)
-	d.Inbound = &inboundSummary{Who: fullName(a), Subject: r.Subject, Text: r.Text, Attachments: r.Attachments}
+	// During a blind first pass, the application is named by its number
+	// and its files are counted, not named: they may name the person, as
+	// a CV does (the page holds them back).
+	d := c.reviewerData(p, a)
+	files := strings.Join(r.Attachments, " ; ")
+	if d.Blind && len(r.Attachments) > 0 {
+		files = strconv.Itoa(len(r.Attachments)) + " " + frfmt.Plural(float64(len(r.Attachments)), "pièce jointe, masquée", "pièces jointes, masquées") + " pendant la relecture à l'aveugle"
+	}
+	d.Inbound = &inboundSummary{Who: fullName(d.Application), Subject: r.Subject, Text: r.Text, Attachments: files}
 	d.Link = c.baseURL + "/boite/candidatures/" + strconv.FormatInt(a.ID, 10)
 	var out []*repository.Email
 	for _, addr := range to {

@@ -179,8 +179,8 @@ func (c *Composer) WaitingReminder(to string, now time.Time, waiting []repositor
 // Mention tells a reviewer that author mentioned them in note noteID
 // about a, with a link to it.
 func (c *Composer) Mention(p *repository.Posting, a *repository.Application, author string, noteID int64, note, to string) (*repository.Email, error) {
-	d := c.data(p, a)
-	d.Mention = &mentionView{Author: author, Name: applicationName(a.ID, a.FirstName, a.LastName), Note: note,
+	d := c.reviewerData(p, a) // a number, not the person, during a blind first pass
+	d.Mention = &mentionView{Author: author, Name: applicationName(a.ID, d.Application.FirstName, d.Application.LastName), Note: note,
 		Link: c.applicationLink(a.ID) + "#note-" + strconv.FormatInt(noteID, 10)}
 	return c.email(NoteMention, d, to, "", author)
 }

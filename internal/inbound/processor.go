@@ -169,8 +169,7 @@ func (p *Processor) notify(msg *Parsed) func(ctx context.Context, tx *repository
 		if text == "" {
 			text = "(message sans texte)"
 		}
-		return p.Emails.ReplyNotification(post, a, compose.Reply{Subject: msg.Subject, Text: text,
-			Attachments: strings.Join(names, " ; ")}, to)
+		return p.Emails.ReplyNotification(post, a, compose.Reply{Subject: msg.Subject, Text: text, Attachments: names}, to)
 	}
 }
 
