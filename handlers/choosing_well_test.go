@@ -202,3 +202,62 @@ func cursorsIn(body string) []string {
 	}
 	return out
 }
+
+// The CSV export is the list as its reader sees it: the mean of an
+// application's scorecards shows once the reader filled their own (so
+// that no one anchors on the others' marks), the number of scorecards
+// always; the question's columns and the scorecards' are both there.
+func TestExportShowsTheMeanOnceTheReaderScored(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	p, contact, ids := blindPostingWithQuestions(t, app)
+	aid := applyWith(t, app, p, ids, validForm(), "Miro", "Ateliers", "")
+	ctx := context.Background()
+	if err := app.Repo.AddReviewer(ctx, p.ID, "second@anct.gouv.fr", p.ContactEmail); err != nil {
+		t.Fatal(err)
+	}
+	second := app.Client()
+	app.SignIn(second, "second@anct.gouv.fr")
+	testkit.PostForm(t, contact, app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"/criteres", url.Values{"nom": {"Animation"}, "poids": {"2"}})
+	cs, err := app.Repo.Criteria(ctx, p.ID, false)
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("criteria: %v, %v", cs, err)
+	}
+	form := url.Values{"avis": {"4"}, "commentaire": {"Très bien"}}
+	for _, c := range cs {
+		form.Set("critere-"+strconv.FormatInt(c.ID, 10), "3")
+	}
+	page := app.URL + "/boite/candidatures/" + strconv.FormatInt(aid, 10) + "/evaluation"
+	if resp, body := testkit.PostForm(t, contact, page, form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("scorecard: %d\n%s", resp.StatusCode, body)
+	}
+	export := app.URL + "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/export.csv"
+	row := func(c *http.Client) []string {
+		t.Helper()
+		_, body := testkit.Get(t, c, export)
+		lines := strings.Split(strings.TrimPrefix(body, "\ufeff"), "\r\n")
+		if len(lines) < 2 {
+			t.Fatalf("the CSV: %q", body)
+		}
+		header := strings.Split(lines[0], ";")
+		for _, h := range []string{"Moyenne des grilles", "Grilles d'évaluation", "Votre méthode", "Votre outil d'animation", "Un support d'atelier"} {
+			if !strings.Contains(lines[0], h) {
+				t.Errorf("the CSV's header lacks %q: %q", h, lines[0])
+			}
+		}
+		cells := strings.Split(lines[1], ";")
+		out := make([]string, 0, 2)
+		for i, h := range header {
+			if (h == "Moyenne des grilles" || h == "Grilles d'évaluation") && i < len(cells) {
+				out = append(out, cells[i])
+			}
+		}
+		return out
+	}
+	if got := row(second); len(got) != 2 || got[0] != "" || got[1] != "1" {
+		t.Errorf("before their own scorecard, the second reviewer's CSV reads mean and count %q, want \"\" and 1", got)
+	}
+	if got := row(contact); len(got) != 2 || got[0] != "3,0" || got[1] != "1" {
+		t.Errorf("the scorer's CSV reads mean and count %q, want 3,0 and 1", got)
+	}
+}

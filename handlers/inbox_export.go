@@ -77,8 +77,10 @@ func (h *Handler) exportCSV(c *gin.Context) {
 		}
 		for _, r := range rows {
 			r, hidden := listRowFor(p, r) // a number, not the person, during a blind first pass
+			// The mean once the reader filled their own scorecard, as the
+			// list shows it (no one anchors on the others' marks).
 			mean := ""
-			if r.Scorecards > 0 {
+			if r.Scorecards > 0 && r.MyScorecard {
 				mean = frMean(r.ScoreMean)
 			}
 			w.Write(neutralise(append([]string{strconv.FormatInt(r.ID, 10), r.CreatedAt.In(frfmt.Paris).Format(csvDateTime), r.Status.Label(),
