@@ -96,10 +96,13 @@ func TestChoosingWellInABrowser(t *testing.T) {
 	// criteria, a blind first pass until « Présélectionnée ».
 	signIn("admin@anct.gouv.fr")
 	step("the posting's list", chromedp.Navigate(app.URL+"/boite/offres/"+pid), chromedp.WaitVisible(`#relecteur`))
-	for _, who := range []string{"premiere@anct.gouv.fr", "second@anct.gouv.fr"} {
+	// Each waits for its own line in the list of reviewers (the contact's
+	// first): the page left shows the previous message until the next loads.
+	for i, who := range []string{"premiere@anct.gouv.fr", "second@anct.gouv.fr"} {
 		step("the reviewer "+who, chromedp.SendKeys(`#relecteur`, who), chromedp.Submit(`#relecteur`),
-			chromedp.WaitVisible(`#relecteurs .fr-alert--success`))
+			chromedp.WaitVisible(`#relecteurs ul > li:nth-child(`+strconv.Itoa(i+2)+`)`))
 	}
+	mustContain("the reviewers", text(`#relecteurs ul`), "premiere@anct.gouv.fr", "second@anct.gouv.fr")
 	step("the questions, none yet", chromedp.Click(`a[href$="/questions"]`), chromedp.WaitVisible(`#libelle`))
 	step("a choice shown as a column", chromedp.SetValue(`#type`, "one_choice"), chromedp.SendKeys(`#libelle`, "Votre méthode d'animation"),
 		chromedp.SendKeys(`#choix`, "Ateliers\nEntretiens\nAutre"), chromedp.Click(`#obligatoire`), chromedp.Click(`#colonne`),
@@ -114,11 +117,12 @@ func TestChoosingWellInABrowser(t *testing.T) {
 	}
 	method, workshop, support := "#"+field(ids[0]), "#"+field(ids[1]), "#"+field(ids[2])
 	step("the evaluation page", chromedp.Navigate(app.URL+"/boite/offres/"+pid+"/evaluation"), chromedp.WaitVisible(`#nouveau-nom`))
-	for _, c := range []struct{ name, weight string }{{"Animation d'ateliers", "3"}, {"Qualité de l'écrit", "1"}} {
+	for i, c := range []struct{ name, weight string }{{"Animation d'ateliers", "3"}, {"Qualité de l'écrit", "1"}} {
 		step("the criterion "+c.name, chromedp.SendKeys(`#nouveau-nom`, c.name), chromedp.SetValue(`#nouveau-poids`, c.weight),
-			chromedp.Submit(`#nouveau-nom`), chromedp.WaitVisible(`.fr-alert--success`))
+			chromedp.Submit(`#nouveau-nom`), chromedp.WaitVisible(`#criteres tbody > tr:nth-child(`+strconv.Itoa(i+1)+`)`))
 	}
-	step("blind until shortlisted", chromedp.Click(`label[for="jusqu_a-2"]`), chromedp.Submit(`#jusqu_a-2`), chromedp.WaitVisible(`.fr-alert--success`))
+	step("blind until shortlisted", chromedp.Click(`label[for="jusqu_a-2"]`), chromedp.Submit(`#jusqu_a-2`),
+		chromedp.WaitReady(`#jusqu_a-2[checked]`), chromedp.WaitVisible(`.fr-alert--success`)) // the attribute: the page sent back
 
 	// A freelancer applies through the form, which asks them not to
 	// identify themselves, and answers the questions.
@@ -263,12 +267,14 @@ func TestChoosingWellInABrowser(t *testing.T) {
 	sid, fid := strconv.FormatInt(second, 10), strconv.FormatInt(first, 10)
 	mustContain("the report's shortlisted application", text(`#rapport-`+fid), "Camille Durand", "3,1/4", "premiere@anct.gouv.fr",
 		"second@anct.gouv.fr", "Définitivement oui", "Oui", "Ateliers nombreux et variés", "Reçue → Présélectionnée", "par second@anct.gouv.fr")
+	mustContain("the report's answers", text(`#rapport-`+fid+`-reponses`), "Votre méthode d'animation : Ateliers")
 	if marks := text(`#rapport-` + fid + ` tbody`); !strings.Contains(marks, "4") || !strings.Contains(marks, "2") {
 		t.Errorf("the report's marks: %q", marks)
 	}
 	rejected := text(`#rapport-` + sid)
 	mustContain("the report's rejected application", rejected, secondNumber, "Reçue → Non retenue", "par second@anct.gouv.fr",
 		"Moins d'ateliers que les autres")
+	mustContain("the report's rejected application", text(`#rapport-`+sid+`-reponses`), "Votre méthode d'animation : Entretiens")
 	if strings.Contains(rejected, "Martin") {
 		t.Errorf("the report names an application still in the blind pass: %q", rejected)
 	}

@@ -261,3 +261,27 @@ func TestExportShowsTheMeanOnceTheReaderScored(t *testing.T) {
 		t.Errorf("the scorer's CSV reads mean and count %q, want 3,0 and 1", got)
 	}
 }
+
+// The selection report, on its page and in its CSV, gives each
+// application's answers to the questions shown as columns of the list,
+// those its reviewers screened on ("—" when unanswered, none once erased).
+func TestSelectionReportHoldsTheScreeningAnswers(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	p, contact, ids := blindPostingWithQuestions(t, app)
+	aid := applyWith(t, app, p, ids, validForm(), "Miro et des post-it", "Entretiens", "")
+	report := app.URL + "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/rapport"
+	_, body := testkit.Get(t, contact, report)
+	body = html.UnescapeString(body)
+	if !strings.Contains(body, `id="rapport-`+strconv.FormatInt(aid, 10)+`-reponses"`) || !strings.Contains(body, "Votre méthode : <strong>Entretiens</strong>") {
+		t.Errorf("the report's page lacks the answer screened on")
+	}
+	if strings.Contains(body, "Miro et des post-it") {
+		t.Errorf("the report's page lists an answer that is not a column of the list")
+	}
+	_, csv := testkit.Get(t, contact, report+".csv")
+	lines := strings.Split(strings.TrimPrefix(csv, "\ufeff"), "\r\n")
+	if len(lines) < 2 || !strings.Contains(lines[0], ";Grilles;Votre méthode;Relecteur·rice;") || !strings.Contains(lines[1], ";0;Entretiens;") {
+		t.Errorf("the report's CSV lacks the answer screened on:\n%s", csv)
+	}
+}
