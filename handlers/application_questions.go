@@ -13,7 +13,7 @@ import (
 
 	"vivier/internal/applyform"
 	"vivier/internal/catalog"
-	"vivier/internal/frfmt"
+	"vivier/internal/compose"
 	"vivier/repository"
 )
 
@@ -163,45 +163,8 @@ type answerView struct {
 	Long    bool
 }
 
-// answerText writes an answer's value in French; files give their name
-// and size.
-func answerText(a repository.Answer) string {
-	switch {
-	case a.Text != nil:
-		return *a.Text
-	case a.Choice != nil:
-		return *a.Choice
-	case a.Selected != nil:
-		return joinList(a.Selected)
-	case a.Bool != nil:
-		if *a.Bool {
-			return "Oui"
-		}
-		return "Non"
-	case a.Number != nil:
-		return applyform.FormatNumber(*a.Number)
-	case a.Date != nil:
-		return frfmt.CalendarDate(*a.Date)
-	case a.FileName != nil:
-		s := *a.FileName
-		if a.SizeBytes != nil {
-			s += " (" + applyform.HumanSize(*a.SizeBytes) + ")"
-		}
-		return s
-	}
-	return ""
-}
-
-func joinList(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += " ; "
-		}
-		out += v
-	}
-	return out
-}
+// answerText writes an answer's value in French (see compose.AnswerText).
+func answerText(a repository.Answer) string { return compose.AnswerText(a) }
 
 // answerViews shows an application's answers, noting those whose question
 // changed or went since.
@@ -227,8 +190,9 @@ func answerViews(appID int64, answers []repository.Answer, current []repository.
 }
 
 // applicationAnswers loads what the application page shows of the
-// answers.
-func (h *Handler) applicationAnswers(ctx context.Context, a *repository.Application) ([]answerView, error) {
+// answers; hidden: the application is shown as a number, its files are
+// not (see repository.AnswersForReviewers).
+func (h *Handler) applicationAnswers(ctx context.Context, a *repository.Application, hidden bool) ([]answerView, error) {
 	answers, err := h.Repo.Answers(ctx, a.ID)
 	if err != nil || len(answers) == 0 {
 		return nil, err
@@ -237,14 +201,19 @@ func (h *Handler) applicationAnswers(ctx context.Context, a *repository.Applicat
 	if err != nil {
 		return nil, err
 	}
-	return answerViews(a.ID, answers, current), nil
+	return answerViews(a.ID, repository.AnswersForReviewers(answers, hidden), current), nil
 }
 
 // answerFile sends the file an application answered a question with,
-// as an attachment (recorded like a CV opened).
+// as an attachment (recorded like a CV opened); none during a blind first
+// pass, as no CV.
 func (h *Handler) answerFile(c *gin.Context) {
-	a, _, ok := h.reviewedApplication(c)
+	a, p, ok := h.reviewedApplication(c)
 	if !ok {
+		return
+	}
+	if repository.ShownOf(p, a).Hidden {
+		h.notFound(c)
 		return
 	}
 	qid, err := strconv.ParseInt(c.Param("qid"), 10, 64)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,8 +112,12 @@ func auditDetails(e *repository.AuditEntry) string {
 		}
 		return s
 	case repository.AuditRevealed:
+		shown := "nom, email, téléphone, liens, SIRET et CV visibles"
+		if revealed, _ := d["revele"].([]any); slices.Contains(revealed, any("fichiers")) {
+			shown = "nom, email, téléphone, liens, SIRET, CV et fichiers joints visibles"
+		}
 		return "Passée à « " + catalog.Status(str("statut")).Label() + " » (étape « " + catalog.Status(str("etape")).Label() +
-			" ») : nom, email, téléphone, liens, SIRET et CV visibles"
+			" ») : " + shown
 	case repository.AuditBlindSet:
 		if u := catalog.Status(str("jusqu_a")); u != "" {
 			return "À l'aveugle jusqu'à « " + u.Label() + " »"

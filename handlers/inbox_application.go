@@ -153,7 +153,7 @@ func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repositor
 		return
 	}
 	d.Timeline = timeline(events, d.Notes, d.Emails, d.Inbound, interviews)
-	if d.Answers, err = h.applicationAnswers(ctx, a); err != nil {
+	if d.Answers, err = h.applicationAnswers(ctx, a, shown.Hidden); err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -233,6 +233,8 @@ type inboxApplicationsData struct {
 	// answers to them, by application.
 	Columns []listColumn
 	Cells   map[int64][]string
+	// ColumnCount is the table's number of columns, its questions' included.
+	ColumnCount int
 }
 
 func (h *Handler) inboxApplications(c *gin.Context) {
@@ -261,6 +263,7 @@ func (h *Handler) renderInboxApplications(c *gin.Context, status int, p *reposit
 	}
 	problems = append(problems, q.answerFilter(&f, columns)...)
 	f.Blind = p.BlindUntil != ""
+	problems = append(problems, blindSort(&q, &f)...)
 	rows, next, err := h.Repo.ListApplications(ctx, f)
 	if err != nil {
 		h.fail(c, err)
@@ -279,7 +282,7 @@ func (h *Handler) renderInboxApplications(c *gin.Context, status int, p *reposit
 	}
 	d := inboxApplicationsData{inboxPage: h.inboxPage(c, "Candidatures — "+p.Title), Posting: viewOf(p), Query: q,
 		Rows: rows, Scores: scores, Problems: problems, RowSuffix: q.With("", ""), Sources: sources, Links: links,
-		Columns: columns, Cells: cells}
+		Columns: columns, Cells: cells, ColumnCount: 8 + len(columns)}
 	d.Flash, d.FlashAbout = h.popFlash(c)
 	total, more := 0, false
 	tabs := []statusTab{}

@@ -35,13 +35,14 @@ func (h *Handler) exportCSV(c *gin.Context) {
 		return
 	}
 	problems = append(problems, q.answerFilter(&f, columns)...)
+	f.Blind = p.BlindUntil != ""
+	problems = append(problems, blindSort(&q, &f)...)
 	if len(problems) > 0 {
 		h.errorPage(c, http.StatusBadRequest, "Export impossible", "Le filtre de cet export n'est pas valable : "+strings.Join(problems, " ")+
 			" Corrigez-le dans la liste, puis exportez-la de nouveau.")
 		return
 	}
 	f.Limit = 1000
-	f.Blind = p.BlindUntil != ""
 	exported := 0
 	questions, err := h.exportQuestionColumns(c.Request.Context(), p.ID)
 	if err != nil {
@@ -75,15 +76,17 @@ func (h *Handler) exportCSV(c *gin.Context) {
 			break
 		}
 		for _, r := range rows {
-			r, _ = listRowFor(p, r) // a number, not the person, during a blind first pass
+			r, hidden := listRowFor(p, r) // a number, not the person, during a blind first pass
+			// The mean once the reader filled their own scorecard, as the
+			// list shows it (no one anchors on the others' marks).
 			mean := ""
-			if r.Scorecards > 0 {
+			if r.Scorecards > 0 && r.MyScorecard {
 				mean = frMean(r.ScoreMean)
 			}
 			w.Write(neutralise(append([]string{strconv.FormatInt(r.ID, 10), r.CreatedAt.In(frfmt.Paris).Format(csvDateTime), r.Status.Label(),
 				r.FirstName, r.LastName, r.Email, csvPhone(r.Phone), r.Location, strconv.Itoa(r.DailyRate), frfmt.Days(r.DaysPerWeek),
 				r.AvailableFrom.Format(csvDate), r.SIRET, mean, strconv.Itoa(r.Scorecards), r.Motivation,
-				r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Ref, r.ReferrerHost}, questions.cells(answers[r.ID])...)))
+				r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Ref, r.ReferrerHost}, questions.cells(answers[r.ID], hidden)...)))
 		}
 		if next == "" {
 			break

@@ -45,10 +45,11 @@ func (e exportQuestions) answersOf(ctx context.Context, repo *repository.Repo, r
 }
 
 // cells writes an application's answers in the columns' order ("" for a
-// question left unanswered).
-func (e exportQuestions) cells(answers []repository.Answer) []string {
+// question left unanswered); hidden: the application is shown as a
+// number, its files are not (see repository.AnswersForReviewers).
+func (e exportQuestions) cells(answers []repository.Answer, hidden bool) []string {
 	out := make([]string, len(e.ids))
-	for _, a := range answers {
+	for _, a := range repository.AnswersForReviewers(answers, hidden) {
 		for i, id := range e.ids {
 			if id == a.QuestionID {
 				out[i] = answerText(a)

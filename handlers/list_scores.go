@@ -60,3 +60,14 @@ func scoreBound(s, label string, problems *[]string) float64 {
 	}
 	return f
 }
+
+// blindSort keeps the list of a posting reviewed blind (f.Blind) from
+// being sorted on names, whose order would tell who is who: the sort is
+// dropped from q and f, and named in the returned problem.
+func blindSort(q *listQuery, f *repository.ListFilter) []string {
+	if !f.Blind || f.Sort != repository.SortName {
+		return nil
+	}
+	q.Sort, f.Sort = "", ""
+	return []string{"Tri par nom impossible pendant la relecture à l'aveugle : les candidatures sont triées par date."}
+}

@@ -19,7 +19,9 @@ import (
 // A page that prints well, and the same as CSV: the criteria and their
 // weights, every application with its marks by reviewer and its mean,
 // every status change with who made it and when, and the reason of each
-// rejection. Applications still in a blind first pass are numbers.
+// rejection, with the answers to the questions shown as columns of the
+// list (those the reviewers screened on). Applications still in a blind
+// first pass are numbers.
 
 type reportCard struct {
 	Reviewer       string
@@ -45,6 +47,14 @@ type reportRow struct {
 	Count     int
 	Cards     []reportCard
 	Decisions []reportDecision
+	// Answers are its answers to the questions shown as columns of the
+	// list (those reviewers sort and filter on), in the report's order.
+	Answers []reportAnswer
+}
+
+// reportAnswer is an answer to a column question, "—" when unanswered.
+type reportAnswer struct {
+	Label, Value string
 }
 
 type reportData struct {
@@ -57,8 +67,35 @@ type reportData struct {
 	BlindNote string
 }
 
+// reportQuestions are the questions whose answers the report lists: those
+// shown as columns of the list, and the answers to them.
+type reportQuestions struct {
+	Questions []repository.Question
+	Answers   map[int64]map[int64]repository.Answer // by application, then question
+}
+
+// reportAnswers reads the answers the report lists.
+func (h *Handler) reportAnswers(c *gin.Context, p *repository.Posting, rep *repository.SelectionReport) (reportQuestions, error) {
+	var out reportQuestions
+	columns, err := h.listColumns(c.Request.Context(), p.ID, listQuery{})
+	if err != nil || len(columns) == 0 {
+		return out, err
+	}
+	qids := make([]int64, 0, len(columns))
+	for _, col := range columns {
+		out.Questions = append(out.Questions, col.Question)
+		qids = append(qids, col.Question.ID)
+	}
+	ids := make([]int64, 0, len(rep.Applications))
+	for _, a := range rep.Applications {
+		ids = append(ids, a.ID)
+	}
+	out.Answers, err = h.Repo.AnswersFor(c.Request.Context(), ids, qids)
+	return out, err
+}
+
 // reportRows turns the report into rows as reviewers may see them.
-func reportRows(p *repository.Posting, rep *repository.SelectionReport) []reportRow {
+func reportRows(p *repository.Posting, rep *repository.SelectionReport, qs reportQuestions) []reportRow {
 	rows := make([]reportRow, 0, len(rep.Applications))
 	for _, a := range rep.Applications {
 		row := reportRow{ID: a.ID, Status: a.Status.Label(), Received: frfmt.DateTime(a.CreatedAt), Count: a.Scorecards,
@@ -70,6 +107,15 @@ func reportRows(p *repository.Posting, rep *repository.SelectionReport) []report
 			row.Name, row.Hidden = repository.NumberLabel(a.ID), true
 		default:
 			row.Name = a.FirstName + " " + a.LastName
+		}
+		if !row.Erased {
+			for _, q := range qs.Questions {
+				value := "—"
+				if ans, ok := qs.Answers[a.ID][q.ID]; ok {
+					value = answerText(repository.AnswersForReviewers([]repository.Answer{ans}, row.Hidden)[0])
+				}
+				row.Answers = append(row.Answers, reportAnswer{Label: q.Label, Value: value})
+			}
 		}
 		if a.Scorecards > 0 {
 			row.Mean = frMean(a.ScoreMean)
@@ -105,8 +151,13 @@ func (h *Handler) selectionReport(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	qs, err := h.reportAnswers(c, p, rep)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	d := reportData{inboxPage: h.inboxPage(c, "Rapport de sélection — "+p.Title), Posting: viewOf(p),
-		Rows: reportRows(p, rep), Generated: frfmt.DateTime(h.Now()),
+		Rows: reportRows(p, rep, qs), Generated: frfmt.DateTime(h.Now()),
 		CSVLink: "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/rapport.csv"}
 	for _, cr := range rep.Criteria {
 		d.Criteria = append(d.Criteria, criterionView{ID: cr.ID, Name: cr.Name, Guidance: cr.Guidance, Weight: cr.Weight, Removed: cr.RemovedAt != nil})
@@ -130,6 +181,11 @@ func (h *Handler) selectionReportCSV(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	qs, err := h.reportAnswers(c, p, rep)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	name := fmt.Sprintf("rapport-de-selection-%s-%s.csv", p.Slug, h.Now().In(frfmt.Paris).Format("2006-01-02"))
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
@@ -139,7 +195,11 @@ func (h *Handler) selectionReportCSV(c *gin.Context) {
 	w := csv.NewWriter(c.Writer)
 	w.Comma = ';'
 	w.UseCRLF = true
-	header := []string{"N°", "Personne", "Statut", "Reçue le", "Moyenne pondérée", "Grilles", "Relecteur·rice", "Avis"}
+	header := []string{"N°", "Personne", "Statut", "Reçue le", "Moyenne pondérée", "Grilles"}
+	for _, q := range qs.Questions {
+		header = append(header, q.Label)
+	}
+	header = append(header, "Relecteur·rice", "Avis")
 	for _, cr := range rep.Criteria {
 		col := cr.Name + " (poids " + strconv.Itoa(cr.Weight) + ")"
 		if cr.RemovedAt != nil {
@@ -149,7 +209,7 @@ func (h *Handler) selectionReportCSV(c *gin.Context) {
 	}
 	header = append(header, "Note pondérée de la grille", "Commentaire", "Décisions (date, qui, changement, motif)")
 	w.Write(header)
-	for _, row := range reportRows(p, rep) {
+	for _, row := range reportRows(p, rep, qs) {
 		decisions := make([]string, len(row.Decisions))
 		for i, d := range row.Decisions {
 			decisions[i] = d.At + ", " + d.Who + ", " + d.What
@@ -158,6 +218,13 @@ func (h *Handler) selectionReportCSV(c *gin.Context) {
 			}
 		}
 		base := []string{strconv.FormatInt(row.ID, 10), row.Name, row.Status, row.Received, row.Mean, strconv.Itoa(row.Count)}
+		for i := range qs.Questions {
+			value := ""
+			if i < len(row.Answers) {
+				value = row.Answers[i].Value
+			}
+			base = append(base, value)
+		}
 		cards := row.Cards
 		if len(cards) == 0 {
 			cards = []reportCard{{Marks: make([]string, len(rep.Criteria))}}

@@ -54,7 +54,8 @@ type ListFilter struct {
 	// no bound). A lower bound leaves out those without a scorecard.
 	ScoreMin, ScoreMax float64
 	// Blind: the posting is reviewed blind, so a text search looks in the
-	// motivation only, never in names or addresses.
+	// motivation only, never in names or addresses, and the list is not
+	// sorted on names (SortName reads as SortDate).
 	Blind bool
 }
 
@@ -200,6 +201,9 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 	if f.Sort == SortAnswer && f.SortQuestion != nil {
 		return r.listByAnswer(ctx, f)
 	}
+	if f.Blind && f.Sort == SortName {
+		f.Sort = SortDate // the order of names would tell who is who
+	}
 	where, args := f.where(true)
 	arg := func(v any) string {
 		args = append(args, v)
@@ -252,10 +256,24 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 	next := ""
 	if len(rows) > f.Limit {
 		rows = rows[:f.Limit]
-		last := rows[len(rows)-1]
-		next = cursor{T: last.CreatedAt, S: last.SortName, N: last.DailyRate, M: last.ScoreMean, ID: last.ID}.encode()
+		next = pageCursor(f.Sort, rows[len(rows)-1]).encode()
 	}
 	return rows, next, nil
+}
+
+// pageCursor is the cursor after row, holding its key in sort and nothing
+// else: a page's link carries a name only when the list is sorted on
+// names (never on a posting reviewed blind, see ListFilter.Blind).
+func pageCursor(sort string, row ListRow) cursor {
+	switch sort {
+	case SortName:
+		return cursor{S: row.SortName, ID: row.ID}
+	case SortRate:
+		return cursor{N: row.DailyRate, ID: row.ID}
+	case SortScore:
+		return cursor{M: row.ScoreMean, ID: row.ID}
+	}
+	return cursor{T: row.CreatedAt, ID: row.ID}
 }
 
 // SearchCountCap bounds each count of StatusCounts under a text search:
@@ -313,6 +331,9 @@ func (r *Repo) Neighbours(ctx context.Context, f ListFilter, appID int64) (prev,
 	self := "$" + strconv.Itoa(len(args))
 	var key string
 	desc := false
+	if f.Blind && f.Sort == SortName {
+		f.Sort = SortDate // as ListApplications
+	}
 	switch f.Sort {
 	case SortName:
 		key = "lower(a.last_name || ' ' || a.first_name)"

@@ -12,10 +12,12 @@ import (
 
 // A blind first pass: until an application of a posting reviewed blind
 // reaches the stage its reviewers chose, reviewers see "Candidature n° N"
-// instead of the person, and neither their contact details, links, SIRET
-// nor CV. This file is the one place that decides how an application is
-// named and shown to reviewers: pages, the CSV, the selection report and
-// every email to reviewers ask it (ForReviewers, Shown, HidesIdentity).
+// instead of the person, and neither their contact details, links, SIRET,
+// CV nor the files answered to the posting's questions. This file is the
+// one place that decides how an application is named and shown to
+// reviewers: pages, the CSV, the selection report and every email to
+// reviewers ask it (ForReviewers, AnswersForReviewers, Shown,
+// HidesIdentity).
 // Emails to the applicant are not concerned.
 
 // HidesIdentity reports whether reviewers see an application as a number:
@@ -62,6 +64,26 @@ func ForReviewers(p *Posting, a *Application) (*Application, bool) {
 	return &m, true
 }
 
+// AnswersForReviewers returns an application's answers to its posting's
+// questions as reviewers may see them: while its identity is hidden, a
+// file answered may name the person as a CV does, so it keeps its
+// question but loses its name, type, size and content (FileHidden), and
+// its address answers 404 as the CV's does. Every other answer shows.
+func AnswersForReviewers(answers []Answer, hidden bool) []Answer {
+	if !hidden {
+		return answers
+	}
+	out := make([]Answer, len(answers))
+	for i, a := range answers {
+		if a.Kind == catalog.QuestionFile {
+			a.FileName, a.ContentType, a.SizeBytes, a.SHA256, a.Content = nil, nil, nil, nil, nil
+			a.FileHidden = true
+		}
+		out[i] = a
+	}
+	return out
+}
+
 // AuditRevealed records that an application of a blind posting was shown
 // as the person, who moved it to the stage that reveals it, and when.
 const AuditRevealed = "application_revealed"
@@ -106,5 +128,5 @@ func revealIfReached(ctx context.Context, tx *Tx, blindUntil catalog.Status, a *
 	at := tx.now
 	a.RevealedAt = &at
 	return true, insertAudit(ctx, tx, tx.now, actor, AuditRevealed, a.PostingID, a.ID,
-		map[string]any{"etape": blindUntil, "statut": a.Status, "revele": []string{"nom", "email", "telephone", "liens", "siret", "cv"}})
+		map[string]any{"etape": blindUntil, "statut": a.Status, "revele": []string{"nom", "email", "telephone", "liens", "siret", "cv", "fichiers"}})
 }

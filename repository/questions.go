@@ -292,6 +292,10 @@ type Answer struct {
 	SHA256        []byte               `db:"sha256"`
 	Content       []byte               `db:"content"`
 	CreatedAt     time.Time            `db:"created_at"`
+	// FileHidden: a file answered, hidden from reviewers during a blind
+	// first pass (see AnswersForReviewers); its name, type, size and
+	// content are then blank.
+	FileHidden bool `db:"-"`
 }
 
 // answerColumns leaves out a file's content, read only by AnswerFile.

@@ -125,6 +125,7 @@ func (c *Composer) Application(p *repository.Posting, a *repository.Application,
 		if !nd.Blind {
 			nd.CVName, replyTo = cvName, a.Email
 		}
+		nd.Answers = answerLines(repository.AnswersForReviewers(a.Answers, nd.Blind))
 		nd.SettingsLink, nd.ReviewLink = c.SettingsLink(p.ID), c.applicationLink(a.ID)
 		note, err := c.worded(ContactNotification, &nd, own, to, "", replyTo)
 		if err != nil {

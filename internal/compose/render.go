@@ -52,6 +52,9 @@ type emailData struct {
 	// Blind: an email to reviewers about an application they see as a
 	// number (Application is then repository.ForReviewers' copy).
 	Blind bool
+	// Answers are the answers to the posting's questions, in an email to
+	// reviewers about a new application (files hidden when Blind).
+	Answers []answerLine
 }
 
 // closeSummary is what the contact is told after a close.
