@@ -269,6 +269,9 @@ func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[catalog.Stat
 // is one step along the sort's index from the application's own key, so
 // the cost does not grow with the list.
 func (r *Repo) Neighbours(ctx context.Context, f ListFilter, appID int64) (prev, next int64, err error) {
+	if f.Sort == SortAnswer && f.SortQuestion != nil {
+		return r.neighboursByAnswer(ctx, f, appID)
+	}
 	where, args := f.where(true)
 	args = append(args, appID)
 	self := "$" + strconv.Itoa(len(args))
@@ -296,6 +299,12 @@ func (r *Repo) Neighbours(ctx context.Context, f ListFilter, appID int64) (prev,
 	// cur is empty when the application is not in this list: no neighbours.
 	q := `WITH cur AS (SELECT ` + key + ` AS k, a.id FROM applications a WHERE ` + where + ` AND a.id = ` + self + `)
 		SELECT ` + step(before, beforeOrder) + `, ` + step(after, afterOrder) + ` FROM cur`
+	return r.neighbours(ctx, appID, q, args)
+}
+
+// neighbours runs a Neighbours statement, whose one row (none when the
+// application is not in the list) holds the previous and next ids.
+func (r *Repo) neighbours(ctx context.Context, appID int64, q string, args []any) (prev, next int64, err error) {
 	var p, n *int64
 	err = r.db.QueryRowContext(ctx, q, args...).Scan(&p, &n)
 	if errors.Is(err, sql.ErrNoRows) {

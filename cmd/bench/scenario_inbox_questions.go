@@ -33,7 +33,7 @@ func (b *bench) loadQuestions(ctx context.Context, repo *repository.Repo, postin
 	story := &repository.Question{PostingID: postingID, Kind: catalog.QuestionLongText, Label: "Racontez une mission difficile", Required: true}
 	qs.all = []*repository.Question{qs.yesNo, qs.number, method, tool, story}
 	for _, q := range qs.all {
-		if err := repo.SaveQuestion(ctx, q); err != nil {
+		if err := repo.SaveQuestion(ctx, q, b.admin); err != nil {
 			return nil, fmt.Errorf("question %q: %w", q.Label, err)
 		}
 	}
