@@ -231,24 +231,37 @@ type StatusCount struct {
 	More bool
 }
 
-// StatusCounts counts the applications matching the filter, by status,
-// one count a status so that each reads only its own index entries.
+// StatusCounts counts the applications matching the filter, by status.
+// Without a filter on answers, one count a status, so that each reads
+// only its own index entries; with one, a single count grouped by status,
+// which joins the answers' index to the posting's applications at once
+// (see migration 00016) rather than checking each application's answer
+// in turn.
 func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[catalog.Status]StatusCount, error) {
 	where, args := f.where(false)
-	args = append(args, pq.Array(catalog.Statuses()))
-	statuses := "$" + strconv.Itoa(len(args))
-	count := `SELECT count(*) FROM applications a WHERE ` + where + ` AND a.status = s`
 	capped := strings.TrimSpace(f.Query) != ""
-	if capped {
-		count = `SELECT count(*) FROM (SELECT 1 FROM applications a WHERE ` + where + ` AND a.status = s LIMIT ` +
-			strconv.Itoa(SearchCountCap+1) + `) capped`
+	var stmt string
+	switch {
+	case capped:
+		args = append(args, pq.Array(catalog.Statuses()))
+		stmt = `SELECT s, (SELECT count(*) FROM (SELECT 1 FROM applications a WHERE ` + where + ` AND a.status = s LIMIT ` +
+			strconv.Itoa(SearchCountCap+1) + `) capped) FROM unnest($` + strconv.Itoa(len(args)) + `::text[]) s`
+	case len(f.Answers) > 0:
+		stmt = `SELECT a.status, count(*) FROM applications a WHERE ` + where + ` GROUP BY a.status`
+	default:
+		args = append(args, pq.Array(catalog.Statuses()))
+		stmt = `SELECT s, (SELECT count(*) FROM applications a WHERE ` + where + ` AND a.status = s)
+			FROM unnest($` + strconv.Itoa(len(args)) + `::text[]) s`
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT s, (`+count+`) FROM unnest(`+statuses+`::text[]) s`, args...)
+	rows, err := r.db.QueryContext(ctx, stmt, args...)
 	if err != nil {
 		return nil, fmt.Errorf("status counts: %w", err)
 	}
 	defer rows.Close()
-	counts := map[catalog.Status]StatusCount{}
+	counts := make(map[catalog.Status]StatusCount, len(catalog.Statuses()))
+	for _, s := range catalog.Statuses() {
+		counts[s] = StatusCount{}
+	}
 	for rows.Next() {
 		var s catalog.Status
 		var n int

@@ -104,6 +104,30 @@ func TestListSortsAndFiltersOnAnswers(t *testing.T) {
 	if counts[catalog.StatusReceived].N != 2 {
 		t.Errorf("the tabs count %d, want 2", counts[catalog.StatusReceived].N)
 	}
+	// Every tab is counted, those with none too; an erased application
+	// is not.
+	e.setStatus(&repository.Application{ID: fx.byName["B"]}, catalog.StatusInReview)
+	e.setStatus(&repository.Application{ID: fx.byName["E"]}, catalog.StatusRejected)
+	if err := e.Repo.Erase(t.Context(), fx.byName["C"], repository.ActorApplicant, nil); err != nil {
+		t.Fatal(err)
+	}
+	if counts, err = e.Repo.StatusCounts(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	wantCounts := map[catalog.Status]repository.StatusCount{catalog.StatusReceived: {}, catalog.StatusInReview: {N: 1},
+		catalog.StatusShortlisted: {}, catalog.StatusInterview: {}, catalog.StatusAccepted: {}, catalog.StatusRejected: {},
+		catalog.StatusWithdrawn: {}}
+	if !mapsEqual(counts, wantCounts) {
+		t.Errorf("the tabs count %v, want %v", counts, wantCounts)
+	}
+	f.Answers = f.Answers[1:] // « oui » only: B, and E rejected
+	if counts, err = e.Repo.StatusCounts(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	wantCounts[catalog.StatusRejected] = repository.StatusCount{N: 1}
+	if !mapsEqual(counts, wantCounts) {
+		t.Errorf("the tabs count %v, want %v", counts, wantCounts)
+	}
 }
 
 // Previous and next follow a list sorted on a question's answers: by
