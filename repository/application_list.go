@@ -234,9 +234,9 @@ type StatusCount struct {
 // StatusCounts counts the applications matching the filter, by status.
 // Without a filter on answers, one count a status, so that each reads
 // only its own index entries; with one, a single count grouped by status,
-// which joins the answers' index to the posting's applications at once
-// (see migration 00016) rather than checking each application's answer
-// in turn.
+// which joins the answers' index to the posting's applications read by id
+// from an index alone (see migration 00016) rather than checking each
+// application's answer in turn.
 func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[catalog.Status]StatusCount, error) {
 	where, args := f.where(false)
 	capped := strings.TrimSpace(f.Query) != ""
