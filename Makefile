@@ -5,7 +5,7 @@ DSFR := node_modules/@gouvfr/dsfr/dist
 DSFR_OUT := templates/static/dsfr
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/vivier?sslmode=disable
 
-.PHONY: run test lint build assets chromium fuzz screenshots bench clean
+.PHONY: run test lint build assets chromium dovecot fuzz screenshots bench clean
 
 ## run: build, then start web + worker + scheduler + SMTP catcher on this machine
 run: build
@@ -42,10 +42,23 @@ chromium:
 			chromium fonts-dejavu-core >/dev/null; \
 	fi
 
+## dovecot: Debian's Dovecot IMAP server for the inbound mail tests,
+## installed when missing (as root, or through sudo); the tests start
+## their own with a configuration of their own, never the system service.
+## DOVECOT names another binary instead.
+dovecot:
+	@if [ -z "$$DOVECOT" ] && ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then \
+		echo "Installing Debian's Dovecot (dovecot-imapd) for the inbound mail tests (apt-get)"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			dovecot-imapd >/dev/null; \
+		$(SUDO) service dovecot stop >/dev/null 2>&1 || true; \
+	fi
+
 ## test: every test, against the PostgreSQL and Redis of this machine; the
 ## tests mostly wait on those services, SMTP and Chromium, so eight run at
 ## once whatever the number of cores (each on its own database and Redis index)
-test: assets chromium
+test: assets chromium dovecot
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 8m -parallel 8 ./...
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./internal/posting/
@@ -62,7 +75,7 @@ fuzz:
 screenshots: assets chromium
 	VIVIER_SCREENSHOTS_DIR=$(CURDIR)/templates/static/screenshots $(GO) test -count=1 -run '^TestREADMEScreenshots$$' ./handlers/
 
-## bench: three scenarios against this machine's own baselines; writes BENCHMARKS.md (about 4 minutes here)
+## bench: five scenarios against this machine's own baselines; writes BENCHMARKS.md (about 7 minutes here)
 bench: assets
 	$(GO) run ./cmd/bench
 

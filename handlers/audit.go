@@ -43,6 +43,8 @@ var auditLabels = map[string]string{
 	repository.AuditCVOpened:          "CV consulté",
 	repository.AuditStatusChanged:     "Statut modifié",
 	repository.AuditNoteAdded:         "Note ajoutée",
+	repository.AuditMessageSent:       "Message écrit à la personne candidate",
+	repository.AuditAddressCorrected:  "Adresse corrigée après une non-remise",
 	repository.AuditRatingSet:         "Évaluation enregistrée",
 	repository.AuditReviewerAdded:     "Relecteur·rice ajouté·e",
 	repository.AuditReviewerRemoved:   "Relecteur·rice retiré·e",
@@ -56,6 +58,11 @@ var auditLabels = map[string]string{
 	repository.AuditQuestionMoved:     "Question déplacée",
 	repository.AuditQuestionRemoved:   "Question retirée",
 	repository.AuditQuestionsImported: "Questions remplacées par un import",
+	repository.AuditScorecardSaved:    "Grille d'évaluation enregistrée",
+	repository.AuditCriteriaChanged:   "Critères d'évaluation modifiés",
+	repository.AuditBlindSet:          "Relecture à l'aveugle réglée",
+	repository.AuditRevealed:          "Candidature dévoilée (fin de la relecture à l'aveugle)",
+	repository.AuditReportDownloaded:  "Rapport de sélection téléchargé (CSV)",
 }
 
 // questionSettingLabels name, in the journal, the settings of a question
@@ -110,6 +117,20 @@ func auditDetails(e *repository.AuditEntry) string {
 		return withEmail(catalog.Status(str("de")).Label() + " → " + catalog.Status(str("vers")).Label())
 	case repository.AuditRatingSet:
 		return "Note " + strconv.Itoa(num("note")) + "/4"
+	case repository.AuditScorecardSaved:
+		s := "Avis : " + catalog.Recommendation(num("recommandation")).Label()
+		if b, _ := d["nouvelle"].(bool); !b {
+			s += " (mise à jour)"
+		}
+		return s
+	case repository.AuditRevealed:
+		return "Passée à « " + catalog.Status(str("statut")).Label() + " » (étape « " + catalog.Status(str("etape")).Label() +
+			" ») : nom, email, téléphone, liens, SIRET et CV visibles"
+	case repository.AuditBlindSet:
+		if u := catalog.Status(str("jusqu_a")); u != "" {
+			return "À l'aveugle jusqu'à « " + u.Label() + " »"
+		}
+		return "Fin de la relecture à l'aveugle"
 	case repository.AuditReviewerAdded, repository.AuditReviewerRemoved:
 		return str("relecteur")
 	case repository.AuditExported:

@@ -1,12 +1,19 @@
 package handlers
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
+	netmail "net/mail"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
+	gomessage "github.com/emersion/go-message/mail"
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/inbound"
 	"vivier/internal/mailcatcher"
 )
 
@@ -16,6 +23,9 @@ type devMailData struct {
 	Page
 	Messages []*mailcatcher.Message
 	Message  *mailcatcher.Message
+	// "Reply as the applicant": what was typed, what is wrong with it, and
+	// what became of the reply.
+	Reply, ReplyError, Notice string
 }
 
 func (h *Handler) devMailList(c *gin.Context) {
@@ -40,10 +50,102 @@ func (h *Handler) devMailMessage(c *gin.Context) *mailcatcher.Message {
 
 func (h *Handler) devMailShow(c *gin.Context) {
 	if m := h.devMailMessage(c); m != nil {
-		pg := h.page(m.Subject)
-		pg.Scripts = []string{"/static/devmail.js"}
-		h.render(c, http.StatusOK, "devmail_show", devMailData{Page: pg, Message: m})
+		h.renderDevMail(c, http.StatusOK, devMailData{Message: m})
 	}
+}
+
+func (h *Handler) renderDevMail(c *gin.Context, status int, d devMailData) {
+	d.Page = h.page(d.Message.Subject)
+	d.Page.Scripts = []string{"/static/devmail.js"}
+	h.render(c, status, "devmail_show", d)
+}
+
+// devMailReply writes, as the applicant's mail client would, a reply to
+// a caught message, and hands it to the same processing as a reply read
+// from the mailbox.
+func (h *Handler) devMailReply(c *gin.Context) {
+	m := h.devMailMessage(c)
+	if m == nil {
+		return
+	}
+	d := devMailData{Message: m, Reply: strings.TrimSpace(c.PostForm("texte"))}
+	switch {
+	case d.Reply == "":
+		d.ReplyError = "Écrivez la réponse."
+	case badText(d.Reply) || len(d.Reply) > 20000:
+		d.ReplyError = "La réponse contient des caractères invisibles ou dépasse 20 000 caractères."
+	}
+	if d.ReplyError != "" {
+		h.renderDevMail(c, http.StatusUnprocessableEntity, d)
+		return
+	}
+	raw, err := devReply(m, d.Reply, h.Now())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	outcome, err := h.Inbound.Process(c.Request.Context(), bytes.NewReader(raw), "dev:"+strconv.Itoa(m.ID))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d.Reply = ""
+	switch outcome {
+	case inbound.Stored:
+		d.Notice = "Réponse reçue : elle figure sur la candidature, et ses relecteur·rices sont prévenu·es."
+	case inbound.Duplicate:
+		d.Notice = "Cette réponse avait déjà été reçue."
+	case inbound.Dropped:
+		d.Notice = "La candidature a été effacée : la réponse est ignorée."
+	case inbound.Unmatched:
+		d.Notice = "Cette réponse ne correspond à aucune candidature : elle est classée parmi les messages non rattachés."
+	}
+	h.renderDevMail(c, http.StatusOK, d)
+}
+
+// devReply is the reply a mail client writes to m: from its recipient, to
+// its Reply-To, quoting it below, with In-Reply-To and References.
+func devReply(m *mailcatcher.Message, text string, now time.Time) ([]byte, error) {
+	var h gomessage.Header
+	from := ""
+	if len(m.To) > 0 {
+		from = m.To[0]
+	}
+	to := m.Header.Get("Reply-To")
+	if to == "" {
+		to = m.Header.Get("From")
+	}
+	h.SetAddressList("From", []*gomessage.Address{{Address: from}})
+	if addrs, err := netmail.ParseAddressList(to); err == nil {
+		list := make([]*gomessage.Address, len(addrs))
+		for i, a := range addrs {
+			list[i] = &gomessage.Address{Name: a.Name, Address: a.Address}
+		}
+		h.SetAddressList("To", list)
+	}
+	h.SetSubject("Re: " + m.HeaderText("Subject"))
+	h.SetDate(now)
+	if err := h.GenerateMessageID(); err != nil {
+		return nil, err
+	}
+	if id := strings.Trim(m.Header.Get("Message-Id"), "<> "); id != "" {
+		h.SetMsgIDList("In-Reply-To", []string{id})
+		orig := gomessage.HeaderFromMap(m.Header)
+		refs, _ := orig.MsgIDList("References")
+		h.SetMsgIDList("References", append(refs, id))
+	}
+	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	var buf bytes.Buffer
+	w, err := gomessage.CreateSingleInlineWriter(&buf, h)
+	if err != nil {
+		return nil, err
+	}
+	quoted := "> " + strings.ReplaceAll(strings.TrimSpace(m.Text), "\n", "\n> ")
+	fmt.Fprintf(w, "%s\n\nLe %s, %s a écrit :\n%s\n", text, now.Format("02/01/2006 15:04"), m.HeaderText("From"), quoted)
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // devMailHTML serves a message's HTML part, shown in an iframe of

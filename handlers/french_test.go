@@ -8,15 +8,20 @@ import (
 	"time"
 
 	"vivier/internal/testkit"
+	"vivier/repository"
 )
 
 // What a reviewer reads of an application: the phone number as people
 // write it, the plural the number of days calls for, and what each mark
-// of the 1-to-4 rating means, next to the control.
+// of a scorecard's 1-to-4 scale means, next to the control, with the
+// overall recommendations.
 func TestReviewersReadPhonesPluralsAndTheRatingScale(t *testing.T) {
 	t.Parallel()
 	app := testkit.NewApp(t, testkit.Options{})
 	p := app.OpenPosting(time.Time{})
+	if err := app.Repo.AddCriteria(t.Context(), p.ID, []repository.Criterion{{Name: "Méthode", Weight: 1}}, "test"); err != nil {
+		t.Fatal(err)
+	}
 	if resp, _ := testkit.PostMultipart(t, app.Client(), app.URL+"/offres/"+p.Slug+"/candidature", validForm(), cv()); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("apply: %d", resp.StatusCode)
 	}
@@ -30,11 +35,12 @@ func TestReviewersReadPhonesPluralsAndTheRatingScale(t *testing.T) {
 	for _, want := range []string{
 		`<a href="tel:&#43;33612345678">06 12 34 56 78</a>`,
 		"2,5 jours par semaine",
-		`<legend class="fr-fieldset__legend fr-text--regular" id="note-legende">Ma note, de 1 à 4</legend>`,
-		`for="note-1">1<span class="fr-hint-text">Ne convient pas</span>`,
-		`for="note-2">2<span class="fr-hint-text">Plutôt non</span>`,
-		`for="note-3">3<span class="fr-hint-text">Plutôt oui</span>`,
-		`for="note-4">4<span class="fr-hint-text">Très bonne candidature</span>`,
+		`-1">1<span class="fr-hint-text">Insuffisant</span>`,
+		`-2">2<span class="fr-hint-text">Partiel</span>`,
+		`-3">3<span class="fr-hint-text">Bon</span>`,
+		`-4">4<span class="fr-hint-text">Excellent</span>`,
+		`for="avis-1">Définitivement non</label>`,
+		`for="avis-4">Définitivement oui</label>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the application's page lacks %s", want)

@@ -15,6 +15,7 @@ import (
 	"vivier/internal/closing"
 	"vivier/internal/compose"
 	"vivier/internal/config"
+	"vivier/internal/inbound"
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
 	"vivier/internal/proconnect"
@@ -55,6 +56,9 @@ type Deps struct {
 	// ProConnect signs reviewers in with ProConnect; nil when it is not
 	// configured (its routes answer 404, and /connexion shows no button).
 	ProConnect *proconnect.Client
+	// Inbound stores what comes back from applicants; development mode
+	// hands it the replies written on /dev/mail.
+	Inbound *inbound.Processor
 }
 
 // Handler serves every route.

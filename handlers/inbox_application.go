@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"vivier/internal/catalog"
+	"vivier/internal/compose"
 	"vivier/internal/frfmt"
 	"vivier/repository"
 )
@@ -32,7 +33,6 @@ type inboxApplicationData struct {
 	Document    *repository.Document
 	IsPDF       bool
 	Notes       []repository.Note
-	Rating      repository.Rating
 	Timeline    []timelineItem
 	Emails      []repository.Email
 	Statuses    []statusTab
@@ -44,40 +44,75 @@ type inboxApplicationData struct {
 	FlashAbout  string // flashWarning: the message is a warning
 	NoteError   string
 	NoteText    string // the note typed, shown again with NoteError
-	RatingScale []ratingMark
 	// Mentionable are the other reviewers of the posting, whom a note may
 	// mention with "@".
 	Mentionable []string
 	// Answers to the posting's own questions.
 	Answers []answerView
+	// Inbound is what the applicant (or their mail server) sent back.
+	Inbound []repository.InboundMessage
+	// CannotWrite says why nobody may write to the applicant ("" if one may).
+	CannotWrite string
+	Wordings    []choice
+	// Bounced: an email to the applicant did not arrive.
+	Bounced bool
+	// Correction is the form correcting the address of a bounced email,
+	// as sent back with its error.
+	Correction correctionForm
+
+	// Shown: the person, or a number during a blind first pass (then
+	// Application is the copy fit for reviewers: see repository.ForReviewers).
+	Shown      repository.Shown
+	Scorecards scorecardsView
 }
 
-// ratingMark is one mark of the 1-to-4 rating and what it means, shown
-// with the control.
-type ratingMark struct {
-	Score   int
-	Meaning string
+// correctionForm is the address typed to resend a bounced email, and
+// what is wrong with it.
+type correctionForm struct {
+	EmailID      int64
+	Value, Error string
 }
 
-var ratingScale = []ratingMark{{1, "Ne convient pas"}, {2, "Plutôt non"}, {3, "Plutôt oui"}, {4, "Très bonne candidature"}}
+// applicationPageState is what a refused form leaves on the page shown
+// again: the error of the note, the scorecard as typed, the corrected
+// address of a bounced email.
+type applicationPageState struct {
+	NoteError  string
+	Scorecard  *scorecardForm
+	Correction *correctionForm
+}
 
 func (h *Handler) inboxApplication(c *gin.Context) {
 	a, p, ok := h.reviewedApplication(c)
 	if !ok {
 		return
 	}
-	h.renderInboxApplication(c, http.StatusOK, a, p, "")
+	h.renderApplicationPage(c, http.StatusOK, a, p, applicationPageState{})
 }
 
 func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *repository.Application, p *repository.Posting, noteError string) {
+	h.renderApplicationPage(c, status, a, p, applicationPageState{NoteError: noteError})
+}
+
+// renderApplicationPage renders an application's page, with what a
+// refused form sent back (st) shown again.
+func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repository.Application, p *repository.Posting, st applicationPageState) {
 	ctx, v := c.Request.Context(), viewerOf(c)
-	d := inboxApplicationData{inboxPage: h.inboxPage(c, a.FirstName+" "+a.LastName+" — "+p.Title), Posting: viewOf(p),
-		Application: a, NoteError: noteError, RatingScale: ratingScale}
+	shown := repository.ShownOf(p, a)
+	real := a
+	a, _ = repository.ForReviewers(p, a)
+	d := inboxApplicationData{inboxPage: h.inboxPage(c, shown.Name+" — "+p.Title), Posting: viewOf(p),
+		Application: a, NoteError: st.NoteError, Shown: shown, CannotWrite: writable(a), Wordings: messageWordings()}
+	if st.Correction != nil {
+		d.Correction = *st.Correction
+	}
 	if a.ErasedAt != nil {
 		d.Page.Title = "Candidature effacée — " + p.Title
 	}
 	var err error
-	if doc, derr := h.Repo.DocumentByApplication(ctx, a.ID); derr == nil {
+	if shown.Hidden {
+		// No CV during a blind first pass.
+	} else if doc, derr := h.Repo.DocumentByApplication(ctx, a.ID); derr == nil {
 		doc.Content = nil
 		d.Document, d.IsPDF = doc, doc.ContentType == "application/pdf"
 	} else if !errors.Is(derr, repository.ErrNotFound) {
@@ -88,7 +123,7 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		h.fail(c, err)
 		return
 	}
-	if d.Rating, err = h.Repo.RatingOf(ctx, a.ID, v.Email); err != nil {
+	if d.Scorecards, err = h.scorecardsOf(c, a, st.Scorecard); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -96,12 +131,28 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 		h.fail(c, err)
 		return
 	}
+	if d.Inbound, err = h.Repo.InboundOfApplication(ctx, a.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	for _, e := range d.Emails {
+		d.Bounced = d.Bounced || e.BouncedAt != nil
+	}
+	if shown.Hidden {
+		d.Emails = maskEmails(d.Emails, real.Email)
+		d.Inbound = maskInbound(d.Inbound, shown.Name)
+	}
 	events, err := h.Repo.Events(ctx, a.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	d.Timeline = timeline(events, d.Notes, d.Emails)
+	interviews, err := h.Repo.InterviewsOfApplication(ctx, a.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d.Timeline = timeline(events, d.Notes, d.Emails, d.Inbound, interviews)
 	if d.Answers, err = h.applicationAnswers(ctx, a); err != nil {
 		h.fail(c, err)
 		return
@@ -115,6 +166,7 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 	d.Query.After = ""
 	// The source is taken as given: one never seen matches no neighbour.
 	f, _ := d.Query.Filter(p.ID, v.Email, []string{d.Query.Source})
+	f.Blind = p.BlindUntil != ""
 	// Filters on answers and a sort on a question, as the list applies them.
 	if len(d.Query.Answers) > 0 || isQuestionSort(d.Query.Sort) {
 		columns, err := h.listColumns(ctx, p.ID, d.Query)
@@ -148,7 +200,7 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 			d.Mentionable = append(d.Mentionable, r)
 		}
 	}
-	if noteError != "" && strings.HasSuffix(c.Request.URL.Path, "/notes") {
+	if d.NoteError != "" && strings.HasSuffix(c.Request.URL.Path, "/notes") {
 		d.NoteText = strings.TrimSpace(c.PostForm("note"))
 	}
 	if err := h.Repo.MarkRead(ctx, a.ID, v.Email); err != nil {
@@ -158,7 +210,7 @@ func (h *Handler) renderInboxApplication(c *gin.Context, status int, a *reposito
 }
 
 // timeline merges what happened to an application, oldest first.
-func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email) []timelineItem {
+func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email, inbound []repository.InboundMessage, interviews []repository.Interview) []timelineItem {
 	type dated struct {
 		at   int64
 		item timelineItem
@@ -171,12 +223,19 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 			what = "Candidature reçue"
 		case repository.EventStatusChanged:
 			what = fmt.Sprintf("Statut : %s → %s", deref(e.FromStatus).Label(), deref(e.ToStatus).Label())
+			if e.Reason != "" {
+				what += " (motif : " + e.Reason + ")"
+			}
 		case repository.EventWithdrawn:
 			what = "Candidature retirée par la personne candidate"
 		case repository.EventWithdrawalUndone:
 			what = "Retrait annulé par la personne candidate : " + deref(e.ToStatus).Label()
 		case repository.EventErased:
 			what = "Données effacées"
+		default:
+			if l := interviewEventLabel(e.Kind); l != "" {
+				what = l
+			}
 		}
 		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: what, Who: e.Actor}})
 	}
@@ -184,7 +243,40 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 		all = append(all, dated{n.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(n.CreatedAt), What: "Note ajoutée", Who: n.Author}})
 	}
 	for _, e := range emails {
-		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: "Email « " + e.Subject + " » à " + e.ToAddress + " (" + emailStateLabel(e.Status) + ")", Who: "système"}})
+		who := "système"
+		if e.Kind == string(compose.Message) {
+			who = "message écrit"
+		}
+		all = append(all, dated{e.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(e.CreatedAt), What: "Email « " + e.Subject + " » à " + e.ToAddress + " (" + emailStateLabel(e.Status) + ")", Who: who}})
+		if e.BouncedAt != nil {
+			all = append(all, dated{e.BouncedAt.UnixNano(), timelineItem{At: frfmt.DateTime(*e.BouncedAt), What: "Email « " + e.Subject + " » non remis à " + e.ToAddress + " : " + e.BounceReason, Who: "serveur de messagerie"}})
+		}
+	}
+	for _, m := range inbound {
+		var what string
+		switch m.Kind {
+		case repository.InboundReply:
+			what = "Réponse reçue"
+		case repository.InboundAutoReply:
+			what = "Réponse automatique reçue"
+		default:
+			continue // a bounce shows on its email
+		}
+		if m.Subject != "" {
+			what += " : « " + m.Subject + " »"
+		}
+		who := m.FromAddress
+		if who == "" { // during a blind first pass
+			who = m.FromName
+		}
+		all = append(all, dated{m.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(m.CreatedAt), What: what, Who: who}})
+	}
+	for _, iv := range interviews {
+		what := "Entretien le " + frfmt.Appointment(iv.StartsAt) + " (" + frfmt.Minutes(iv.Minutes) + ", " + iv.Mode.Label() + ") : " + iv.State.Label()
+		if iv.Sequence > 0 && iv.State == catalog.InterviewBooked {
+			what += ", déplacé"
+		}
+		all = append(all, dated{iv.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(iv.CreatedAt), What: what, Who: repository.ActorApplicant}})
 	}
 	for i := 1; i < len(all); i++ { // insertion sort: a handful of items
 		for j := i; j > 0 && all[j].at < all[j-1].at; j-- {
@@ -198,12 +290,34 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 	return out
 }
 
+// interviewEventLabel names an interview event of the history ("" for
+// another kind).
+func interviewEventLabel(kind string) string {
+	switch kind {
+	case repository.EventInterviewProposed:
+		return "Créneaux d'entretien proposés"
+	case repository.EventInterviewBooked:
+		return "Créneau d'entretien choisi"
+	case repository.EventInterviewMoved:
+		return "Entretien déplacé"
+	case repository.EventInterviewCancelled:
+		return "Entretien annulé"
+	case repository.EventInterviewNoneFits:
+		return "Aucun créneau ne convient"
+	}
+	return ""
+}
+
 func deref(s *catalog.Status) catalog.Status {
 	if s == nil {
 		return ""
 	}
 	return *s
 }
+
+// emailBounced is the state shown for a sent email that a delivery
+// status notification said did not arrive.
+const emailBounced = "bounced"
 
 func emailStateLabel(s string) string {
 	switch s {
@@ -213,6 +327,8 @@ func emailStateLabel(s string) string {
 		return "en cours d'envoi"
 	case repository.EmailSent:
 		return "envoyé"
+	case emailBounced:
+		return "non remis"
 	case repository.EmailFailed:
 		return "échec"
 	case repository.EmailCancelled:
@@ -223,8 +339,12 @@ func emailStateLabel(s string) string {
 
 // inboxCV serves the CV to those allowed, inline for a PDF.
 func (h *Handler) inboxCV(c *gin.Context) {
-	a, _, ok := h.reviewedApplication(c)
+	a, p, ok := h.reviewedApplication(c)
 	if !ok {
+		return
+	}
+	if repository.ShownOf(p, a).Hidden { // no CV during a blind first pass
+		h.notFound(c)
 		return
 	}
 	doc, err := h.Repo.DocumentByApplication(c.Request.Context(), a.ID)
@@ -302,24 +422,6 @@ func (h *Handler) addNote(c *gin.Context) {
 // flashWarning marks a message after an action that did not do all that
 // was asked (shown as a warning).
 const flashWarning = "avertissement"
-
-func (h *Handler) rate(c *gin.Context) {
-	a, p, ok := h.reviewedApplication(c)
-	if !ok {
-		return
-	}
-	score, err := strconv.Atoi(c.PostForm("note"))
-	if err != nil || score < 1 || score > 4 {
-		h.renderInboxApplication(c, http.StatusUnprocessableEntity, a, p, "L'évaluation va de 1 à 4.")
-		return
-	}
-	if err := h.Repo.SetRating(c.Request.Context(), a.ID, viewerOf(c).Email, score); err != nil {
-		h.fail(c, err)
-		return
-	}
-	h.audit(c, repository.AuditRatingSet, p.ID, a.ID, map[string]any{"note": score})
-	h.redirectFlash(c, applicationLink(a.ID, c), "Évaluation enregistrée.", "")
-}
 
 // applicationLink returns to an application page, keeping the list's
 // filter (posted back as "liste").

@@ -35,6 +35,8 @@ const (
 // shared and reloaded.
 type listQuery struct {
 	Status, Query, DaysMin, DaysMax, RateMin, RateMax, From, To, Source, Sort, After string
+	// ScoreMin and ScoreMax bound the mean of the scorecards (see list_scores.go).
+	ScoreMin, ScoreMax string
 	// SearchCut says the search was longer than its bounds and was cut.
 	SearchCut string
 	// Answers are the filters on the column questions' answers, by URL
@@ -45,7 +47,7 @@ type listQuery struct {
 func readListQuery(v url.Values) listQuery {
 	q := listQuery{Status: v.Get("statut"), DaysMin: v.Get("dispo_min"), DaysMax: v.Get("dispo_max"),
 		RateMin: v.Get("tjm_min"), RateMax: v.Get("tjm_max"), From: v.Get("recu_du"), To: v.Get("recu_au"),
-		Source: v.Get("source"), Sort: v.Get("tri"), After: v.Get("apres")}
+		Source: v.Get("source"), Sort: v.Get("tri"), After: v.Get("apres"), ScoreMin: v.Get("note_min"), ScoreMax: v.Get("note_max")}
 	q.Query, q.SearchCut = boundSearch(v.Get("q"))
 	q.Answers = readAnswerParams(v)
 	return q
@@ -78,7 +80,8 @@ func boundSearch(s string) (string, string) {
 func (q listQuery) Values() url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"statut": q.Status, "q": q.Query, "dispo_min": q.DaysMin, "dispo_max": q.DaysMax,
-		"tjm_min": q.RateMin, "tjm_max": q.RateMax, "recu_du": q.From, "recu_au": q.To, "source": q.Source, "tri": q.Sort, "apres": q.After} {
+		"tjm_min": q.RateMin, "tjm_max": q.RateMax, "recu_du": q.From, "recu_au": q.To, "source": q.Source, "tri": q.Sort, "apres": q.After,
+		"note_min": q.ScoreMin, "note_max": q.ScoreMax} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -173,8 +176,9 @@ func (q listQuery) Filter(postingID int64, reader string, sources []string) (rep
 			problems = append(problems, "« Source » : aucune candidature à cette offre ne vient de cette source ; le filtre n'est pas appliqué.")
 		}
 	}
+	f.ScoreMin, f.ScoreMax = scoreBound(q.ScoreMin, "Moyenne minimale", &problems), scoreBound(q.ScoreMax, "Moyenne maximale", &problems)
 	switch q.Sort {
-	case "", repository.SortDate, repository.SortName, repository.SortRate:
+	case "", repository.SortDate, repository.SortName, repository.SortRate, repository.SortScore:
 	case q.Sort:
 		if isQuestionSort(q.Sort) {
 			break // checked by answerFilter, against the columns
@@ -205,6 +209,7 @@ type inboxApplicationsData struct {
 	Query      listQuery
 	Tabs       []statusTab
 	Rows       []repository.ListRow
+	Scores     scoresView // the scorecards' columns and filter, the blind pass (list_scores.go)
 	Total      int
 	TotalMore  bool   // Total is a floor (see repository.SearchCountCap)
 	RowSuffix  string // the list's query, carried by each row's link (computed once, not per row)
@@ -255,6 +260,7 @@ func (h *Handler) renderInboxApplications(c *gin.Context, status int, p *reposit
 		return
 	}
 	problems = append(problems, q.answerFilter(&f, columns)...)
+	f.Blind = p.BlindUntil != ""
 	rows, next, err := h.Repo.ListApplications(ctx, f)
 	if err != nil {
 		h.fail(c, err)
@@ -265,13 +271,14 @@ func (h *Handler) renderInboxApplications(c *gin.Context, status int, p *reposit
 		h.fail(c, err)
 		return
 	}
+	scores := scoreColumns(p, rows)
 	counts, err := h.Repo.StatusCounts(ctx, f)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	d := inboxApplicationsData{inboxPage: h.inboxPage(c, "Candidatures — "+p.Title), Posting: viewOf(p), Query: q,
-		Rows: rows, Problems: problems, RowSuffix: q.With("", ""), Sources: sources, Links: links,
+		Rows: rows, Scores: scores, Problems: problems, RowSuffix: q.With("", ""), Sources: sources, Links: links,
 		Columns: columns, Cells: cells}
 	d.Flash, d.FlashAbout = h.popFlash(c)
 	total, more := 0, false

@@ -69,6 +69,16 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		Subject: "s", TextBody: "t", HTMLBody: "h", SendAfter: time.Now().Add(time.Hour)}
 	app.Repo.InsertEmails(context.Background(), []*repository.Email{pending})
 
+	bounced := &repository.Email{Kind: "status_update", PostingID: &mine.ID, ApplicationID: &a.ID, ToAddress: a.Email,
+		Subject: "s", TextBody: "t", HTMLBody: "h"}
+	app.Repo.InsertEmails(context.Background(), []*repository.Email{bounced})
+	app.DB.MustExec(`UPDATE emails SET status = 'sent', bounced_at = now(), bounce_reason = '5.1.1 unknown' WHERE id = $1`, bounced.ID)
+	var attachment int64
+	app.DB.QueryRow(`WITH m AS (INSERT INTO inbound_messages (message_key, kind, application_id, posting_id, from_address, body, created_at)
+		VALUES ('<r@example.org>', 'reply', $1, $2, $3, 'Voici mon CV.', now()) RETURNING id)
+		INSERT INTO inbound_attachments (inbound_id, file_name, content_type, size_bytes, sha256, content)
+		SELECT id, 'cv.pdf', 'application/pdf', 8, '\x00', '%PDF-1.4' FROM m RETURNING id`, a.ID, mine.ID, a.Email).Scan(&attachment)
+
 	pid, aid := strconv.FormatInt(mine.ID, 10), strconv.FormatInt(a.ID, 10)
 	type route = authRoute
 	// The table: the route as registered, and a concrete request.
@@ -83,14 +93,20 @@ func TestInboxAuthorizationTable(t *testing.T) {
 		"GET /boite/offres/:id/statistiques":        {method: "GET", path: "/boite/offres/" + pid + "/statistiques"},
 		"GET /boite/offres/:id/notifications":       {method: "GET", path: "/boite/offres/" + pid + "/notifications", reviewerOnly: true},
 		"POST /boite/offres/:id/notifications":      {method: "POST", path: "/boite/offres/" + pid + "/notifications", form: url.Values{"frequence": {"daily"}}, reviewerOnly: true},
+		"GET /boite/statistiques":                   {method: "GET", path: "/boite/statistiques", adminOnly: true},
+		"GET /boite/statistiques.csv":               {method: "GET", path: "/boite/statistiques.csv", adminOnly: true},
 		"GET /boite/candidatures/:id":               {method: "GET", path: "/boite/candidatures/" + aid},
 		"GET /boite/candidatures/:id/cv":            {method: "GET", path: "/boite/candidatures/" + aid + "/cv"},
 		"POST /boite/candidatures/:id/notes":        {method: "POST", path: "/boite/candidatures/" + aid + "/notes", form: url.Values{"note": {"Profil solide."}}},
-		"POST /boite/candidatures/:id/evaluation":   {method: "POST", path: "/boite/candidatures/" + aid + "/evaluation", form: url.Values{"note": {"3"}}},
+		"POST /boite/candidatures/:id/evaluation":   {method: "POST", path: "/boite/candidatures/" + aid + "/evaluation", form: url.Values{"avis": {"3"}}},
 		"GET /boite/candidatures/:id/statut":        {method: "GET", path: "/boite/candidatures/" + aid + "/statut?vers=shortlisted"},
 		"POST /boite/candidatures/:id/statut":       {method: "POST", path: "/boite/candidatures/" + aid + "/statut", form: url.Values{"vers": {"shortlisted"}}},
 		"POST /boite/emails/:id/annulation":         {method: "POST", path: "/boite/emails/" + strconv.FormatInt(pending.ID, 10) + "/annulation"},
 		"POST /boite/emails/:id/renvoi":             {method: "POST", path: "/boite/emails/" + strconv.FormatInt(failed.ID, 10) + "/renvoi"},
+		"GET /boite/candidatures/:id/message":       {method: "GET", path: "/boite/candidatures/" + aid + "/message?modele=message_details"},
+		"POST /boite/candidatures/:id/message":      {method: "POST", path: "/boite/candidatures/" + aid + "/message", form: url.Values{"objet": {"Une question"}, "message": {"Pouvez-vous préciser vos dates ?"}}},
+		"GET /boite/pieces-jointes/:id":             {method: "GET", path: "/boite/pieces-jointes/" + strconv.FormatInt(attachment, 10)},
+		"POST /boite/emails/:id/correction":         {method: "POST", path: "/boite/emails/" + strconv.FormatInt(bounced.ID, 10) + "/correction", form: url.Values{"adresse": {"camille.durand@example.org"}}},
 	}
 	for k, v := range personalDataRoutes(pid, aid) {
 		table[k] = v
@@ -101,7 +117,14 @@ func TestInboxAuthorizationTable(t *testing.T) {
 	for k, v := range lifecycleRoutes(pid) {
 		table[k] = v
 	}
-	for k, v := range questionRoutes(t, app, mine.ID, a.ID) {
+	routes := questionRoutes(t, app, mine.ID, a.ID)
+	for k, v := range evaluationRoutes(t, app, mine.ID) {
+		routes[k] = v
+	}
+	for k, v := range interviewRoutes(pid, aid) {
+		routes[k] = v
+	}
+	for k, v := range routes {
 		table[k] = v
 	}
 	for _, r := range app.Handler.Routes() {

@@ -41,6 +41,7 @@ func (h *Handler) exportCSV(c *gin.Context) {
 		return
 	}
 	f.Limit = 1000
+	f.Blind = p.BlindUntil != ""
 	exported := 0
 	questions, err := h.exportQuestionColumns(c.Request.Context(), p.ID)
 	if err != nil {
@@ -58,7 +59,7 @@ func (h *Handler) exportCSV(c *gin.Context) {
 	w.Comma = ';'
 	w.UseCRLF = true
 	w.Write(neutralise(append([]string{"N°", "Reçue le", "Statut", "Prénom", "Nom", "Email", "Téléphone", "Localisation", "TJM (€ HT)",
-		"Jours par semaine", "Disponible le", "SIRET", "Évaluation moyenne", "Motivation",
+		"Jours par semaine", "Disponible le", "SIRET", "Moyenne des grilles", "Grilles d'évaluation", "Motivation",
 		"Source", "Support", "Campagne", "Référence", "Site d'origine"}, questions.headers...)))
 	for {
 		rows, next, err := h.Repo.ListApplications(c.Request.Context(), f)
@@ -74,13 +75,14 @@ func (h *Handler) exportCSV(c *gin.Context) {
 			break
 		}
 		for _, r := range rows {
-			rating := ""
-			if r.Rating != nil {
-				rating = strings.Replace(strconv.FormatFloat(*r.Rating, 'f', 1, 64), ".", ",", 1)
+			r, _ = listRowFor(p, r) // a number, not the person, during a blind first pass
+			mean := ""
+			if r.Scorecards > 0 {
+				mean = frMean(r.ScoreMean)
 			}
 			w.Write(neutralise(append([]string{strconv.FormatInt(r.ID, 10), r.CreatedAt.In(frfmt.Paris).Format(csvDateTime), r.Status.Label(),
 				r.FirstName, r.LastName, r.Email, csvPhone(r.Phone), r.Location, strconv.Itoa(r.DailyRate), frfmt.Days(r.DaysPerWeek),
-				r.AvailableFrom.Format(csvDate), r.SIRET, rating, r.Motivation,
+				r.AvailableFrom.Format(csvDate), r.SIRET, mean, strconv.Itoa(r.Scorecards), r.Motivation,
 				r.UTMSource, r.UTMMedium, r.UTMCampaign, r.Ref, r.ReferrerHost}, questions.cells(answers[r.ID])...)))
 		}
 		if next == "" {

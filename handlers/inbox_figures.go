@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"html/template"
 	"math"
 	"net/http"
 	"strconv"
@@ -34,6 +35,11 @@ type chart struct {
 	Head  string
 	Bars  []chartBar
 	Total int64
+	// SVGBars and TableRows are the bars and the table's rows, written
+	// here (numbers, and labels escaped) rather than by html/template,
+	// whose escaping of each of a year's bars would cost more than the
+	// page's queries.
+	SVGBars, TableRows template.HTML
 }
 
 type chartBar struct {
@@ -64,6 +70,22 @@ func newChart(id, title, head string, labels []string, values []int64) chart {
 		b.Y = chartHeight - b.H
 		c.Bars = append(c.Bars, b)
 	}
+	var svg, rows strings.Builder
+	num := func(b *strings.Builder, f float64) { b.WriteString(strconv.FormatFloat(f, 'f', 2, 64)) }
+	for _, b := range c.Bars {
+		label, value := template.HTMLEscapeString(b.Label), strconv.FormatInt(b.Value, 10)
+		svg.WriteString(`<rect x="`)
+		num(&svg, b.X)
+		svg.WriteString(`" y="`)
+		num(&svg, b.Y)
+		svg.WriteString(`" width="`)
+		num(&svg, b.W)
+		svg.WriteString(`" height="`)
+		num(&svg, b.H)
+		svg.WriteString(`" fill="#000091"><title>` + label + ` : ` + value + "</title></rect>\n")
+		rows.WriteString(`<tr><th scope="row">` + label + `</th><td>` + value + `</td></tr>`)
+	}
+	c.SVGBars, c.TableRows = template.HTML(svg.String()), template.HTML(rows.String())
 	c.Desc = "Diagramme en barres : " + strconv.Itoa(len(values)) + " barres, de " + strconv.FormatInt(top, 10) +
 		" au plus ; le tableau qui suit donne chaque valeur."
 	return c
@@ -75,9 +97,11 @@ func dailyChart(id, title string, counts []repository.DayCount, today time.Time)
 	if len(counts) == 0 {
 		return newChart(id, title, "Jour", nil, nil)
 	}
-	byDay := map[string]int64{}
+	// Days by their calendar date, read from each time's own fields.
+	key := func(t time.Time) int { return t.Year()*10000 + int(t.Month())*100 + t.Day() }
+	byDay := make(map[int]int64, len(counts))
 	for _, c := range counts {
-		byDay[c.Day.Format(time.DateOnly)] = c.N
+		byDay[key(c.Day)] = c.N
 	}
 	first := counts[0].Day
 	first = time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, frfmt.Paris)
@@ -92,7 +116,7 @@ func dailyChart(id, title string, counts []repository.DayCount, today time.Time)
 	var values []int64
 	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
 		labels = append(labels, frfmt.CalendarDate(d))
-		values = append(values, byDay[d.Format(time.DateOnly)])
+		values = append(values, byDay[key(d)])
 	}
 	return newChart(id, title, "Jour", labels, values)
 }

@@ -65,7 +65,7 @@ func TestPostingFiguresPage(t *testing.T) {
 	move := func(id int64, to string, at time.Time) {
 		t.Helper()
 		app.Clock.Set(at)
-		resp, _ := testkit.PostForm(t, reviewer, app.URL+"/boite/candidatures/"+strconv.FormatInt(id, 10)+"/statut", url.Values{"vers": {to}})
+		resp, _ := testkit.PostForm(t, reviewer, app.URL+"/boite/candidatures/"+strconv.FormatInt(id, 10)+"/statut", url.Values{"vers": {to}, "motif": {"Hors du périmètre"}})
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("move %d to %s: %d", id, to, resp.StatusCode)
 		}

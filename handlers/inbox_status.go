@@ -44,6 +44,11 @@ type statusFormData struct {
 	Errors      map[string]string
 	List        string
 	Variables   []compose.Variable
+	// Shown: the person, or a number during a blind first pass.
+	Shown repository.Shown
+	// NeedsReason: the move asks for a reason (a rejection), kept as typed.
+	NeedsReason bool
+	Reason      string
 }
 
 // statusForm shows the email prefilled from the new status's wording, in
@@ -58,9 +63,10 @@ func (h *Handler) statusForm(c *gin.Context) {
 		h.notFound(c)
 		return
 	}
-	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
+	shown := repository.ShownOf(p, a)
+	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+shown.Name), Posting: viewOf(p),
 		Application: a, To: to, ToLabel: to.Label(), Send: true, Delays: delays, Delay: "0", List: c.Query("liste"),
-		Variables: compose.Variables()}
+		Variables: compose.Variables(), Shown: shown, NeedsReason: repository.NeedsReason(to)}
 	saved, err := h.Repo.PostingTemplates(c.Request.Context(), p.ID)
 	if err != nil {
 		h.fail(c, err)
@@ -77,12 +83,19 @@ func (h *Handler) changeStatus(c *gin.Context) {
 		return
 	}
 	to := catalog.Status(c.PostForm("vers"))
-	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
+	shown := repository.ShownOf(p, a)
+	d := statusFormData{inboxPage: h.inboxPage(c, "Changer le statut — "+shown.Name), Posting: viewOf(p),
 		Application: a, To: to, ToLabel: to.Label(), Send: c.PostForm("envoyer") == "oui",
 		Subject: strings.TrimSpace(c.PostForm("objet")), Message: strings.TrimSpace(c.PostForm("message")),
-		Delay: c.PostForm("delai"), Delays: delays, Errors: map[string]string{}, List: c.PostForm("liste"), Variables: compose.Variables()}
+		Delay: c.PostForm("delai"), Delays: delays, Errors: map[string]string{}, List: c.PostForm("liste"), Variables: compose.Variables(),
+		Shown: shown, NeedsReason: repository.NeedsReason(to), Reason: strings.TrimSpace(c.PostForm("motif"))}
 	if !to.ReviewerMaySet() {
 		d.Errors["vers"] = "Choisissez un statut de la liste."
+	}
+	if d.NeedsReason {
+		if msg := reasonError(d.Reason); msg != "" {
+			d.Errors["motif"] = msg
+		}
 	}
 	delay, okDelay := readDelay(d.Delay)
 	if !okDelay {
@@ -121,11 +134,16 @@ func (h *Handler) changeStatus(c *gin.Context) {
 		h.render(c, http.StatusUnprocessableEntity, "inbox_status", d)
 		return
 	}
-	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email}
+	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email, Reason: d.Reason}
 	if d.Send {
 		words := compose.Words{Subject: d.Subject, Message: d.Message}
+		pool, err := h.freePool(c, p, to)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
-			return h.Emails.StatusUpdate(p, app, to, words, h.Now().Add(delay))
+			return h.Emails.StatusUpdateOffering(p, app, to, words, h.Now().Add(delay), pool)
 		}
 	}
 	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, []int64{a.ID}, ch)
@@ -135,7 +153,11 @@ func (h *Handler) changeStatus(c *gin.Context) {
 	}
 	h.audit(c, repository.AuditStatusChanged, p.ID, a.ID, map[string]any{"de": a.Status, "vers": to, "email": d.Send})
 	h.enqueue(c, res.Emails...)
-	h.redirectFlash(c, applicationLink(a.ID, c), "Statut modifié.", "")
+	msg := "Statut modifié."
+	if len(res.Revealed) > 0 {
+		msg = "Statut modifié : la candidature a atteint l'étape « " + p.BlindUntil.Label() + " », son identité est maintenant visible."
+	}
+	h.redirectFlash(c, applicationLink(a.ID, c), msg, "")
 }
 
 // maxBulkMove bounds one bulk move (a list page shows 50 applications),
@@ -173,7 +195,14 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 		h.errorPage(c, http.StatusUnprocessableEntity, "Délai inconnu", "Choisissez un délai d'envoi de la liste.")
 		return
 	}
-	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email}
+	reason := strings.TrimSpace(c.PostForm("motif"))
+	if repository.NeedsReason(to) {
+		if msg := reasonError(reason); msg != "" {
+			h.errorPage(c, http.StatusUnprocessableEntity, "Motif du refus", msg+" Revenez à la liste, écrivez-le dans « Motif du refus » et déplacez de nouveau les candidatures cochées.")
+			return
+		}
+	}
+	ch := repository.StatusChange{To: to, Actor: viewerOf(c).Email, Reason: reason}
 	saved, err := h.Repo.PostingTemplates(c.Request.Context(), p.ID)
 	if err != nil {
 		h.fail(c, err)
@@ -181,8 +210,13 @@ func (h *Handler) bulkChangeStatus(c *gin.Context) {
 	}
 	if c.PostForm("envoyer") == "oui" {
 		words := h.Emails.StatusWords(to, saved)
+		pool, err := h.freePool(c, p, to)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
 		ch.EmailFor = func(app *repository.Application) (*repository.Email, error) {
-			return h.Emails.StatusUpdate(p, app, to, words, h.Now().Add(delay))
+			return h.Emails.StatusUpdateOffering(p, app, to, words, h.Now().Add(delay), pool)
 		}
 	}
 	res, err := h.Repo.ChangeStatus(c.Request.Context(), p.ID, ids, ch)
@@ -276,4 +310,37 @@ func (h *Handler) resendEmail(c *gin.Context) {
 	}
 	h.enqueue(c, copy)
 	h.redirectFlash(c, applicationLink(*e.ApplicationID, c), "L'email va être renvoyé.", "")
+}
+
+// reasonError says what is wrong with a rejection's reason ("" if nothing).
+func reasonError(reason string) string {
+	switch n := utf8.RuneCountInString(reason); {
+	case badText(reason):
+		return "Le motif contient des caractères invisibles non autorisés : retapez-le."
+	case n == 0:
+		return "Indiquez en quelques mots pourquoi la candidature n'est pas retenue."
+	case n > repository.MaxReasonLen:
+		return "Le motif tient en 500 caractères au plus."
+	}
+	return ""
+}
+
+// freePool lists, for a move to « Entretien », the posting's pool slots
+// still free and to come: the status's email offers them (none for
+// another status).
+func (h *Handler) freePool(c *gin.Context, p *repository.Posting, to catalog.Status) ([]repository.InterviewSlot, error) {
+	if to != catalog.StatusInterview {
+		return nil, nil
+	}
+	slots, err := h.Repo.PoolSlots(c.Request.Context(), p.ID, h.Now())
+	if err != nil {
+		return nil, err
+	}
+	free := slots[:0]
+	for _, s := range slots {
+		if !s.Taken {
+			free = append(free, s)
+		}
+	}
+	return free, nil
 }

@@ -31,7 +31,7 @@ func TestStatusChangeWritesHistoryAndTheEditedEmail(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Indiquez l&#39;objet") {
 		t.Fatalf("empty subject: %d", resp.StatusCode)
 	}
-	resp, _ = testkit.PostForm(t, c, page+"/statut", url.Values{"vers": {"rejected"}, "envoyer": {"oui"},
+	resp, _ = testkit.PostForm(t, c, page+"/statut", url.Values{"vers": {"rejected"}, "envoyer": {"oui"}, "motif": {"Autre profil retenu"},
 		"objet": {"Votre candidature"}, "message": {"Merci Camille, nous avons retenu un autre profil."}, "delai": {"0"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("change status: %d", resp.StatusCode)

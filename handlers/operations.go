@@ -101,6 +101,10 @@ type readiness struct {
 	Postgres string `json:"postgres"`
 	Redis    string `json:"redis"`
 	Schema   string `json:"schema"`
+	// Mailbox, with INBOUND_IMAP_URL: "ok", "unreachable" (the reader
+	// retries; no mail is lost) or "unknown" (not read yet). It does not
+	// make the site unready: applications and emails go on without it.
+	Mailbox string `json:"mailbox,omitempty"`
 }
 
 // readyz says whether this process can serve: PostgreSQL and Redis
@@ -133,6 +137,22 @@ func (h *Handler) readyz(c *gin.Context) {
 		}
 	})
 	wg.Wait()
+	if h.Config.Inbound() && pgErr == nil {
+		r.Mailbox = "unknown"
+		if states, err := h.Repo.InboundStates(ctx); err == nil {
+			for _, st := range states {
+				switch {
+				case st.FailingSince != nil:
+					r.Mailbox = "unreachable"
+				case r.Mailbox == "unknown" && st.LastOKAt != nil:
+					r.Mailbox = "ok"
+				}
+			}
+		}
+		if r.Mailbox == "unreachable" {
+			h.logger(c).Warn("mailbox unreachable", "mailbox", r.Mailbox)
+		}
+	}
 	c.Header("Cache-Control", "no-store")
 	if err := errors.Join(pgErr, redisErr, schemaErr); err != nil {
 		r.Status = "unavailable"

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"vivier/internal/compose"
 	"vivier/repository"
 )
 
@@ -24,6 +26,10 @@ type ownApplicationData struct {
 	// PostingOpen is true while the posting takes applications: a
 	// withdrawal can be undone until then.
 	PostingOpen bool
+	// The interview: the one booked, or the slots to pick from.
+	Interview *interviewView
+	Slots     []slotView
+	Pick      ownPickForm
 }
 
 // ownApplication finds the application of the token in the URL; an
@@ -56,19 +62,27 @@ func (h *Handler) showOwnApplication(c *gin.Context) {
 	if !ok {
 		return
 	}
+	h.renderOwnApplication(c, http.StatusOK, a, p, ownPickForm{})
+}
+
+func (h *Handler) renderOwnApplication(c *gin.Context, status int, a *repository.Application, p *repository.Posting, pick ownPickForm) {
 	events, err := h.Repo.Events(c.Request.Context(), a.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	d := ownApplicationData{Page: h.page("Ma candidature"), Token: c.Param("token"), Posting: viewOf(p), Application: a, Events: events,
-		PostingOpen: p.AcceptsApplications(h.Now())}
+		PostingOpen: p.AcceptsApplications(h.Now()), Pick: pick}
 	if doc, err := h.Repo.DocumentInfo(c.Request.Context(), a.ID); err == nil {
 		d.CVName = doc.FileName
 	}
+	if err := h.ownInterview(c, a, p, &d); err != nil {
+		h.fail(c, err)
+		return
+	}
 	// Applicants have no session: the URL carries a code, never a text.
 	d.Flash = ownMessages[c.Query("fait")]
-	h.render(c, http.StatusOK, "own_application", d)
+	h.render(c, status, "own_application", d)
 }
 
 // ownMessages are the only messages the private page shows after an
@@ -76,6 +90,9 @@ func (h *Handler) showOwnApplication(c *gin.Context) {
 var ownMessages = map[string]string{
 	"retrait":        "Votre candidature est retirée. La personne qui recrute en a été informée.",
 	"retablissement": "Le retrait est annulé : votre candidature est de nouveau étudiée. La personne qui recrute en a été informée.",
+	"entretien":      "Votre entretien est fixé : une invitation à ajouter à votre agenda vous est envoyée par email.",
+	"aucun-creneau":  "Votre message est transmis : la personne qui recrute vous proposera d'autres créneaux.",
+	"annulation":     "Votre entretien est annulé : la personne qui recrute en est informée.",
 }
 
 func (h *Handler) withdrawOwnApplication(c *gin.Context) {
@@ -92,13 +109,20 @@ func (h *Handler) withdrawOwnApplication(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	switch err := h.Repo.Withdraw(c.Request.Context(), a.ID, emails); {
+	// An interview still to come is cancelled, and everyone told.
+	var cancellations []*repository.Email
+	cancel := func(iv *repository.Interview) ([]*repository.Email, error) {
+		es, err := h.Emails.Interview(compose.InterviewCancelled, p, a, iv, time.Time{})
+		cancellations = es
+		return es, err
+	}
+	switch err := h.Repo.Withdraw(c.Request.Context(), a.ID, emails, cancel); {
 	case errors.Is(err, repository.ErrConflict): // withdrawing twice is harmless
 	case err != nil:
 		h.fail(c, err)
 		return
 	default:
-		h.enqueue(c, emails...)
+		h.enqueue(c, append(emails, cancellations...)...)
 	}
 	c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"?fait=retrait")
 }

@@ -81,6 +81,8 @@ type pdEvent struct {
 	From  *catalog.Status `json:"de"`
 	To    *catalog.Status `json:"vers"`
 	Actor string          `json:"par"`
+	// Reason: a rejection's reason, as the reviewer wrote it.
+	Reason string `json:"motif,omitempty"`
 }
 
 type pdNote struct {
@@ -89,10 +91,20 @@ type pdNote struct {
 	Body   string    `json:"texte"`
 }
 
-type pdRating struct {
-	At       time.Time `json:"date"`
-	Reviewer string    `json:"relecteur"`
-	Score    int       `json:"note_sur_4"`
+// pdScorecard is a reviewer's scorecard (a rating from before scorecards
+// is one with its recommendation alone).
+type pdScorecard struct {
+	At             time.Time `json:"date"`
+	Reviewer       string    `json:"relecteur"`
+	Recommendation string    `json:"avis"`
+	OutOf4         int       `json:"avis_sur_4"`
+	Comment        string    `json:"commentaire"`
+	Marks          []pdMark  `json:"criteres"`
+}
+
+type pdMark struct {
+	Criterion string `json:"critere"`
+	Mark      int    `json:"note_sur_4"`
 }
 
 type pdEmail struct {
@@ -112,6 +124,21 @@ type pdEmail struct {
 	Attempts    int        `json:"tentatives"`
 	LastError   string     `json:"derniere_erreur"`
 	MessageID   string     `json:"message_id"`
+}
+
+type pdInterview struct {
+	Start     time.Time `json:"debut"`
+	Minutes   int       `json:"duree_minutes"`
+	Mode      string    `json:"modalite"`
+	Place     string    `json:"lieu"`
+	State     string    `json:"etat"`
+	Attendees []string  `json:"relecteurs_presents"`
+	CreatedAt time.Time `json:"choisi_le"`
+}
+
+type pdDecline struct {
+	At      time.Time `json:"date"`
+	Message string    `json:"message"`
 }
 
 type pdAudit struct {
@@ -135,8 +162,10 @@ type personalDataDoc struct {
 	Answers         []pdAnswer    `json:"reponses_aux_questions"`
 	History         []pdEvent     `json:"historique"`
 	Notes           []pdNote      `json:"notes"`
-	Ratings         []pdRating    `json:"evaluations"`
+	Scorecards      []pdScorecard `json:"evaluations"`
 	Emails          []pdEmail     `json:"emails"`
+	Interviews      []pdInterview `json:"entretiens"`
+	Declines        []pdDecline   `json:"aucun_creneau_ne_convient"`
 	Journal         []pdAudit     `json:"journal"`
 }
 
@@ -168,7 +197,8 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 			WithdrawnAt: parisPtr(a.WithdrawnAt), ErasedAt: parisPtr(a.ErasedAt),
 			Provenance: pdProvenance{Source: a.UTMSource, Medium: a.UTMMedium, Campaign: a.UTMCampaign,
 				Ref: a.Ref, ReferrerHost: a.ReferrerHost}},
-		History: []pdEvent{}, Notes: []pdNote{}, Ratings: []pdRating{}, Emails: []pdEmail{}, Journal: []pdAudit{},
+		History: []pdEvent{}, Notes: []pdNote{}, Scorecards: []pdScorecard{}, Emails: []pdEmail{}, Journal: []pdAudit{},
+		Interviews: []pdInterview{}, Declines: []pdDecline{},
 	}
 	if cv := d.Document; cv != nil {
 		doc.CV = &pdCV{FileName: cv.FileName, ContentType: cv.ContentType, SizeBytes: cv.SizeBytes,
@@ -176,20 +206,34 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 			Content: base64.StdEncoding.EncodeToString(cv.Content)}
 	}
 	for _, e := range d.Events {
-		label := timeline([]repository.Event{e}, nil, nil)[0].What
-		doc.History = append(doc.History, pdEvent{At: paris(e.CreatedAt), Kind: e.Kind, Label: label, From: e.FromStatus, To: e.ToStatus, Actor: e.Actor})
+		label := timeline([]repository.Event{e}, nil, nil, nil, nil)[0].What
+		doc.History = append(doc.History, pdEvent{At: paris(e.CreatedAt), Kind: e.Kind, Label: label, From: e.FromStatus, To: e.ToStatus, Actor: e.Actor, Reason: e.Reason})
 	}
 	for _, n := range d.Notes {
 		doc.Notes = append(doc.Notes, pdNote{At: paris(n.CreatedAt), Author: n.Author, Body: n.Body})
 	}
-	for _, r := range d.Ratings {
-		doc.Ratings = append(doc.Ratings, pdRating{At: paris(r.UpdatedAt), Reviewer: r.Reviewer, Score: r.Score})
+	for _, s := range d.Scorecards {
+		card := pdScorecard{At: paris(s.UpdatedAt), Reviewer: s.Reviewer, Recommendation: s.Recommendation.Label(),
+			OutOf4: int(s.Recommendation), Comment: s.Comment, Marks: []pdMark{}}
+		for _, c := range d.Criteria {
+			if m, ok := s.Marks[c.ID]; ok {
+				card.Marks = append(card.Marks, pdMark{Criterion: c.Name, Mark: int(m)})
+			}
+		}
+		doc.Scorecards = append(doc.Scorecards, card)
 	}
 	for _, e := range d.Emails {
 		doc.Emails = append(doc.Emails, pdEmail{ID: e.ID, Kind: e.Kind, CreatedAt: paris(e.CreatedAt), SendAfter: paris(e.SendAfter),
 			To: e.ToAddress, ToName: e.ToName, ReplyTo: e.ReplyTo, Subject: e.Subject, Text: e.TextBody, HTML: e.HTMLBody,
 			Status: e.Status, StatusLabel: emailStateLabel(e.Status), SentAt: parisPtr(e.SentAt), Attempts: e.Attempts,
 			LastError: e.LastError, MessageID: e.MessageID})
+	}
+	for _, iv := range d.Interviews {
+		doc.Interviews = append(doc.Interviews, pdInterview{Start: paris(iv.StartsAt), Minutes: iv.Minutes, Mode: iv.Mode.Label(),
+			Place: iv.Place, State: iv.State.Label(), Attendees: append([]string{}, iv.Attendees...), CreatedAt: paris(iv.CreatedAt)})
+	}
+	for _, dc := range d.Declines {
+		doc.Declines = append(doc.Declines, pdDecline{At: paris(dc.CreatedAt), Message: dc.Message})
 	}
 	for _, e := range d.Audit {
 		details := e.Details

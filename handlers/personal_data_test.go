@@ -70,7 +70,7 @@ func TestPersonalDataDownloadIsCompleteAndTheSameForApplicantAndAdmin(t *testing
 	reviewer := app.Client()
 	app.SignIn(reviewer, p.ContactEmail)
 	testkit.PostForm(t, reviewer, page+"/notes", url.Values{"note": {"Profil solide, à revoir en entretien."}})
-	testkit.PostForm(t, reviewer, page+"/evaluation", url.Values{"note": {"3"}})
+	testkit.PostForm(t, reviewer, page+"/evaluation", url.Values{"avis": {"3"}, "commentaire": {"Solide."}})
 	testkit.PostForm(t, reviewer, page+"/statut", url.Values{"vers": {"shortlisted"}, "envoyer": {"oui"},
 		"objet": {"Bonne nouvelle"}, "message": {"Votre candidature est présélectionnée."}, "delai": {"0"}})
 
@@ -130,7 +130,7 @@ func TestPersonalDataDownloadIsCompleteAndTheSameForApplicantAndAdmin(t *testing
 		t.Errorf("notes = %v", notes)
 	}
 	ratings := mine["evaluations"].([]any)
-	if len(ratings) != 1 || ratings[0].(map[string]any)["note_sur_4"] != 3.0 {
+	if len(ratings) != 1 || ratings[0].(map[string]any)["avis_sur_4"] != 3.0 || ratings[0].(map[string]any)["commentaire"] != "Solide." {
 		t.Errorf("evaluations = %v", ratings)
 	}
 	kinds := map[string]map[string]any{}
@@ -221,7 +221,7 @@ func TestAuditLogRecordsWhoDidWhat(t *testing.T) {
 	if resp, _ := testkit.PostForm(t, reviewer, app.URL+"/boite/candidatures/"+aid+"/statut", url.Values{"vers": {"in_review"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status change: %d", resp.StatusCode)
 	}
-	testkit.PostForm(t, reviewer, app.URL+"/boite/offres/"+pid+"/statuts", url.Values{"ids": {aid, strconv.FormatInt(b.ID, 10)}, "vers": {"rejected"}})
+	testkit.PostForm(t, reviewer, app.URL+"/boite/offres/"+pid+"/statuts", url.Values{"ids": {aid, strconv.FormatInt(b.ID, 10)}, "vers": {"rejected"}, "motif": {"Profils trop éloignés"}})
 	if resp, _ := testkit.Get(t, reviewer, app.URL+"/boite/offres/"+pid+"/export.csv?statut=rejected"); resp.StatusCode != 200 {
 		t.Fatalf("export: %d", resp.StatusCode)
 	}

@@ -56,6 +56,7 @@ var pageFuncs = template.FuncMap{
 	"field":       newFieldView,
 	"emailState":  emailStateLabel,
 	"size":        applyform.HumanSize,
+	"lower":       strings.ToLower,
 	"rating": func(avg *float64) string {
 		if avg == nil {
 			return "—"
@@ -63,6 +64,7 @@ var pageFuncs = template.FuncMap{
 		return strings.Replace(fmt.Sprintf("%.1f", *avg), ".", ",", 1) + "/4"
 	},
 	"postingStatusLabel": catalog.PostingState.Label,
+	"interviewEvent":     interviewEventLabel,
 }
 
 func parsePages() (*pages, error) {
@@ -77,7 +79,9 @@ func parsePages() (*pages, error) {
 		if name == "layout" {
 			continue
 		}
-		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "pages/layout.html", "pages/partials/*.html", file)
+		// Partials (pages/partials) and blocks (pages/blocks) are parts
+		// that several pages, or one feature of a page, keep in their own file.
+		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "pages/layout.html", "pages/partials/*.html", "pages/blocks/*.html", file)
 		if err != nil {
 			return nil, fmt.Errorf("page template %s: %w", name, err)
 		}

@@ -46,9 +46,15 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.POST("/candidature/:token/retablissement", h.undoOwnWithdrawal)
 	r.GET("/candidature/:token/effacement", h.confirmErasure)
 	r.POST("/candidature/:token/effacement", h.eraseOwnApplication)
+	r.POST("/candidature/:token/entretien", h.pickSlot)
+	r.POST("/candidature/:token/entretien/aucun", h.noSlotFits)
+	r.POST("/candidature/:token/entretien/annulation", h.cancelOwnInterview)
 	r.GET("/donnees-effacees", h.erased)
 	// A posting's tracked link: to the posting, with its channel as source.
 	r.GET("/l/:slug", h.followTrackedLink)
+
+	// A reviewer's calendar feed: the token ends with ".ics".
+	r.GET("/agenda/:token", h.calendarFeed)
 
 	// Formats others read.
 	r.GET("/api/v1/postings.json", h.apiPostings)
@@ -81,14 +87,42 @@ func (h *Handler) Engine() (http.Handler, error) {
 	inbox.GET("/offres/:id/statistiques", h.postingFigures)
 	inbox.GET("/offres/:id/notifications", h.notificationsForm)
 	inbox.POST("/offres/:id/notifications", h.saveNotifications)
+	inbox.GET("/statistiques", h.requireAdmin, h.adminFigures)
+	inbox.GET("/statistiques.csv", h.requireAdmin, h.adminFiguresCSV)
 	inbox.GET("/candidatures/:id", h.inboxApplication)
 	inbox.GET("/candidatures/:id/cv", h.inboxCV)
 	inbox.POST("/candidatures/:id/notes", h.addNote)
-	inbox.POST("/candidatures/:id/evaluation", h.rate)
+	inbox.POST("/candidatures/:id/evaluation", h.submitScorecard)
 	inbox.GET("/candidatures/:id/statut", h.statusForm)
 	inbox.POST("/candidatures/:id/statut", h.changeStatus)
+	inbox.GET("/candidatures/:id/entretien", h.inboxInterview)
+	inbox.POST("/candidatures/:id/entretien/creneaux", h.proposeSlots)
+	inbox.POST("/candidatures/:id/entretien/deplacement", h.moveInterview)
+	inbox.POST("/candidatures/:id/entretien/annulation", h.cancelInterviewByReviewer)
+	inbox.GET("/offres/:id/entretiens", h.postingInterviews)
+	inbox.POST("/offres/:id/entretiens/creneaux", h.proposePoolSlots)
+	// A reviewer's private calendar feed (made, replaced, revoked here).
+	inbox.GET("/agenda", h.calendarFeedPage)
+	inbox.POST("/agenda", h.createCalendarFeed)
+	inbox.POST("/agenda/revocation", h.revokeCalendarFeed)
 	inbox.POST("/emails/:id/annulation", h.cancelEmail)
 	inbox.POST("/emails/:id/renvoi", h.resendEmail)
+	// Conversations by email: write to an applicant; what came back.
+	inbox.GET("/candidatures/:id/message", h.messageForm)
+	inbox.POST("/candidatures/:id/message", h.sendMessage)
+	inbox.GET("/pieces-jointes/:id", h.inboundAttachment)
+	inbox.POST("/emails/:id/correction", h.correctAddress)
+
+	// A posting's evaluation: criteria and blind first pass (its reviewers
+	// and admins), and the selection report.
+	inbox.GET("/offres/:id/evaluation", h.evaluationSettings)
+	inbox.POST("/offres/:id/criteres", h.addCriterion)
+	inbox.POST("/offres/:id/criteres-proposes", h.addDefaultCriteria)
+	inbox.POST("/offres/:id/criteres/:critere", h.updateCriterion)
+	inbox.POST("/offres/:id/criteres/:critere/retrait", h.removeCriterion)
+	inbox.POST("/offres/:id/anonymat", h.setBlindReview)
+	inbox.GET("/offres/:id/rapport", h.selectionReport)
+	inbox.GET("/offres/:id/rapport.csv", h.selectionReportCSV)
 
 	// Posting editor (admins create and edit postings; any reviewer downloads one as Markdown).
 	inbox.GET("/offres/nouvelle", h.requireAdmin, h.newPostingForm)
@@ -122,6 +156,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.GET("/candidature/:token/donnees.json", h.ownPersonalData)
 	admin := r.Group("/admin", h.requireViewer, h.requireAdmin)
 	admin.GET("/journal", h.auditLogPage)
+	admin.GET("/non-rattaches", h.unmatchedMessages)
 
 	// Operations: health, metrics, queues.
 	r.GET("/healthz", h.healthz)
@@ -140,6 +175,7 @@ func (h *Handler) Engine() (http.Handler, error) {
 		r.GET("/dev/mail", h.devMailList)
 		r.GET("/dev/mail/:id", h.devMailShow)
 		r.GET("/dev/mail/:id/html", h.devMailHTML)
+		r.POST("/dev/mail/:id/reponse", h.devMailReply)
 	}
 
 	h.routes = r.Routes()

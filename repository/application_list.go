@@ -23,6 +23,9 @@ const (
 	SortDate = "date" // newest first
 	SortName = "nom"  // by last name, then first name
 	SortRate = "tjm"  // by daily rate, lowest first
+	// SortScore is by the mean of the scorecards, highest first (those
+	// without a scorecard last).
+	SortScore = "note"
 )
 
 // ListFilter selects and orders the applications of a posting. Zero
@@ -46,6 +49,13 @@ type ListFilter struct {
 	After        string // keyset cursor: the page after this one
 	Limit        int
 	Reader       string // the reviewer, for unread marks
+
+	// ScoreMin and ScoreMax bound the mean of the scorecards (1 to 4; 0:
+	// no bound). A lower bound leaves out those without a scorecard.
+	ScoreMin, ScoreMax float64
+	// Blind: the posting is reviewed blind, so a text search looks in the
+	// motivation only, never in names or addresses.
+	Blind bool
 }
 
 // ListRow is one application in a list.
@@ -64,13 +74,22 @@ type ListRow struct {
 	Motivation    string         `db:"motivation"`
 	CreatedAt     time.Time      `db:"created_at"`
 	Unread        bool           `db:"unread"`
-	Rating        *float64       `db:"rating"`
-	SortName      string         `db:"sort_name"`
-	UTMSource     string         `db:"utm_source"`
-	UTMMedium     string         `db:"utm_medium"`
-	UTMCampaign   string         `db:"utm_campaign"`
-	Ref           string         `db:"ref"`
-	ReferrerHost  string         `db:"referrer_host"`
+	// Bounced: an email to the applicant was not delivered.
+	Bounced      bool   `db:"bounced"`
+	SortName     string `db:"sort_name"`
+	UTMSource    string `db:"utm_source"`
+	UTMMedium    string `db:"utm_medium"`
+	UTMCampaign  string `db:"utm_campaign"`
+	Ref          string `db:"ref"`
+	ReferrerHost string `db:"referrer_host"`
+
+	// The mean of the scorecards (0: none), their number, and whether
+	// the reader filled one (the list shows the mean only then).
+	ScoreMean   float64 `db:"score_mean"`
+	Scorecards  int     `db:"scorecard_count"`
+	MyScorecard bool    `db:"my_scorecard"`
+	// RevealedAt: see blind.go.
+	RevealedAt *time.Time `db:"revealed_at"`
 }
 
 // cursor is the sort key of the last row of a page.
@@ -78,6 +97,7 @@ type cursor struct {
 	T  time.Time `json:"t,omitempty"`
 	S  string    `json:"s,omitempty"`
 	N  int       `json:"n,omitempty"`
+	M  float64   `json:"m,omitempty"` // the scorecards' mean
 	ID int64     `json:"id"`
 	// A sort on a question's answers: its number or yes/no (its choice
 	// is S), and Z past the answered ones, among those without answer.
@@ -102,7 +122,7 @@ func decodeCursor(s string) (cursor, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || json.Unmarshal(b, &c) != nil || c.ID <= 0 || c.N < 0 || c.N > math.MaxInt32 ||
 		len(c.S) > maxCursorLen || !utf8.ValidString(c.S) || strings.ContainsRune(c.S, 0) ||
-		(!c.T.IsZero() && (c.T.Year() < 1 || c.T.Year() > 9999)) {
+		(!c.T.IsZero() && (c.T.Year() < 1 || c.T.Year() > 9999)) || c.M < 0 || c.M > 4 {
 		return cursor{}, false
 	}
 	return c, true
@@ -132,7 +152,13 @@ func (f *ListFilter) where(withStatus bool) (string, []any) {
 		add("a.status = ?", f.Status)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		add("a.search @@ websearch_to_tsquery('vivier_fr', ?)", q)
+		if f.Blind {
+			// The index finds the candidates; the motivation's words
+			// (weight C) alone decide.
+			add("a.search @@ websearch_to_tsquery('vivier_fr', ?) AND ts_filter(a.search, '{c}') @@ websearch_to_tsquery('vivier_fr', ?)", q)
+		} else {
+			add("a.search @@ websearch_to_tsquery('vivier_fr', ?)", q)
+		}
 	}
 	if f.DaysMin > 0 {
 		add("a.days_per_week >= ?", f.DaysMin)
@@ -156,6 +182,12 @@ func (f *ListFilter) where(withStatus bool) (string, []any) {
 		add("a.utm_source = ?", f.Source)
 	}
 	f.answerConds(add)
+	if f.ScoreMin > 0 {
+		add("a.score_mean >= ?", f.ScoreMin)
+	}
+	if f.ScoreMax > 0 {
+		add("a.score_mean <= ? AND a.scorecard_count > 0", f.ScoreMax)
+	}
 	return strings.Join(conds, " AND "), args
 }
 
@@ -180,6 +212,8 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 			where += fmt.Sprintf(" AND (lower(a.last_name || ' ' || a.first_name), a.id) > (%s, %s)", arg(c.S), arg(c.ID))
 		case SortRate:
 			where += fmt.Sprintf(" AND (a.daily_rate, a.id) > (%s, %s)", arg(c.N), arg(c.ID))
+		case SortScore:
+			where += fmt.Sprintf(" AND (a.score_mean, a.id) < (%s::float8, %s)", arg(c.M), arg(c.ID))
 		default:
 			where += fmt.Sprintf(" AND (a.created_at, a.id) < (%s, %s)", arg(c.T), arg(c.ID))
 		}
@@ -190,20 +224,25 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 		order, pageOrder = "lower(a.last_name || ' ' || a.first_name), a.id", "l.sort_name, l.id"
 	case SortRate:
 		order, pageOrder = "a.daily_rate, a.id", "l.daily_rate, l.id"
+	case SortScore:
+		order, pageOrder = "a.score_mean DESC, a.id DESC", "l.score_mean DESC, l.id DESC"
 	default:
 		order, pageOrder = "a.created_at DESC, a.id DESC", "l.created_at DESC, l.id DESC"
 	}
 	reader := arg(f.Reader)
 	limit := arg(f.Limit + 1)
-	// The page is chosen first; unread marks and ratings are looked up
-	// for its rows only.
+	// The page is chosen first; unread marks and the reader's own
+	// scorecard are looked up for its rows only.
 	var rows []ListRow
 	err := r.db.SelectContext(ctx, &rows, `SELECT l.*,
 		NOT EXISTS (SELECT 1 FROM application_reads ar WHERE ar.application_id = l.id AND ar.email = lower(`+reader+`)) AS unread,
-		(SELECT avg(score)::float8 FROM ratings rt WHERE rt.application_id = l.id) AS rating
+		EXISTS (SELECT 1 FROM emails be WHERE be.application_id = l.id AND be.bounced_at IS NOT NULL
+			AND lower(be.to_address) = lower(l.email)) AS bounced,
+		EXISTS (SELECT 1 FROM scorecards sc WHERE sc.application_id = l.id AND sc.reviewer = lower(`+reader+`)) AS my_scorecard
 		FROM (SELECT a.id, a.status, a.first_name, a.last_name, a.email, a.phone,
 			a.location, a.daily_rate, a.days_per_week, a.available_from, a.siret, a.motivation, a.created_at,
 			a.utm_source, a.utm_medium, a.utm_campaign, a.ref, a.referrer_host,
+			a.score_mean, a.scorecard_count, a.revealed_at,
 			lower(a.last_name || ' ' || a.first_name) AS sort_name
 			FROM applications a WHERE `+where+` ORDER BY `+order+` LIMIT `+limit+`) l
 		ORDER BY `+pageOrder, args...)
@@ -214,7 +253,7 @@ func (r *Repo) ListApplications(ctx context.Context, f ListFilter) ([]ListRow, s
 	if len(rows) > f.Limit {
 		rows = rows[:f.Limit]
 		last := rows[len(rows)-1]
-		next = cursor{T: last.CreatedAt, S: last.SortName, N: last.DailyRate, ID: last.ID}.encode()
+		next = cursor{T: last.CreatedAt, S: last.SortName, N: last.DailyRate, M: last.ScoreMean, ID: last.ID}.encode()
 	}
 	return rows, next, nil
 }
@@ -295,6 +334,8 @@ func (r *Repo) Neighbours(ctx context.Context, f ListFilter, appID int64) (prev,
 		key = "lower(a.last_name || ' ' || a.first_name)"
 	case SortRate:
 		key = "a.daily_rate"
+	case SortScore:
+		key, desc = "a.score_mean", true
 	default:
 		key, desc = "a.created_at", true
 	}

@@ -278,7 +278,7 @@ func TestListApplicationsSearchIgnoresAccents(t *testing.T) {
 }
 
 // A reader sees as unread the applications they have not opened, and
-// each row carries the average rating.
+// each row carries the mean of its scorecards.
 func TestListApplicationsUnreadAndRating(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -289,7 +289,7 @@ func TestListApplicationsUnreadAndRating(t *testing.T) {
 		t.Fatal(err)
 	}
 	for reviewer, score := range map[string]int{"contact@anct.gouv.fr": 4, "autre@anct.gouv.fr": 1} {
-		if err := e.Repo.SetRating(t.Context(), a.ID, reviewer, score); err != nil {
+		if _, err := e.Repo.SaveScorecard(t.Context(), p.ID, a.ID, reviewer, repository.ScorecardInput{Recommendation: catalog.Recommendation(score)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -303,8 +303,8 @@ func TestListApplicationsUnreadAndRating(t *testing.T) {
 	if rows[0].Unread || !rows[1].Unread {
 		t.Errorf("unread marks for the contact: %v, %v; want read, unread", rows[0].Unread, rows[1].Unread)
 	}
-	if rows[0].Rating == nil || *rows[0].Rating != 2.5 || rows[1].Rating != nil {
-		t.Errorf("ratings: %v, %v; want 2.5 and none", rows[0].Rating, rows[1].Rating)
+	if rows[0].ScoreMean != 2.5 || rows[0].Scorecards != 2 || !rows[0].MyScorecard || rows[1].Scorecards != 0 || rows[1].MyScorecard {
+		t.Errorf("scorecards: %+v, %+v; want 2 averaging 2.5 (one the reader's) and none", rows[0], rows[1])
 	}
 	rows, _, _ = e.Repo.ListApplications(t.Context(), repository.ListFilter{PostingID: p.ID, Reader: "autre@anct.gouv.fr"})
 	for _, r := range rows {

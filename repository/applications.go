@@ -52,12 +52,15 @@ type Application struct {
 	// Answers to the posting's own questions, stored with it by
 	// CreateApplication (not read with the row: see Repo.Answers).
 	Answers []Answer `db:"-"`
+	// RevealedAt: when a blind posting's application reached the stage
+	// that shows it as the person (see blind.go).
+	RevealedAt *time.Time `db:"revealed_at"`
 }
 
 const applicationColumns = `id, posting_id, status, first_name, last_name, email, phone, location,
 	daily_rate, days_per_week, available_from, siret, siret_verified, links, motivation, consent_at,
 	access_token_hash, submission_nonce, created_at, updated_at, withdrawn_at, erased_at,
-	utm_source, utm_medium, utm_campaign, ref, referrer_host`
+	utm_source, utm_medium, utm_campaign, ref, referrer_host, revealed_at`
 
 // Document is a CV stored with its application.
 type Document struct {
@@ -80,6 +83,7 @@ type Event struct {
 	ToStatus      *catalog.Status `db:"to_status"`
 	Actor         string          `db:"actor"`
 	CreatedAt     time.Time       `db:"created_at"`
+	Reason        string          `db:"reason"` // a rejection's reason
 }
 
 // Event kinds.
@@ -238,7 +242,7 @@ func (r *Repo) ReplaceAccessTokens(ctx context.Context, appID int64, hash []byte
 // Events returns an application's history, oldest first.
 func (r *Repo) Events(ctx context.Context, appID int64) ([]Event, error) {
 	var es []Event
-	err := r.db.SelectContext(ctx, &es, `SELECT id, application_id, kind, from_status, to_status, actor, created_at
+	err := r.db.SelectContext(ctx, &es, `SELECT id, application_id, kind, from_status, to_status, actor, created_at, reason
 		FROM application_events WHERE application_id = $1 ORDER BY created_at, id`, appID)
 	if err != nil {
 		return nil, fmt.Errorf("events of application %d: %w", appID, err)
@@ -247,8 +251,10 @@ func (r *Repo) Events(ctx context.Context, appID int64) ([]Event, error) {
 }
 
 // Withdraw marks an application withdrawn by its applicant, with the emails
-// that tell the contact. Returns ErrConflict if it was already withdrawn.
-func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error {
+// that tell the contact; its interview still to come, if any, is
+// cancelled in the same transaction, with the cancellations cancel writes
+// (nil: none). Returns ErrConflict if it was already withdrawn.
+func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email, cancel InterviewBuild) error {
 	return r.inTx(ctx, func(tx *Tx) error {
 		var from catalog.Status
 		err := tx.QueryRowContext(ctx, `SELECT status FROM applications WHERE id = $1 AND erased_at IS NULL FOR UPDATE`, appID).Scan(&from)
@@ -267,6 +273,9 @@ func (r *Repo) Withdraw(ctx context.Context, appID int64, emails []*Email) error
 		}
 		to := catalog.StatusWithdrawn
 		if err := r.insertEvent(ctx, tx, appID, EventWithdrawn, &from, &to, ActorApplicant); err != nil {
+			return err
+		}
+		if err := r.cancelComingInterview(ctx, tx, appID, ActorApplicant, cancel); err != nil {
 			return err
 		}
 		return r.insertEmails(ctx, tx, emails)
@@ -382,8 +391,22 @@ func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) (
 	if _, err := tx.ExecContext(ctx, `DELETE FROM notes WHERE application_id = ANY($1)`, arr); err != nil {
 		return nil, fmt.Errorf("erase notes: %w", err)
 	}
+	if err := eraseEvaluationWords(ctx, tx, arr); err != nil {
+		return nil, err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = ANY($1)`, arr); err != nil {
 		return nil, fmt.Errorf("erase private links: %w", err)
+	}
+	// What the applicant wrote back, and its attachments, go too.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM inbound_messages WHERE application_id = ANY($1)`, arr); err != nil {
+		return nil, fmt.Errorf("erase inbound messages: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM interview_declines WHERE application_id = ANY($1)`, arr); err != nil {
+		return nil, fmt.Errorf("erase interview messages: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM email_attachments WHERE email_id IN
+		(SELECT id FROM emails WHERE application_id = ANY($1))`, arr); err != nil {
+		return nil, fmt.Errorf("erase attachments: %w", err)
 	}
 	// Pending mail to the applicant is not sent any more; what was sent
 	// keeps a trace without personal data. So do the emails that name them

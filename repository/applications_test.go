@@ -281,7 +281,7 @@ func TestWithdraw(t *testing.T) {
 	e.setStatus(a, catalog.StatusShortlisted)
 	tell := &repository.Email{Kind: "withdrawn_contact", PostingID: &p.ID, ApplicationID: &a.ID, ToAddress: p.ContactEmail,
 		Subject: "Candidature retirée", TextBody: "t", HTMLBody: "h"}
-	if err := e.Repo.Withdraw(t.Context(), a.ID, []*repository.Email{tell}); err != nil {
+	if err := e.Repo.Withdraw(t.Context(), a.ID, []*repository.Email{tell}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := e.Repo.ApplicationByID(t.Context(), a.ID)
@@ -298,14 +298,14 @@ func TestWithdraw(t *testing.T) {
 		t.Errorf("the contact's email was not written")
 	}
 	before := e.count(`SELECT count(*) FROM emails`)
-	err := e.Repo.Withdraw(t.Context(), a.ID, []*repository.Email{email("withdrawn_contact", a, "encore")})
+	err := e.Repo.Withdraw(t.Context(), a.ID, []*repository.Email{email("withdrawn_contact", a, "encore")}, nil)
 	if !errors.Is(err, repository.ErrConflict) {
 		t.Errorf("second withdrawal: %v, want ErrConflict", err)
 	}
 	if n := e.count(`SELECT count(*) FROM emails`); n != before {
 		t.Errorf("second withdrawal wrote %d emails", n-before)
 	}
-	if err := e.Repo.Withdraw(t.Context(), 999_999, nil); !errors.Is(err, repository.ErrNotFound) {
+	if err := e.Repo.Withdraw(t.Context(), 999_999, nil, nil); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("unknown application: %v, want ErrNotFound", err)
 	}
 }
@@ -326,7 +326,8 @@ func TestEraseBlanksPersonalData(t *testing.T) {
 	if err := e.Repo.AddNote(t.Context(), a.ID, "contact@anct.gouv.fr", "Très bon profil"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Repo.SetRating(t.Context(), a.ID, "contact@anct.gouv.fr", 4); err != nil {
+	if _, err := e.Repo.SaveScorecard(t.Context(), p.ID, a.ID, "contact@anct.gouv.fr",
+		repository.ScorecardInput{Recommendation: catalog.DefinitelyYes, Comment: "Camille a déjà coaché"}); err != nil {
 		t.Fatal(err)
 	}
 	e.exec(`UPDATE emails SET status = 'sent' WHERE application_id = $1`, a.ID) // the acknowledgement left
@@ -360,8 +361,8 @@ func TestEraseBlanksPersonalData(t *testing.T) {
 	if len(notes) != 0 || tokens != 0 {
 		t.Errorf("after erasure: %d notes, %d private links", len(notes), tokens)
 	}
-	if rt, _ := e.Repo.RatingOf(t.Context(), a.ID, ""); rt.Count != 1 {
-		t.Errorf("ratings after erasure: %d, want the one kept for counts", rt.Count)
+	if cards, _ := e.Repo.ScorecardsOf(t.Context(), a.ID); len(cards) != 1 || cards[0].Comment != "" || cards[0].Recommendation != catalog.DefinitelyYes {
+		t.Errorf("scorecards after erasure: %+v, want the one kept for counts, without its comment", cards)
 	}
 	emails, _ := e.Repo.EmailsOfApplication(t.Context(), a.ID)
 	status := map[string]string{}

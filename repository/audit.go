@@ -25,6 +25,8 @@ const (
 	AuditErased            = "application_erased"
 	AuditRetentionErased   = "retention_erased"
 	AuditRetentionNotified = "retention_notified"
+	AuditMessageSent       = "message_sent"
+	AuditAddressCorrected  = "address_corrected"
 	// A posting's questions: added, changed, moved, removed in the
 	// editor, or replaced by an import.
 	AuditQuestionAdded     = "question_added"
@@ -44,6 +46,8 @@ func questionActions() []string {
 func AuditActions() []string {
 	return []string{AuditCVOpened, AuditStatusChanged, AuditNoteAdded, AuditRatingSet, AuditReviewerAdded,
 		AuditReviewerRemoved, AuditExported, AuditPersonalData, AuditErased, AuditRetentionNotified, AuditRetentionErased,
+		AuditMessageSent, AuditAddressCorrected,
+		AuditScorecardSaved, AuditCriteriaChanged, AuditBlindSet, AuditRevealed, AuditReportDownloaded,
 		AuditQuestionAdded, AuditQuestionChanged, AuditQuestionMoved, AuditQuestionRemoved, AuditQuestionsImported}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/lib/pq"
@@ -53,15 +54,59 @@ type Email struct {
 	// LINK_KEY for this row (see links.Key): the stored subject and bodies
 	// hold links.Marker in its place. Emptied once the email is sent.
 	LinkSealed []byte `db:"link_sealed"`
+	// InReplyTo is the Message-ID of the applicant's message this email
+	// answers, if it answers one (its In-Reply-To header).
+	InReplyTo string `db:"in_reply_to"`
+	// BouncedAt and BounceReason: a delivery status notification said the
+	// email could not be delivered, and why.
+	BouncedAt    *time.Time `db:"bounced_at"`
+	BounceReason string     `db:"bounce_reason"`
+	// Read by a claim only, for the headers of the message (see
+	// ClaimEmails): the Message-ID of the application's thread root (its
+	// acknowledgement) when this email is not the root, and whether the
+	// email goes to the applicant.
+	ThreadRoot  string `db:"thread_root"`
+	ToApplicant bool   `db:"to_applicant"`
 	// Token, when set on an email to write, is the working token of the
 	// link it carries: never stored in clear, it is hidden from the
 	// subject and bodies and sealed into LinkSealed as the row is written.
 	Token string `db:"-"`
+	// LinkHash, when set on an email to an applicant, is the hash of
+	// Token, stored with the email as one more private link of its
+	// application.
+	LinkHash []byte `db:"-"`
+	// Attachments are the files the email carries (an invitation), stored
+	// with it and read back when it is claimed.
+	Attachments []Attachment `db:"-"`
 }
 
 const emailColumns = `id, kind, posting_id, application_id, to_address, to_name, reply_to, subject,
 	text_body, html_body, status, attempts, last_error, message_id, send_after, claimed_at, sent_at,
-	created_at, updated_at, dedupe_key, about_status, link_sealed`
+	created_at, updated_at, dedupe_key, about_status, link_sealed, in_reply_to, bounced_at, bounce_reason`
+
+// KindAcknowledgement is the kind of the email that starts an
+// application's thread (compose.Acknowledgement): every later email to
+// the applicant refers to its Message-ID.
+const KindAcknowledgement = "acknowledgement"
+
+// MessageID is the Message-ID of the email of that id, with its angle
+// brackets, as stored: derived from the row, so a copy re-sent after a crash is
+// recognised, and a reply to it is matched. ClaimEmails stores it as it
+// claims the email (the same form, written in SQL).
+func MessageID(id int64, domain string) string {
+	return "<vivier.email." + strconv.FormatInt(id, 10) + "@" + domain + ">"
+}
+
+// DefaultMailDomain is the domain of Message-IDs when Repo.MailDomain is
+// empty.
+const DefaultMailDomain = "vivier.localhost"
+
+func (r *Repo) mailDomain() string {
+	if r.MailDomain == "" {
+		return DefaultMailDomain
+	}
+	return r.MailDomain
+}
 
 // insertEmails writes emails to the outbox inside tx and fills their ids.
 // An email's Token is hidden from what is stored and sealed for its row.
@@ -71,8 +116,8 @@ func (r *Repo) insertEmails(ctx context.Context, tx *Tx, emails []*Email) error 
 	}
 	var sealed []*Email
 	stmt, err := r.txPrepared(ctx, tx, `INSERT INTO emails (kind, posting_id, application_id, to_address, to_name,
-		reply_to, subject, text_body, html_body, send_after, dedupe_key, about_status, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+		reply_to, subject, text_body, html_body, send_after, dedupe_key, about_status, in_reply_to, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $13, $13)
 		RETURNING id, status, created_at, updated_at`)
 	if err != nil {
 		return fmt.Errorf("insert emails: %w", err)
@@ -89,9 +134,19 @@ func (r *Repo) insertEmails(ctx context.Context, tx *Tx, emails []*Email) error 
 		}
 		err := stmt.QueryRowxContext(ctx,
 			e.Kind, e.PostingID, e.ApplicationID, e.ToAddress, e.ToName, e.ReplyTo, e.Subject, e.TextBody,
-			e.HTMLBody, e.SendAfter, e.DedupeKey, e.AboutStatus, tx.now).Scan(&e.ID, &e.Status, &e.CreatedAt, &e.UpdatedAt)
+			e.HTMLBody, e.SendAfter, e.DedupeKey, e.AboutStatus, tx.now, e.InReplyTo).Scan(&e.ID, &e.Status, &e.CreatedAt, &e.UpdatedAt)
 		if err != nil {
 			return fmt.Errorf("insert %s email: %w", e.Kind, err)
+		}
+	}
+	if err := insertAttachments(ctx, tx, emails); err != nil {
+		return err
+	}
+	for _, e := range emails {
+		if e.LinkHash != nil && e.ApplicationID != nil {
+			if err := addPrivateLink(ctx, tx, *e.ApplicationID, e.LinkHash); err != nil {
+				return err
+			}
 		}
 	}
 	return r.sealLinks(ctx, tx, sealed)
@@ -197,21 +252,34 @@ func (r *Repo) ClaimEmail(ctx context.Context, id int64) (*Email, error) {
 
 // ClaimEmails claims, in one statement, those of ids that are to be sent
 // now (as ClaimEmail does for one), in id order. The others are left
-// alone: sent, cancelled, claimed by a live worker, or due later.
+// alone: sent, cancelled, claimed by a live worker, or due later. Each
+// claimed email gets its Message-ID (MessageID) if it has none yet, and
+// comes with what its headers need: its thread's root and whether it
+// goes to the applicant (so every email to an applicant is threaded,
+// whichever code wrote it).
 func (r *Repo) ClaimEmails(ctx context.Context, ids []int64) ([]*Email, error) {
 	var es []*Email
 	stmt, err := r.prepared(ctx, `UPDATE emails SET status = 'sending', claimed_at = $3,
-		attempts = attempts + 1, updated_at = $3
+		attempts = attempts + 1, updated_at = $3,
+		message_id = CASE WHEN message_id = '' THEN '<vivier.email.' || id || '@' || $4::text || '>' ELSE message_id END
 		WHERE id = ANY($1) AND send_after <= $3
 		  AND (status = 'pending' OR (status = 'sending' AND claimed_at < $3::timestamptz - $2::interval))
-		RETURNING `+emailColumns)
+		RETURNING `+emailColumns+`,
+		  COALESCE((SELECT r.message_id FROM emails r WHERE r.application_id = emails.application_id
+		      AND r.kind = $5 AND r.id <> emails.id AND r.message_id <> '' AND r.bounced_at IS NULL
+		      ORDER BY r.id LIMIT 1), '') AS thread_root,
+		  EXISTS (SELECT 1 FROM applications a WHERE a.id = emails.application_id
+		      AND lower(a.email) = lower(emails.to_address)) AS to_applicant`)
 	if err == nil {
-		err = stmt.SelectContext(ctx, &es, pq.Array(ids), r.claimTimeout(), r.now())
+		err = stmt.SelectContext(ctx, &es, pq.Array(ids), r.claimTimeout(), r.now(), r.mailDomain(), KindAcknowledgement)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("claim %d emails: %w", len(ids), err)
 	}
 	slices.SortFunc(es, func(a, b *Email) int { return cmp.Compare(a.ID, b.ID) })
+	if err := r.withAttachments(ctx, es); err != nil {
+		return nil, err
+	}
 	return es, nil
 }
 
@@ -221,9 +289,24 @@ func (r *Repo) ClaimEmails(ctx context.Context, ids []int64) ([]*Email, error) {
 // They return ErrConflict when the claim was lost.
 
 // MarkEmailSent records a successful send, and forgets the sealed link:
-// it is in the recipient's mailbox now, and nowhere here.
+// it is in the recipient's mailbox now, and nowhere here. The Reply-To
+// the message carried (e.ReplyTo: the sender may have set the routing
+// address) is kept, as sent.
 func (r *Repo) MarkEmailSent(ctx context.Context, e *Email, messageID string) error {
-	return r.settle(ctx, e, `status = 'sent', message_id = $3, sent_at = $4, last_error = '', link_sealed = NULL`, messageID)
+	stmt, err := r.prepared(ctx, `UPDATE emails SET status = 'sent', message_id = $3, sent_at = $4, last_error = '',
+		link_sealed = NULL, reply_to = $5, updated_at = $4
+		WHERE id = $1 AND status = 'sending' AND attempts = $2`)
+	var res sql.Result
+	if err == nil {
+		res, err = stmt.ExecContext(ctx, e.ID, e.Attempts, messageID, r.now(), e.ReplyTo)
+	}
+	if err != nil {
+		return fmt.Errorf("record outcome of email %d: %w", e.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("email %d was claimed again meanwhile: %w", e.ID, ErrConflict)
+	}
+	return nil
 }
 
 // ReleaseEmail puts an email back to pending after a failure worth a retry.

@@ -1,13 +1,15 @@
 package repository
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
-	"github.com/lib/pq"
-
 	"vivier/internal/catalog"
+	"vivier/internal/frfmt"
 )
 
 // DayCount is a count on one day (Paris).
@@ -46,8 +48,10 @@ type PostingFigures struct {
 }
 
 // PostingFigures counts a posting's figures, days in Paris time. waitingSince
-// are the instants before which an application still received counts as
-// waiting, one per count of PostingFigures.Waiting.
+// are the days (Paris midnights) before which an application still
+// received counts as waiting, one per count of PostingFigures.Waiting.
+// It reads the totals of migration 00029 (a few rows a day of the
+// posting's life) and the middle of two indexes, never every application.
 func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince []time.Time) (*PostingFigures, error) {
 	f := &PostingFigures{ByStatus: map[catalog.Status]int64{}}
 	days, err := r.PostingViews(ctx, postingID)
@@ -59,62 +63,133 @@ func (r *Repo) PostingFigures(ctx context.Context, postingID int64, waitingSince
 		f.Started = append(f.Started, DayCount{Day: d.Day, N: d.Started})
 		f.Sent = append(f.Sent, DayCount{Day: d.Day, N: d.Sent})
 	}
-	if err := r.db.SelectContext(ctx, &f.Applications, `SELECT (created_at AT TIME ZONE 'Europe/Paris')::date AS day, count(*) AS n
-		FROM applications WHERE posting_id = $1 GROUP BY 1 ORDER BY 1`, postingID); err != nil {
-		return nil, fmt.Errorf("applications per day of posting %d: %w", postingID, err)
+	// The totals the triggers of migration 00029 keep, summed by key.
+	var counts []struct {
+		Metric string `db:"metric"`
+		Key    string `db:"key"`
+		N      int64  `db:"n"`
 	}
-	if err := r.db.SelectContext(ctx, &f.BySource, `SELECT utm_source AS source, count(*) AS n
-		FROM applications WHERE posting_id = $1 GROUP BY 1 ORDER BY 2 DESC, 1`, postingID); err != nil {
-		return nil, fmt.Errorf("applications by source of posting %d: %w", postingID, err)
+	if err := r.db.SelectContext(ctx, &counts, `SELECT metric, key, sum(n) AS n FROM posting_figure_counts
+		WHERE posting_id = $1 GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 3 DESC, 2`, postingID); err != nil {
+		return nil, fmt.Errorf("figures of posting %d: %w", postingID, err)
 	}
-	var statuses []struct {
-		Status catalog.Status `db:"status"`
-		N      int64          `db:"n"`
-	}
-	if err := r.db.SelectContext(ctx, &statuses, `SELECT status, count(*) AS n FROM applications WHERE posting_id = $1 GROUP BY 1`, postingID); err != nil {
-		return nil, fmt.Errorf("applications by status of posting %d: %w", postingID, err)
-	}
-	for _, s := range statuses {
-		f.ByStatus[s.Status] = s.N
-	}
-	// One pass over the posting's applications and their history: the
-	// furthest stage each reached, its first change of status and its
-	// decision.
-	var first, decision *float64
-	var reached pq.Int64Array
-	if err := r.db.QueryRowContext(ctx, `WITH ev AS (
-			SELECT a.id, a.created_at, a.status,
-				max(array_position($2::text[], e.to_status)) AS k,
-				min(e.created_at) FILTER (WHERE e.kind = $3) AS first,
-				min(e.created_at) FILTER (WHERE e.to_status = ANY($4)) AS decision
-			FROM applications a LEFT JOIN application_events e ON e.application_id = a.id
-			WHERE a.posting_id = $1 GROUP BY a.id),
-		t AS MATERIALIZED (
-			SELECT greatest(coalesce(array_position($2::text[], status), 1), coalesce(k, 1)) AS top,
-				extract(epoch FROM first - created_at) AS first, extract(epoch FROM decision - created_at) AS decision FROM ev)
-		SELECT (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY first) FROM t),
-			(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY decision) FROM t),
-			ARRAY(SELECT (SELECT count(*) FROM t WHERE t.top >= s.k) FROM generate_series(1, cardinality($2::text[])) AS s(k) ORDER BY s.k)`,
-		postingID, pq.Array(catalog.Stages()), EventStatusChanged, pq.Array(catalog.Decisions())).Scan(&first, &decision, &reached); err != nil {
-		return nil, fmt.Errorf("stages and answer times of posting %d: %w", postingID, err)
-	}
-	f.Reached = reached
-	f.ToFirstChange, f.ToDecision = seconds(first), seconds(decision)
-	for _, since := range waitingSince {
-		var n int64
-		if err := r.db.GetContext(ctx, &n, `SELECT count(*) FROM applications
-			WHERE posting_id = $1 AND erased_at IS NULL AND status = $2 AND created_at < $3`, postingID, catalog.StatusReceived, since); err != nil {
-			return nil, fmt.Errorf("applications waiting in posting %d: %w", postingID, err)
+	stages := catalog.Stages()
+	f.Reached = make([]int64, len(stages))
+	var answered, decided []waitBucket
+	var waiting []DayCount // still received, by day received
+	for _, c := range counts {
+		switch c.Metric {
+		case "day":
+			day, err := time.Parse(time.DateOnly, c.Key)
+			if err != nil {
+				return nil, fmt.Errorf("figures of posting %d: day %q: %w", postingID, c.Key, err)
+			}
+			f.Applications = append(f.Applications, DayCount{Day: day, N: c.N})
+		case "source":
+			f.BySource = append(f.BySource, SourceCount{Source: c.Key, N: c.N})
+		case "status":
+			f.ByStatus[catalog.Status(c.Key)] = c.N
+		case "stage":
+			// Reached a stage: furthest there or further on.
+			if k, err := strconv.Atoi(c.Key); err == nil && k >= 1 && k <= len(stages) {
+				for i := range k {
+					f.Reached[i] += c.N
+				}
+			}
+		case "waiting":
+			day, err := time.Parse(time.DateOnly, c.Key)
+			if err != nil {
+				return nil, fmt.Errorf("figures of posting %d: day %q: %w", postingID, c.Key, err)
+			}
+			waiting = append(waiting, DayCount{Day: day, N: c.N})
+		case "answered", "decided":
+			start, err := strconv.ParseInt(c.Key, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("figures of posting %d: %s bucket %q: %w", postingID, c.Metric, c.Key, err)
+			}
+			if c.Metric == "answered" {
+				answered = append(answered, waitBucket{start, c.N})
+			} else {
+				decided = append(decided, waitBucket{start, c.N})
+			}
 		}
-		f.Waiting = append(f.Waiting, n)
+	}
+	slices.SortFunc(f.Applications, func(a, b DayCount) int { return a.Day.Compare(b.Day) })
+	if f.ToFirstChange, err = r.medianWait(ctx, postingID, "answered_after", answered); err != nil {
+		return nil, err
+	}
+	if f.ToDecision, err = r.medianWait(ctx, postingID, "decided_after", decided); err != nil {
+		return nil, err
+	}
+	// Still "received" and received before each day asked.
+	f.Waiting = make([]int64, len(waitingSince))
+	for i, since := range waitingSince {
+		before := since.In(frfmt.Paris).Format(time.DateOnly)
+		for _, d := range waiting {
+			if d.Day.Format(time.DateOnly) < before {
+				f.Waiting[i] += d.N
+			}
+		}
 	}
 	return f, nil
 }
 
-func seconds(s *float64) *time.Duration {
+// waitBucket is how many of a posting's waits fall in the bucket that
+// starts Start seconds after receipt (vivier_wait_bucket).
+type waitBucket struct{ Start, N int64 }
+
+// medianWait is the median of a posting's column (answered_after or
+// decided_after), as percentile_cont(0.5) gives it: the middle value, or
+// the mean of the middle two. The buckets' counts say where the middle
+// is; the column's index is read from the start of that bucket only.
+func (r *Repo) medianWait(ctx context.Context, postingID int64, column string, buckets []waitBucket) (*time.Duration, error) {
+	slices.SortFunc(buckets, func(a, b waitBucket) int { return cmp.Compare(a.Start, b.Start) })
+	var n int64
+	for _, b := range buckets {
+		n += b.N
+	}
+	if n <= 0 {
+		return nil, nil
+	}
+	// The first middle value's rank (from 0), and how many to read: the
+	// next one in the index is the second middle value when n is even.
+	rank, count := (n-1)/2, 2-n%2
+	var before int64
+	var start int64
+	for _, b := range buckets {
+		if before+b.N > rank {
+			start = b.Start
+			break
+		}
+		before += b.N
+	}
+	var s *float64
+	if err := r.db.GetContext(ctx, &s, `SELECT avg(extract(epoch FROM w)) FROM (SELECT `+column+` AS w FROM applications
+		WHERE posting_id = $1 AND `+column+` >= make_interval(secs => $2) ORDER BY `+column+` OFFSET $3 LIMIT $4) m`,
+		postingID, start, rank-before, count); err != nil {
+		return nil, fmt.Errorf("median %s of posting %d: %w", column, postingID, err)
+	}
 	if s == nil {
-		return nil
+		return nil, nil
 	}
 	d := time.Duration(*s * float64(time.Second))
-	return &d
+	return &d, nil
+}
+
+// CompactFigures folds the rows of changes the triggers added to
+// posting_figure_counts into one row per posting, metric and key. Rows
+// added meanwhile by other transactions stay for the next run. It returns
+// how many postings it compacted.
+func (r *Repo) CompactFigures(ctx context.Context) (int64, error) {
+	var n int64
+	err := r.db.GetContext(ctx, &n, `WITH p AS (SELECT DISTINCT posting_id FROM posting_figure_counts WHERE NOT compacted),
+		gone AS (DELETE FROM posting_figure_counts c USING p WHERE c.posting_id = p.posting_id
+			RETURNING c.posting_id, c.metric, c.key, c.n),
+		kept AS (INSERT INTO posting_figure_counts (posting_id, metric, key, n, compacted)
+			SELECT posting_id, metric, key, sum(n), true FROM gone GROUP BY 1, 2, 3 HAVING sum(n) <> 0)
+		SELECT count(*) FROM p`)
+	if err != nil {
+		return 0, fmt.Errorf("compact figures: %w", err)
+	}
+	return n, nil
 }

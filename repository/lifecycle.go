@@ -67,6 +67,12 @@ type ClosePlan struct {
 	// Summary builds the email that tells the contact what went out,
 	// from the counts of what was written (nil: no summary).
 	Summary func(written map[catalog.CloseGroup]int, counts CloseCounts) (*Email, error)
+	// Interview writes, for an applicant whose interview still to come the
+	// close cancels, the close's email to them (of group g; g is "" when
+	// their group gets nothing from this close) carrying the interview's
+	// cancellation, and the cancellations to the reviewers attending.
+	// Those applicants get this email in place of their group's.
+	Interview func(g catalog.CloseGroup, a *Application, iv *Interview) (applicant *Email, others []*Email, err error)
 }
 
 // CloseResult says what a close wrote.
@@ -109,16 +115,29 @@ func (r *Repo) ClosePosting(ctx context.Context, postingID int64, plan ClosePlan
 			return err
 		}
 		res.Counts = counts
+		cancelled, err := r.cancelUpcomingInterviews(ctx, tx, postingID, plan.Actor)
+		if err != nil {
+			return err
+		}
+		skip := make([]int64, len(cancelled))
+		for i, iv := range cancelled {
+			skip[i] = iv.ApplicationID
+		}
 		for _, group := range catalog.CloseGroups() {
 			text, ok := plan.Texts[group]
 			if !ok || text.Subject == "" {
 				continue
 			}
-			n, err := insertCloseGroup(ctx, tx, postingID, res.Round, group, text, plan.Fill)
+			n, err := insertCloseGroup(ctx, tx, postingID, res.Round, group, text, plan.Fill, skip)
 			if err != nil {
 				return err
 			}
 			res.Written[group] = n
+		}
+		for _, iv := range cancelled {
+			if err := r.closeInterview(ctx, tx, postingID, res, plan, iv); err != nil {
+				return err
+			}
 		}
 		if plan.Summary != nil {
 			e, err := plan.Summary(res.Written, counts)
@@ -161,11 +180,14 @@ func closeCounts(ctx context.Context, q sqlx.QueryerContext, postingID int64) (C
 }
 
 // insertCloseGroup writes one group's updates with one INSERT ... SELECT.
-func insertCloseGroup(ctx context.Context, tx *Tx, postingID int64, round int, group catalog.CloseGroup, text CloseText, f Fill) (int, error) {
+// Applications in skip are left out (their close email is written with
+// their interview's cancellation).
+func insertCloseGroup(ctx context.Context, tx *Tx, postingID int64, round int, group catalog.CloseGroup, text CloseText, f Fill, skip []int64) (int, error) {
 	if !group.Valid() {
 		return 0, fmt.Errorf("unknown close group %q", group)
 	}
-	args := []any{postingID, round, text.Kind, text.Subject, text.Text, text.HTML, group.Announces(), pq.Array(group.Statuses()), tx.now}
+	args := []any{postingID, round, text.Kind, text.Subject, text.Text, text.HTML, group.Announces(), pq.Array(group.Statuses()), tx.now,
+		pq.Array(skip)}
 	fill, err := newSQLFill(f, &args)
 	if err != nil {
 		return 0, err
@@ -177,12 +199,81 @@ func insertCloseGroup(ctx context.Context, tx *Tx, postingID int64, round int, g
 		'close:' || a.posting_id || ':' || $2::int || ':' || a.id, $7, $9::timestamptz, $9, $9
 		FROM applications a JOIN postings p ON p.id = a.posting_id
 		WHERE a.posting_id = $1 AND a.erased_at IS NULL AND `+closeGroupWhere(group, "$8", "$7")+`
+		  AND NOT a.id = ANY($10::bigint[])
 		ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`, args...)
 	if err != nil {
 		return 0, fmt.Errorf("write %s updates of posting %d: %w", group, postingID, err)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
+}
+
+// cancelUpcomingInterviews cancels, inside a close's tx, the posting's
+// booked interviews still to come, raising their sequence, and the
+// reminders of theirs not sent yet.
+func (r *Repo) cancelUpcomingInterviews(ctx context.Context, tx *Tx, postingID int64, actor string) ([]*Interview, error) {
+	var ivs []*Interview
+	if err := tx.SelectContext(ctx, &ivs, `UPDATE interviews i SET state = $3, cancelled_by = $4, sequence = sequence + 1,
+		updated_at = $5 WHERE i.posting_id = $1 AND i.state = $2 AND i.starts_at > $5 RETURNING `+interviewColumns,
+		postingID, catalog.InterviewBooked, catalog.InterviewCancelled, actor, tx.now); err != nil {
+		return nil, fmt.Errorf("cancel the interviews of posting %d: %w", postingID, err)
+	}
+	for _, iv := range ivs {
+		if err := cancelReminders(ctx, tx, iv.ID); err != nil {
+			return nil, err
+		}
+		if err := r.insertEvent(ctx, tx, iv.ApplicationID, EventInterviewCancelled, nil, nil, actor); err != nil {
+			return nil, err
+		}
+	}
+	return ivs, nil
+}
+
+// closeInterview writes, inside a close's tx, the close's email to the
+// applicant of an interview it cancelled (with the cancellation) and the
+// cancellations to the reviewers attending.
+func (r *Repo) closeInterview(ctx context.Context, tx *Tx, postingID int64, res *CloseResult, plan ClosePlan, iv *Interview) error {
+	if plan.Interview == nil {
+		return nil
+	}
+	var a Application
+	if err := tx.GetContext(ctx, &a, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, iv.ApplicationID); err != nil {
+		return fmt.Errorf("application %d: %w", iv.ApplicationID, err)
+	}
+	var group catalog.CloseGroup
+	for _, g := range catalog.CloseGroups() {
+		if text, ok := plan.Texts[g]; !ok || text.Subject == "" || !slices.Contains(g.Statuses(), a.Status) {
+			continue
+		}
+		if g.UntoldOnly() {
+			var wasTold bool
+			if err := tx.GetContext(ctx, &wasTold, `SELECT `+told("$2")+` FROM applications a WHERE a.id = $1`,
+				a.ID, g.Announces()); err != nil {
+				return fmt.Errorf("told application %d: %w", a.ID, err)
+			}
+			if wasTold {
+				continue
+			}
+		}
+		group = g
+	}
+	if a.ErasedAt != nil {
+		group = ""
+	}
+	applicant, others, err := plan.Interview(group, &a, iv)
+	if err != nil {
+		return err
+	}
+	emails := others
+	if applicant != nil && a.ErasedAt == nil {
+		if group != "" {
+			applicant.DedupeKey = strPtr("close:" + strconv.FormatInt(postingID, 10) + ":" + strconv.Itoa(res.Round) + ":" + strconv.FormatInt(a.ID, 10))
+			applicant.AboutStatus = group.Announces()
+			res.Written[group]++
+		}
+		emails = append([]*Email{applicant}, others...)
+	}
+	return r.insertEmails(ctx, tx, emails)
 }
 
 func strPtr(s string) *string { return &s }

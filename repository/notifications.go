@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"vivier/internal/catalog"
@@ -72,8 +73,14 @@ func (r *Repo) SetNotifyPreference(ctx context.Context, postingID int64, email s
 // once of a new application or a reply: those who chose it, and the
 // contact unless they chose otherwise.
 func (r *Repo) NotifiedAtOnce(ctx context.Context, postingID int64) ([]string, error) {
+	return notifiedAtOnce(ctx, r.db, postingID)
+}
+
+// notifiedAtOnce is NotifiedAtOnce through q (the database, or a
+// transaction): the one place that says who is told at once.
+func notifiedAtOnce(ctx context.Context, q sqlx.QueryerContext, postingID int64) ([]string, error) {
 	var out []string
-	err := r.db.SelectContext(ctx, &out, `SELECT lower(p.contact_email) FROM postings p
+	err := sqlx.SelectContext(ctx, q, &out, `SELECT lower(p.contact_email) FROM postings p
 		WHERE p.id = $1 AND p.contact_email <> '' AND NOT EXISTS (SELECT 1 FROM notification_preferences np
 			WHERE np.posting_id = p.id AND np.email = lower(p.contact_email) AND np.frequency <> $2)
 		UNION
@@ -88,6 +95,7 @@ func (r *Repo) NotifiedAtOnce(ctx context.Context, postingID int64) ([]string, e
 // Kinds of what a digest reports.
 const (
 	DigestNewApplication = "application" // an application received
+	DigestReply          = "reply"       // an applicant wrote back (not an automatic reply, not a bounce)
 )
 
 // Kinds of digests, one of each at most per person and day.
@@ -98,31 +106,45 @@ const (
 
 // DigestEvent is one thing a digest reports.
 type DigestEvent struct {
-	Kind          string    `db:"kind"` // DigestNewApplication
+	Kind          string    `db:"kind"` // DigestNewApplication or DigestReply
 	PostingID     int64     `db:"posting_id"`
 	PostingTitle  string    `db:"posting_title"`
 	ApplicationID int64     `db:"application_id"`
 	FirstName     string    `db:"first_name"`
 	LastName      string    `db:"last_name"`
 	At            time.Time `db:"at"`
+	// What ShownOf needs to name the application as reviewers see it now:
+	// the posting's blind first pass, the application's status and reveal.
+	BlindUntil catalog.Status `db:"blind_until"`
+	Status     catalog.Status `db:"status"`
+	RevealedAt *time.Time     `db:"revealed_at"`
 }
 
 // digestEventQueries are the sources of a digest's events, each selecting
 // DigestEvent's columns for the reviewer $1, among the postings where
 // they chose a daily digest (frequency $2), in the window from $3 (or
-// from when they chose it, if later) to $4, its kind being $5 + its
-// position in the list. Telling of another kind of event (applicants'
-// replies) is one more query here and one more kind.
+// from when they chose it, if later) to $4, its kind being $5. Telling of
+// another kind of event is one more query here and its label in
+// compose's digestWhat.
 var digestEventQueries = []struct {
 	kind, query string
 }{
 	{DigestNewApplication, `SELECT $5::text AS kind, a.posting_id, p.title AS posting_title, a.id AS application_id,
-		a.first_name, a.last_name, a.created_at AS at
+		a.first_name, a.last_name, a.created_at AS at, p.blind_until, a.status, a.revealed_at
 		FROM notification_preferences np
 		JOIN postings p ON p.id = np.posting_id
 		JOIN applications a ON a.posting_id = np.posting_id
 		WHERE np.email = $1 AND np.frequency = $2 AND a.erased_at IS NULL
 		  AND a.created_at >= GREATEST($3, np.updated_at) AND a.created_at < $4`},
+	// Applicants' replies: automatic replies and bounces tell no one.
+	{DigestReply, `SELECT $5::text AS kind, a.posting_id, p.title AS posting_title, a.id AS application_id,
+		a.first_name, a.last_name, m.created_at AS at, p.blind_until, a.status, a.revealed_at
+		FROM notification_preferences np
+		JOIN postings p ON p.id = np.posting_id
+		JOIN inbound_messages m ON m.posting_id = np.posting_id AND m.kind = '` + InboundReply + `'
+		JOIN applications a ON a.id = m.application_id
+		WHERE np.email = $1 AND np.frequency = $2 AND a.erased_at IS NULL
+		  AND m.created_at >= GREATEST($3, np.updated_at) AND m.created_at < $4`},
 }
 
 // DigestEvents lists what happened, in the postings where email chose a
@@ -170,6 +192,10 @@ type WaitingApplication struct {
 	LastName      string         `db:"last_name"`
 	ReceivedAt    time.Time      `db:"received_at"`
 	Frequency     catalog.Notify `db:"frequency"` // the contact's for the posting
+	// What ShownOf needs to name the application as reviewers see it.
+	BlindUntil catalog.Status `db:"blind_until"`
+	Status     catalog.Status `db:"status"`
+	RevealedAt *time.Time     `db:"revealed_at"`
 	// TotalInPosting counts the posting's waiting applications, of which
 	// the first WaitingPerPosting are listed.
 	TotalInPosting int `db:"total_in_posting"`
@@ -184,9 +210,10 @@ const WaitingPerPosting = 20
 func (r *Repo) WaitingApplications(ctx context.Context, email string, cutoff time.Time) ([]WaitingApplication, error) {
 	var out []WaitingApplication
 	err := r.db.SelectContext(ctx, &out, `SELECT posting_id, posting_title, application_id, first_name, last_name,
-		received_at, frequency, total_in_posting FROM (
+		received_at, frequency, blind_until, status, revealed_at, total_in_posting FROM (
 		SELECT p.id AS posting_id, p.title AS posting_title, a.id AS application_id, a.first_name, a.last_name,
 			a.created_at AS received_at, COALESCE(np.frequency, $2) AS frequency,
+			p.blind_until, a.status, a.revealed_at,
 			count(*) OVER (PARTITION BY p.id)::int AS total_in_posting,
 			row_number() OVER (PARTITION BY p.id ORDER BY a.created_at, a.id) AS n
 		FROM postings p

@@ -5,15 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 )
-
-// RatingRow is one reviewer's rating of an application.
-type RatingRow struct {
-	Reviewer  string    `db:"reviewer"`
-	Score     int       `db:"score"`
-	UpdatedAt time.Time `db:"updated_at"`
-}
 
 // PersonalData is everything held about one application, for the
 // applicant's right of access.
@@ -23,9 +15,13 @@ type PersonalData struct {
 	Document    *Document // nil: no CV (or erased)
 	Events      []Event
 	Notes       []Note
-	Ratings     []RatingRow
+	Scorecards  []Scorecard
+	Criteria    []Criterion // the posting's, removed ones included, to name the marks
 	Emails      []Email
 	Audit       []AuditEntry
+	// Interviews and the messages saying that no slot fits.
+	Interviews []Interview
+	Declines   []InterviewDecline
 }
 
 // PersonalDataOf reads everything held about an application, CV content
@@ -61,17 +57,22 @@ func (r *Repo) PersonalDataOf(ctx context.Context, appID int64) (*PersonalData, 
 		dest  any
 		query string
 	}{
-		{&d.Events, `SELECT id, application_id, kind, from_status, to_status, actor, created_at
+		{&d.Events, `SELECT id, application_id, kind, from_status, to_status, actor, created_at, reason
 			FROM application_events WHERE application_id = $1 ORDER BY created_at, id`},
 		{&d.Notes, `SELECT id, application_id, author, body, created_at FROM notes
 			WHERE application_id = $1 ORDER BY created_at, id`},
-		{&d.Ratings, `SELECT reviewer, score, updated_at FROM ratings WHERE application_id = $1 ORDER BY updated_at, reviewer`},
+		{&d.Criteria, `SELECT ` + criterionColumns + ` FROM evaluation_criteria WHERE posting_id = (SELECT posting_id FROM applications WHERE id = $1) ORDER BY position, id`},
 		{&d.Emails, `SELECT ` + emailColumns + ` FROM emails WHERE application_id = $1 ORDER BY created_at, id`},
+		{&d.Interviews, `SELECT ` + interviewColumns + ` FROM interviews i WHERE i.application_id = $1 ORDER BY i.created_at, i.id`},
+		{&d.Declines, `SELECT message, created_at FROM interview_declines WHERE application_id = $1 ORDER BY created_at, id`},
 	}
 	for _, q := range queries {
 		if err := tx.SelectContext(ctx, q.dest, q.query, appID); err != nil {
 			return nil, fmt.Errorf("personal data of application %d: %w", appID, err)
 		}
+	}
+	if d.Scorecards, err = selectScorecards(ctx, tx, `s.application_id = $1`, appID); err != nil {
+		return nil, err
 	}
 	if d.Audit, err = auditOfApplication(ctx, tx, appID, d.Application.PostingID); err != nil {
 		return nil, err

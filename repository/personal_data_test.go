@@ -25,7 +25,7 @@ func TestPersonalDataOf(t *testing.T) {
 	if err := e.Repo.AddNote(t.Context(), other.ID, "contact@anct.gouv.fr", "Autre personne"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Repo.SetRating(t.Context(), a.ID, "contact@anct.gouv.fr", 3); err != nil {
+	if _, err := e.Repo.SaveScorecard(t.Context(), p.ID, a.ID, "contact@anct.gouv.fr", repository.ScorecardInput{Recommendation: catalog.Yes}); err != nil {
 		t.Fatal(err)
 	}
 	ch := repository.StatusChange{To: catalog.StatusInReview, Actor: "contact@anct.gouv.fr"}
@@ -48,8 +48,8 @@ func TestPersonalDataOf(t *testing.T) {
 	if len(d.Notes) != 1 || d.Notes[0].Body != "Bon profil" {
 		t.Errorf("notes: %+v", d.Notes)
 	}
-	if len(d.Ratings) != 1 || d.Ratings[0].Score != 3 || d.Ratings[0].Reviewer != "contact@anct.gouv.fr" {
-		t.Errorf("ratings: %+v", d.Ratings)
+	if len(d.Scorecards) != 1 || d.Scorecards[0].Recommendation != catalog.Yes || d.Scorecards[0].Reviewer != "contact@anct.gouv.fr" {
+		t.Errorf("scorecards: %+v", d.Scorecards)
 	}
 	if len(d.Emails) != 1 || d.Emails[0].Kind != "acknowledgement" {
 		t.Errorf("emails: %+v", d.Emails)

@@ -42,11 +42,14 @@ type Posting struct {
 	// them the posting's. Not read with the row (see Repo.Questions).
 	Questions    []Question `db:"-"`
 	HasQuestions bool       `db:"-"`
+	// BlindUntil: reviewers see applications as numbers until they reach
+	// this stage ("": not blind; see blind.go).
+	BlindUntil catalog.Status `db:"blind_until"`
 }
 
 const postingColumns = `id, slug, source_name, source_hash, title, organisation, contact_email,
 	contract, external_url, opens_at, closes_at, status, domains, technos, junior,
-	body_md, body_html, excerpt_html, created_at, updated_at`
+	body_md, body_html, excerpt_html, created_at, updated_at, blind_until`
 
 // AcceptsApplications reports whether the posting takes applications at
 // instant now: it must be open and its closing date, if any, not passed.

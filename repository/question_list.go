@@ -80,6 +80,7 @@ func (r *Repo) listByAnswer(ctx context.Context, f ListFilter) ([]ListRow, strin
 		cols := `a.id, a.status, a.first_name, a.last_name, a.email, a.phone,
 			a.location, a.daily_rate, a.days_per_week, a.available_from, a.siret, a.motivation, a.created_at,
 			a.utm_source, a.utm_medium, a.utm_campaign, a.ref, a.referrer_host,
+			a.score_mean, a.scorecard_count, a.revealed_at,
 			lower(a.last_name || ' ' || a.first_name) AS sort_name`
 		var part string
 		if missing {
@@ -114,11 +115,14 @@ func (r *Repo) listByAnswer(ctx context.Context, f ListFilter) ([]ListRow, strin
 				WHERE v.question_id = ` + qid + ` AND ` + col + ` IS NOT NULL AND ` + where + after + `
 				ORDER BY ` + col + `, v.application_id LIMIT ` + limit
 		}
-		// The page is chosen first; unread marks and ratings are looked
-		// up for its rows only.
+		// The page is chosen first; unread marks, bounces and the
+		// reader's own scorecard are looked up for its rows only, as the
+		// list's own query does.
 		return `SELECT l.*,
 			NOT EXISTS (SELECT 1 FROM application_reads ar WHERE ar.application_id = l.id AND ar.email = lower(` + reader + `)) AS unread,
-			(SELECT avg(score)::float8 FROM ratings rt WHERE rt.application_id = l.id) AS rating
+			EXISTS (SELECT 1 FROM emails be WHERE be.application_id = l.id AND be.bounced_at IS NOT NULL
+				AND lower(be.to_address) = lower(l.email)) AS bounced,
+			EXISTS (SELECT 1 FROM scorecards sc WHERE sc.application_id = l.id AND sc.reviewer = lower(` + reader + `)) AS my_scorecard
 			FROM (` + part + `) l ORDER BY l.sort_number, l.sort_bool, l.sort_choice, l.id`, args
 	}
 	type row struct {

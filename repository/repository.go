@@ -29,6 +29,9 @@ type Repo struct {
 	// Links seals the tokens of the links emails carry (LINK_KEY); without
 	// it, writing such an email fails.
 	Links *links.Key
+	// MailDomain is the domain of Message-IDs (MAIL_FROM's);
+	// DefaultMailDomain when empty.
+	MailDomain string
 
 	stmtMu    sync.Mutex
 	stmts     map[string]*sqlx.Stmt

@@ -56,42 +56,6 @@ func (r *Repo) AddNote(ctx context.Context, appID int64, author, body string) er
 	return nil
 }
 
-// SetRating records a reviewer's rating (1 to 4), replacing theirs.
-func (r *Repo) SetRating(ctx context.Context, appID int64, reviewer string, score int) error {
-	_, err := r.db.ExecContext(ctx, `INSERT INTO ratings (application_id, reviewer, score, updated_at) VALUES ($1, lower($2), $3, $4)
-		ON CONFLICT (application_id, reviewer) DO UPDATE SET score = EXCLUDED.score, updated_at = EXCLUDED.updated_at`, appID, reviewer, score, r.now())
-	if err != nil {
-		return fmt.Errorf("set rating: %w", err)
-	}
-	return nil
-}
-
-// Rating is an application's average rating and the reader's own.
-type Rating struct {
-	Average *float64 `db:"average"`
-	Count   int      `db:"count"`
-	Mine    *int     `db:"mine"`
-}
-
-// MineScore is the reader's own rating, 0 if none.
-func (r Rating) MineScore() int {
-	if r.Mine == nil {
-		return 0
-	}
-	return *r.Mine
-}
-
-// RatingOf returns the average rating of an application and reviewer's own.
-func (r *Repo) RatingOf(ctx context.Context, appID int64, reviewer string) (Rating, error) {
-	var rt Rating
-	err := r.db.GetContext(ctx, &rt, `SELECT avg(score)::float8 AS average, count(*) AS count,
-		max(score) FILTER (WHERE reviewer = lower($2))::int AS mine FROM ratings WHERE application_id = $1`, appID, reviewer)
-	if err != nil {
-		return rt, fmt.Errorf("rating of application %d: %w", appID, err)
-	}
-	return rt, nil
-}
-
 // MarkRead records that reviewer has opened an application.
 func (r *Repo) MarkRead(ctx context.Context, appID int64, reviewer string) error {
 	_, err := r.db.ExecContext(ctx, `INSERT INTO application_reads (application_id, email, read_at) VALUES ($1, lower($2), $3)
@@ -107,6 +71,9 @@ func (r *Repo) MarkRead(ctx context.Context, appID int64, reviewer string) error
 type StatusChange struct {
 	To    catalog.Status
 	Actor string
+	// Reason is why, for a rejection (required then: see NeedsReason);
+	// kept with the history line, never sent by itself.
+	Reason string
 	// EmailFor builds the email to an application's applicant, rendered
 	// from its new status; it may return nil for no email.
 	EmailFor func(a *Application) (*Email, error)
@@ -132,6 +99,9 @@ type StatusChangeResult struct {
 	Emails  []*Email // written in the outbox, to enqueue
 	Changed int
 	Skipped []SkippedApplication // in the order of their ids
+	// Revealed are the applications of a blind posting the change showed
+	// as the person (see blind.go).
+	Revealed []int64
 }
 
 // ChangeStatus moves applications of a posting to a status in one
@@ -144,8 +114,18 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 	if !ch.To.ReviewerMaySet() {
 		return res, fmt.Errorf("status %q: %w", ch.To, ErrConflict)
 	}
+	if NeedsReason(ch.To) && ch.Reason == "" {
+		return res, ErrReasonMissing
+	}
 	err := r.inTx(ctx, func(tx *Tx) error {
 		res = StatusChangeResult{}
+		var blindUntil catalog.Status
+		if err := tx.GetContext(ctx, &blindUntil, `SELECT blind_until FROM postings WHERE id = $1`, postingID); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return fmt.Errorf("posting %d: %w", postingID, err)
+		}
 		var apps []Application
 		err := tx.SelectContext(ctx, &apps, `SELECT `+applicationColumns+` FROM applications
 			WHERE posting_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE`, postingID, pq.Array(ids))
@@ -169,7 +149,11 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 				skip = SkipSameStatus
 			}
 			if skip != "" {
-				res.Skipped = append(res.Skipped, SkippedApplication{ID: a.ID, FirstName: a.FirstName, LastName: a.LastName, Reason: skip})
+				sk := SkippedApplication{ID: a.ID, FirstName: a.FirstName, LastName: a.LastName, Reason: skip}
+				if HidesIdentity(blindUntil, a.Status, a.RevealedAt != nil) {
+					sk.FirstName, sk.LastName = "", "" // named by its number
+				}
+				res.Skipped = append(res.Skipped, sk)
 				continue
 			}
 			from := a.Status
@@ -177,8 +161,15 @@ func (r *Repo) ChangeStatus(ctx context.Context, postingID int64, ids []int64, c
 				return fmt.Errorf("change status of application %d: %w", a.ID, err)
 			}
 			a.Status = ch.To
-			if err := r.insertEvent(ctx, tx, a.ID, EventStatusChanged, &from, &ch.To, ch.Actor); err != nil {
+			if err := insertStatusEvent(ctx, tx, a.ID, from, ch.To, ch.Actor, ch.Reason); err != nil {
 				return err
+			}
+			revealed, err := revealIfReached(ctx, tx, blindUntil, a, ch.Actor)
+			if err != nil {
+				return err
+			}
+			if revealed {
+				res.Revealed = append(res.Revealed, a.ID)
 			}
 			res.Changed++
 			if ch.EmailFor == nil {
@@ -248,6 +239,11 @@ func (r *Repo) ResendEmail(ctx context.Context, id int64) (*Email, error) {
 			if _, err := tx.ExecContext(ctx, `UPDATE emails SET link_sealed = NULL WHERE id = $1`, id); err != nil {
 				return fmt.Errorf("resend email %d: %w", id, err)
 			}
+		}
+		// The files it carried (an invitation) go with the new copy.
+		if err := tx.SelectContext(ctx, &resent.Attachments, `SELECT file_name, content_type, content FROM email_attachments
+			WHERE email_id = $1 ORDER BY position`, id); err != nil {
+			return fmt.Errorf("resend email %d: %w", id, err)
 		}
 		return r.insertEmails(ctx, tx, []*Email{&resent})
 	})

@@ -43,39 +43,6 @@ func TestNotes(t *testing.T) {
 	}
 }
 
-// Each reviewer has one rating an application, whatever the case of
-// their address; the average is over reviewers.
-func TestRatings(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	a := e.apply(e.openPosting(), "Camille", "Durand")
-	rt, err := e.Repo.RatingOf(t.Context(), a.ID, "contact@anct.gouv.fr")
-	if err != nil || rt.Average != nil || rt.Count != 0 || rt.MineScore() != 0 {
-		t.Errorf("no rating yet: %+v, %v", rt, err)
-	}
-	for _, r := range []struct {
-		who   string
-		score int
-	}{{"contact@anct.gouv.fr", 1}, {"Contact@ANCT.gouv.fr", 4}, {"autre@anct.gouv.fr", 2}} {
-		if err := e.Repo.SetRating(t.Context(), a.ID, r.who, r.score); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := e.Repo.SetRating(t.Context(), a.ID, "contact@anct.gouv.fr", 5); err == nil {
-		t.Errorf("rating of 5 stored")
-	}
-	rt, err = e.Repo.RatingOf(t.Context(), a.ID, "CONTACT@anct.gouv.fr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rt.Count != 2 || rt.Average == nil || *rt.Average != 3 || rt.MineScore() != 4 {
-		t.Errorf("ratings: %+v (average %v), want 2 averaging 3, mine 4", rt, rt.Average)
-	}
-	if rt, _ := e.Repo.RatingOf(t.Context(), a.ID, "tiers@anct.gouv.fr"); rt.Mine != nil {
-		t.Errorf("a reviewer who did not rate has rating %d", *rt.Mine)
-	}
-}
-
 // Opening an application twice marks it read once.
 func TestMarkRead(t *testing.T) {
 	t.Parallel()
@@ -174,7 +141,7 @@ func TestChangeStatusRefusals(t *testing.T) {
 	if catalog.StatusWithdrawn.ReviewerMaySet() || !catalog.StatusInterview.ReviewerMaySet() {
 		t.Errorf("ReviewerMaySet disagrees with ChangeStatus")
 	}
-	ch := repository.StatusChange{To: catalog.StatusRejected, Actor: "x"}
+	ch := repository.StatusChange{To: catalog.StatusRejected, Actor: "x", Reason: "Hors sujet"}
 	if _, err := e.Repo.ChangeStatus(t.Context(), p.ID, ids(other), ch); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("ids of another posting: %v, want ErrNotFound", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"vivier/internal/compose"
 	"vivier/internal/metrics"
+	"vivier/internal/sendrate"
 	"vivier/repository"
 	"vivier/workers/tasks"
 )
@@ -34,6 +35,9 @@ type EmailHandler struct {
 	Enqueuer *tasks.Enqueuer
 	// RetryDelay is the wait before that task's first attempt.
 	RetryDelay time.Duration
+	// Rate paces sends by SMTP_RATE across every worker, and slows down
+	// when the relay says it receives too many; nil paces nothing.
+	Rate *sendrate.Limiter
 }
 
 // ProcessTask implements asynq.Handler for tasks.TypeSendEmail
@@ -83,18 +87,24 @@ func (h *EmailHandler) processBatch(ctx context.Context, t *asynq.Task) error {
 		// lifetime (a very slow relay), what is left is handed back rather
 		// than sent on a claim another worker may take over.
 		if ctx.Err() != nil || h.Repo.Now().Sub(claimedAt) > h.Repo.ClaimLifetime()/2 {
-			// The batch is retried; what was sent is skipped then.
-			h.release(log, claimed[i:], "envoi interrompu ; il reprendra")
+			// The batch is retried; what was sent is skipped then. What is
+			// left was not tried: its attempt does not count.
+			h.putBack(log, claimed[i:], "envoi interrompu ; il reprendra")
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			return fmt.Errorf("batch of %d emails: %d left after %s", len(claimed), len(claimed)-i, h.Repo.Now().Sub(claimedAt).Round(time.Second))
+			return &NotNowError{Reason: fmt.Sprintf("batch of %d emails: %d left after %s", len(claimed), len(claimed)-i,
+				h.Repo.Now().Sub(claimedAt).Round(time.Second)), After: h.RetryDelay}
 		}
 		err := h.deliver(ctx, log.With("email_id", e.ID), e, false)
 		if err == nil || errors.Is(err, asynq.SkipRetry) {
 			continue // sent, or refused for good and recorded
 		}
-		retry := []tasks.Outgoing{{ID: e.ID, Queue: compose.Kind(e.Kind).Queue(), SendAfter: h.Repo.Now().Add(h.RetryDelay)}}
+		delay := h.RetryDelay
+		if d, ok := notNowDelay(err); ok {
+			delay = d
+		}
+		retry := []tasks.Outgoing{{ID: e.ID, Queue: compose.Kind(e.Kind).Queue(), SendAfter: h.Repo.Now().Add(delay)}}
 		if err := h.Enqueuer.Enqueue(ctx, retry...); err != nil {
 			// It is pending in the outbox: the sweep enqueues it again.
 			log.Warn("enqueue retry failed; the outbox sweep will retry", "email_id", e.ID, "error", err)
@@ -103,13 +113,13 @@ func (h *EmailHandler) processBatch(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// release puts claimed emails back to pending, unsent.
-func (h *EmailHandler) release(log *slog.Logger, es []*repository.Email, reason string) {
+// putBack puts claimed emails back to pending, untried.
+func (h *EmailHandler) putBack(log *slog.Logger, es []*repository.Email, reason string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, e := range es {
-		if err := h.Repo.ReleaseEmail(ctx, e, reason); err != nil && !errors.Is(err, repository.ErrConflict) {
-			log.Warn("release email", "email_id", e.ID, "error", err)
+		if err := h.Repo.PutBackEmail(ctx, e, reason); err != nil && !errors.Is(err, repository.ErrConflict) {
+			log.Warn("put email back", "email_id", e.ID, "error", err)
 		}
 	}
 }
@@ -128,8 +138,17 @@ func (h *EmailHandler) deliver(ctx context.Context, log *slog.Logger, e *reposit
 		}
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
+	if h.Rate != nil {
+		// Its turn in the schedule every worker shares.
+		if err := h.Rate.Wait(ctx); err != nil {
+			log.Warn("email not sent: its turn under SMTP_RATE could not be taken; put back", "error", err)
+			h.putBack(log, []*repository.Email{e}, "en attente de son tour d'envoi")
+			return &NotNowError{Reason: err.Error(), After: 5 * time.Second}
+		}
+	}
 	start := time.Now()
 	messageID, sendErr := h.Sender.Send(ctx, sendable)
+	e.ReplyTo = sendable.ReplyTo // as sent (the routing address, when replies are read)
 	h.Metrics.ObserveSend(sendOutcome(sendErr), time.Since(start))
 	// The outcome is recorded even if the task's context ended meanwhile.
 	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
@@ -137,7 +156,30 @@ func (h *EmailHandler) deliver(ctx context.Context, log *slog.Logger, e *reposit
 	defer func(recording time.Time) { h.Metrics.ObserveRecord(time.Since(recording)) }(time.Now())
 
 	var permanent *PermanentError
+	var busy *RelayBusyError
 	switch {
+	case errors.As(sendErr, &busy):
+		// Not the email's fault: slow everyone down, and send it again
+		// later without counting this attempt.
+		after := 5 * time.Second
+		if h.Rate != nil {
+			factor, err := h.Rate.SlowDown(recordCtx)
+			if err != nil {
+				log.Warn("slowing down the SMTP rate failed", "error", err)
+			}
+			if h.Rate.Rate > 0 {
+				after = max(after, time.Duration(float64(factor)/h.Rate.Rate*float64(time.Second)))
+			} else {
+				after = max(after, time.Duration(factor)*time.Second)
+			}
+			log.Warn("the relay receives too many emails: slowing down, email put back", "error", sendErr, "slowdown", factor)
+		} else {
+			log.Warn("the relay receives too many emails: email put back", "error", sendErr)
+		}
+		if err := h.Repo.PutBackEmail(recordCtx, e, busy.Error()); err != nil {
+			return err
+		}
+		return &NotNowError{Reason: busy.Error(), After: after}
 	case sendErr == nil:
 		// Sent: recording it must not fail for a database blip, or the row
 		// would be sent again once its claim is stale. Keep trying.
@@ -202,8 +244,13 @@ func retry(ctx context.Context, f func() error) error {
 
 // RetryDelay is the backoff between attempts: 5 s, 10 s, 20 s ... capped
 // at 10 minutes, plus up to 20 % jitter.
+//
+// An email put back untried (NotNowError) waits what the error says.
 func RetryDelay(base time.Duration) asynq.RetryDelayFunc {
-	return func(n int, _ error, _ *asynq.Task) time.Duration {
+	return func(n int, err error, _ *asynq.Task) time.Duration {
+		if d, ok := notNowDelay(err); ok {
+			return d
+		}
 		d := base << min(n, 20)
 		if d <= 0 || d > 10*time.Minute {
 			d = 10 * time.Minute

@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"vivier/internal/compose"
 	"vivier/internal/config"
 	"vivier/repository"
 )
@@ -22,6 +24,20 @@ type Sender struct {
 	domain   string
 	pool     chan pooled
 	timeouts time.Duration
+	// Replies, when set (INBOUND_IMAP_URL), routes applicants' replies
+	// to the mailbox Vivier reads.
+	Replies *Replies
+}
+
+// Replies is where applicants' replies go when a mailbox is read: the
+// Reply-To of each email to an applicant is the routing address of its
+// application, and every email's envelope sender is the mailbox, so that
+// bounces come back there too.
+type Replies struct {
+	// Address is INBOUND_ADDRESS.
+	Address string
+	// RoutingAddress is the Reply-To address of an application's emails.
+	RoutingAddress func(applicationID int64) string
 }
 
 // NewSender builds a sender with at most poolSize open connections.
@@ -81,8 +97,13 @@ func (s *Sender) newClient() (*gomail.Client, error) {
 	return gomail.NewClient(s.smtp.Host, opts...)
 }
 
-// Message builds the MIME message of an outbox row. Its Message-ID comes
-// from the row's id, so a copy re-sent after a crash can be recognised.
+// Message builds the MIME message of an outbox row. Its Message-ID is
+// the row's (set when it was claimed; derived from the id, so a copy
+// re-sent after a crash can be recognised). An email to an applicant
+// refers to its application's thread (the acknowledgement, and the
+// applicant's message it answers), so that mail clients group the
+// conversation, and, with Replies, says Reply-To the application's
+// routing address (e.ReplyTo is set to it: it is recorded as sent).
 // Addresses go through net/mail, which quotes names properly.
 func (s *Sender) Message(e *repository.Email) (*gomail.Msg, error) {
 	m := gomail.NewMsg()
@@ -93,6 +114,14 @@ func (s *Sender) Message(e *repository.Email) (*gomail.Msg, error) {
 	}
 	to.Name = e.ToName
 	m.AddToMailAddress(to)
+	if s.Replies != nil {
+		if err := m.EnvelopeFrom(s.Replies.Address); err != nil {
+			return nil, fmt.Errorf("envelope sender: %w", err)
+		}
+		if e.ToApplicant && e.ApplicationID != nil {
+			e.ReplyTo = s.Replies.RoutingAddress(*e.ApplicationID)
+		}
+	}
 	if e.ReplyTo != "" {
 		replyTo, err := mail.ParseAddress(e.ReplyTo)
 		if err != nil {
@@ -101,14 +130,50 @@ func (s *Sender) Message(e *repository.Email) (*gomail.Msg, error) {
 		m.ReplyToMailAddress(replyTo)
 	}
 	m.Subject(e.Subject)
-	m.SetMessageIDWithValue(fmt.Sprintf("vivier.email.%d@%s", e.ID, s.domain))
+	messageID := e.MessageID
+	if messageID == "" {
+		messageID = repository.MessageID(e.ID, s.domain)
+	}
+	m.SetGenHeader(gomail.HeaderMessageID, messageID)
+	if e.ToApplicant {
+		var refs []string
+		if e.ThreadRoot != "" {
+			refs = append(refs, e.ThreadRoot)
+		}
+		if e.InReplyTo != "" && e.InReplyTo != e.ThreadRoot {
+			refs = append(refs, e.InReplyTo)
+		}
+		if len(refs) > 0 {
+			m.SetGenHeader(gomail.HeaderInReplyTo, refs[len(refs)-1])
+			m.SetGenHeader(gomail.HeaderReferences, strings.Join(refs, " "))
+		}
+	}
 	m.SetDate()
-	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	if !compose.Kind(e.Kind).WrittenByPerson() {
+		m.SetGenHeader("Auto-Submitted", "auto-generated")
+	}
 	m.SetBodyString(gomail.TypeTextPlain, e.TextBody)
 	if e.HTMLBody != "" {
 		m.AddAlternativeString(gomail.TypeTextHTML, e.HTMLBody)
 	}
+	for _, a := range e.Attachments {
+		if err := attach(m, a); err != nil {
+			return nil, fmt.Errorf("attachment %s: %w", a.FileName, err)
+		}
+	}
 	return m, nil
+}
+
+// attach adds a file to a message. An iCalendar object (text/calendar,
+// with its method) goes both as an alternative of the body, where
+// calendar clients look for an invitation, and as a file to open
+// (application/ics), for the others.
+func attach(m *gomail.Msg, a repository.Attachment) error {
+	if strings.HasPrefix(a.ContentType, "text/calendar") {
+		m.AddAlternativeString(gomail.ContentType(a.ContentType), string(a.Content))
+		return m.AttachReader(a.FileName, bytes.NewReader(a.Content), gomail.WithFileContentType("application/ics"))
+	}
+	return m.AttachReader(a.FileName, bytes.NewReader(a.Content), gomail.WithFileContentType(gomail.ContentType(a.ContentType)))
 }
 
 // Send delivers one message and returns its Message-ID. Errors are
@@ -146,6 +211,9 @@ func (s *Sender) Send(ctx context.Context, e *repository.Email) (string, error) 
 			if err := client.DialWithContext(ctx); err != nil {
 				_ = client.Close()
 				client = nil
+				if busy := relayBusy(err); busy != nil {
+					return "", busy // "421 too many connections" at the greeting
+				}
 				return "", fmt.Errorf("connect to SMTP server: %w", err)
 			}
 		}
@@ -191,6 +259,9 @@ func (e *PermanentError) Error() string { return e.Reason }
 // IsTemp is true only for 4xx replies, but a dropped connection or a
 // timeout is worth a retry too.
 func classify(err error) error {
+	if busy := relayBusy(err); busy != nil {
+		return busy
+	}
 	var se *gomail.SendError
 	if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
 		return &PermanentError{Reason: err.Error()}

@@ -39,9 +39,11 @@ func signInRequest(m *signin.Mailer) asynq.HandlerFunc {
 // ServerConfig is the asynq server's configuration for Vivier's queues.
 func ServerConfig(concurrency int, retryBase time.Duration, log *slog.Logger) asynq.Config {
 	return asynq.Config{
-		Concurrency:     concurrency,
-		Queues:          tasks.Queues(),
-		RetryDelayFunc:  RetryDelay(retryBase),
+		Concurrency:    concurrency,
+		Queues:         tasks.Queues(),
+		RetryDelayFunc: RetryDelay(retryBase),
+		// An email put back untried spends none of its retries.
+		IsFailure:       isFailure,
 		ShutdownTimeout: 25 * time.Second,
 		// Retries and delayed emails are due to the second.
 		DelayedTaskCheckInterval: time.Second,

@@ -13,7 +13,8 @@
 // Scenarios: 1. applications received over HTTP; 2. the inbox with
 // 100,000 applications on one posting; 3. the close of a posting with
 // 10,000 applicants, until the last status update reaches the SMTP
-// server. Flags scale them down for a quick try.
+// server; 4. a posting's figures with 100,000 applications and a million
+// views; 5. a close at a set SMTP_RATE on two workers. Flags scale them down for a quick try.
 package main
 
 import (
@@ -46,6 +47,10 @@ type options struct {
 	Inbox        int
 	Requests     int
 	Closing      int
+	Figures      int
+	FigureViews  int
+	RateClose    int
+	SMTPRate     float64
 	Concurrency  []int
 	Out          string
 	KeepLogs     bool
@@ -93,18 +98,22 @@ func main() {
 	flag.IntVar(&o.Inbox, "inbox", 100000, "scenario 2: applications loaded on one posting")
 	flag.IntVar(&o.Requests, "requests", 1000, "scenario 2: requests of each page")
 	flag.IntVar(&o.Closing, "close", 10000, "scenario 3: applicants of the posting closed")
+	flag.IntVar(&o.Figures, "figures", 100000, "scenario 4: applications on the posting whose figures are shown")
+	flag.IntVar(&o.FigureViews, "figure-views", 1000000, "scenario 4: views of that posting's page, over a year")
+	flag.IntVar(&o.RateClose, "rate-close", 3000, "scenario 5: applicants of the posting closed at a set SMTP_RATE")
+	flag.Float64Var(&o.SMTPRate, "smtp-rate", 300, "scenario 5: SMTP_RATE of its two workers, messages per second")
 	flag.StringVar(&conc, "concurrency", fmt.Sprintf("%d,10,32", config.DefaultWorkerConcurrency),
 		"scenario 3: worker concurrencies to compare (the first makes the table; the product's default first)")
 	flag.StringVar(&o.Out, "out", "BENCHMARKS.md", "where to write the report (empty: nowhere)")
 	flag.BoolVar(&o.KeepLogs, "keep-logs", false, "keep the processes' logs after the run")
 	flag.BoolVar(&o.KeepDB, "keep-db", false, "keep the benchmark's database after the run, to look at its plans")
-	only := flag.String("scenarios", "1,2,3", "which scenarios to run")
+	only := flag.String("scenarios", "1,2,3,4,5", "which scenarios to run")
 	flag.Parse()
 	o.Scenarios = map[int]bool{}
 	for _, s := range strings.Split(*only, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 || n > 3 {
-			fmt.Fprintf(os.Stderr, "bench: -scenarios: %q is not 1, 2 or 3\n", s)
+		if err != nil || n < 1 || n > 5 {
+			fmt.Fprintf(os.Stderr, "bench: -scenarios: %q is not 1, 2, 3, 4 or 5\n", s)
 			os.Exit(2)
 		}
 		o.Scenarios[n] = true
@@ -154,6 +163,16 @@ func run(ctx context.Context, o options) (err error) {
 	if o.Scenarios[3] {
 		if err := b.scenarioClose(ctx); err != nil {
 			return fmt.Errorf("scenario 3: %w", err)
+		}
+	}
+	if o.Scenarios[4] {
+		if err := b.scenarioFigures(ctx); err != nil {
+			return fmt.Errorf("scenario 4: %w", err)
+		}
+	}
+	if o.Scenarios[5] {
+		if err := b.scenarioRate(ctx); err != nil {
+			return fmt.Errorf("scenario 5: %w", err)
 		}
 	}
 	b.report.Machine = append(machine(ctx, b.sql, b.redis), b.report.Load)

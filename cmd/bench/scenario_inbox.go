@@ -64,8 +64,7 @@ func (b *bench) scenarioInbox(ctx context.Context) error {
 		SELECT id, $2 FROM applications WHERE posting_id = $1 AND random() < 0.3`, postingID, b.admin); err != nil {
 		return err
 	}
-	if _, err := b.sql.ExecContext(ctx, `INSERT INTO ratings (application_id, reviewer, score)
-		SELECT id, $2, 1 + floor(random() * 4) FROM applications WHERE posting_id = $1 AND random() < 0.1`, postingID, b.admin); err != nil {
+	if err := b.loadScorecards(ctx, postingID, sample); err != nil {
 		return err
 	}
 	if _, err := b.sql.ExecContext(ctx, `INSERT INTO notes (application_id, author, body)
@@ -89,7 +88,7 @@ func (b *bench) scenarioInbox(ctx context.Context) error {
 		return err
 	}
 	loadTime := time.Since(t0)
-	b.report.Setup = append(b.report.Setup, fmt.Sprintf("Scenario 2: %d applications on one posting loaded with COPY (statuses spread over the pipeline, French names, places and motivations with accents, one in five mentioning « %s »), each with its \"received\" event; %d of them (those the application page opens) with a %d KB CV and their two emails; the reviewer has read 30 %% and rated 10 %%; the posting asks five questions (yes/no and number shown as columns of the list, one choice, short and long text), answered by every application; then VACUUM ANALYZE, as autovacuum does after such a load. Loading took %s. Pages are requested one after the other by the signed-in admin (no concurrency); latency is to the end of the answer.",
+	b.report.Setup = append(b.report.Setup, fmt.Sprintf("Scenario 2: %d applications on one posting loaded with COPY (statuses spread over the pipeline, French names, places and motivations with accents, one in five mentioning « %s »), each with its \"received\" event; %d of them (those the application page opens) with a %d KB CV and their two emails; the reviewer has read 30 %%; three reviewers filled a scorecard (four criteria) on a tenth of them and on those the application page opens; the posting asks five questions (yes/no and number shown as columns of the list, one choice, short and long text), answered by every application; then VACUUM ANALYZE, as autovacuum does after such a load. Loading took %s. Pages are requested one after the other by the signed-in admin (no concurrency); latency is to the end of the answer.",
 		n, searchTerm, len(sample), cvSize>>10, loadTime.Round(100*time.Millisecond)))
 
 	query := url.Values{"statut": {string(filter.Status)}, "q": {filter.Query}, "tri": {filter.Sort}}.Encode()
@@ -120,6 +119,11 @@ func (b *bench) scenarioInbox(ctx context.Context) error {
 	}, "CV.pdf")
 	if err != nil {
 		return fmt.Errorf("application page, default view: %w", err)
+	}
+
+	step("scenario 2: the list by mean of scorecards")
+	if err := b.measureScoreList(ctx, scenario, postingID, few); err != nil {
+		return err
 	}
 
 	rp := b.report
@@ -203,6 +207,9 @@ func (b *bench) explainInbox(ctx context.Context, f repository.ListFilter, appID
 		{"application page", "Events", func() error { _, err := repo.Events(ctx, appID); return err }},
 		{"application page", "Neighbours (from the filtered list)", func() error { _, _, err := repo.Neighbours(ctx, f, appID); return err }},
 		{"application page", "Neighbours (from the list without filter)", func() error { _, _, err := repo.Neighbours(ctx, unfiltered, appID); return err }},
+	}
+	for _, c := range scorecardCalls(repo, f, appID) {
+		calls = append(calls, call{c.page, c.name, func() error { return c.run(ctx) }})
 	}
 	var plans []plan
 	for _, c := range calls {

@@ -27,7 +27,8 @@ Commandes :
   worker      l'envoi des emails (file asynq sur REDIS_URL)
   scheduler   les tâches périodiques : renvoi des emails en attente (toutes
               les 10 s), fermeture des offres à leur date limite (toutes les
-              15 s), avis un mois avant l'effacement, puis effacement des
+              15 s), rappels des entretiens 24 h avant (toutes les minutes),
+              avis un mois avant l'effacement, puis effacement des
               candidatures passé RETENTION_MONTHS (toutes les heures)
   migrate     met à jour le schéma de la base (DATABASE_URL)
   import      importe des offres Markdown : vivier import [--dry-run] CHEMIN...

@@ -14,7 +14,7 @@ func TestUsageNamesEverySchedulerJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := out.String()
-	for _, job := range []string{"renvoi des emails en attente", "fermeture des offres à leur date limite", "avis un mois avant l'effacement", "effacement des\n              candidatures passé RETENTION_MONTHS"} {
+	for _, job := range []string{"renvoi des emails en attente", "fermeture des offres à leur date limite", "rappels des entretiens 24 h avant", "avis un mois avant l'effacement", "effacement des\n              candidatures passé RETENTION_MONTHS"} {
 		if !strings.Contains(text, job) {
 			t.Errorf("the usage text does not name %q:\n%s", job, text)
 		}

@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -165,6 +167,9 @@ func NewRepo(cfg *config.Config, db *sqlx.DB) (*repository.Repo, error) {
 		return nil, fmt.Errorf("LINK_KEY: %w", err)
 	}
 	r.Links = key
+	if from, err := mail.ParseAddress(cfg.MailFrom); err == nil {
+		r.MailDomain = from.Address[strings.LastIndexByte(from.Address, '@')+1:]
+	}
 	return r, nil
 }
 

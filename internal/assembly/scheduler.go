@@ -22,6 +22,10 @@ type Scheduler struct {
 	// Digests writes the reviewers' daily digests and the contacts'
 	// weekly reminders of applications waiting for an answer.
 	Digests *workers.DigestScheduler
+	// Reminders writes the reminders of interviews 24 hours before.
+	Reminders *workers.InterviewReminders
+	// Figures folds the changes behind postings' figures.
+	Figures *workers.FiguresCompactor
 }
 
 // Scheduler builds the scheduler's jobs.
@@ -31,20 +35,25 @@ func (p *Process) Scheduler() *Scheduler {
 		Closing: &workers.ClosingScheduler{Repo: p.Repo, Log: p.Log, Closer: p.closer(p.Enqueuer)},
 		Retention: &workers.RetentionScheduler{Repo: p.Repo, Emails: p.Emails, Config: p.Config,
 			Enqueuer: p.Enqueuer, Log: p.Log},
-		Views:   &workers.ViewsFlusher{Counter: p.Views, Repo: p.Repo, Log: p.Log},
-		Digests: &workers.DigestScheduler{Repo: p.Repo, Emails: p.Emails, Enqueuer: p.Enqueuer, Log: p.Log},
+		Views:     &workers.ViewsFlusher{Counter: p.Views, Repo: p.Repo, Log: p.Log},
+		Digests:   &workers.DigestScheduler{Repo: p.Repo, Emails: p.Emails, Enqueuer: p.Enqueuer, Log: p.Log},
+		Reminders: &workers.InterviewReminders{Repo: p.Repo, Emails: p.Emails, Enqueuer: p.Enqueuer, Log: p.Log},
+		Figures:   &workers.FiguresCompactor{Repo: p.Repo, Log: p.Log},
 	}
 }
 
 // Run runs the jobs until ctx ends: the sweep every sweepEvery, closings
-// every 15 seconds, posting views and digests every minute, retention
-// every hour. It returns once each has finished what it was doing.
+// every 15 seconds, posting views, digests, interview reminders and the
+// figures' totals every minute, retention every hour. It returns once
+// each has finished what it was doing.
 func (s *Scheduler) Run(ctx context.Context, sweepEvery time.Duration) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.Closing.Run(ctx, 15*time.Second) })
 	wg.Go(func() { s.Retention.Run(ctx, time.Hour) })
 	wg.Go(func() { s.Views.Run(ctx, time.Minute) })
 	wg.Go(func() { s.Digests.Run(ctx, time.Minute) })
+	wg.Go(func() { s.Reminders.Run(ctx, time.Minute) })
+	wg.Go(func() { s.Figures.Run(ctx, time.Minute) })
 	s.Sweep.Run(ctx, sweepEvery)
 	wg.Wait()
 }

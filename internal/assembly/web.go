@@ -51,6 +51,7 @@ func (p *Process) Web() (*Web, error) {
 		Config: p.Config, Repo: p.Repo, Emails: p.Emails, Log: p.Log, Now: p.Now, MailCatcher: p.MailCatcher,
 		Enqueuer: enqueuer, Closer: p.closer(enqueuer), Sessions: sessions, Limiter: p.Limiter,
 		Views: p.Views, Redis: p.Redis, Metrics: p.Metrics, Queues: queues, ProConnect: proconnect.New(p.Config, p.Now),
+		Inbound: p.inboundFor(enqueuer),
 	})
 	if err != nil {
 		closeAll()

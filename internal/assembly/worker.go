@@ -12,9 +12,13 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"vivier/internal/config"
+	"vivier/internal/inbound"
 	"vivier/internal/metrics"
+	"vivier/internal/sendrate"
 	"vivier/internal/signin"
 	"vivier/workers"
+	"vivier/workers/tasks"
 )
 
 // WorkerOptions tune a worker; zero values take the product's settings.
@@ -39,6 +43,11 @@ type Worker struct {
 	sender    *workers.Sender
 	started   bool
 	closeOnce sync.Once
+	// Reader reads the mailbox of INBOUND_IMAP_URL while the worker runs
+	// (nil without one).
+	Reader     *inbound.Reader
+	stopReader context.CancelFunc
+	readerDone chan struct{}
 }
 
 // Worker builds the worker; its send and record times go to the
@@ -54,10 +63,15 @@ func (p *Process) Worker(o WorkerOptions) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.Config.Inbound() {
+		cfg, key := p.Config, p.Repo.Links
+		sender.Replies = &workers.Replies{Address: cfg.InboundAddress,
+			RoutingAddress: func(id int64) string { return cfg.RoutingAddress(key.Route(id)) }}
+	}
 	signIn := &signin.Mailer{Repo: p.Repo, Emails: p.Emails, Config: p.Config, Limiter: p.Limiter,
 		Enqueuer: p.Enqueuer, Log: p.Log}
 	mux := workers.NewMux(&workers.EmailHandler{Repo: p.Repo, Sender: sender, Log: p.Log, Metrics: p.Metrics,
-		Enqueuer: p.Enqueuer, RetryDelay: o.RetryBase},
+		Enqueuer: p.Enqueuer, RetryDelay: o.RetryBase, Rate: p.SendRate()},
 		&workers.CloseFanoutHandler{Repo: p.Repo, Enqueuer: p.Enqueuer, Log: p.Log}, signIn, p.Log)
 	cfg := workers.ServerConfig(o.Concurrency, o.RetryBase, p.Log)
 	if o.ShutdownTimeout > 0 {
@@ -66,7 +80,25 @@ func (p *Process) Worker(o WorkerOptions) (*Worker, error) {
 	if o.DelayedTaskCheckInterval > 0 {
 		cfg.DelayedTaskCheckInterval = o.DelayedTaskCheckInterval
 	}
-	return &Worker{Server: asynq.NewServer(p.Queue, cfg), Mux: mux, p: p, sender: sender}, nil
+	w := &Worker{Server: asynq.NewServer(p.Queue, cfg), Mux: mux, p: p, sender: sender}
+	if p.Config.Inbound() {
+		box, err := config.ParseIMAPURL(p.Config.InboundIMAPURL)
+		if err != nil {
+			return nil, fmt.Errorf("INBOUND_IMAP_URL: %w", err)
+		}
+		w.Reader = &inbound.Reader{IMAP: box, Processor: p.Inbound(), Repo: p.Repo, Metrics: p.Metrics,
+			Log: p.Log.With("component", "inbound"), Poll: p.Config.InboundPoll}
+	}
+	return w, nil
+}
+
+// Inbound is the processor of inbound messages: the mailbox reader's,
+// and development mode's "reply as the applicant".
+func (p *Process) Inbound() *inbound.Processor { return p.inboundFor(p.Enqueuer) }
+
+func (p *Process) inboundFor(enq *tasks.Enqueuer) *inbound.Processor {
+	return &inbound.Processor{Repo: p.Repo, Emails: p.Emails, Config: p.Config, Key: p.Repo.Links,
+		Enqueuer: enq, Log: p.Log.With("component", "inbound")}
 }
 
 // Start starts taking tasks.
@@ -75,6 +107,14 @@ func (w *Worker) Start() error {
 		return err
 	}
 	w.started = true
+	if w.Reader != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		w.stopReader, w.readerDone = cancel, make(chan struct{})
+		go func() {
+			defer close(w.readerDone)
+			w.Reader.Run(ctx)
+		}()
+	}
 	return nil
 }
 
@@ -83,6 +123,10 @@ func (w *Worker) Start() error {
 // not start again: build another.
 func (w *Worker) Close() {
 	w.closeOnce.Do(func() {
+		if w.stopReader != nil {
+			w.stopReader()
+			<-w.readerDone
+		}
 		if w.started {
 			w.Server.Shutdown()
 		}
@@ -143,4 +187,12 @@ func (w *Worker) ServeMetrics(ctx context.Context) (stop func()) {
 		defer cancel()
 		srv.Shutdown(shutdownCtx)
 	}
+}
+
+// SendRate is the schedule every worker shares in Redis to hand emails to
+// the relay at SMTP_RATE at most, halved (down to a sixteenth) for a
+// minute after each "too many" from the relay.
+func (p *Process) SendRate() *sendrate.Limiter {
+	return &sendrate.Limiter{Redis: p.Redis, Key: "vivier:smtp-rate", Rate: p.Config.SMTPRate,
+		SlowFor: time.Minute, MaxFactor: 16}
 }

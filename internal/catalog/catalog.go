@@ -124,7 +124,7 @@ var closeGroups = map[CloseGroup]closeGroup{
 		wording: "Clôture : candidatures encore à l'étude"},
 	CloseInterview: {statuses: []Status{StatusInterview},
 		label:   "Candidatures en entretien",
-		hint:    "Elles apprennent que les candidatures sont closes et que leur entretien se poursuit : rendez-vous maintenu, ou prise de contact pour en fixer un.",
+		hint:    "Elles apprennent que les candidatures sont closes et que leur entretien se poursuit ; un entretien à venir pris dans Vivier est annulé, et son annulation jointe à ce message.",
 		wording: "Clôture : candidatures en entretien"},
 	CloseAccepted: {statuses: []Status{StatusAccepted}, announces: StatusAccepted,
 		label:   "Candidatures retenues",
@@ -201,3 +201,51 @@ func DefaultNotify(contact bool) Notify {
 	}
 	return NotifyNever
 }
+
+// InterviewMode is how an interview takes place.
+type InterviewMode string
+
+// Interview modes.
+const (
+	InterviewInPerson InterviewMode = "in_person" // at an address
+	InterviewPhone    InterviewMode = "phone"     // the reviewer calls the applicant
+	InterviewVideo    InterviewMode = "video"     // at an https link
+)
+
+var interviewModeLabels = map[InterviewMode]string{
+	InterviewInPerson: "Sur place",
+	InterviewPhone:    "Par téléphone",
+	InterviewVideo:    "En visioconférence",
+}
+
+// InterviewModes lists the modes in the order forms offer them.
+func InterviewModes() []InterviewMode {
+	return []InterviewMode{InterviewVideo, InterviewPhone, InterviewInPerson}
+}
+
+// Label is the mode's French name ("En visioconférence").
+func (m InterviewMode) Label() string { return interviewModeLabels[m] }
+
+// Valid reports whether m is one of the modes.
+func (m InterviewMode) Valid() bool { _, ok := interviewModeLabels[m]; return ok }
+
+// InterviewState is where an interview stands: booked (picked, still on,
+// moved or not) or cancelled (by either side, or by the posting's close).
+type InterviewState string
+
+// Interview states.
+const (
+	InterviewBooked    InterviewState = "booked"
+	InterviewCancelled InterviewState = "cancelled"
+)
+
+var interviewStateLabels = map[InterviewState]string{
+	InterviewBooked:    "Prévu",
+	InterviewCancelled: "Annulé",
+}
+
+// InterviewStates lists the states.
+func InterviewStates() []InterviewState { return []InterviewState{InterviewBooked, InterviewCancelled} }
+
+// Label is the state's French name ("Prévu").
+func (s InterviewState) Label() string { return interviewStateLabels[s] }

@@ -23,6 +23,16 @@ func TestEveryWordHasItsLabel(t *testing.T) {
 			t.Errorf("posting state %s has no label", s)
 		}
 	}
+	for _, m := range catalog.InterviewModes() {
+		if !m.Valid() || m.Label() == "" {
+			t.Errorf("interview mode %s has no label", m)
+		}
+	}
+	for _, s := range catalog.InterviewStates() {
+		if s.Label() == "" {
+			t.Errorf("interview state %s has no label", s)
+		}
+	}
 	var grouped []catalog.Status
 	for _, g := range catalog.CloseGroups() {
 		if !g.Valid() || g.Label() == "" || g.Hint() == "" || g.WordingLabel() == "" || len(g.Statuses()) == 0 {

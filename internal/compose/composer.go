@@ -119,9 +119,14 @@ func (c *Composer) Application(p *repository.Posting, a *repository.Application,
 	ack.Token = token // stored sealed, never in clear
 	out := []*repository.Email{ack}
 	for _, to := range notify {
-		dd := *d
-		dd.Link, dd.SettingsLink, dd.ReviewLink = "", c.SettingsLink(p.ID), c.applicationLink(a.ID)
-		note, err := c.worded(ContactNotification, &dd, own, to, "", a.Email)
+		// To a reviewer: during a blind first pass, a number instead of
+		// the person, and no Reply-To to their address.
+		nd, replyTo := *c.reviewerData(p, a), ""
+		if !nd.Blind {
+			nd.CVName, replyTo = cvName, a.Email
+		}
+		nd.SettingsLink, nd.ReviewLink = c.SettingsLink(p.ID), c.applicationLink(a.ID)
+		note, err := c.worded(ContactNotification, &nd, own, to, "", replyTo)
 		if err != nil {
 			return nil, err
 		}
@@ -157,13 +162,26 @@ func (c *Composer) toContact(kind Kind, d *emailData) ([]*repository.Email, erro
 
 // Withdrawn tells the posting's contact that an applicant withdrew.
 func (c *Composer) Withdrawn(p *repository.Posting, a *repository.Application) ([]*repository.Email, error) {
-	return c.toContact(WithdrawnContact, c.data(p, a))
+	return c.toContact(WithdrawnContact, c.reviewerData(p, a))
+}
+
+// reviewerData is data for an email to the posting's reviewers about a:
+// the application as they may see it, repository.ForReviewers' copy when
+// applicationName hides the person (Blind is then set).
+func (c *Composer) reviewerData(p *repository.Posting, a *repository.Application) *emailData {
+	if _, hidden := applicationName(p, a); !hidden {
+		return c.data(p, a)
+	}
+	seen, _ := repository.ForReviewers(p, a)
+	d := c.data(p, seen)
+	d.Blind = true
+	return d
 }
 
 // WithdrawalUndone tells the posting's contact that an applicant took
 // back their withdrawal, and the status restored.
 func (c *Composer) WithdrawalUndone(p *repository.Posting, a *repository.Application, restored catalog.Status) ([]*repository.Email, error) {
-	d := c.data(p, a)
+	d := c.reviewerData(p, a)
 	d.Status = restored
 	return c.toContact(WithdrawalUndoneContact, d)
 }
@@ -272,6 +290,14 @@ func (c *Composer) Close(p *repository.Posting, actor string, words map[catalog.
 		}
 		plan.Texts[g] = repository.CloseText{Kind: string(CloseUpdate(g)), Subject: subject, Text: r.Text, HTML: r.HTML}
 	}
+	plan.Interview = func(g catalog.CloseGroup, a *repository.Application, iv *repository.Interview) (*repository.Email, []*repository.Email, error) {
+		var w *Words
+		if g != "" {
+			ww := words[g]
+			w = &ww
+		}
+		return c.CloseInterview(p, g, w, a, iv)
+	}
 	if p.ContactEmail != "" {
 		plan.Summary = func(written map[catalog.CloseGroup]int, n repository.CloseCounts) (*repository.Email, error) {
 			return c.closeSummary(p, actor, written, n)
@@ -330,4 +356,71 @@ func (c *Composer) SignInLink(to, token, next string, valid time.Duration) (*rep
 	}
 	e.Token = token // stored sealed, never in clear
 	return e, nil
+}
+
+// MessageWords are the words a reviewer's message starts from: the
+// posting's own wording of e (one of MessageEditables, in own by key)
+// when it has a valid one, the default otherwise.
+func (c *Composer) MessageWords(e Editable, own map[string]repository.PostingTemplate) Words {
+	return c.Source(e, own)
+}
+
+// Message writes a reviewer's message w to an applicant, answering the
+// applicant's message of Message-ID inReplyTo ("" for none). Like every
+// email to an applicant it is threaded, and routed back to Vivier when a
+// mailbox is read (see workers.Sender). An error says in French what is
+// wrong with w, naming the field (Objet or Message).
+func (c *Composer) Message(p *repository.Posting, a *repository.Application, w Words, inReplyTo string) (*repository.Email, error) {
+	if err := check(w.Subject, w.Message, c.data(p, a)); err != nil {
+		return nil, err
+	}
+	d := c.data(p, a)
+	subject, message, err := ownWords(w, d)
+	if err != nil {
+		return nil, err
+	}
+	d.Subject, d.Message = subject, message
+	e, err := c.email(Message, d, a.Email, fullName(a), p.ContactEmail)
+	if err != nil {
+		return nil, err
+	}
+	e.InReplyTo = inReplyTo
+	return e, nil
+}
+
+// Reply is what reviewers are told of an applicant's reply.
+type Reply struct {
+	Subject, Text string
+	// Files names the attachments kept; Refused says, in French, those
+	// not kept and why, and the parts that could not be read.
+	Files, Refused []string
+}
+
+// ReplyNotification tells each of to (the posting's reviewers told at
+// once: see repository.ReplyRecipients) that the applicant of a
+// answered, with the reply's text and a link to the application. During
+// a blind first pass (see applicationName) it names the application by
+// its number, and leaves out the reply's subject and the names of its
+// files, which may name the person; the text stays, as the motivation
+// does.
+func (c *Composer) ReplyNotification(p *repository.Posting, a *repository.Application, r Reply, to []string) ([]*repository.Email, error) {
+	d := c.reviewerData(p, a)
+	name, hidden := applicationName(p, a)
+	in := &inboundSummary{Who: name, Subject: r.Subject, Text: r.Text,
+		Attachments: strings.Join(append(append([]string{}, r.Files...), r.Refused...), " ; ")}
+	if hidden {
+		in.Subject, in.Attachments = "", ""
+		in.HeldFiles, in.HeldNotes = len(r.Files), len(r.Refused) > 0
+	}
+	d.Inbound = in
+	d.Link = c.applicationLink(a.ID)
+	var out []*repository.Email
+	for _, addr := range to {
+		e, err := c.email(ReplyNotification, d, addr, "", "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }

@@ -82,6 +82,20 @@ func everyKind(t *testing.T, c *Composer, p *repository.Posting, a *repository.A
 	reminder, _, err := c.WaitingReminder(p.ContactEmail, day, waiting)
 	add(one(reminder, err))
 	add(one(c.Mention(p, a, "marie@anct.gouv.fr", 5, "Qu'en penses-tu ?", "paul@anct.gouv.fr")))
+	add(one(c.Message(p, a, c.MessageWords(MessageEditables()[0], nil), "")))
+	add(c.ReplyNotification(p, a, Reply{Subject: "Re: votre candidature", Text: "Bonjour, voici mes précisions."}, []string{"relecteur@anct.gouv.fr"}))
+	start := time.Date(2026, 3, 3, 14, 30, 0, 0, frfmt.Paris)
+	slot := repository.InterviewSlot{StartsAt: start, Minutes: 45, Mode: catalog.InterviewVideo, Place: "https://visio.example.org/a"}
+	add(one(c.InterviewSlots(p, a, []repository.InterviewSlot{slot})))
+	add(c.InterviewNoneFits(p, a, "Je suis en mission ce jour-là."))
+	iv := &repository.Interview{ID: 1, UID: "entretien-1@vivier.test", State: catalog.InterviewBooked, StartsAt: start, Minutes: 45,
+		Mode: catalog.InterviewVideo, Place: slot.Place, Attendees: []string{"relecteur@anct.gouv.fr"}, UpdatedAt: time.Now()}
+	for _, k := range []Kind{InterviewInvitation, InterviewUpdate, InterviewReminder} {
+		add(c.Interview(k, p, a, iv, time.Time{}))
+	}
+	cancelled := *iv
+	cancelled.State = catalog.InterviewCancelled
+	add(c.Interview(InterviewCancelled, p, a, &cancelled, time.Time{}))
 	return out
 }
 
@@ -151,7 +165,7 @@ func TestEachKindHasItsQueue(t *testing.T) {
 	if out[0] != (tasks.Outgoing{ID: 1, Queue: tasks.QueueCritical}) || out[1] != (tasks.Outgoing{ID: 2, Queue: tasks.QueueDefault, SendAfter: at}) {
 		t.Errorf("outgoing: %+v", out)
 	}
-	want := []string{"close_in_review", "close_interview", "close_accepted", "close_rejected", "close_summary"}
+	want := []string{"close_in_review", "close_interview", "close_accepted", "close_rejected", "close_summary", "interview_cancelled"}
 	if got := CloseKinds(); !slices.Equal(got, want) {
 		t.Errorf("close kinds %v, want %v", got, want)
 	}
@@ -228,5 +242,39 @@ func TestBatchCopiesAreTheEmailsRenderedOneByOne(t *testing.T) {
 	}
 	if strings.Contains(n.Subject+n.Text+n.HTML, PlaceholderToken) || !strings.Contains(n.Text, "/candidature/"+links.Marker) {
 		t.Errorf("the retention notice's link:\n%s", n.Text)
+	}
+}
+
+// During a blind first pass, an applicant's reply reaches reviewers as
+// « Candidature n° N » with its text, without its subject or the names
+// of its files, kept or refused (they may name the person); once
+// revealed, with all of them.
+func TestReplyNotificationDuringABlindPass(t *testing.T) {
+	c := newComposer(t, nil)
+	p, a := posting(), applicant()
+	p.BlindUntil = catalog.StatusShortlisted
+	a.Status = catalog.StatusReceived
+	r := Reply{Subject: "Re: Candidature de " + a.LastName, Text: "Mardi me convient.",
+		Files: []string{"CV-" + a.LastName + ".pdf", "Lettre.pdf"}, Refused: []string{a.FirstName + ".exe : refusée, ni PDF, ni DOC, ni DOCX, ni ODT"}}
+	es, err := c.ReplyNotification(p, a, r, []string{"relecteur@anct.gouv.fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := es[0]
+	all := e.Subject + e.ReplyTo + e.ToName + e.TextBody + e.HTMLBody
+	if strings.Contains(all, a.FirstName) || strings.Contains(all, a.LastName) || strings.Contains(all, a.Email) ||
+		!strings.Contains(e.Subject, "Candidature n° 9") || !strings.Contains(e.TextBody, "Mardi me convient.") ||
+		!strings.Contains(e.TextBody, "2 pièces jointes gardées") || !strings.Contains(e.TextBody, "Des parties du message n'ont pas pu être gardées.") {
+		t.Errorf("the blind notification of a reply: %q\n%s", e.Subject, e.TextBody)
+	}
+	now := time.Now()
+	a.Status, a.RevealedAt = catalog.StatusShortlisted, &now
+	if es, err = c.ReplyNotification(p, a, r, []string{"relecteur@anct.gouv.fr"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{a.FirstName + " " + a.LastName + " a répondu", r.Subject, r.Files[0], r.Refused[0]} {
+		if !strings.Contains(es[0].TextBody, want) {
+			t.Errorf("once revealed, the notification lacks %q:\n%s", want, es[0].TextBody)
+		}
 	}
 }

@@ -38,7 +38,21 @@ const (
 	ReviewerDigest          Kind = "reviewer_digest"           // to a reviewer: the day's new applications and replies, and those waiting
 	WaitingReminder         Kind = "waiting_reminder"          // to a contact told at once: the applications waiting, weekly
 	NoteMention             Kind = "note_mention"              // to a reviewer: mentioned in a note
+	Message                 Kind = "message"                   // to the applicant: written by a reviewer
+	ReplyNotification       Kind = "reply_notification"        // to the contact and reviewers: the applicant answered
+	InterviewSlots          Kind = "interview_slots"           // to the applicant: slots to pick from, with the private link
+	InterviewInvitation     Kind = "interview_invitation"      // to the applicant and each attending reviewer: the invitation (METHOD:REQUEST)
+	InterviewUpdate         Kind = "interview_update"          // to the same: the interview moved (METHOD:REQUEST, SEQUENCE raised)
+	InterviewCancelled      Kind = "interview_cancelled"       // to the same: the interview cancelled (METHOD:CANCEL)
+	InterviewReminder       Kind = "interview_reminder"        // to the same: the interview is in 24 hours
+	InterviewNoneFits       Kind = "interview_none_fits"       // to the contact: no slot fits the applicant, with their message
 )
+
+// WrittenByPerson reports whether emails of kind k are written by a
+// person (a reviewer's message) rather than sent automatically: they are
+// not marked Auto-Submitted, so that the applicant's own automatic
+// replies answer them as they would answer anyone.
+func (k Kind) WrittenByPerson() bool { return k == Message }
 
 // CloseUpdate is the kind of the update a close writes to group g: each
 // group's is a kind of its own, rendered by the close_update templates.
@@ -55,7 +69,8 @@ func kindTable() map[Kind]kindInfo {
 	t := map[Kind]kindInfo{}
 	for _, k := range []Kind{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, WithdrawalUndoneContact,
 		ErasedContact, StatusUpdate, CloseSummary, RetentionNotice, RetentionNoticeContact,
-		ReviewerDigest, WaitingReminder, NoteMention} {
+		ReviewerDigest, WaitingReminder, NoteMention, Message, ReplyNotification,
+		InterviewSlots, InterviewInvitation, InterviewUpdate, InterviewCancelled, InterviewReminder, InterviewNoneFits} {
 		t[k] = kindInfo{template: string(k), queue: tasks.QueueDefault}
 	}
 	// A person waits for it, on the sign-in page: it jumps the line.
@@ -98,11 +113,12 @@ func Outgoing(emails ...*repository.Email) []tasks.Outgoing {
 }
 
 // CloseKinds are the kinds of the emails a close writes: each group's
-// update and the summary to the contact.
+// update, the summary to the contact, and the cancellations of the
+// interviews it cancels.
 func CloseKinds() []string {
 	var out []string
 	for _, g := range catalog.CloseGroups() {
 		out = append(out, string(CloseUpdate(g)))
 	}
-	return append(out, string(CloseSummary))
+	return append(out, string(CloseSummary), string(InterviewCancelled))
 }

@@ -18,14 +18,30 @@ import (
 // contact is reminded of it.
 const WaitingDays = 14
 
-// applicationName is how every email to reviewers names an application:
-// the applicant's name, or its number once the name is erased. It is the
-// one place to change for emails that must not name the person.
-func applicationName(id int64, first, last string) string {
-	if name := strings.TrimSpace(first + " " + last); name != "" {
-		return name
+// applicationName is how every email to reviewers names an application
+// of p, and whether it hides the person: during the posting's blind
+// first pass (repository.ShownOf decides) its number, « Candidature n°
+// 17 »; otherwise the applicant's name, or the number once the name is
+// erased. It is the one switch of the emails to reviewers: the names
+// they read and what they leave out (the applicant's address, a reply's
+// subject and the names of its files) follow it.
+func applicationName(p *repository.Posting, a *repository.Application) (name string, hidden bool) {
+	s := repository.ShownOf(p, a)
+	if s.Hidden {
+		return s.Name, true
 	}
-	return "Candidature n° " + strconv.FormatInt(id, 10)
+	if name := strings.TrimSpace(s.Name); name != "" {
+		return name, false
+	}
+	return repository.NumberLabel(a.ID), false
+}
+
+// rowName is applicationName for an application known by a row of a
+// digest or a reminder.
+func rowName(postingID int64, blindUntil catalog.Status, appID int64, status catalog.Status, revealedAt *time.Time, first, last string) string {
+	name, _ := applicationName(&repository.Posting{ID: postingID, BlindUntil: blindUntil},
+		&repository.Application{ID: appID, PostingID: postingID, Status: status, RevealedAt: revealedAt, FirstName: first, LastName: last})
+	return name
 }
 
 // digestView is what a digest or a reminder lists.
@@ -112,7 +128,7 @@ func (c *Composer) waitingView(waiting []repository.WaitingApplication, now time
 			total, last = total+w.TotalInPosting, w.PostingID
 		}
 		p := &out[len(out)-1]
-		p.Items = append(p.Items, waitingItem{Name: applicationName(w.ApplicationID, w.FirstName, w.LastName),
+		p.Items = append(p.Items, waitingItem{Name: rowName(w.PostingID, w.BlindUntil, w.ApplicationID, w.Status, w.RevealedAt, w.FirstName, w.LastName),
 			Link: c.applicationLink(w.ApplicationID), ReceivedAt: w.ReceivedAt, Days: daysBetween(w.ReceivedAt, now)})
 		p.More = p.Total - len(p.Items)
 		ids = append(ids, w.ApplicationID)
@@ -135,7 +151,7 @@ func (c *Composer) Digest(to string, day, now time.Time, events []repository.Dig
 				SettingsLink: c.SettingsLink(e.PostingID)})
 		}
 		p := &v.Postings[len(v.Postings)-1]
-		p.Items = append(p.Items, digestItem{What: digestWhat(e.Kind), Name: applicationName(e.ApplicationID, e.FirstName, e.LastName),
+		p.Items = append(p.Items, digestItem{What: digestWhat(e.Kind), Name: rowName(e.PostingID, e.BlindUntil, e.ApplicationID, e.Status, e.RevealedAt, e.FirstName, e.LastName),
 			Link: c.applicationLink(e.ApplicationID), At: e.At})
 		ids = append(ids, e.ApplicationID)
 	}
@@ -177,10 +193,12 @@ func (c *Composer) WaitingReminder(to string, now time.Time, waiting []repositor
 }
 
 // Mention tells a reviewer that author mentioned them in note noteID
-// about a, with a link to it.
+// about a, with a link to it; during a blind first pass it names the
+// application by its number.
 func (c *Composer) Mention(p *repository.Posting, a *repository.Application, author string, noteID int64, note, to string) (*repository.Email, error) {
-	d := c.data(p, a)
-	d.Mention = &mentionView{Author: author, Name: applicationName(a.ID, a.FirstName, a.LastName), Note: note,
+	d := c.reviewerData(p, a)
+	name, _ := applicationName(p, a)
+	d.Mention = &mentionView{Author: author, Name: name, Note: note,
 		Link: c.applicationLink(a.ID) + "#note-" + strconv.FormatInt(noteID, 10)}
 	return c.email(NoteMention, d, to, "", author)
 }
@@ -190,6 +208,8 @@ func digestWhat(kind string) string {
 	switch kind {
 	case repository.DigestNewApplication:
 		return "Nouvelle candidature"
+	case repository.DigestReply:
+		return "Réponse reçue"
 	}
 	return kind
 }

@@ -55,7 +55,17 @@ func Editables() []Editable {
 	for _, g := range catalog.CloseGroups() {
 		out = append(out, Editable{Key: string(g), Label: g.WordingLabel(), Kind: CloseUpdate(g), Group: g})
 	}
-	return out
+	return append(out, MessageEditables()...)
+}
+
+// MessageEditables are the wordings a reviewer may start a message to an
+// applicant from, besides a blank one.
+func MessageEditables() []Editable {
+	return []Editable{
+		{Key: "message_details", Label: "Message : demande de précisions", Kind: Message},
+		{Key: "message_interview", Label: "Message : proposition d'entretien", Kind: Message},
+		{Key: "message_free", Label: "Message libre", Kind: Message},
+	}
 }
 
 func statusKey(s catalog.Status) string { return "status_" + string(s) }

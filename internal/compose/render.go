@@ -41,11 +41,17 @@ type emailData struct {
 	SettingsLink string
 	// ReviewLink is the application's page in the inbox.
 	ReviewLink string
+	Inbound    *inboundSummary // what an applicant wrote back
+	// Interview is the interview an email is about (or the slots offered).
+	Interview *interviewText
 	// Retention notices: the posting's latest close, when the data is due
 	// for erasure, and how many applications still hold data.
 	ClosedAt time.Time
 	EraseAt  time.Time
 	Count    int
+	// Blind: an email to reviewers about an application they see as a
+	// number (Application is then repository.ForReviewers' copy).
+	Blind bool
 }
 
 // closeSummary is what the contact is told after a close.
@@ -53,6 +59,15 @@ type closeSummary struct {
 	Actor                                              string
 	InReview, Interview, Accepted, Rejected, Withdrawn int
 	AcceptedSilent, RejectedTold, Told                 int
+}
+
+// inboundSummary is an applicant's reply, as reviewers are told of it.
+type inboundSummary struct {
+	Who, Subject, Text, Attachments string
+	// During a blind first pass: how many files were kept, and whether
+	// anything was refused, without their names.
+	HeldFiles int
+	HeldNotes bool
 }
 
 // Rendered is a rendered email.

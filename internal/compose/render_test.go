@@ -25,6 +25,10 @@ func sample() *emailData {
 				Items: []waitingItem{{Name: "Camille Durand <b>", Link: "https://vivier.example/boite/candidatures/7", ReceivedAt: time.Now(), Days: 20}}}}},
 		Mention: &mentionView{Author: "marie@anct.gouv.fr", Name: "Camille Durand <b>", Note: "<script>Qu'en penses-tu ?</script>",
 			Link: "https://vivier.example/boite/candidatures/7#note-3"},
+		Inbound: &inboundSummary{Who: "Camille Durand <b>", Subject: "Re: <b>", Text: "Voici <script>mes</script> précisions."},
+		Interview: &interviewText{When: "mardi 3 mars 2026 à 14 h 30", Length: "45 min", Mode: "video", ModeLabel: "En visioconférence",
+			Place: "https://visio.example.org/<b>", Applicant: "Camille Durand <b>", Slots: []string{"mardi 3 mars 2026 à 14 h 30 (45 min, en visioconférence)"},
+			Message: "Pas <script>dispo</script>.", PageLink: "https://vivier.example/boite/candidatures/7"},
 	}
 }
 

@@ -31,6 +31,9 @@ type Config struct {
 	// (and how many SMTP connections it keeps open). A send mostly waits
 	// on the relay's round trips, so it is well above the CPU count.
 	WorkerConcurrency int
+	// SMTPRate is how many messages a second every worker together hands
+	// to the relay at most (0: no limit).
+	SMTPRate float64
 	// EmailClaimTimeout is how long an email may stay "sending" before it
 	// is taken for the work of a dead worker and sent again.
 	EmailClaimTimeout time.Duration
@@ -55,6 +58,26 @@ type Config struct {
 	ProConnectIssuer       string
 	ProConnectClientID     string
 	ProConnectClientSecret string
+	// InboundIMAPURL is the mailbox replies are read from (empty: none,
+	// and emails to applicants say Reply-To the posting's contact).
+	InboundIMAPURL string
+	// InboundAddress is that mailbox's address, plus-addressed per
+	// application in the Reply-To of emails to applicants.
+	InboundAddress string
+	// InboundPoll is how often the mailbox is read when the server does
+	// not offer IDLE (and the longest an IDLE waits before reading again).
+	InboundPoll time.Duration
+}
+
+// Inbound reports whether replies are read from a mailbox.
+func (c *Config) Inbound() bool { return c.InboundIMAPURL != "" }
+
+// RoutingAddress is the Reply-To address of an application's emails,
+// from INBOUND_ADDRESS and the application's routing token:
+// recrutement+TOKEN@domain.
+func (c *Config) RoutingAddress(token string) string {
+	local, domain, _ := strings.Cut(c.InboundAddress, "@")
+	return local + "+" + token + "@" + domain
 }
 
 // ProConnect reports whether sign-in with ProConnect is configured.

@@ -152,6 +152,14 @@ var options = []option{
 		c.WorkerConcurrency, err = number(v, 1, 1000, "a number of emails sent at once between 1 and 1000")
 		return err
 	}},
+	{Name: "SMTP_RATE", Default: "0", Set: func(c *Config, v string) error {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(r) || r < 0 || r > 100000 {
+			return errors.New("a number of messages per second between 0 and 100000, such as 10 or 0.5 (0 for no limit)")
+		}
+		c.SMTPRate = r
+		return nil
+	}},
 	{Name: "METRICS_PORT", Default: strconv.Itoa(DefaultMetricsPort), Set: func(c *Config, v string) (err error) {
 		c.MetricsPort, err = number(v, 0, 65535, "a port number (0 to turn the worker's metrics off)")
 		return err
@@ -205,5 +213,32 @@ var options = []option{
 			return errors.New("expected the client secret ProConnect gave, without spaces")
 		}
 		return nil
+	}},
+	// Conversations by email: a mailbox read over IMAP, and its address.
+	{Name: "INBOUND_IMAP_URL", Set: func(c *Config, v string) error {
+		c.InboundIMAPURL = v
+		if v == "" {
+			return nil
+		}
+		_, err := ParseIMAPURL(v)
+		return err
+	}},
+	{Name: "INBOUND_ADDRESS", Set: func(c *Config, v string) error {
+		c.InboundAddress = strings.ToLower(v)
+		if (v == "") != (c.InboundIMAPURL == "") {
+			return errors.New("set INBOUND_IMAP_URL and INBOUND_ADDRESS together, or neither")
+		}
+		if v == "" {
+			return nil
+		}
+		a, err := mail.ParseAddress(v)
+		if err != nil || a.Address != v || a.Name != "" || strings.Contains(v, "+") {
+			return expected("the mailbox's plain address, without a name or a +, such as recrutement@example.org", v)
+		}
+		return nil
+	}},
+	{Name: "INBOUND_POLL", Default: "30s", Set: func(c *Config, v string) (err error) {
+		c.InboundPoll, err = duration(v, time.Second, "a duration such as 30s (at least 1s)")
+		return err
 	}},
 }

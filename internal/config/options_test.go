@@ -73,6 +73,7 @@ func TestEveryOption(t *testing.T) {
 		{name: "METRICS_TOKEN", get: func(c *Config) any { return c.MetricsToken }, def: "",
 			good: " un-jeton-assez-long-pour-servir ", goodGets: "un-jeton-assez-long-pour-servir", bad: "court", hidden: "court"},
 		{name: "WORKER_CONCURRENCY", get: func(c *Config) any { return c.WorkerConcurrency }, def: 20, good: "40", goodGets: 40, bad: "1001"},
+		{name: "SMTP_RATE", get: func(c *Config) any { return c.SMTPRate }, def: 0.0, good: "12.5", goodGets: 12.5, bad: "-1"},
 		{name: "METRICS_PORT", get: func(c *Config) any { return c.MetricsPort }, def: 9090, good: "0", goodGets: 0, bad: "-1"},
 		{name: "LINK_KEY", get: func(c *Config) any { return c.LinkKey }, def: DevLinkKey(),
 			good: base64.StdEncoding.EncodeToString(key), goodGets: key, bad: "c2VjcmV0", hidden: "c2VjcmV0"},
@@ -84,6 +85,15 @@ func TestEveryOption(t *testing.T) {
 		{name: "PROCONNECT_CLIENT_SECRET", get: func(c *Config) any { return c.ProConnectClientSecret }, def: "",
 			good: "un-secret-de-proconnect", goodGets: "un-secret-de-proconnect", bad: "un secret", hidden: "un secret",
 			env: map[string]string{"PROCONNECT_ISSUER": "https://auth.agentconnect.gouv.fr/api/v2", "PROCONNECT_CLIENT_ID": "vivier-anct"}},
+		{name: "INBOUND_IMAP_URL", get: func(c *Config) any { return c.InboundIMAPURL }, def: "",
+			good: "imaps://recrutement:s3cret@imap.example.org:993/INBOX", goodGets: "imaps://recrutement:s3cret@imap.example.org:993/INBOX",
+			bad: "imap://recrutement:s3cret@imap.example.org/INBOX", hidden: "s3cret",
+			env: map[string]string{"INBOUND_ADDRESS": "recrutement@example.org"}},
+		{name: "INBOUND_ADDRESS", get: func(c *Config) any { return c.InboundAddress }, def: "",
+			good: "Recrutement@example.org", goodGets: "recrutement@example.org", bad: "recrutement+x@example.org",
+			env: map[string]string{"INBOUND_IMAP_URL": "imap://recrutement:pass@127.0.0.1:1143/INBOX?tls=none"}},
+		{name: "INBOUND_POLL", get: func(c *Config) any { return c.InboundPoll }, def: 30 * time.Second,
+			good: "5s", goodGets: 5 * time.Second, bad: "0s"},
 	}
 
 	var tested []string

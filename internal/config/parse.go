@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -151,4 +152,71 @@ func ParseSMTPURL(raw string) (SMTP, error) {
 		}
 	}
 	return s, nil
+}
+
+// IMAP is a parsed INBOUND_IMAP_URL.
+type IMAP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	// TLS is "implicit" (imaps://), "starttls" or "none" (imap://, the
+	// latter only for a server on this machine).
+	TLS string
+	// Mailbox is the folder read, INBOX by default.
+	Mailbox string
+}
+
+// Addr is host:port.
+func (m IMAP) Addr() string { return net.JoinHostPort(m.Host, strconv.Itoa(m.Port)) }
+
+// ParseIMAPURL reads imaps://user:pass@host:993/INBOX or
+// imap://user:pass@host:143/INBOX?tls=starttls (tls=none is accepted for
+// a server on the loopback only: the password would travel in clear).
+func ParseIMAPURL(raw string) (IMAP, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return IMAP{}, fmt.Errorf("expected imaps://user:pass@host:993/INBOX, got %q", redact(raw))
+	}
+	m := IMAP{Host: u.Hostname(), Mailbox: strings.Trim(u.Path, "/")}
+	switch u.Scheme {
+	case "imaps":
+		m.Port, m.TLS = 993, "implicit"
+	case "imap":
+		m.Port, m.TLS = 143, ""
+	default:
+		return IMAP{}, fmt.Errorf("expected an imaps:// or imap:// URL, got %q", redact(raw))
+	}
+	if m.Host == "" {
+		return IMAP{}, fmt.Errorf("missing host in %q", redact(raw))
+	}
+	if p := u.Port(); p != "" {
+		if m.Port, err = strconv.Atoi(p); err != nil || m.Port < 1 || m.Port > 65535 {
+			return IMAP{}, fmt.Errorf("bad port in %q", redact(raw))
+		}
+	}
+	if u.User == nil || u.User.Username() == "" {
+		return IMAP{}, fmt.Errorf("missing user name and password in %q (imaps://user:pass@host/INBOX)", redact(raw))
+	}
+	m.Username = u.User.Username()
+	m.Password, _ = u.User.Password()
+	if m.Mailbox == "" {
+		m.Mailbox = "INBOX"
+	}
+	t := u.Query().Get("tls")
+	switch {
+	case m.TLS == "implicit" && t != "":
+		return IMAP{}, fmt.Errorf("tls=%s makes no sense with imaps://", t)
+	case m.TLS == "implicit":
+	case t == "starttls":
+		m.TLS = t
+	case t == "none":
+		if ip := net.ParseIP(m.Host); m.Host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return IMAP{}, fmt.Errorf("tls=none sends the password in clear: only for a server on this machine, got host %q", m.Host)
+		}
+		m.TLS = t
+	default:
+		return IMAP{}, fmt.Errorf("imap:// needs tls=starttls (or imaps://), got tls=%q", t)
+	}
+	return m, nil
 }

@@ -55,3 +55,34 @@ func twoDigits(n int) string {
 	}
 	return strconv.Itoa(n)
 }
+
+var weekdays = [...]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"}
+
+// Weekday formats "mardi 3 mars 2026" in Paris time.
+func Weekday(t time.Time) string {
+	t = t.In(Paris)
+	return weekdays[t.Weekday()] + " " + Date(t)
+}
+
+// Appointment formats "mardi 3 mars 2026 à 14 h 30" in Paris time.
+func Appointment(t time.Time) string {
+	t = t.In(Paris)
+	return Weekday(t) + " à " + Clock(t)
+}
+
+// Clock formats "14 h 30" (and "9 h 05") in Paris time.
+func Clock(t time.Time) string {
+	t = t.In(Paris)
+	return strconv.Itoa(t.Hour()) + " h " + twoDigits(t.Minute())
+}
+
+// Minutes formats a length of minutes: "45 min", "1 h", "1 h 30".
+func Minutes(n int) string {
+	switch {
+	case n < 60:
+		return strconv.Itoa(n) + " min"
+	case n%60 == 0:
+		return strconv.Itoa(n/60) + " h"
+	}
+	return strconv.Itoa(n/60) + " h " + twoDigits(n%60)
+}

@@ -1,6 +1,9 @@
 package frfmt
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestPlural(t *testing.T) {
 	for _, c := range []struct {
@@ -58,6 +61,26 @@ func TestPhone(t *testing.T) {
 	} {
 		if got := Phone(in); got != want {
 			t.Errorf("Phone(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestAppointments(t *testing.T) {
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 3, 3, 13, 30, 0, 0, time.UTC), "mardi 3 mars 2026 à 14 h 30"},
+		{time.Date(2026, 3, 31, 7, 5, 0, 0, time.UTC), "mardi 31 mars 2026 à 9 h 05"}, // summer time
+		{time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC), "dimanche 1er novembre 2026 à 10 h 00"},
+	} {
+		if got := Appointment(c.at); got != c.want {
+			t.Errorf("Appointment(%v) = %q, want %q", c.at, got, c.want)
+		}
+	}
+	for n, want := range map[int]string{45: "45 min", 60: "1 h", 90: "1 h 30", 480: "8 h"} {
+		if got := Minutes(n); got != want {
+			t.Errorf("Minutes(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -8,8 +8,10 @@ package links
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -53,8 +55,14 @@ func Hide(s, token string) string {
 // Fill returns s with Marker replaced by token: the text as it is sent.
 func Fill(s, token string) string { return strings.ReplaceAll(s, Marker, token) }
 
-// Key seals and opens tokens with AES-256-GCM.
-type Key struct{ aead cipher.AEAD }
+// Key seals and opens tokens with AES-256-GCM, and signs the tokens of
+// routing addresses (see Route).
+type Key struct {
+	aead cipher.AEAD
+	// route is the HMAC key of routing tokens, derived from the link key
+	// so that no token is used for two purposes.
+	route []byte
+}
 
 // NewKey builds a key from KeySize random bytes.
 func NewKey(raw []byte) (*Key, error) {
@@ -69,7 +77,48 @@ func NewKey(raw []byte) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Key{aead: aead}, nil
+	mac := hmac.New(sha256.New, raw)
+	mac.Write([]byte("vivier routing address"))
+	return &Key{aead: aead, route: mac.Sum(nil)}, nil
+}
+
+// routeEncoding writes routing tokens in lower case letters and digits:
+// mail servers may fold the case of an address.
+var routeEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// Route is the token of an application's routing address (the part after
+// the "+" of recrutement+TOKEN@domain): the application's id and 128 bits
+// of HMAC-SHA256 over it with the link key. Nothing is stored: the token
+// is checked by computing it again, so it cannot be guessed or forged
+// without LINK_KEY (changing the key leaves earlier addresses unmatched;
+// replies to them are then matched by their In-Reply-To).
+func (k *Key) Route(applicationID int64) string {
+	id := strconv.FormatInt(applicationID, 10)
+	return id + "." + routeEncoding.EncodeToString(k.routeMAC(id))
+}
+
+// RouteApplication returns the application a routing token names, or
+// false when the token is not one this key made.
+func (k *Key) RouteApplication(token string) (int64, bool) {
+	id, sig, ok := strings.Cut(strings.ToLower(token), ".")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != id {
+		return 0, false
+	}
+	got, err := routeEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, k.routeMAC(id)) {
+		return 0, false
+	}
+	return n, true
+}
+
+func (k *Key) routeMAC(id string) []byte {
+	mac := hmac.New(sha256.New, k.route)
+	mac.Write([]byte(id))
+	return mac.Sum(nil)[:16]
 }
 
 // sealVersion starts every sealed token, should the format ever change.

@@ -37,6 +37,18 @@ type Message struct {
 	Subject  string
 	Text     string
 	HTML     string
+	// Calendar is the message's iCalendar part (text/calendar), if any,
+	// and CalendarMethod its method (REQUEST, CANCEL).
+	Calendar       string
+	CalendarMethod string
+	// Attachments are the parts sent as files.
+	Attachments []Attachment
+}
+
+// Attachment is a file a message carries.
+type Attachment struct {
+	Name, ContentType string
+	Data              []byte
 }
 
 // HeaderText is a header as people read it: encoded words such as
@@ -240,10 +252,10 @@ func parse(m *Message) {
 	if subj, err := dec.DecodeHeader(msg.Header.Get("Subject")); err == nil {
 		m.Subject = subj
 	}
-	walk(m, msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
+	walk(m, msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), "", msg.Body)
 }
 
-func walk(m *Message, contentType, encoding string, body io.Reader) {
+func walk(m *Message, contentType, encoding, disposition string, body io.Reader) {
 	mediaType, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		mediaType = "text/plain"
@@ -255,14 +267,22 @@ func walk(m *Message, contentType, encoding string, body io.Reader) {
 			if err != nil {
 				return
 			}
-			walk(m, p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p)
+			walk(m, p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p.Header.Get("Content-Disposition"), p)
 		}
 	}
 	data, err := io.ReadAll(decode(encoding, body))
 	if err != nil && !errors.Is(err, io.EOF) {
 		return
 	}
+	if d, dparams, err := mime.ParseMediaType(disposition); err == nil && d == "attachment" {
+		m.Attachments = append(m.Attachments, Attachment{Name: dparams["filename"], ContentType: mediaType, Data: data})
+		return
+	}
 	switch mediaType {
+	case "text/calendar":
+		if m.Calendar == "" {
+			m.Calendar, m.CalendarMethod = string(data), strings.ToUpper(params["method"])
+		}
 	case "text/plain":
 		if m.Text == "" {
 			m.Text = string(data)

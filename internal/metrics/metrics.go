@@ -28,6 +28,11 @@ type Metrics struct {
 	// sends its next email only once the last one's outcome is committed,
 	// so a slow database slows every email.
 	recordDuration prometheus.Histogram
+	// The mailbox reader (INBOUND_IMAP_URL): whether it reaches the
+	// mailbox, its failures and the messages it read, by outcome.
+	inboundUp       prometheus.Gauge
+	inboundFailures prometheus.Counter
+	inboundMessages *prometheus.CounterVec
 }
 
 // New builds the collectors on a fresh registry, with the Go runtime's and
@@ -54,11 +59,24 @@ func New() *Metrics {
 			Help:    "Time to record in PostgreSQL what the SMTP relay answered for one email (sent, refused or to retry).",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, 1, 5, 30},
 		}),
+		inboundUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vivier_inbound_mailbox_up",
+			Help: "1 while this process's mailbox reader reaches the mailbox of INBOUND_IMAP_URL, 0 while it fails.",
+		}),
+		inboundFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vivier_inbound_mailbox_failures_total",
+			Help: "Times the mailbox reader lost or could not reach the mailbox (it retries with backoff).",
+		}),
+		inboundMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vivier_inbound_messages_total",
+			Help: "Messages read from the mailbox, by outcome (stored, duplicate, dropped, unmatched).",
+		}, []string{"outcome"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpDuration, m.applications, m.sendDuration, m.recordDuration,
+		m.inboundUp, m.inboundFailures, m.inboundMessages,
 	)
 	return m
 }
@@ -113,6 +131,28 @@ func (m *Metrics) ObserveRecord(d time.Duration) {
 		return
 	}
 	m.recordDuration.Observe(d.Seconds())
+}
+
+// InboundUp records whether the mailbox reader reaches the mailbox; a
+// change to down counts a failure.
+func (m *Metrics) InboundUp(up bool) {
+	if m == nil {
+		return
+	}
+	if up {
+		m.inboundUp.Set(1)
+		return
+	}
+	m.inboundUp.Set(0)
+	m.inboundFailures.Inc()
+}
+
+// InboundMessage counts a message read from the mailbox.
+func (m *Metrics) InboundMessage(outcome string) {
+	if m == nil {
+		return
+	}
+	m.inboundMessages.WithLabelValues(outcome).Inc()
 }
 
 // Register adds a collector (such as a StateCollector) to the registry.

@@ -60,7 +60,10 @@ type App struct {
 	// Digests writes the reviewers' digests and the contacts' reminders
 	// due, as the scheduler does every minute.
 	Digests *workers.DigestScheduler
-	Log     *slog.Logger
+	// Reminders writes interview reminders, as the scheduler does every
+	// minute.
+	Reminders *workers.InterviewReminders
+	Log       *slog.Logger
 	// Clock is the app's one clock: the web app, the repository, the
 	// worker and the scheduler's jobs read it; tests set it.
 	Clock *Clock
@@ -173,7 +176,7 @@ func NewApp(tb testing.TB, opts Options) *App {
 	a.process = p
 	a.Repo, a.Redis, a.Limiter, a.Metrics = p.Repo, p.Queue, p.Limiter, p.Metrics
 	a.Enqueuer, a.Sweeper, a.Closing, a.Handler = p.Enqueuer, sched.Sweep, sched.Closing, web.Handler
-	a.Views, a.Digests = sched.Views, sched.Digests
+	a.Views, a.Digests, a.Reminders = sched.Views, sched.Digests, sched.Reminders
 	if appDB != db {
 		// The test's own checks go straight to the database.
 		if a.Repo, err = assembly.NewRepo(cfg, db); err != nil {
@@ -205,6 +208,9 @@ func (a *App) StartWorker() {
 		ShutdownTimeout: 5 * time.Second, DelayedTaskCheckInterval: 100 * time.Millisecond})
 	if err != nil {
 		a.tb.Fatalf("worker: %v", err)
+	}
+	if w.Reader != nil {
+		w.Reader.MaxBackoff = time.Second // a mailbox back up is read again soon
 	}
 	if err := w.Start(); err != nil {
 		w.Close()

@@ -1,0 +1,174 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"vivier/internal/catalog"
+	"vivier/internal/frfmt"
+	"vivier/repository"
+)
+
+// A posting's selection report: how the choice was made, for the file.
+// A page that prints well, and the same as CSV: the criteria and their
+// weights, every application with its marks by reviewer and its mean,
+// every status change with who made it and when, and the reason of each
+// rejection. Applications still in a blind first pass are numbers.
+
+type reportCard struct {
+	Reviewer       string
+	Recommendation string
+	Marks          []string // by the report's criteria
+	Score          string
+	Comment        string
+}
+
+type reportDecision struct {
+	At, Who, What, Reason string
+	Rejection             bool
+}
+
+type reportRow struct {
+	ID        int64
+	Name      string
+	Hidden    bool
+	Erased    bool
+	Status    string
+	Received  string
+	Mean      string // "" without scorecards
+	Count     int
+	Cards     []reportCard
+	Decisions []reportDecision
+}
+
+type reportData struct {
+	inboxPage
+	Posting   postingView
+	Criteria  []criterionView
+	Rows      []reportRow
+	Generated string
+	CSVLink   string
+	BlindNote string
+}
+
+// reportRows turns the report into rows as reviewers may see them.
+func reportRows(p *repository.Posting, rep *repository.SelectionReport) []reportRow {
+	rows := make([]reportRow, 0, len(rep.Applications))
+	for _, a := range rep.Applications {
+		row := reportRow{ID: a.ID, Status: a.Status.Label(), Received: frfmt.DateTime(a.CreatedAt), Count: a.Scorecards,
+			Erased: a.ErasedAt != nil}
+		switch {
+		case row.Erased:
+			row.Name = repository.NumberLabel(a.ID) + " (données effacées)"
+		case repository.HidesIdentity(p.BlindUntil, a.Status, a.RevealedAt != nil):
+			row.Name, row.Hidden = repository.NumberLabel(a.ID), true
+		default:
+			row.Name = a.FirstName + " " + a.LastName
+		}
+		if a.Scorecards > 0 {
+			row.Mean = frMean(a.ScoreMean)
+		}
+		for _, s := range rep.Scorecards[a.ID] {
+			card := reportCard{Reviewer: s.Reviewer, Recommendation: s.Recommendation.Label(), Score: frMean(s.Score), Comment: s.Comment}
+			for _, cr := range rep.Criteria {
+				mark := "—"
+				if m, ok := s.Marks[cr.ID]; ok {
+					mark = strconv.Itoa(int(m))
+				}
+				card.Marks = append(card.Marks, mark)
+			}
+			row.Cards = append(row.Cards, card)
+		}
+		for _, d := range rep.Decisions[a.ID] {
+			to := deref(d.To)
+			row.Decisions = append(row.Decisions, reportDecision{At: frfmt.DateTime(d.At), Who: d.Actor,
+				What: deref(d.From).Label() + " → " + to.Label(), Reason: d.Reason, Rejection: to == catalog.StatusRejected})
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func (h *Handler) selectionReport(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	rep, err := h.Repo.SelectionReportOf(c.Request.Context(), p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	d := reportData{inboxPage: h.inboxPage(c, "Rapport de sélection — "+p.Title), Posting: viewOf(p),
+		Rows: reportRows(p, rep), Generated: frfmt.DateTime(h.Now()),
+		CSVLink: "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/rapport.csv"}
+	for _, cr := range rep.Criteria {
+		d.Criteria = append(d.Criteria, criterionView{ID: cr.ID, Name: cr.Name, Guidance: cr.Guidance, Weight: cr.Weight, Removed: cr.RemovedAt != nil})
+	}
+	if p.BlindUntil != "" {
+		d.BlindNote = "Cette offre est relue à l'aveugle jusqu'à l'étape « " + p.BlindUntil.Label() + " » : les candidatures qui ne l'ont pas atteinte figurent sous leur numéro."
+	}
+	h.render(c, http.StatusOK, "inbox_report", d)
+}
+
+// selectionReportCSV sends the report as CSV: a line per scorecard (one
+// for an application without any), the criteria and their weights in the
+// header, the status changes of the application in its last column.
+func (h *Handler) selectionReportCSV(c *gin.Context) {
+	p, ok := h.reviewedPosting(c)
+	if !ok {
+		return
+	}
+	rep, err := h.Repo.SelectionReportOf(c.Request.Context(), p.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	name := fmt.Sprintf("rapport-de-selection-%s-%s.csv", p.Slug, h.Now().In(frfmt.Paris).Format("2006-01-02"))
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	c.Header("Cache-Control", "private, no-store")
+	c.Status(http.StatusOK)
+	c.Writer.WriteString("\ufeff")
+	w := csv.NewWriter(c.Writer)
+	w.Comma = ';'
+	w.UseCRLF = true
+	header := []string{"N°", "Personne", "Statut", "Reçue le", "Moyenne pondérée", "Grilles", "Relecteur·rice", "Avis"}
+	for _, cr := range rep.Criteria {
+		col := cr.Name + " (poids " + strconv.Itoa(cr.Weight) + ")"
+		if cr.RemovedAt != nil {
+			col += " [retiré]"
+		}
+		header = append(header, col)
+	}
+	header = append(header, "Note pondérée de la grille", "Commentaire", "Décisions (date, qui, changement, motif)")
+	w.Write(header)
+	for _, row := range reportRows(p, rep) {
+		decisions := make([]string, len(row.Decisions))
+		for i, d := range row.Decisions {
+			decisions[i] = d.At + ", " + d.Who + ", " + d.What
+			if d.Reason != "" {
+				decisions[i] += ", motif : " + d.Reason
+			}
+		}
+		base := []string{strconv.FormatInt(row.ID, 10), row.Name, row.Status, row.Received, row.Mean, strconv.Itoa(row.Count)}
+		cards := row.Cards
+		if len(cards) == 0 {
+			cards = []reportCard{{Marks: make([]string, len(rep.Criteria))}}
+		}
+		for _, card := range cards {
+			line := append(append([]string{}, base...), card.Reviewer, card.Recommendation)
+			line = append(line, card.Marks...)
+			line = append(line, card.Score, card.Comment, strings.Join(decisions, " | "))
+			w.Write(neutralise(line))
+		}
+	}
+	w.Flush()
+	h.audit(c, repository.AuditReportDownloaded, p.ID, 0, map[string]any{"candidatures": len(rep.Applications)})
+}

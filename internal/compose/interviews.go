@@ -1,0 +1,288 @@
+package compose
+
+import (
+	"strconv"
+	"time"
+
+	"vivier/internal/catalog"
+	"vivier/internal/frfmt"
+	"vivier/internal/icalendar"
+	"vivier/internal/links"
+	"vivier/repository"
+)
+
+// interviewText is what the interview emails say of an interview, or of
+// the slots offered.
+type interviewText struct {
+	When, Length    string // "mardi 3 mars 2026 à 14 h 30", "45 min"
+	Mode            catalog.InterviewMode
+	ModeLabel       string
+	Place           string // the address or the link
+	Phone           string // the applicant's, for reviewers of a phone interview
+	Before          string // the time an interview was moved from
+	Applicant       string // the applicant's full name
+	ForReviewer     bool
+	ByApplicant     bool // cancelled by the applicant
+	ByClose         bool // cancelled by the posting's close
+	Slots           []string
+	Message         string // the applicant's, when no slot fits
+	PageLink        string // the application's page in the inbox
+	calendarSummary string
+}
+
+// SlotLabel says a slot in French: "mardi 3 mars 2026 à 14 h 30 (45 min,
+// en visioconférence)".
+func SlotLabel(at time.Time, minutes int, mode catalog.InterviewMode) string {
+	return frfmt.Appointment(at) + " (" + frfmt.Minutes(minutes) + ", " + lower(mode.Label()) + ")"
+}
+
+func lower(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	if r[0] >= 'A' && r[0] <= 'Z' {
+		r[0] += 'a' - 'A'
+	}
+	return string(r)
+}
+
+func (c *Composer) inboxLink(a *repository.Application) string {
+	return c.baseURL + "/boite/candidatures/" + strconv.FormatInt(a.ID, 10)
+}
+
+func (c *Composer) interviewOf(p *repository.Posting, a *repository.Application, iv *repository.Interview) *interviewText {
+	t := &interviewText{When: frfmt.Appointment(iv.StartsAt), Length: frfmt.Minutes(iv.Minutes), Mode: iv.Mode,
+		ModeLabel: iv.Mode.Label(), Place: iv.Place, Applicant: fullName(a), PageLink: c.inboxLink(a),
+		ByApplicant: iv.CancelledBy == repository.ActorApplicant}
+	if iv.Mode == catalog.InterviewPhone && a.Phone != "" {
+		t.Phone = frfmt.Phone(a.Phone)
+	}
+	t.calendarSummary = "Entretien : " + p.Title
+	return t
+}
+
+// InterviewSlots offers slots to an applicant, with a private link of
+// their own to pick one (its hash in LinkHash, to store).
+func (c *Composer) InterviewSlots(p *repository.Posting, a *repository.Application, slots []repository.InterviewSlot) (*repository.Email, error) {
+	d := c.data(p, a)
+	token, hash, err := links.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	d.Link = c.privateLink(token)
+	d.Interview = &interviewText{}
+	for _, s := range slots {
+		d.Interview.Slots = append(d.Interview.Slots, SlotLabel(s.StartsAt, s.Minutes, s.Mode))
+	}
+	e, err := c.email(InterviewSlots, d, a.Email, fullName(a), p.ContactEmail)
+	if err != nil {
+		return nil, err
+	}
+	e.Token, e.LinkHash = token, hash
+	return e, nil
+}
+
+// InterviewNoneFits tells the posting's contact that no slot fits an
+// applicant, with their message (none without a contact).
+func (c *Composer) InterviewNoneFits(p *repository.Posting, a *repository.Application, message string) ([]*repository.Email, error) {
+	d := c.data(p, a)
+	d.Interview = &interviewText{Applicant: fullName(a), Message: message, PageLink: c.inboxLink(a)}
+	if p.ContactEmail == "" {
+		return nil, nil
+	}
+	e, err := c.email(InterviewNoneFits, d, p.ContactEmail, "", a.Email)
+	if err != nil {
+		return nil, err
+	}
+	return []*repository.Email{e}, nil
+}
+
+// Interview writes an email of kind (InterviewInvitation, InterviewUpdate,
+// InterviewCancelled or InterviewReminder) about iv to the applicant and
+// to each reviewer attending, each carrying, but the reminder, the
+// interview's iCalendar object (METHOD:REQUEST, or CANCEL for a
+// cancellation). The applicant's carries a private link of their own
+// (its hash in LinkHash, to store). before is the time a moved interview
+// was set for (zero otherwise).
+func (c *Composer) Interview(kind Kind, p *repository.Posting, a *repository.Application, iv *repository.Interview, before time.Time) ([]*repository.Email, error) {
+	var out []*repository.Email
+	applicant, err := c.interviewEmail(kind, p, a, iv, before, false, false, "")
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, applicant)
+	for _, to := range iv.Attendees {
+		e, err := c.interviewEmail(kind, p, a, iv, before, false, true, to)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// interviewsReviewers writes only the reviewers' emails of kind about iv
+// (a close writes the applicant's in its own email).
+func (c *Composer) interviewsReviewers(kind Kind, p *repository.Posting, a *repository.Application, iv *repository.Interview, byClose bool) ([]*repository.Email, error) {
+	var out []*repository.Email
+	for _, to := range iv.Attendees {
+		e, err := c.interviewEmail(kind, p, a, iv, time.Time{}, byClose, true, to)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (c *Composer) interviewEmail(kind Kind, p *repository.Posting, a *repository.Application, iv *repository.Interview,
+	before time.Time, byClose, reviewer bool, to string) (*repository.Email, error) {
+	d := c.data(p, a)
+	d.Interview = c.interviewOf(p, a, iv)
+	d.Interview.ForReviewer, d.Interview.ByClose = reviewer, byClose
+	if !before.IsZero() {
+		d.Interview.Before = frfmt.Appointment(before)
+	}
+	var token string
+	var hash []byte
+	if !reviewer && kind != InterviewCancelled {
+		var err error
+		if token, hash, err = links.NewToken(); err != nil {
+			return nil, err
+		}
+		d.Link = c.privateLink(token)
+	}
+	var e *repository.Email
+	var err error
+	if reviewer {
+		e, err = c.email(kind, d, to, "", a.Email)
+	} else {
+		e, err = c.email(kind, d, a.Email, fullName(a), p.ContactEmail)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.Token, e.LinkHash = token, hash
+	if kind != InterviewReminder {
+		e.Attachments = []repository.Attachment{c.Calendar(p, a, iv, reviewer)}
+	}
+	if kind == InterviewReminder {
+		key := repository.ReminderKey(iv, e.ToAddress)
+		e.DedupeKey = &key
+	}
+	return e, nil
+}
+
+// Calendar is the iCalendar object of iv as an attachment: an invitation
+// (METHOD:REQUEST) for a booked interview, a cancellation
+// (METHOD:CANCEL) for a cancelled one. The organiser is the posting's
+// contact; the attendees the applicant and the reviewers attending; it
+// is stamped with the interview's last change.
+func (c *Composer) Calendar(p *repository.Posting, a *repository.Application, iv *repository.Interview, reviewer bool) repository.Attachment {
+	method, name := icalendar.Request, "invitation.ics"
+	if iv.State == catalog.InterviewCancelled {
+		method, name = icalendar.Cancel, "annulation.ics"
+	}
+	ev := c.CalendarEvent(p, a, iv, reviewer)
+	return repository.Attachment{FileName: name, ContentType: icalendar.ContentType(method),
+		Content: icalendar.Write(method, iv.UpdatedAt, ev)}
+}
+
+// CalendarEvent is iv as calendars read it (reviewer: as its reviewers
+// see it, with the applicant's name).
+func (c *Composer) CalendarEvent(p *repository.Posting, a *repository.Application, iv *repository.Interview, reviewer bool) icalendar.Event {
+	t := c.interviewOf(p, a, iv)
+	ev := icalendar.Event{UID: iv.UID, Sequence: iv.Sequence, Start: iv.StartsAt,
+		Duration: time.Duration(iv.Minutes) * time.Minute, Summary: t.calendarSummary,
+		Organizer: icalendar.Person{Name: c.operator, Email: p.ContactEmail},
+		Cancelled: iv.State == catalog.InterviewCancelled}
+	if reviewer {
+		ev.Summary = "Entretien : " + fullName(a) + " — " + p.Title
+		ev.URL = t.PageLink
+	}
+	desc := "Entretien pour l'offre « " + p.Title + " » (" + c.operator + "). " + t.ModeLabel + "."
+	switch iv.Mode {
+	case catalog.InterviewVideo:
+		ev.Location = iv.Place
+		if !reviewer {
+			ev.URL = iv.Place
+		}
+		desc += " Lien : " + iv.Place
+	case catalog.InterviewInPerson:
+		ev.Location = iv.Place
+	case catalog.InterviewPhone:
+		ev.Location = "Par téléphone"
+		if reviewer && t.Phone != "" {
+			desc += " Téléphone de la personne candidate : " + t.Phone
+		}
+	}
+	ev.Description = desc
+	if a.Email != "" {
+		ev.Attendees = append(ev.Attendees, icalendar.Person{Name: fullName(a), Email: a.Email})
+	}
+	for _, r := range iv.Attendees {
+		ev.Attendees = append(ev.Attendees, icalendar.Person{Email: r})
+	}
+	return ev
+}
+
+// CloseInterview writes, for a close, the email to an applicant whose
+// interview still to come it cancels: the words of their group (w, when
+// the group gets an email; nil otherwise, for the cancellation alone),
+// saying the interview is cancelled, with the cancellation attached; and
+// the cancellations to the reviewers attending. An error says in French
+// what is wrong with w.
+func (c *Composer) CloseInterview(p *repository.Posting, g catalog.CloseGroup, w *Words, a *repository.Application, iv *repository.Interview) (*repository.Email, []*repository.Email, error) {
+	others, err := c.interviewsReviewers(InterviewCancelled, p, a, iv, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if w == nil {
+		e, err := c.interviewEmail(InterviewCancelled, p, a, iv, time.Time{}, true, false, "")
+		return e, others, err
+	}
+	d := c.data(p, a)
+	subject, message, err := ownWords(*w, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.Subject, d.Message = subject, message
+	d.Interview = c.interviewOf(p, a, iv)
+	e, err := c.email(CloseUpdate(g), d, a.Email, fullName(a), p.ContactEmail)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.Attachments = []repository.Attachment{c.Calendar(p, a, iv, false)}
+	return e, others, nil
+}
+
+// StatusUpdateOffering is StatusUpdate to « Entretien » when the posting's
+// pool has free slots: the email also lists them, with a private link of
+// its own (its hash in LinkHash, stored with the email) to pick one.
+func (c *Composer) StatusUpdateOffering(p *repository.Posting, a *repository.Application, to catalog.Status, w Words, sendAfter time.Time, slots []repository.InterviewSlot) (*repository.Email, error) {
+	if len(slots) == 0 {
+		return c.StatusUpdate(p, a, to, w, sendAfter)
+	}
+	d := c.data(p, a)
+	d.Status = to
+	subject, message, err := ownWords(w, d)
+	if err != nil {
+		return nil, err
+	}
+	token, hash, err := links.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	d.Subject, d.Message, d.Link = subject, message, c.privateLink(token)
+	d.Interview = &interviewText{}
+	for _, s := range slots {
+		d.Interview.Slots = append(d.Interview.Slots, SlotLabel(s.StartsAt, s.Minutes, s.Mode))
+	}
+	e, err := c.email(StatusUpdate, d, a.Email, fullName(a), p.ContactEmail)
+	if err != nil {
+		return nil, err
+	}
+	e.SendAfter, e.AboutStatus, e.Token, e.LinkHash = sendAfter, to, token, hash
+	return e, nil
+}
