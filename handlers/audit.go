@@ -54,11 +54,24 @@ var auditLabels = map[string]string{
 	repository.AuditErased:            "Données effacées à la demande de la personne",
 	repository.AuditRetentionNotified: "Effacement annoncé (durée de conservation)",
 	repository.AuditRetentionErased:   "Données effacées (durée de conservation)",
+	repository.AuditQuestionAdded:     "Question ajoutée",
+	repository.AuditQuestionChanged:   "Question modifiée",
+	repository.AuditQuestionMoved:     "Question déplacée",
+	repository.AuditQuestionRemoved:   "Question retirée",
+	repository.AuditQuestionsImported: "Questions remplacées par un import",
 	repository.AuditScorecardSaved:    "Grille d'évaluation enregistrée",
 	repository.AuditCriteriaChanged:   "Critères d'évaluation modifiés",
 	repository.AuditBlindSet:          "Relecture à l'aveugle réglée",
 	repository.AuditRevealed:          "Candidature dévoilée (fin de la relecture à l'aveugle)",
 	repository.AuditReportDownloaded:  "Rapport de sélection téléchargé (CSV)",
+}
+
+// questionSettingLabels name, in the journal, the settings of a question
+// a change changed (repository.QuestionKey*).
+var questionSettingLabels = map[string]string{
+	repository.QuestionKeyLabel: "intitulé", repository.QuestionKeyKind: "type de réponse", repository.QuestionKeyHelp: "aide",
+	repository.QuestionKeyChoices: "choix proposés", repository.QuestionKeyMin: "minimum", repository.QuestionKeyMax: "maximum",
+	repository.QuestionKeyRequired: "réponse obligatoire", repository.QuestionKeyInList: "colonne de la liste",
 }
 
 func auditLabel(action string) string {
@@ -149,6 +162,28 @@ func auditDetails(e *repository.AuditEntry) string {
 		return s
 	case repository.AuditRetentionErased:
 		return plural(num("candidatures"), "candidature effacée", "candidatures effacées")
+	case repository.AuditQuestionAdded, repository.AuditQuestionRemoved:
+		return "« " + str("libelle") + " » (" + catalog.QuestionKind(str("type")).Label() + ")"
+	case repository.AuditQuestionChanged:
+		var changed []string
+		changes, _ := d["modifie"].([]any)
+		for _, k := range changes {
+			key, _ := k.(string)
+			label := questionSettingLabels[key]
+			if label == "" {
+				label = key
+			}
+			if key == repository.QuestionKeyLabel && str("libelle_avant") != "" {
+				label += " (avant : « " + str("libelle_avant") + " »)"
+			}
+			changed = append(changed, label)
+		}
+		return "« " + str("libelle") + " » : " + strings.Join(changed, ", ")
+	case repository.AuditQuestionMoved:
+		return fmt.Sprintf("« %s » : de la place %d à la place %d", str("libelle"), num("de"), num("vers"))
+	case repository.AuditQuestionsImported:
+		return fmt.Sprintf("Fichier %s : %s, %s", str("fichier"), plural(num("retirees"), "question retirée", "questions retirées"),
+			plural(num("ajoutees"), "question ajoutée", "questions ajoutées"))
 	}
 	if len(d) == 0 {
 		return ""

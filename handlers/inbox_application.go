@@ -167,6 +167,15 @@ func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repositor
 	// The source is taken as given: one never seen matches no neighbour.
 	f, _ := d.Query.Filter(p.ID, v.Email, []string{d.Query.Source})
 	f.Blind = p.BlindUntil != ""
+	// Filters on answers and a sort on a question, as the list applies them.
+	if len(d.Query.Answers) > 0 || isQuestionSort(d.Query.Sort) {
+		columns, err := h.listColumns(ctx, p.ID, d.Query)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		d.Query.answerFilter(&f, columns)
+	}
 	prev, next, err := h.Repo.Neighbours(ctx, f, a.ID)
 	if err != nil {
 		h.fail(c, err)

@@ -232,7 +232,7 @@ func (h *Handler) saveQuestion(c *gin.Context, p *repository.Posting, editing *r
 	if editing != nil {
 		row.ID = editing.ID
 	}
-	err := h.Repo.SaveQuestion(c.Request.Context(), row)
+	err := h.Repo.SaveQuestion(c.Request.Context(), row, viewerOf(c).Email)
 	switch {
 	case errors.Is(err, repository.ErrTooManyQuestions):
 		d.Errors = applyform.Errors{"": "Une offre pose au plus 30 questions : retirez-en une avant d'en ajouter une autre."}
@@ -267,7 +267,7 @@ func (h *Handler) removeQuestion(c *gin.Context) {
 		return
 	}
 	// A question removed already (a second click) is said removed again.
-	label, err := h.Repo.RemoveQuestion(c.Request.Context(), p.ID, id)
+	label, err := h.Repo.RemoveQuestion(c.Request.Context(), p.ID, id, viewerOf(c).Email)
 	if errors.Is(err, repository.ErrQuestionsFrozen) {
 		h.refuseFrozen(c)
 		return
@@ -297,7 +297,7 @@ func (h *Handler) moveQuestion(c *gin.Context) {
 		h.errorPage(c, http.StatusBadRequest, "Déplacement inconnu", "Choisissez de monter ou de descendre la question.")
 		return
 	}
-	err := h.Repo.MoveQuestion(c.Request.Context(), p.ID, q.ID, up)
+	err := h.Repo.MoveQuestion(c.Request.Context(), p.ID, q.ID, up, viewerOf(c).Email)
 	if errors.Is(err, repository.ErrQuestionsFrozen) {
 		h.refuseFrozen(c)
 		return

@@ -24,7 +24,7 @@ func questionRoutes(t *testing.T, app *testkit.App, postingID, appID int64) map[
 	gone := &repository.Question{PostingID: postingID, Kind: catalog.QuestionYesNo, Label: "Question à retirer"}
 	file := &repository.Question{PostingID: postingID, Kind: catalog.QuestionFile, Label: "Une lettre de recommandation"}
 	for _, row := range []*repository.Question{q, gone, file} {
-		if err := app.Repo.SaveQuestion(ctx, row); err != nil {
+		if err := app.Repo.SaveQuestion(ctx, row, "admin@anct.gouv.fr"); err != nil {
 			t.Fatal(err)
 		}
 	}

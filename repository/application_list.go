@@ -288,24 +288,37 @@ type StatusCount struct {
 	More bool
 }
 
-// StatusCounts counts the applications matching the filter, by status,
-// one count a status so that each reads only its own index entries.
+// StatusCounts counts the applications matching the filter, by status.
+// Without a filter on answers, one count a status, so that each reads
+// only its own index entries; with one, a single count grouped by status,
+// which joins the answers' index to the posting's applications read by id
+// from an index alone (see migration 00031) rather than checking each
+// application's answer in turn.
 func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[catalog.Status]StatusCount, error) {
 	where, args := f.where(false)
-	args = append(args, pq.Array(catalog.Statuses()))
-	statuses := "$" + strconv.Itoa(len(args))
-	count := `SELECT count(*) FROM applications a WHERE ` + where + ` AND a.status = s`
 	capped := strings.TrimSpace(f.Query) != ""
-	if capped {
-		count = `SELECT count(*) FROM (SELECT 1 FROM applications a WHERE ` + where + ` AND a.status = s LIMIT ` +
-			strconv.Itoa(SearchCountCap+1) + `) capped`
+	var stmt string
+	switch {
+	case capped:
+		args = append(args, pq.Array(catalog.Statuses()))
+		stmt = `SELECT s, (SELECT count(*) FROM (SELECT 1 FROM applications a WHERE ` + where + ` AND a.status = s LIMIT ` +
+			strconv.Itoa(SearchCountCap+1) + `) capped) FROM unnest($` + strconv.Itoa(len(args)) + `::text[]) s`
+	case len(f.Answers) > 0:
+		stmt = `SELECT a.status, count(*) FROM applications a WHERE ` + where + ` GROUP BY a.status`
+	default:
+		args = append(args, pq.Array(catalog.Statuses()))
+		stmt = `SELECT s, (SELECT count(*) FROM applications a WHERE ` + where + ` AND a.status = s)
+			FROM unnest($` + strconv.Itoa(len(args)) + `::text[]) s`
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT s, (`+count+`) FROM unnest(`+statuses+`::text[]) s`, args...)
+	rows, err := r.db.QueryContext(ctx, stmt, args...)
 	if err != nil {
 		return nil, fmt.Errorf("status counts: %w", err)
 	}
 	defer rows.Close()
-	counts := map[catalog.Status]StatusCount{}
+	counts := make(map[catalog.Status]StatusCount, len(catalog.Statuses()))
+	for _, s := range catalog.Statuses() {
+		counts[s] = StatusCount{}
+	}
 	for rows.Next() {
 		var s catalog.Status
 		var n int
@@ -326,6 +339,9 @@ func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[catalog.Stat
 // is one step along the sort's index from the application's own key, so
 // the cost does not grow with the list.
 func (r *Repo) Neighbours(ctx context.Context, f ListFilter, appID int64) (prev, next int64, err error) {
+	if f.Sort == SortAnswer && f.SortQuestion != nil {
+		return r.neighboursByAnswer(ctx, f, appID)
+	}
 	where, args := f.where(true)
 	args = append(args, appID)
 	self := "$" + strconv.Itoa(len(args))
@@ -358,6 +374,12 @@ func (r *Repo) Neighbours(ctx context.Context, f ListFilter, appID int64) (prev,
 	// cur is empty when the application is not in this list: no neighbours.
 	q := `WITH cur AS (SELECT ` + key + ` AS k, a.id FROM applications a WHERE ` + where + ` AND a.id = ` + self + `)
 		SELECT ` + step(before, beforeOrder) + `, ` + step(after, afterOrder) + ` FROM cur`
+	return r.neighbours(ctx, appID, q, args)
+}
+
+// neighbours runs a Neighbours statement, whose one row (none when the
+// application is not in the list) holds the previous and next ids.
+func (r *Repo) neighbours(ctx context.Context, appID int64, q string, args []any) (prev, next int64, err error) {
 	var p, n *int64
 	err = r.db.QueryRowContext(ctx, q, args...).Scan(&p, &n)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Audit actions: what the audit log records.
@@ -26,14 +27,28 @@ const (
 	AuditRetentionNotified = "retention_notified"
 	AuditMessageSent       = "message_sent"
 	AuditAddressCorrected  = "address_corrected"
+	// A posting's questions: added, changed, moved, removed in the
+	// editor, or replaced by an import.
+	AuditQuestionAdded     = "question_added"
+	AuditQuestionChanged   = "question_changed"
+	AuditQuestionMoved     = "question_moved"
+	AuditQuestionRemoved   = "question_removed"
+	AuditQuestionsImported = "questions_imported"
 )
+
+// questionActions are the audit actions about a posting's questions,
+// which concern no applicant.
+func questionActions() []string {
+	return []string{AuditQuestionAdded, AuditQuestionChanged, AuditQuestionMoved, AuditQuestionRemoved, AuditQuestionsImported}
+}
 
 // AuditActions lists the actions in the order the journal's filter shows them.
 func AuditActions() []string {
 	return []string{AuditCVOpened, AuditStatusChanged, AuditNoteAdded, AuditRatingSet, AuditReviewerAdded,
 		AuditReviewerRemoved, AuditExported, AuditPersonalData, AuditErased, AuditRetentionNotified, AuditRetentionErased,
 		AuditMessageSent, AuditAddressCorrected,
-		AuditScorecardSaved, AuditCriteriaChanged, AuditBlindSet, AuditRevealed, AuditReportDownloaded}
+		AuditScorecardSaved, AuditCriteriaChanged, AuditBlindSet, AuditRevealed, AuditReportDownloaded,
+		AuditQuestionAdded, AuditQuestionChanged, AuditQuestionMoved, AuditQuestionRemoved, AuditQuestionsImported}
 }
 
 // AuditEntry is a line of the audit log.
@@ -142,15 +157,17 @@ func (r *Repo) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, int64
 // application: its own, and those about its whole posting (exports,
 // reviewers, retention) or a group it was in (bulk status changes).
 // A group is a list of ids under "candidatures"; retention's
-// "candidatures" is a count, which names no one.
+// "candidatures" is a count, which names no one. Changes to the posting's
+// questions are left out: they are about no one's data (the answers keep
+// the wording they answered).
 func auditOfApplication(ctx context.Context, q sqlx.QueryerContext, appID, postingID int64) ([]AuditEntry, error) {
 	var out []AuditEntry
 	err := sqlx.SelectContext(ctx, q, &out, `SELECT `+auditColumns+` FROM audit_log
 		WHERE application_id = $1
-		   OR (posting_id = $2 AND application_id IS NULL
+		   OR (posting_id = $2 AND application_id IS NULL AND action <> ALL($3)
 		       AND (jsonb_typeof(details -> 'candidatures') IS DISTINCT FROM 'array'
 		            OR details -> 'candidatures' @> to_jsonb($1::bigint)))
-		ORDER BY id`, appID, postingID)
+		ORDER BY id`, appID, postingID, pq.Array(questionActions()))
 	if err != nil {
 		return nil, fmt.Errorf("audit of application %d: %w", appID, err)
 	}

@@ -164,6 +164,46 @@ func (r *Repo) listByAnswer(ctx context.Context, f ListFilter) ([]ListRow, strin
 	return out, next, nil
 }
 
+// neighboursByAnswer is Neighbours in a list sorted on a question's
+// answers, in listByAnswer's order: the answered applications by value
+// and id, then those without an answer by id. Each neighbour is one step
+// along an index from the application's own key; across the border
+// between the two parts, the first without an answer follows the last
+// answered one.
+func (r *Repo) neighboursByAnswer(ctx context.Context, f ListFilter, appID int64) (prev, next int64, err error) {
+	q := f.SortQuestion
+	col := "v." + answerColumn(q.Kind)
+	where, args := f.where(true)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	qid, self := arg(q.ID), arg(appID)
+	// answered is the first answered application after (or before) the
+	// condition cond, in order (or in reverse).
+	answered := func(cond, order string) string {
+		return `(SELECT v.application_id FROM application_answers v JOIN applications a ON a.id = v.application_id
+			WHERE v.question_id = ` + qid + ` AND ` + col + ` IS NOT NULL AND ` + where + cond + `
+			ORDER BY ` + col + ` ` + order + `, v.application_id ` + order + ` LIMIT 1)`
+	}
+	missing := func(cond, order string) string {
+		return `(SELECT a.id FROM applications a WHERE ` + where + cond + ` AND NOT EXISTS (SELECT 1 FROM application_answers v
+				WHERE v.application_id = a.id AND v.question_id = ` + qid + ` AND ` + col + ` IS NOT NULL)
+			ORDER BY a.id ` + order + ` LIMIT 1)`
+	}
+	// cur is empty when the application is not in this list; its k is
+	// NULL when it has no answer.
+	stmt := `WITH cur AS (SELECT a.id, (SELECT ` + col + ` FROM application_answers v
+			WHERE v.application_id = a.id AND v.question_id = ` + qid + `) AS k
+		FROM applications a WHERE ` + where + ` AND a.id = ` + self + `)
+		SELECT CASE WHEN cur.k IS NOT NULL THEN ` + answered(` AND (`+col+`, v.application_id) < (cur.k, cur.id)`, "DESC") + `
+				ELSE coalesce(` + missing(" AND a.id < cur.id", "DESC") + `, ` + answered("", "DESC") + `) END,
+			CASE WHEN cur.k IS NOT NULL THEN coalesce(` + answered(` AND (`+col+`, v.application_id) > (cur.k, cur.id)`, "ASC") + `, ` + missing("", "ASC") + `)
+				ELSE ` + missing(" AND a.id > cur.id", "ASC") + ` END
+		FROM cur`
+	return r.neighbours(ctx, appID, stmt, args)
+}
+
 // AnswersFor returns the answers of some applications to some questions
 // (the list's columns), by application and question.
 func (r *Repo) AnswersFor(ctx context.Context, appIDs, questionIDs []int64) (map[int64]map[int64]Answer, error) {

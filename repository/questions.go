@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lib/pq"
@@ -78,11 +79,12 @@ func lockEditableQuestions(ctx context.Context, tx *Tx, postingID int64) error {
 }
 
 // SaveQuestion adds q to its posting (q.ID 0, last in order) or changes
-// it, while the posting is a draft or open. Answers already given keep
-// the wording they answered. Returns ErrNotFound (posting, or a question
-// of another posting), ErrQuestionsFrozen, ErrTooManyQuestions or
-// ErrKindAnswered.
-func (r *Repo) SaveQuestion(ctx context.Context, q *Question) error {
+// it, while the posting is a draft or open, and records who did it in the
+// audit log (a change that changes nothing records nothing). Answers
+// already given keep the wording they answered. Returns ErrNotFound
+// (posting, or a question of another posting), ErrQuestionsFrozen,
+// ErrTooManyQuestions or ErrKindAnswered.
+func (r *Repo) SaveQuestion(ctx context.Context, q *Question, actor string) error {
 	if q.Choices == nil {
 		q.Choices = pq.StringArray{}
 	}
@@ -108,7 +110,7 @@ func (r *Repo) SaveQuestion(ctx context.Context, q *Question) error {
 			if err != nil {
 				return fmt.Errorf("insert question: %w", err)
 			}
-			return nil
+			return insertAudit(ctx, tx, tx.now, actor, AuditQuestionAdded, q.PostingID, 0, questionDetails(q))
 		}
 		var old Question
 		err := tx.GetContext(ctx, &old, `SELECT `+questionColumns+` FROM posting_questions
@@ -135,50 +137,112 @@ func (r *Repo) SaveQuestion(ctx context.Context, q *Question) error {
 		if err != nil {
 			return fmt.Errorf("update question %d: %w", q.ID, err)
 		}
-		return nil
+		changed := changedFields(&old, q)
+		if len(changed) == 0 {
+			return nil
+		}
+		details := questionDetails(q)
+		details["modifie"] = changed
+		if old.Label != q.Label {
+			details["libelle_avant"] = old.Label
+		}
+		return insertAudit(ctx, tx, tx.now, actor, AuditQuestionChanged, q.PostingID, 0, details)
 	})
 }
 
+// questionDetails names a question in the audit log: its id, its label
+// and its kind.
+func questionDetails(q *Question) map[string]any {
+	return map[string]any{"question": q.ID, "libelle": q.Label, "type": q.Kind}
+}
+
+// Keys of the settings of a question, as the audit log names those a
+// change changed.
+const (
+	QuestionKeyKind     = "type"
+	QuestionKeyLabel    = "libelle"
+	QuestionKeyHelp     = "aide"
+	QuestionKeyRequired = "obligatoire"
+	QuestionKeyChoices  = "choix"
+	QuestionKeyMin      = "min"
+	QuestionKeyMax      = "max"
+	QuestionKeyInList   = "colonne"
+)
+
+// changedFields lists the settings that differ between a question before
+// and after a change, in the editor's order.
+func changedFields(a, b *Question) []string {
+	eqf := func(x, y *float64) bool { return (x == nil && y == nil) || (x != nil && y != nil && *x == *y) }
+	var out []string
+	for _, c := range []struct {
+		key  string
+		same bool
+	}{
+		{QuestionKeyLabel, a.Label == b.Label}, {QuestionKeyKind, a.Kind == b.Kind}, {QuestionKeyHelp, a.Help == b.Help},
+		{QuestionKeyChoices, slices.Equal(a.Choices, b.Choices)}, {QuestionKeyMin, eqf(a.Min, b.Min)},
+		{QuestionKeyMax, eqf(a.Max, b.Max)}, {QuestionKeyRequired, a.Required == b.Required},
+		{QuestionKeyInList, a.InList == b.InList},
+	} {
+		if !c.same {
+			out = append(out, c.key)
+		}
+	}
+	return out
+}
+
 // RemoveQuestion takes a question off its posting's form, while the
-// posting is a draft or open, and returns its label; answers already
-// given stay, with the wording they answered. A question removed already
-// stays so. Returns ErrNotFound (no such question on this posting) or
+// posting is a draft or open, records who did it in the audit log, and
+// returns its label; answers already given stay, with the wording they
+// answered. A question removed already stays so (and is not recorded
+// again). Returns ErrNotFound (no such question on this posting) or
 // ErrQuestionsFrozen.
-func (r *Repo) RemoveQuestion(ctx context.Context, postingID, questionID int64) (string, error) {
+func (r *Repo) RemoveQuestion(ctx context.Context, postingID, questionID int64, actor string) (string, error) {
 	var label string
 	err := r.inTx(ctx, func(tx *Tx) error {
 		if err := lockEditableQuestions(ctx, tx, postingID); err != nil {
 			return err
 		}
-		err := tx.GetContext(ctx, &label, `UPDATE posting_questions SET removed_at = coalesce(removed_at, $3), updated_at = $3
-			WHERE id = $1 AND posting_id = $2 RETURNING label`, questionID, postingID, tx.now)
+		var q Question
+		err := tx.GetContext(ctx, &q, `SELECT `+questionColumns+`, removed_at FROM posting_questions
+			WHERE id = $1 AND posting_id = $2 FOR UPDATE`, questionID, postingID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
+			return fmt.Errorf("question %d: %w", questionID, err)
+		}
+		label = q.Label
+		if q.RemovedAt != nil {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE posting_questions SET removed_at = $2, updated_at = $2 WHERE id = $1`,
+			questionID, tx.now); err != nil {
 			return fmt.Errorf("remove question %d: %w", questionID, err)
 		}
-		return nil
+		return insertAudit(ctx, tx, tx.now, actor, AuditQuestionRemoved, postingID, 0, questionDetails(&q))
 	})
 	return label, err
 }
 
 // MoveQuestion swaps a question with the one before it (up) or after it
-// in its posting's order; at either end it stays. Returns ErrNotFound or
+// in its posting's order, and records who did it in the audit log; at
+// either end it stays (and nothing is recorded). Returns ErrNotFound or
 // ErrQuestionsFrozen.
-func (r *Repo) MoveQuestion(ctx context.Context, postingID, questionID int64, up bool) error {
+func (r *Repo) MoveQuestion(ctx context.Context, postingID, questionID int64, up bool, actor string) error {
 	return r.inTx(ctx, func(tx *Tx) error {
 		if err := lockEditableQuestions(ctx, tx, postingID); err != nil {
 			return err
 		}
-		var ids []int64
-		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM posting_questions WHERE posting_id = $1 AND removed_at IS NULL
-			ORDER BY position, id`, postingID); err != nil {
+		var qs []Question
+		if err := tx.SelectContext(ctx, &qs, `SELECT `+questionColumns+` FROM posting_questions
+			WHERE posting_id = $1 AND removed_at IS NULL ORDER BY position, id`, postingID); err != nil {
 			return fmt.Errorf("questions of posting %d: %w", postingID, err)
 		}
+		ids := make([]int64, len(qs))
 		i := -1
-		for k, id := range ids {
-			if id == questionID {
+		for k, q := range qs {
+			ids[k] = q.ID
+			if q.ID == questionID {
 				i = k
 			}
 		}
@@ -198,7 +262,9 @@ func (r *Repo) MoveQuestion(ctx context.Context, postingID, questionID int64, up
 		if err != nil {
 			return fmt.Errorf("reorder questions of posting %d: %w", postingID, err)
 		}
-		return nil
+		details := questionDetails(&qs[i])
+		details["de"], details["vers"] = i+1, j+1 // places in the form, from 1
+		return insertAudit(ctx, tx, tx.now, actor, AuditQuestionMoved, postingID, 0, details)
 	})
 }
 
@@ -225,9 +291,10 @@ func sameQuestions(a, b []Question) bool {
 }
 
 // replaceQuestions makes qs the questions of posting postingID, inside
-// tx (an import): nothing changes when they are the same; otherwise the
-// current ones are removed (their answers stay) and qs added in order.
-func replaceQuestions(ctx context.Context, tx *Tx, postingID int64, qs []Question) error {
+// tx (an import of file): nothing changes when they are the same;
+// otherwise the current ones are removed (their answers stay) and qs
+// added in order, and the audit log records it, by the system.
+func replaceQuestions(ctx context.Context, tx *Tx, postingID int64, qs []Question, file string) error {
 	if len(qs) > MaxQuestions {
 		return ErrTooManyQuestions
 	}
@@ -258,7 +325,8 @@ func replaceQuestions(ctx context.Context, tx *Tx, postingID int64, qs []Questio
 			return fmt.Errorf("insert question: %w", err)
 		}
 	}
-	return nil
+	return insertAudit(ctx, tx, tx.now, ActorSystem, AuditQuestionsImported, postingID, 0,
+		map[string]any{"fichier": file, "retirees": len(current), "ajoutees": len(qs)})
 }
 
 // importQuestions makes an imported file's questions the posting's, when
@@ -267,7 +335,7 @@ func importQuestions(ctx context.Context, tx *Tx, p *Posting) error {
 	if !p.HasQuestions {
 		return nil
 	}
-	return replaceQuestions(ctx, tx, p.ID, p.Questions)
+	return replaceQuestions(ctx, tx, p.ID, p.Questions, p.SourceName.String)
 }
 
 // Answer is an application's answer to one question, with the wording it

@@ -137,7 +137,7 @@ func (b *bench) scenarioInbox(ctx context.Context) error {
 	rp.add(scenario, fmt.Sprintf("list page, no filter (%d requests) p95", few), ms(listAll.Percentile(95)), "", "< 50 ms", check(listAll.Percentile(95) < 50*time.Millisecond))
 	rp.add(scenario, fmt.Sprintf("application page, no filter (%d requests) p95", few), ms(appAll.Percentile(95)), "", "< 30 ms", check(appAll.Percentile(95) < 30*time.Millisecond))
 
-	if err := b.timeQuestionList(ctx, postingID, questions, few); err != nil {
+	if err := b.timeQuestionList(ctx, postingID, questions, sample, few); err != nil {
 		return err
 	}
 

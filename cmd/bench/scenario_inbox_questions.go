@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"vivier/internal/catalog"
 	"vivier/repository"
 )
@@ -33,7 +35,7 @@ func (b *bench) loadQuestions(ctx context.Context, repo *repository.Repo, postin
 	story := &repository.Question{PostingID: postingID, Kind: catalog.QuestionLongText, Label: "Racontez une mission difficile", Required: true}
 	qs.all = []*repository.Question{qs.yesNo, qs.number, method, tool, story}
 	for _, q := range qs.all {
-		if err := repo.SaveQuestion(ctx, q); err != nil {
+		if err := repo.SaveQuestion(ctx, q, b.admin); err != nil {
 			return nil, fmt.Errorf("question %q: %w", q.Label, err)
 		}
 	}
@@ -63,10 +65,12 @@ func (b *bench) loadQuestions(ctx context.Context, repo *repository.Repo, postin
 }
 
 // timeQuestionList times the list filtered on the yes/no column and
-// sorted on the number column, and records its plans.
-func (b *bench) timeQuestionList(ctx context.Context, postingID int64, qs *benchQuestions, requests int) error {
+// sorted on the number column, and the application page opened from it
+// (among sample, those the filter keeps), and records their plans.
+func (b *bench) timeQuestionList(ctx context.Context, postingID int64, qs *benchQuestions, sample []int64, requests int) error {
 	const scenario = "2. The inbox at scale"
-	listURL := fmt.Sprintf("%s/boite/offres/%d?r%d=oui&tri=q%d", b.baseURL, postingID, qs.yesNo.ID, qs.number.ID)
+	view := fmt.Sprintf("r%d=oui&tri=q%d", qs.yesNo.ID, qs.number.ID)
+	listURL := fmt.Sprintf("%s/boite/offres/%d?%s", b.baseURL, postingID, view)
 	step("scenario 2: the list filtered and sorted on answers")
 	lat, err := b.timePages(ctx, requests, func(int) string { return listURL }, "/boite/candidatures/")
 	if err != nil {
@@ -75,6 +79,26 @@ func (b *bench) timeQuestionList(ctx context.Context, postingID int64, qs *bench
 	label := fmt.Sprintf("list page on answers (oui/non = oui, tri par nombre; %d requests)", requests)
 	b.report.add(scenario, label+" p50", ms(lat.Percentile(50)), "", "", nil)
 	b.report.add(scenario, label+" p95", ms(lat.Percentile(95)), "", "< 50 ms", check(lat.Percentile(95) < 50*time.Millisecond))
+
+	// The application page from that list: previous and next along it.
+	var kept []int64
+	if err := b.sql.SelectContext(ctx, &kept, `SELECT application_id FROM application_answers
+		WHERE question_id = $1 AND value_bool AND application_id = ANY($2) ORDER BY application_id`, qs.yesNo.ID, pq.Array(sample)); err != nil {
+		return err
+	}
+	if len(kept) == 0 {
+		return fmt.Errorf("no application with a CV answers « oui »")
+	}
+	step("scenario 2: the application page from the list on answers")
+	appLat, err := b.timePages(ctx, requests, func(i int) string {
+		return fmt.Sprintf("%s/boite/candidatures/%d?%s", b.baseURL, kept[i%len(kept)], view)
+	}, "CV.pdf")
+	if err != nil {
+		return fmt.Errorf("application page from the list on answers: %w", err)
+	}
+	label = fmt.Sprintf("application page from the list on answers (%d requests)", requests)
+	b.report.add(scenario, label+" p50", ms(appLat.Percentile(50)), "", "", nil)
+	b.report.add(scenario, label+" p95", ms(appLat.Percentile(95)), "", "< 30 ms", check(appLat.Percentile(95) < 30*time.Millisecond))
 
 	repo, rec, closeRepo, err := b.recordingRepo(false)
 	if err != nil {
@@ -99,6 +123,7 @@ func (b *bench) timeQuestionList(ctx context.Context, postingID int64, qs *bench
 			return err
 		}},
 		{"application page", "Answers", func() error { _, err := repo.Answers(ctx, appID); return err }},
+		{"application page", "Neighbours (from the list on answers)", func() error { _, _, err := repo.Neighbours(ctx, f, kept[0]); return err }},
 		{"application page", "Questions", func() error { _, err := repo.Questions(ctx, postingID); return err }},
 	}
 	for _, c := range calls {
