@@ -102,9 +102,8 @@ func (h *Handler) calendarFeed(c *gin.Context) {
 			}
 			postings[r.PostingID] = p
 		}
-		a := &repository.Application{ID: r.ApplicationID, FirstName: r.FirstName, LastName: r.LastName, Email: r.Email}
 		iv := r.Interview
-		events = append(events, h.Emails.CalendarEvent(p, a, &iv, true))
+		events = append(events, h.Emails.CalendarEvent(p, r.Application(), &iv, true))
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Header("Referrer-Policy", "no-referrer")

@@ -50,7 +50,7 @@ type inboxApplicationData struct {
 	// Answers to the posting's own questions.
 	Answers []answerView
 	// Inbound is what the applicant (or their mail server) sent back.
-	Inbound []repository.InboundMessage
+	Inbound []inboundView
 	// CannotWrite says why nobody may write to the applicant ("" if one may).
 	CannotWrite string
 	Wordings    []choice
@@ -131,16 +131,17 @@ func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repositor
 		h.fail(c, err)
 		return
 	}
-	if d.Inbound, err = h.Repo.InboundOfApplication(ctx, a.ID); err != nil {
+	inbound, err := h.Repo.InboundOfApplication(ctx, a.ID)
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
+	d.Inbound = inboundFor(inbound, shown.Hidden)
 	for _, e := range d.Emails {
 		d.Bounced = d.Bounced || e.BouncedAt != nil
 	}
 	if shown.Hidden {
-		d.Emails = maskEmails(d.Emails, real.Email)
-		d.Inbound = maskInbound(d.Inbound, shown.Name)
+		d.Emails = maskEmails(d.Emails, real)
 	}
 	events, err := h.Repo.Events(ctx, a.ID)
 	if err != nil {
@@ -210,7 +211,7 @@ func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repositor
 }
 
 // timeline merges what happened to an application, oldest first.
-func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email, inbound []repository.InboundMessage, interviews []repository.Interview) []timelineItem {
+func timeline(events []repository.Event, notes []repository.Note, emails []repository.Email, inbound []inboundView, interviews []repository.Interview) []timelineItem {
 	type dated struct {
 		at   int64
 		item timelineItem
@@ -267,7 +268,7 @@ func timeline(events []repository.Event, notes []repository.Note, emails []repos
 		}
 		who := m.FromAddress
 		if who == "" { // during a blind first pass
-			who = m.FromName
+			who = m.From
 		}
 		all = append(all, dated{m.CreatedAt.UnixNano(), timelineItem{At: frfmt.DateTime(m.CreatedAt), What: what, Who: who}})
 	}

@@ -43,15 +43,21 @@ type declineView struct {
 
 type inboxInterviewData struct {
 	inboxPage
-	Posting     postingView
+	Posting postingView
+	// Application is the copy fit for reviewers (see
+	// repository.ForReviewers), Shown its name.
 	Application *repository.Application
-	Interview   *interviewView
-	Slots       []slotView
-	Declines    []declineView
-	Form        slotForm
-	MoveErrors  map[string]string
-	Flash       string
-	Modes       []modeOption
+	Shown       repository.Shown
+	// Blind says, during a blind first pass, why no slot may be proposed
+	// yet ("" otherwise).
+	Blind      string
+	Interview  *interviewView
+	Slots      []slotView
+	Declines   []declineView
+	Form       slotForm
+	MoveErrors map[string]string
+	Flash      string
+	Modes      []modeOption
 }
 
 func (h *Handler) inboxInterview(c *gin.Context) {
@@ -71,8 +77,13 @@ func (h *Handler) renderInboxInterview(c *gin.Context, status int, a *repository
 	ctx := c.Request.Context()
 	form.HasPhone = a.Phone != ""
 	form.Action = interviewLink(a.ID) + "/creneaux"
-	d := inboxInterviewData{inboxPage: h.inboxPage(c, "Entretien — "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
-		Application: a, Form: form, MoveErrors: move, Modes: modeOptions()}
+	shown := repository.ShownOf(p, a)
+	seen, _ := repository.ForReviewers(p, a)
+	d := inboxInterviewData{inboxPage: h.inboxPage(c, "Entretien — "+shown.Name), Posting: viewOf(p),
+		Application: seen, Shown: shown, Form: form, MoveErrors: move, Modes: modeOptions()}
+	if shown.Hidden {
+		d.Blind = blindInterviewRefusal(p)
+	}
 	if a.ErasedAt != nil {
 		h.notFound(c)
 		return
@@ -145,6 +156,12 @@ func (h *Handler) proposeSlots(c *gin.Context) {
 		return
 	}
 	slots, form := readSlotForm(c, reviewers, existing, h.Now(), a.Phone != "")
+	if repository.ShownOf(p, a).Hidden {
+		// An interview would put a name on a number: the blind first
+		// pass reveals the application first.
+		form.Errors[fieldSlots] = blindInterviewRefusal(p)
+		slots = nil
+	}
 	if slots == nil {
 		h.renderInboxInterview(c, http.StatusUnprocessableEntity, a, p, form, nil)
 		return
@@ -165,7 +182,14 @@ func (h *Handler) proposeSlots(c *gin.Context) {
 	}
 	h.enqueue(c, e)
 	h.redirectFlash(c, interviewLink(a.ID), strconv.Itoa(len(slots))+" "+frfmt.Plural(float64(len(slots)), "créneau proposé", "créneaux proposés")+
-		" : "+a.FirstName+" "+a.LastName+" a reçu un email pour choisir.", "")
+		" : "+repository.ShownOf(p, a).Name+" a reçu un email pour choisir.", "")
+}
+
+// blindInterviewRefusal says why slots may not be proposed to an
+// application of p still shown as a number.
+func blindInterviewRefusal(p *repository.Posting) string {
+	return "Cette candidature est encore relue à l'aveugle : passez-la à l'étape « " + p.BlindUntil.Label() +
+		" » pour la révéler avant de proposer un entretien."
 }
 
 // moveInterview changes the time (and place) of the booked interview and

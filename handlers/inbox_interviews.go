@@ -59,7 +59,7 @@ func (h *Handler) renderPostingInterviews(c *gin.Context, status int, p *reposit
 	}
 	for _, r := range rows {
 		d.Upcoming = append(d.Upcoming, upcomingView{When: frfmt.Appointment(r.StartsAt), Length: frfmt.Minutes(r.Minutes),
-			Mode: r.Mode.Label(), Place: r.Place, Applicant: r.FirstName + " " + r.LastName, ApplicationID: r.ApplicationID,
+			Mode: r.Mode.Label(), Place: r.Place, Applicant: repository.ShownOf(p, r.Application()).Name, ApplicationID: r.ApplicationID,
 			Attendees: r.Attendees})
 	}
 	pool, err := h.Repo.PoolSlots(ctx, p.ID, now)
@@ -112,6 +112,9 @@ func (h *Handler) proposePoolSlots(c *gin.Context) {
 	var emails []*repository.Email
 	for i := range apps {
 		a := &apps[i]
+		if repository.ShownOf(p, a).Hidden {
+			continue // not offered before the blind first pass reveals it
+		}
 		e, err := h.Emails.InterviewSlots(p, a, offered)
 		if err != nil {
 			h.fail(c, err)
@@ -126,8 +129,8 @@ func (h *Handler) proposePoolSlots(c *gin.Context) {
 	}
 	h.enqueue(c, emails...)
 	msg := strconv.Itoa(len(slots)) + " " + frfmt.Plural(float64(len(slots)), "créneau ajouté", "créneaux ajoutés") + " à l'offre"
-	if len(apps) > 0 {
-		msg += " : " + strconv.Itoa(len(apps)) + " " + frfmt.Plural(float64(len(apps)), "personne en entretien a reçu", "personnes en entretien ont reçu") + " un email pour choisir."
+	if n := len(offers); n > 0 {
+		msg += " : " + strconv.Itoa(n) + " " + frfmt.Plural(float64(n), "personne en entretien a reçu", "personnes en entretien ont reçu") + " un email pour choisir."
 	} else {
 		msg += " : ils seront proposés aux personnes que vous passerez en entretien."
 	}

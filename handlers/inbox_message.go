@@ -19,8 +19,13 @@ import (
 
 type messageFormData struct {
 	inboxPage
-	Posting     postingView
+	Posting postingView
+	// Application is the copy fit for reviewers (see
+	// repository.ForReviewers), Shown its name: during a blind first
+	// pass, the form names nobody (the email itself does, as every email
+	// to the applicant does).
 	Application *repository.Application
+	Shown       repository.Shown
 	Wordings    []choice
 	Wording     string
 	Subject     string
@@ -56,14 +61,21 @@ func writable(a *repository.Application) string {
 	return ""
 }
 
+// newMessageForm is the message form's data about a, for its reviewers.
+func (h *Handler) newMessageForm(c *gin.Context, p *repository.Posting, a *repository.Application) messageFormData {
+	shown := repository.ShownOf(p, a)
+	seen, _ := repository.ForReviewers(p, a)
+	return messageFormData{inboxPage: h.inboxPage(c, "Écrire à "+shown.Name), Posting: viewOf(p),
+		Application: seen, Shown: shown, Wordings: messageWordings(), Variables: compose.Variables(), Errors: map[string]string{}}
+}
+
 func (h *Handler) messageForm(c *gin.Context) {
 	a, p, ok := h.reviewedApplication(c)
 	if !ok {
 		return
 	}
-	d := messageFormData{inboxPage: h.inboxPage(c, "Écrire à "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
-		Application: a, Wordings: messageWordings(), Wording: c.Query("modele"), List: c.Query("liste"),
-		Variables: compose.Variables(), Errors: map[string]string{}}
+	d := h.newMessageForm(c, p, a)
+	d.Wording, d.List = c.Query("modele"), c.Query("liste")
 	if !h.answering(c, a, &d, c.Query("reponse")) {
 		return
 	}
@@ -83,6 +95,8 @@ func (h *Handler) messageForm(c *gin.Context) {
 		d.Message = ""
 	}
 	if d.Answering != nil {
+		// "Re: " and the subject answered, unless a blind first pass
+		// hides it (it may name the person): then the wording's subject.
 		d.Subject = replySubject(d.Answering.Subject, w.Subject)
 	}
 	if why := writable(a); why != "" {
@@ -111,6 +125,9 @@ func (h *Handler) answering(c *gin.Context, a *repository.Application, d *messag
 		h.notFound(c)
 		return false
 	}
+	if d.Shown.Hidden { // as the application's page shows it
+		m.Subject, m.FromAddress, m.FromName, m.Notes, m.Attachments = "", "", "", "", nil
+	}
 	d.InReplyTo, d.Answering = id, m
 	return true
 }
@@ -132,10 +149,9 @@ func (h *Handler) sendMessage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d := messageFormData{inboxPage: h.inboxPage(c, "Écrire à "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
-		Application: a, Wordings: messageWordings(), Wording: c.PostForm("modele"),
-		Subject: strings.TrimSpace(c.PostForm("objet")), Message: strings.TrimSpace(c.PostForm("message")),
-		List: c.PostForm("liste"), Variables: compose.Variables(), Errors: map[string]string{}}
+	d := h.newMessageForm(c, p, a)
+	d.Wording, d.List = c.PostForm("modele"), c.PostForm("liste")
+	d.Subject, d.Message = strings.TrimSpace(c.PostForm("objet")), strings.TrimSpace(c.PostForm("message"))
 	if !h.answering(c, a, &d, c.PostForm("reponse")) {
 		return
 	}
@@ -182,5 +198,9 @@ func (h *Handler) sendMessage(c *gin.Context) {
 	}
 	h.audit(c, repository.AuditMessageSent, p.ID, a.ID, map[string]any{"email": email.ID})
 	h.enqueue(c, email)
-	h.redirectFlash(c, applicationLink(a.ID, c), "Message envoyé à "+a.FirstName+" "+a.LastName+".", "")
+	to := d.Shown.Name
+	if d.Shown.Hidden {
+		to = applicantLabel + " (" + d.Shown.Name + ")"
+	}
+	h.redirectFlash(c, applicationLink(a.ID, c), "Message envoyé à "+to+".", "")
 }

@@ -53,9 +53,11 @@ func (h *Handler) ownInterview(c *gin.Context, a *repository.Application, p *rep
 		return err
 	}
 	now := h.Now()
+	hidden := repository.ShownOf(p, a).Hidden
 	for _, s := range slots {
-		// The pool is for applications in interview only.
-		if s.Taken || !s.StartsAt.After(now) || (s.ApplicationID == nil && a.Status != catalog.StatusInterview) {
+		// The pool is for applications in interview only, once a blind
+		// first pass has revealed them.
+		if s.Taken || !s.StartsAt.After(now) || (s.ApplicationID == nil && (a.Status != catalog.StatusInterview || hidden)) {
 			continue
 		}
 		d.Slots = append(d.Slots, slotView{ID: s.ID, Label: compose.SlotLabel(s.StartsAt, s.Minutes, s.Mode), Place: s.Place})

@@ -471,20 +471,30 @@ func (r *Repo) DeclinesOf(ctx context.Context, appID int64) ([]InterviewDecline,
 	return ds, nil
 }
 
-// InterviewRow is an interview with its applicant's names, for lists.
+// InterviewRow is an interview with its applicant's names, for lists,
+// and what ShownOf needs to know whether reviewers may see them: the
+// application's status and when it was revealed.
 type InterviewRow struct {
 	Interview
-	FirstName string `db:"first_name"`
-	LastName  string `db:"last_name"`
-	Email     string `db:"email"`
-	Title     string `db:"title"`
+	FirstName  string         `db:"first_name"`
+	LastName   string         `db:"last_name"`
+	Email      string         `db:"email"`
+	Title      string         `db:"title"`
+	Status     catalog.Status `db:"status"`
+	RevealedAt *time.Time     `db:"revealed_at"`
+}
+
+// Application is the row's application, as far as the row knows it.
+func (r *InterviewRow) Application() *Application {
+	return &Application{ID: r.ApplicationID, PostingID: r.PostingID, FirstName: r.FirstName, LastName: r.LastName,
+		Email: r.Email, Status: r.Status, RevealedAt: r.RevealedAt}
 }
 
 // UpcomingInterviews lists a posting's booked interviews that end after
 // `from`, soonest first.
 func (r *Repo) UpcomingInterviews(ctx context.Context, postingID int64, from time.Time) ([]InterviewRow, error) {
 	var rows []InterviewRow
-	err := r.db.SelectContext(ctx, &rows, `SELECT `+interviewColumns+`, a.first_name, a.last_name, a.email, p.title
+	err := r.db.SelectContext(ctx, &rows, `SELECT `+interviewColumns+`, a.first_name, a.last_name, a.email, p.title, a.status, a.revealed_at
 		FROM interviews i JOIN applications a ON a.id = i.application_id JOIN postings p ON p.id = i.posting_id
 		WHERE i.posting_id = $1 AND i.state = $2 AND i.starts_at + make_interval(mins => i.minutes) > $3
 		ORDER BY i.starts_at, i.id`, postingID, catalog.InterviewBooked, from)
@@ -499,7 +509,7 @@ func (r *Repo) UpcomingInterviews(ctx context.Context, postingID int64, from tim
 // remove them), soonest first.
 func (r *Repo) FeedInterviews(ctx context.Context, email string, from time.Time) ([]InterviewRow, error) {
 	var rows []InterviewRow
-	err := r.db.SelectContext(ctx, &rows, `SELECT `+interviewColumns+`, a.first_name, a.last_name, a.email, p.title
+	err := r.db.SelectContext(ctx, &rows, `SELECT `+interviewColumns+`, a.first_name, a.last_name, a.email, p.title, a.status, a.revealed_at
 		FROM interviews i JOIN applications a ON a.id = i.application_id JOIN postings p ON p.id = i.posting_id
 		WHERE $1 = ANY(i.attendees) AND i.starts_at >= $2 AND a.erased_at IS NULL
 		  AND EXISTS (SELECT 1 FROM posting_reviewers pr WHERE pr.posting_id = i.posting_id AND pr.email = $1)

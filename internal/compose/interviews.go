@@ -51,9 +51,13 @@ func (c *Composer) inboxLink(a *repository.Application) string {
 	return c.baseURL + "/boite/candidatures/" + strconv.FormatInt(a.ID, 10)
 }
 
+// interviewOf is what an email says of iv. For an email to reviewers, a
+// is the application as they may see it (reviewerData's): during a blind
+// first pass, named by its number and without a phone number.
 func (c *Composer) interviewOf(p *repository.Posting, a *repository.Application, iv *repository.Interview) *interviewText {
+	name, _ := applicationName(p, a)
 	t := &interviewText{When: frfmt.Appointment(iv.StartsAt), Length: frfmt.Minutes(iv.Minutes), Mode: iv.Mode,
-		ModeLabel: iv.Mode.Label(), Place: iv.Place, Applicant: fullName(a), PageLink: c.inboxLink(a),
+		ModeLabel: iv.Mode.Label(), Place: iv.Place, Applicant: name, PageLink: c.inboxLink(a),
 		ByApplicant: iv.CancelledBy == repository.ActorApplicant}
 	if iv.Mode == catalog.InterviewPhone && a.Phone != "" {
 		t.Phone = frfmt.Phone(a.Phone)
@@ -84,14 +88,22 @@ func (c *Composer) InterviewSlots(p *repository.Posting, a *repository.Applicati
 }
 
 // InterviewNoneFits tells the posting's contact that no slot fits an
-// applicant, with their message (none without a contact).
+// applicant, with their message (none without a contact). During a
+// blind first pass (see reviewerData) it names the application by its
+// number and has no Reply-To to the applicant; the message stays, as a
+// reply's text does.
 func (c *Composer) InterviewNoneFits(p *repository.Posting, a *repository.Application, message string) ([]*repository.Email, error) {
-	d := c.data(p, a)
-	d.Interview = &interviewText{Applicant: fullName(a), Message: message, PageLink: c.inboxLink(a)}
+	d := c.reviewerData(p, a)
+	name, _ := applicationName(p, a)
+	d.Interview = &interviewText{Applicant: name, Message: message, PageLink: c.inboxLink(a)}
 	if p.ContactEmail == "" {
 		return nil, nil
 	}
-	e, err := c.email(InterviewNoneFits, d, p.ContactEmail, "", a.Email)
+	replyTo := a.Email
+	if d.Blind {
+		replyTo = ""
+	}
+	e, err := c.email(InterviewNoneFits, d, p.ContactEmail, "", replyTo)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +151,12 @@ func (c *Composer) interviewsReviewers(kind Kind, p *repository.Posting, a *repo
 func (c *Composer) interviewEmail(kind Kind, p *repository.Posting, a *repository.Application, iv *repository.Interview,
 	before time.Time, byClose, reviewer bool, to string) (*repository.Email, error) {
 	d := c.data(p, a)
-	d.Interview = c.interviewOf(p, a, iv)
+	if reviewer {
+		// To a reviewer: through the blind switch, like every email to
+		// reviewers (a number, no phone, no Reply-To to the applicant).
+		d = c.reviewerData(p, a)
+	}
+	d.Interview = c.interviewOf(p, d.Application, iv)
 	d.Interview.ForReviewer, d.Interview.ByClose = reviewer, byClose
 	if !before.IsZero() {
 		d.Interview.Before = frfmt.Appointment(before)
@@ -156,7 +173,11 @@ func (c *Composer) interviewEmail(kind Kind, p *repository.Posting, a *repositor
 	var e *repository.Email
 	var err error
 	if reviewer {
-		e, err = c.email(kind, d, to, "", a.Email)
+		replyTo := a.Email
+		if d.Blind {
+			replyTo = ""
+		}
+		e, err = c.email(kind, d, to, "", replyTo)
 	} else {
 		e, err = c.email(kind, d, a.Email, fullName(a), p.ContactEmail)
 	}
@@ -190,15 +211,21 @@ func (c *Composer) Calendar(p *repository.Posting, a *repository.Application, iv
 }
 
 // CalendarEvent is iv as calendars read it (reviewer: as its reviewers
-// see it, with the applicant's name).
+// see it, with the applicant's name; during a blind first pass, as
+// applicationName decides, with the application's number instead, and
+// neither the applicant's address among the attendees nor their phone).
+// a must carry its status and when it was revealed.
 func (c *Composer) CalendarEvent(p *repository.Posting, a *repository.Application, iv *repository.Interview, reviewer bool) icalendar.Event {
+	if reviewer {
+		a = c.reviewerData(p, a).Application
+	}
 	t := c.interviewOf(p, a, iv)
 	ev := icalendar.Event{UID: iv.UID, Sequence: iv.Sequence, Start: iv.StartsAt,
 		Duration: time.Duration(iv.Minutes) * time.Minute, Summary: t.calendarSummary,
 		Organizer: icalendar.Person{Name: c.operator, Email: p.ContactEmail},
 		Cancelled: iv.State == catalog.InterviewCancelled}
 	if reviewer {
-		ev.Summary = "Entretien : " + fullName(a) + " — " + p.Title
+		ev.Summary = "Entretien : " + t.Applicant + " — " + p.Title
 		ev.URL = t.PageLink
 	}
 	desc := "Entretien pour l'offre « " + p.Title + " » (" + c.operator + "). " + t.ModeLabel + "."
