@@ -52,6 +52,9 @@ type emailData struct {
 	// Blind: an email to reviewers about an application they see as a
 	// number (Application is then repository.ForReviewers' copy).
 	Blind bool
+	// ByPerson: a person wrote this email (a reviewer's message), which
+	// the footer must not call automatic. Set by render from the kind.
+	ByPerson bool
 }
 
 // closeSummary is what the contact is told after a close.
@@ -128,9 +131,12 @@ func (r *renderer) render(kind Kind, d *emailData) (Rendered, error) {
 	if !ok {
 		return Rendered{}, fmt.Errorf("unknown email kind %q", kind)
 	}
-	if d.OperatorArticle == "" {
+	if d.OperatorArticle == "" || d.ByPerson != kind.WrittenByPerson() {
 		dd := *d
-		dd.OperatorArticle = d.Operator
+		if dd.OperatorArticle == "" {
+			dd.OperatorArticle = d.Operator
+		}
+		dd.ByPerson = kind.WrittenByPerson()
 		d = &dd
 	}
 	if e, worded := editableFor(kind, d.Status); worded && (d.Subject == "" || d.Message == "") {
