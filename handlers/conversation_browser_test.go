@@ -65,6 +65,9 @@ func TestConversationInABrowser(t *testing.T) {
 	if got := text(`#conversation + p`); got != "Aucune réponse." {
 		t.Errorf("before any reply, « Réponses reçues » says %q", got)
 	}
+	if got := text(`label[for=modele] .fr-hint-text`); !strings.Contains(got, "répondez à sa place depuis /dev/mail") {
+		t.Errorf("in development, the page says of the applicant's answer: %q", got)
+	}
 	step("the message form", chromedp.SetValue(`#modele`, "message_interview"),
 		chromedp.Click(`form[action$="/message"] button[type=submit]`), chromedp.WaitVisible(`#objet`))
 	if got := value(`#message`); !strings.Contains(got, "entretien") {
@@ -112,7 +115,7 @@ func TestConversationInABrowser(t *testing.T) {
 	if got := text(`.fr-alert--success`); !strings.HasPrefix(got, "Réponse reçue") {
 		t.Errorf("after replying, /dev/mail says %q", got)
 	}
-	step("the reply on the application", chromedp.Navigate(page), chromedp.WaitVisible(`#conversation`))
+	step("the reply on the application", chromedp.Click(`.fr-alert--success a`), chromedp.WaitVisible(`#conversation`))
 	if got := text(`#conversation + div`); !strings.Contains(got, "Mardi à 14 h me convient très bien.") || strings.Contains(got, "> Nous aimerions") {
 		t.Errorf("under « Réponses reçues »: %q", got)
 	}

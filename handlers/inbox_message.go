@@ -32,6 +32,8 @@ type messageFormData struct {
 	Errors    map[string]string
 	List      string
 	Variables []compose.Variable
+	// RepliesGo says where the applicant's answer will arrive.
+	RepliesGo string
 }
 
 // messageWordings are the wordings offered, by the key of their editable.
@@ -42,6 +44,22 @@ func messageWordings() []choice {
 		out = append(out, choice{e.Key, strings.ToUpper(string(label[:1])) + string(label[1:])})
 	}
 	return out
+}
+
+// repliesGo says where an applicant's answer to an email from Vivier
+// arrives: on the application when a mailbox of replies is read (or, in
+// development, when /dev/mail answers in their place), else in the
+// posting's contact's own mailbox.
+func (h *Handler) repliesGo(p *repository.Posting) string {
+	switch {
+	case h.Config.Inbound():
+		return "Sa réponse arrivera sur cette candidature."
+	case h.MailCatcher != nil:
+		return "Sa réponse arrivera sur cette candidature. En développement, aucune boîte n'est relevée : répondez à sa place depuis /dev/mail (« Répondre en tant que candidat·e »)."
+	case p.ContactEmail != "":
+		return "Sa réponse arrivera dans la boîte de " + p.ContactEmail + ", la personne qui recrute : Vivier ne relève pas de boîte de réponses (voir INBOUND_IMAP_URL)."
+	}
+	return "Vivier ne relève pas de boîte de réponses et l'offre n'a pas de contact : sa réponse ne vous parviendra pas."
 }
 
 // writable refuses writing to an applicant whose data is gone or who
@@ -63,7 +81,7 @@ func (h *Handler) messageForm(c *gin.Context) {
 	}
 	d := messageFormData{inboxPage: h.inboxPage(c, "Écrire à "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
 		Application: a, Wordings: messageWordings(), Wording: c.Query("modele"), List: c.Query("liste"),
-		Variables: compose.Variables(), Errors: map[string]string{}}
+		Variables: compose.Variables(), Errors: map[string]string{}, RepliesGo: h.repliesGo(p)}
 	if !h.answering(c, a, &d, c.Query("reponse")) {
 		return
 	}
@@ -135,7 +153,7 @@ func (h *Handler) sendMessage(c *gin.Context) {
 	d := messageFormData{inboxPage: h.inboxPage(c, "Écrire à "+a.FirstName+" "+a.LastName), Posting: viewOf(p),
 		Application: a, Wordings: messageWordings(), Wording: c.PostForm("modele"),
 		Subject: strings.TrimSpace(c.PostForm("objet")), Message: strings.TrimSpace(c.PostForm("message")),
-		List: c.PostForm("liste"), Variables: compose.Variables(), Errors: map[string]string{}}
+		List: c.PostForm("liste"), Variables: compose.Variables(), Errors: map[string]string{}, RepliesGo: h.repliesGo(p)}
 	if !h.answering(c, a, &d, c.PostForm("reponse")) {
 		return
 	}
