@@ -157,15 +157,19 @@ func (h *Handler) devMailReply(c *gin.Context) {
 // its Reply-To, quoting it below, with In-Reply-To and References.
 func devReply(m *mailcatcher.Message, text string, now time.Time) ([]byte, error) {
 	var h gomessage.Header
-	from := ""
+	from := &gomessage.Address{}
 	if len(m.To) > 0 {
-		from = m.To[0]
+		from.Address = m.To[0]
+	}
+	// A mail client signs with the name the applicant's address bears.
+	if to, err := netmail.ParseAddressList(m.HeaderText("To")); err == nil && len(to) > 0 && strings.EqualFold(to[0].Address, from.Address) {
+		from.Name = to[0].Name
 	}
 	to := m.Header.Get("Reply-To")
 	if to == "" {
 		to = m.Header.Get("From")
 	}
-	h.SetAddressList("From", []*gomessage.Address{{Address: from}})
+	h.SetAddressList("From", []*gomessage.Address{from})
 	if addrs, err := netmail.ParseAddressList(to); err == nil {
 		list := make([]*gomessage.Address, len(addrs))
 		for i, a := range addrs {
