@@ -1,7 +1,10 @@
 package handlers_test
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -318,5 +321,69 @@ func TestConversationThroughDovecot(t *testing.T) {
 	// Nothing was deleted from the mailbox.
 	if n := dov.Count("Vivier/traités") + dov.Count("INBOX") + dov.Count("Vivier/non-rattachés"); n != 4 {
 		t.Errorf("%d messages in the mailbox, want the 4 delivered", n)
+	}
+}
+
+// The applicant's right-of-access download holds what they wrote back
+// (text, subject, date, and each attachment's name, type, size, SHA-256
+// and content), and says of each email whether it bounced, and why.
+func TestPersonalDataHoldsRepliesAndBounces(t *testing.T) {
+	t.Parallel()
+	app, dov := conversationApp(t)
+	p := app.OpenPosting(time.Time{})
+	a, private := applyThroughTheForm(t, app, p)
+	app.WaitIdle()
+	ack := caught(t, app, a.Email, "")
+	ackID := ack.Header.Get("Message-Id")
+	dov.Deliver(reply(ack.Header.Get("Reply-To"), ackID, ack.HeaderText("Subject"), "Voici mes disponibilités."))
+	waitInbound(t, app, repository.InboundReply, 1)
+	dov.Deliver(postfixDSN(ackID, a.Email))
+	waitInbound(t, app, repository.InboundBounce, 1)
+
+	doc := personalDataOf(t, app.Client(), app.URL+private+"/donnees.json")
+	replies, _ := doc["reponses_recues"].([]any)
+	if len(replies) != 1 {
+		t.Fatalf("reponses_recues = %v, want the one reply", doc["reponses_recues"])
+	}
+	r := replies[0].(map[string]any)
+	if r["texte"] != "Voici mes disponibilités." || r["objet"] != "Re: "+ack.HeaderText("Subject") ||
+		r["expediteur"] != "camille.durand@example.org" || r["reponse_automatique"] != false {
+		t.Errorf("the reply: %v", r)
+	}
+	if at, _ := r["envoyee_le"].(string); !strings.HasPrefix(at, "2026-11-30T10:00:00+01:00") {
+		t.Errorf("the reply's date: %v", r["envoyee_le"])
+	}
+	if at, _ := r["recue_le"].(string); at == "" {
+		t.Errorf("the reply's reception date is missing")
+	}
+	files, _ := r["pieces_jointes"].([]any)
+	if len(files) != 1 {
+		t.Fatalf("pieces_jointes = %v", r["pieces_jointes"])
+	}
+	f := files[0].(map[string]any)
+	pdf := testkit.PDF(2000)
+	sum := sha256.Sum256(pdf)
+	content, err := base64.StdEncoding.DecodeString(f["contenu_base64"].(string))
+	if err != nil || !bytes.Equal(content, pdf) || f["nom_du_fichier"] != "disponibilites.pdf" || f["type"] != "application/pdf" ||
+		f["taille_octets"] != float64(len(pdf)) || f["sha256"] != hex.EncodeToString(sum[:]) {
+		t.Errorf("the attachment: %v %v %v %v (content %d bytes, %v)", f["nom_du_fichier"], f["type"], f["taille_octets"], f["sha256"], len(content), err)
+	}
+	emails, _ := doc["emails"].([]any)
+	var seen bool
+	for _, e := range emails {
+		e := e.(map[string]any)
+		if e["type"] != "acknowledgement" {
+			if e["non_remis"] != false || e["motif_de_non_remise"] != "" {
+				t.Errorf("email %v (%v) says it bounced", e["id"], e["type"])
+			}
+			continue
+		}
+		seen = true
+		if reason, _ := e["motif_de_non_remise"].(string); e["non_remis"] != true || !strings.Contains(reason, "5.1.1") || e["non_remis_le"] == nil {
+			t.Errorf("the bounced acknowledgement: non_remis %v, le %v, motif %q", e["non_remis"], e["non_remis_le"], reason)
+		}
+	}
+	if !seen {
+		t.Errorf("the acknowledgement is not among the emails")
 	}
 }

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	netmail "net/mail"
@@ -15,6 +17,7 @@ import (
 
 	"vivier/internal/inbound"
 	"vivier/internal/mailcatcher"
+	"vivier/repository"
 )
 
 // Dev mode only: the mail caught by the embedded SMTP server.
@@ -24,8 +27,13 @@ type devMailData struct {
 	Messages []*mailcatcher.Message
 	Message  *mailcatcher.Message
 	// "Reply as the applicant": what was typed, what is wrong with it, and
-	// what became of the reply.
-	Reply, ReplyError, Notice string
+	// what became of the reply (with a link to where it shows).
+	Reply, ReplyError, Notice, NoticeLink string
+	// Applicant is the application whose applicant the message went to;
+	// nil when it went to someone else (a reviewer, an admin), and
+	// NoReply then says why there is nothing to answer in their place.
+	Applicant *repository.Application
+	NoReply   string
 }
 
 func (h *Handler) devMailList(c *gin.Context) {
@@ -50,8 +58,41 @@ func (h *Handler) devMailMessage(c *gin.Context) *mailcatcher.Message {
 
 func (h *Handler) devMailShow(c *gin.Context) {
 	if m := h.devMailMessage(c); m != nil {
-		h.renderDevMail(c, http.StatusOK, devMailData{Message: m})
+		d := devMailData{Message: m}
+		if err := h.devApplicant(c.Request.Context(), &d); err != nil {
+			h.fail(c, err)
+			return
+		}
+		h.renderDevMail(c, http.StatusOK, d)
 	}
+}
+
+// devApplicant finds the application whose applicant the caught message
+// of d went to: only they may be answered for. Otherwise it says why in
+// d.NoReply.
+func (h *Handler) devApplicant(ctx context.Context, d *devMailData) error {
+	d.NoReply = "Cet email n'est pas adressé à une personne candidate (mais à un·e relecteur·rice, à un·e admin ou à la personne qui recrute) : il n'y a pas de réponse à écrire à sa place."
+	e, err := h.Repo.EmailByMessageIDs(ctx, []string{d.Message.Header.Get("Message-Id")})
+	if errors.Is(err, repository.ErrNotFound) || (err == nil && e.ApplicationID == nil) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	a, err := h.Repo.ApplicationByID(ctx, *e.ApplicationID)
+	if errors.Is(err, repository.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case a.ErasedAt != nil:
+		d.NoReply = "Les données de la candidature à laquelle cet email se rapporte ont été effacées : une réponse serait ignorée."
+	case e.ToAddress != "" && strings.EqualFold(e.ToAddress, a.Email):
+		d.Applicant, d.NoReply = a, ""
+	}
+	return nil
 }
 
 func (h *Handler) renderDevMail(c *gin.Context, status int, d devMailData) {
@@ -69,6 +110,14 @@ func (h *Handler) devMailReply(c *gin.Context) {
 		return
 	}
 	d := devMailData{Message: m, Reply: strings.TrimSpace(c.PostForm("texte"))}
+	if err := h.devApplicant(c.Request.Context(), &d); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if d.Applicant == nil {
+		h.renderDevMail(c, http.StatusConflict, d)
+		return
+	}
 	switch {
 	case d.Reply == "":
 		d.ReplyError = "Écrivez la réponse."
@@ -93,6 +142,7 @@ func (h *Handler) devMailReply(c *gin.Context) {
 	switch outcome {
 	case inbound.Stored:
 		d.Notice = "Réponse reçue : elle figure sur la candidature, et ses relecteur·rices sont prévenu·es."
+		d.NoticeLink = "/boite/candidatures/" + strconv.FormatInt(d.Applicant.ID, 10) + "#conversation"
 	case inbound.Duplicate:
 		d.Notice = "Cette réponse avait déjà été reçue."
 	case inbound.Dropped:
@@ -107,15 +157,19 @@ func (h *Handler) devMailReply(c *gin.Context) {
 // its Reply-To, quoting it below, with In-Reply-To and References.
 func devReply(m *mailcatcher.Message, text string, now time.Time) ([]byte, error) {
 	var h gomessage.Header
-	from := ""
+	from := &gomessage.Address{}
 	if len(m.To) > 0 {
-		from = m.To[0]
+		from.Address = m.To[0]
+	}
+	// A mail client signs with the name the applicant's address bears.
+	if to, err := netmail.ParseAddressList(m.HeaderText("To")); err == nil && len(to) > 0 && strings.EqualFold(to[0].Address, from.Address) {
+		from.Name = to[0].Name
 	}
 	to := m.Header.Get("Reply-To")
 	if to == "" {
 		to = m.Header.Get("From")
 	}
-	h.SetAddressList("From", []*gomessage.Address{{Address: from}})
+	h.SetAddressList("From", []*gomessage.Address{from})
 	if addrs, err := netmail.ParseAddressList(to); err == nil {
 		list := make([]*gomessage.Address, len(addrs))
 		for i, a := range addrs {

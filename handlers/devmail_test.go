@@ -1,7 +1,9 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,4 +68,70 @@ func TestDevMailShowsNamesAndWholeMessages(t *testing.T) {
 		t.Fatalf("the HTML part's frame does not show the whole message (%v): %s", err, state)
 	}
 	testkit.CheckAccessibility(t, ctx, "an email caught in development")
+}
+
+// /dev/mail answers in the applicant's place only the emails sent to an
+// applicant: the reviewer's notification and the sign-in link say there
+// is nothing to answer for them, and a reply posted to them anyway is
+// refused and stores nothing. After a reply, the page links to the
+// application where it shows.
+func TestDevMailAnswersOnlyForApplicants(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{DevMail: true})
+	p := app.OpenPosting(time.Time{})
+	a, _ := applyThroughTheForm(t, app, p)
+	app.WaitIdle()
+	ack := caught(t, app, a.Email, "")
+	notification := caught(t, app, p.ContactEmail, "Nouvelle candidature")
+	c := app.Client()
+	for _, m := range []int{notification.ID} {
+		page := app.URL + "/dev/mail/" + strconv.Itoa(m)
+		if _, body := testkit.Get(t, c, page); strings.Contains(body, `action="/dev/mail/`+strconv.Itoa(m)+`/reponse"`) ||
+			!strings.Contains(body, "Cet email n&#39;est pas adressé à une personne candidate") {
+			t.Errorf("/dev/mail/%d offers to answer an email to a reviewer as the applicant", m)
+		}
+		if resp, _ := testkit.PostForm(t, c, page+"/reponse", url.Values{"texte": {"Merci !"}}); resp.StatusCode != http.StatusConflict {
+			t.Errorf("a reply to a reviewer's email: %d, want 409", resp.StatusCode)
+		}
+	}
+	var stored int
+	app.DB.Get(&stored, `SELECT count(*) FROM inbound_messages`)
+	if stored != 0 {
+		t.Errorf("%d messages stored from replies to a reviewer's email", stored)
+	}
+	page := app.URL + "/dev/mail/" + strconv.Itoa(ack.ID)
+	if _, body := testkit.Get(t, c, page); !strings.Contains(body, "de la part de Camille Durand (camille.durand@example.org)") {
+		t.Errorf("the acknowledgement's page does not say whom the reply comes from")
+	}
+	resp, body := testkit.PostForm(t, c, page+"/reponse", url.Values{"texte": {"Merci pour votre retour rapide."}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, fmt.Sprintf(`<a href="/boite/candidatures/%d#conversation">Voir la candidature</a>`, a.ID)) {
+		t.Errorf("after the reply: %d, no link to the application", resp.StatusCode)
+	}
+	var from []string
+	app.DB.Select(&from, `SELECT from_name || ' <' || from_address || '>' FROM inbound_messages WHERE kind = 'reply' AND application_id = $1`, a.ID)
+	if len(from) != 1 || from[0] != "Camille Durand <camille.durand@example.org>" {
+		t.Errorf("replies stored on the application: %q, want one from Camille Durand", from)
+	}
+}
+
+// The pages where a reviewer writes say where the applicant's answer will
+// arrive: without a mailbox of replies (nor /dev/mail), in the contact's
+// own mailbox, not on the application.
+func TestWritingSaysWhereTheAnswerArrives(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	p := app.OpenPosting(time.Time{})
+	a := seedApplication(t, app, p.ID, "Camille", "Durand", "camille@example.org")
+	reviewer := app.Client()
+	app.SignIn(reviewer, p.ContactEmail)
+	page := app.URL + "/boite/candidatures/" + strconv.FormatInt(a.ID, 10)
+	want := "Sa réponse arrivera dans la boîte de " + p.ContactEmail + ", la personne qui recrute"
+	for _, u := range []string{page, page + "/message"} {
+		if _, body := testkit.Get(t, reviewer, u); !strings.Contains(body, want) || strings.Contains(body, "arrivera sur cette candidature") {
+			t.Errorf("%s does not say the answer goes to the contact's mailbox", u)
+		}
+	}
+	if _, body := testkit.Get(t, reviewer, page+"/message"); !strings.Contains(body, "suivi de l'adresse de la personne qui recrute ("+p.ContactEmail+")") {
+		t.Errorf("the message form does not say whose address signs the message")
+	}
 }

@@ -54,6 +54,8 @@ type inboxApplicationData struct {
 	// CannotWrite says why nobody may write to the applicant ("" if one may).
 	CannotWrite string
 	Wordings    []choice
+	// RepliesGo says where the applicant's answer to a message arrives.
+	RepliesGo string
 	// Bounced: an email to the applicant did not arrive.
 	Bounced bool
 	// Correction is the form correcting the address of a bounced email,
@@ -102,7 +104,8 @@ func (h *Handler) renderApplicationPage(c *gin.Context, status int, a *repositor
 	real := a
 	a, _ = repository.ForReviewers(p, a)
 	d := inboxApplicationData{inboxPage: h.inboxPage(c, shown.Name+" — "+p.Title), Posting: viewOf(p),
-		Application: a, NoteError: st.NoteError, Shown: shown, CannotWrite: writable(a), Wordings: messageWordings()}
+		Application: a, NoteError: st.NoteError, Shown: shown, CannotWrite: writable(a), Wordings: messageWordings(),
+		RepliesGo: h.repliesGo(p)}
 	if st.Correction != nil {
 		d.Correction = *st.Correction
 	}

@@ -37,6 +37,8 @@ type messageFormData struct {
 	Errors    map[string]string
 	List      string
 	Variables []compose.Variable
+	// RepliesGo says where the applicant's answer will arrive.
+	RepliesGo string
 }
 
 // messageWordings are the wordings offered, by the key of their editable.
@@ -47,6 +49,22 @@ func messageWordings() []choice {
 		out = append(out, choice{e.Key, strings.ToUpper(string(label[:1])) + string(label[1:])})
 	}
 	return out
+}
+
+// repliesGo says where an applicant's answer to an email from Vivier
+// arrives: on the application when a mailbox of replies is read (or, in
+// development, when /dev/mail answers in their place), else in the
+// posting's contact's own mailbox.
+func (h *Handler) repliesGo(p *repository.Posting) string {
+	switch {
+	case h.Config.Inbound():
+		return "Sa réponse arrivera sur cette candidature."
+	case h.MailCatcher != nil:
+		return "Sa réponse arrivera sur cette candidature. En développement, aucune boîte n'est relevée : répondez à sa place depuis /dev/mail (« Répondre en tant que candidat·e »)."
+	case p.ContactEmail != "":
+		return "Sa réponse arrivera dans la boîte de " + p.ContactEmail + ", la personne qui recrute : Vivier ne relève pas de boîte de réponses (voir INBOUND_IMAP_URL)."
+	}
+	return "Vivier ne relève pas de boîte de réponses et l'offre n'a pas de contact : sa réponse ne vous parviendra pas."
 }
 
 // writable refuses writing to an applicant whose data is gone or who
@@ -66,7 +84,8 @@ func (h *Handler) newMessageForm(c *gin.Context, p *repository.Posting, a *repos
 	shown := repository.ShownOf(p, a)
 	seen, _ := repository.ForReviewers(p, a)
 	return messageFormData{inboxPage: h.inboxPage(c, "Écrire à "+shown.Name), Posting: viewOf(p),
-		Application: seen, Shown: shown, Wordings: messageWordings(), Variables: compose.Variables(), Errors: map[string]string{}}
+		Application: seen, Shown: shown, Wordings: messageWordings(), Variables: compose.Variables(), Errors: map[string]string{},
+		RepliesGo: h.repliesGo(p)}
 }
 
 func (h *Handler) messageForm(c *gin.Context) {

@@ -150,13 +150,28 @@ func (h *Handler) eraseOwnApplication(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if err := h.Repo.Erase(c.Request.Context(), a.ID, repository.ActorApplicant, emails); err != nil {
+	// An interview still to come is cancelled, and its reviewers told.
+	cancellations, cancel := h.erasureCancellations(p)
+	if err := h.Repo.Erase(c.Request.Context(), a.ID, repository.ActorApplicant, emails, cancel); err != nil {
 		h.fail(c, err)
 		return
 	}
 	h.audit(c, repository.AuditErased, p.ID, a.ID, nil)
-	h.enqueue(c, emails...)
+	h.enqueue(c, append(emails, *cancellations...)...)
 	c.Redirect(http.StatusSeeOther, "/donnees-effacees")
+}
+
+// erasureCancellations is what an erasure of an application of p writes
+// for its interview still to come: the cancellations to the reviewers
+// attending, gathered in the list it returns for enqueueing after the
+// commit.
+func (h *Handler) erasureCancellations(p *repository.Posting) (*[]*repository.Email, repository.ErasureBuild) {
+	var written []*repository.Email
+	return &written, func(a *repository.Application, iv *repository.Interview) ([]*repository.Email, error) {
+		es, err := h.Emails.ErasedInterview(p, a, iv)
+		written = append(written, es...)
+		return es, err
+	}
 }
 
 func (h *Handler) erased(c *gin.Context) {

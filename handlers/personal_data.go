@@ -124,6 +124,35 @@ type pdEmail struct {
 	Attempts    int        `json:"tentatives"`
 	LastError   string     `json:"derniere_erreur"`
 	MessageID   string     `json:"message_id"`
+	// Bounced: a delivery status notification said the email did not
+	// arrive, and why.
+	Bounced      bool       `json:"non_remis"`
+	BouncedAt    *time.Time `json:"non_remis_le"`
+	BounceReason string     `json:"motif_de_non_remise"`
+}
+
+// pdReply is what the applicant wrote back by email (or their mail
+// client's automatic answer), with the files kept.
+type pdReply struct {
+	ReceivedAt  time.Time      `json:"recue_le"`
+	SentAt      *time.Time     `json:"envoyee_le"`
+	Automatic   bool           `json:"reponse_automatique"`
+	From        string         `json:"expediteur"`
+	FromName    string         `json:"nom_de_l_expediteur"`
+	Subject     string         `json:"objet"`
+	Text        string         `json:"texte"`
+	Notes       string         `json:"remarques"`
+	Attachments []pdAttachment `json:"pieces_jointes"`
+}
+
+// pdAttachment is a file attached to a reply, with its content as the
+// CV's.
+type pdAttachment struct {
+	FileName    string `json:"nom_du_fichier"`
+	ContentType string `json:"type"`
+	SizeBytes   int64  `json:"taille_octets"`
+	SHA256      string `json:"sha256"`
+	Content     string `json:"contenu_base64"`
 }
 
 type pdInterview struct {
@@ -166,6 +195,7 @@ type personalDataDoc struct {
 	Emails          []pdEmail     `json:"emails"`
 	Interviews      []pdInterview `json:"entretiens"`
 	Declines        []pdDecline   `json:"aucun_creneau_ne_convient"`
+	Replies         []pdReply     `json:"reponses_recues"`
 	Journal         []pdAudit     `json:"journal"`
 }
 
@@ -198,7 +228,7 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 			Provenance: pdProvenance{Source: a.UTMSource, Medium: a.UTMMedium, Campaign: a.UTMCampaign,
 				Ref: a.Ref, ReferrerHost: a.ReferrerHost}},
 		History: []pdEvent{}, Notes: []pdNote{}, Scorecards: []pdScorecard{}, Emails: []pdEmail{}, Journal: []pdAudit{},
-		Interviews: []pdInterview{}, Declines: []pdDecline{},
+		Interviews: []pdInterview{}, Declines: []pdDecline{}, Replies: []pdReply{},
 	}
 	if cv := d.Document; cv != nil {
 		doc.CV = &pdCV{FileName: cv.FileName, ContentType: cv.ContentType, SizeBytes: cv.SizeBytes,
@@ -226,7 +256,17 @@ func (h *Handler) personalDataDoc(d *repository.PersonalData) personalDataDoc {
 		doc.Emails = append(doc.Emails, pdEmail{ID: e.ID, Kind: e.Kind, CreatedAt: paris(e.CreatedAt), SendAfter: paris(e.SendAfter),
 			To: e.ToAddress, ToName: e.ToName, ReplyTo: e.ReplyTo, Subject: e.Subject, Text: e.TextBody, HTML: e.HTMLBody,
 			Status: e.Status, StatusLabel: emailStateLabel(e.Status), SentAt: parisPtr(e.SentAt), Attempts: e.Attempts,
-			LastError: e.LastError, MessageID: e.MessageID})
+			LastError: e.LastError, MessageID: e.MessageID,
+			Bounced: e.BouncedAt != nil, BouncedAt: parisPtr(e.BouncedAt), BounceReason: e.BounceReason})
+	}
+	for _, m := range d.Replies {
+		r := pdReply{ReceivedAt: paris(m.CreatedAt), SentAt: parisPtr(m.SentAt), Automatic: m.Kind == repository.InboundAutoReply,
+			From: m.FromAddress, FromName: m.FromName, Subject: m.Subject, Text: m.Body, Notes: m.Notes, Attachments: []pdAttachment{}}
+		for _, f := range m.Attachments {
+			r.Attachments = append(r.Attachments, pdAttachment{FileName: f.FileName, ContentType: f.ContentType, SizeBytes: f.SizeBytes,
+				SHA256: hex.EncodeToString(f.SHA256), Content: base64.StdEncoding.EncodeToString(f.Content)})
+		}
+		doc.Replies = append(doc.Replies, r)
 	}
 	for _, iv := range d.Interviews {
 		doc.Interviews = append(doc.Interviews, pdInterview{Start: paris(iv.StartsAt), Minutes: iv.Minutes, Mode: iv.Mode.Label(),

@@ -205,7 +205,7 @@ func TestQuestionsAreAskedAnsweredAndKept(t *testing.T) {
 	}
 
 	// Erasing the application erases its answers.
-	if err := app.Repo.Erase(context.Background(), appID, repository.ActorApplicant, nil); err != nil {
+	if err := app.Repo.Erase(context.Background(), appID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	var left int

@@ -166,7 +166,7 @@ func TestRepliesFollowEachReviewersNotificationChoice(t *testing.T) {
 
 	// The applicant erases their data: the digest that told of their
 	// reply is emptied too.
-	if err := app.Repo.Erase(ctx, a.ID, repository.ActorApplicant, nil); err != nil {
+	if err := app.Repo.Erase(ctx, a.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	var body string

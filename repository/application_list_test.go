@@ -216,7 +216,7 @@ func TestListApplicationsFilters(t *testing.T) {
 	dear := mk("Cyril", 900, 5, jan(20), catalog.StatusRejected)
 	gone := mk("Daphne", 600, 3, jan(10), catalog.StatusWithdrawn)
 	erased := mk("Emile", 600, 3, jan(10), catalog.StatusReceived)
-	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.apply(e.openPosting(), "Fanny", "Durand") // another posting
@@ -327,7 +327,7 @@ func TestStatusCounts(t *testing.T) {
 		e.setStatus(a, s)
 	}
 	erased := e.apply(p, "Emile", "Zola")
-	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.apply(e.openPosting(), "Fanny", "Durand")

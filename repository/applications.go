@@ -342,14 +342,22 @@ func (r *Repo) UndoWithdrawal(ctx context.Context, appID int64, emails func(rest
 	return restored, nil
 }
 
+// ErasureBuild writes the cancellations of an interview to come that an
+// erasure cancels, given the application as erased (its personal fields
+// blank): to the reviewers attending only, since the applicant's address
+// is gone.
+type ErasureBuild func(a *Application, iv *Interview) ([]*Email, error)
+
 // Erase deletes an application's CV and personal fields at the applicant's
-// request, keeping an anonymous row for counts, and queues emails (the
-// contact is told). Emails already written to the applicant keep their
-// rows for the log but lose their bodies. Returns ErrNotFound when there
+// request (or an admin's), keeping an anonymous row for counts, and queues
+// emails (the contact is told). Emails already written to the applicant
+// keep their rows for the log but lose their bodies. Its interview still
+// to come, if any, is cancelled in the same transaction, with the
+// cancellations cancel writes (nil: none). Returns ErrNotFound when there
 // is no such application or it is erased already.
-func (r *Repo) Erase(ctx context.Context, appID int64, actor string, emails []*Email) error {
+func (r *Repo) Erase(ctx context.Context, appID int64, actor string, emails []*Email, cancel ErasureBuild) error {
 	return r.inTx(ctx, func(tx *Tx) error {
-		erased, err := eraseApplications(ctx, tx, []int64{appID}, actor)
+		erased, err := r.eraseApplications(ctx, tx, []int64{appID}, actor, cancel)
 		if err != nil {
 			return err
 		}
@@ -364,8 +372,11 @@ func (r *Repo) Erase(ctx context.Context, appID int64, actor string, emails []*E
 // personal fields are blanked, the CV, the reviewers' notes and the
 // private links deleted,
 // pending mail to them cancelled and every email about them emptied; an
-// "erased" event is recorded for each. It returns the ids it erased.
-func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) ([]int64, error) {
+// "erased" event is recorded for each; then their interviews still to
+// come are cancelled, with the cancellations cancel writes (written after
+// the emails were emptied, and from the erased rows). It returns the ids
+// it erased.
+func (r *Repo) eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string, cancel ErasureBuild) ([]int64, error) {
 	var erased []int64
 	err := tx.SelectContext(ctx, &erased, `UPDATE applications SET first_name = '', last_name = '', email = '',
 		phone = '', location = '', siret = '', siret_verified = false, links = '{}', motivation = '',
@@ -422,6 +433,9 @@ func eraseApplications(ctx context.Context, tx *Tx, ids []int64, actor string) (
 	if _, err := tx.ExecContext(ctx, `INSERT INTO application_events (application_id, kind, actor, created_at)
 		SELECT id, $2, $3, $4 FROM unnest($1::bigint[]) AS id`, arr, EventErased, actor, tx.now); err != nil {
 		return nil, fmt.Errorf("insert erased events: %w", err)
+	}
+	if err := r.cancelErasedInterviews(ctx, tx, erased, actor, cancel); err != nil {
+		return nil, err
 	}
 	return erased, nil
 }

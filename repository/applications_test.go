@@ -178,7 +178,7 @@ func TestCreateApplicationRefusesDuplicates(t *testing.T) {
 		t.Fatalf("second application: %v, want ErrDuplicateApplication", err)
 	}
 	e.apply(e.openPosting(), "Camille", "Durand") // another posting
-	if err := e.Repo.Erase(t.Context(), first.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), first.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Repo.CreateApplication(t.Context(), again, cv(), acknowledgement); err != nil {
@@ -215,7 +215,7 @@ func TestApplicationByTokenHash(t *testing.T) {
 	if _, err := e.Repo.ApplicationByTokenHash(t.Context(), tokenHash("inconnu")); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("unknown token: %v, want ErrNotFound", err)
 	}
-	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range [][]byte{a.AccessTokenHash, added} {
@@ -234,7 +234,7 @@ func TestReplaceAccessTokensOfMissingApplication(t *testing.T) {
 	e := newEnv(t)
 	p := e.openPosting()
 	a := e.apply(p, "Camille", "Durand")
-	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	before := e.count(`SELECT count(*) FROM emails`)
@@ -263,7 +263,7 @@ func TestApplicationByEmail(t *testing.T) {
 	if _, err := e.Repo.ApplicationByEmail(t.Context(), q.ID, a.Email); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("other posting: %v, want ErrNotFound", err)
 	}
-	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Repo.ApplicationByEmail(t.Context(), p.ID, a.Email); !errors.Is(err, repository.ErrNotFound) {
@@ -336,7 +336,7 @@ func TestEraseBlanksPersonalData(t *testing.T) {
 	tell := &repository.Email{Kind: "erased_contact", PostingID: &p.ID, ToAddress: p.ContactEmail,
 		Subject: "Données effacées", TextBody: "t", HTMLBody: "h"}
 
-	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, []*repository.Email{tell}); err != nil {
+	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, []*repository.Email{tell}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := e.Repo.ApplicationByID(t.Context(), a.ID)
@@ -382,10 +382,10 @@ func TestEraseBlanksPersonalData(t *testing.T) {
 	if tell.ID == 0 {
 		t.Errorf("the contact's email was not written")
 	}
-	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, nil); !errors.Is(err, repository.ErrNotFound) {
+	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, nil, nil); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("second erasure: %v, want ErrNotFound", err)
 	}
-	if err := e.Repo.Erase(t.Context(), 999_999, repository.ActorApplicant, nil); !errors.Is(err, repository.ErrNotFound) {
+	if err := e.Repo.Erase(t.Context(), 999_999, repository.ActorApplicant, nil, nil); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("unknown application: %v, want ErrNotFound", err)
 	}
 	kept, _ := e.Repo.ApplicationByID(t.Context(), other.ID)

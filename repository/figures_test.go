@@ -186,10 +186,10 @@ func TestPostingFiguresTotalsFollowEveryChange(t *testing.T) {
 	}
 	e.sameFigures("withdrawal undone", p.ID, since)
 	// Erased: its source is forgotten, it still counts.
-	if err := e.Repo.Erase(ctx, apps[4].ID, "candidat·e", nil); err != nil {
+	if err := e.Repo.Erase(ctx, apps[4].ID, "candidat·e", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Repo.Erase(ctx, apps[5].ID, "candidat·e", nil); err != nil {
+	if err := e.Repo.Erase(ctx, apps[5].ID, "candidat·e", nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.sameFigures("erased", p.ID, since)

@@ -421,6 +421,41 @@ func (r *Repo) cancelComingInterview(ctx context.Context, tx *Tx, appID int64, a
 	return nil
 }
 
+// cancelErasedInterviews cancels, inside an erasure's tx, the booked
+// interviews still to come of the applications ids (erased already), and
+// writes the cancellations build makes from each erased row (nil: none).
+func (r *Repo) cancelErasedInterviews(ctx context.Context, tx *Tx, ids []int64, actor string, build ErasureBuild) error {
+	var ivs []*Interview
+	if err := tx.SelectContext(ctx, &ivs, `UPDATE interviews i SET state = $3, cancelled_by = $4, sequence = sequence + 1,
+		updated_at = $5 WHERE i.application_id = ANY($1) AND i.state = $2 AND i.starts_at > $5 RETURNING `+interviewColumns,
+		pq.Array(ids), catalog.InterviewBooked, catalog.InterviewCancelled, actor, tx.now); err != nil {
+		return fmt.Errorf("cancel the interviews of erased applications: %w", err)
+	}
+	for _, iv := range ivs {
+		if err := cancelReminders(ctx, tx, iv.ID); err != nil {
+			return err
+		}
+		if err := r.insertEvent(ctx, tx, iv.ApplicationID, EventInterviewCancelled, nil, nil, actor); err != nil {
+			return err
+		}
+		if build == nil {
+			continue
+		}
+		var a Application
+		if err := tx.GetContext(ctx, &a, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, iv.ApplicationID); err != nil {
+			return fmt.Errorf("application %d: %w", iv.ApplicationID, err)
+		}
+		emails, err := build(&a, iv)
+		if err != nil {
+			return err
+		}
+		if err := r.insertEmails(ctx, tx, emails); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // reminderKey is the dedupe key of a reminder of interview id to one
 // address; reminderPrefix starts every reminder key of the interview.
 func reminderPrefix(id int64) string { return fmt.Sprintf("interview-reminder:%d:", id) }

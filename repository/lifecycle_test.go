@@ -80,7 +80,7 @@ func (e *env) pipeline() pipeline {
 	told.AboutStatus = catalog.StatusRejected
 	e.insertEmails(told)
 	e.exec(`UPDATE emails SET status = 'sent' WHERE id = $1`, told.ID)
-	if err := e.Repo.Erase(e.t.Context(), pl.erased.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(e.t.Context(), pl.erased.ID, repository.ActorApplicant, nil, nil); err != nil {
 		e.t.Fatal(err)
 	}
 	return pl

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/lib/pq"
 )
 
 // PersonalData is everything held about one application, for the
@@ -22,6 +24,9 @@ type PersonalData struct {
 	// Interviews and the messages saying that no slot fits.
 	Interviews []Interview
 	Declines   []InterviewDecline
+	// Replies are what the applicant wrote back (their automatic replies
+	// included), oldest first, each with its attachments and their content.
+	Replies []InboundMessage
 }
 
 // PersonalDataOf reads everything held about an application, CV content
@@ -69,6 +74,24 @@ func (r *Repo) PersonalDataOf(ctx context.Context, appID int64) (*PersonalData, 
 	for _, q := range queries {
 		if err := tx.SelectContext(ctx, q.dest, q.query, appID); err != nil {
 			return nil, fmt.Errorf("personal data of application %d: %w", appID, err)
+		}
+	}
+	if err := tx.SelectContext(ctx, &d.Replies, `SELECT `+inboundColumns+` FROM inbound_messages
+		WHERE application_id = $1 AND kind = ANY($2) ORDER BY created_at, id`,
+		appID, pq.Array([]string{InboundReply, InboundAutoReply})); err != nil {
+		return nil, fmt.Errorf("replies of application %d: %w", appID, err)
+	}
+	var files []InboundAttachment
+	if err := tx.SelectContext(ctx, &files, `SELECT f.id, f.inbound_id, f.file_name, f.content_type, f.size_bytes, f.sha256, f.content
+		FROM inbound_attachments f JOIN inbound_messages m ON m.id = f.inbound_id
+		WHERE m.application_id = $1 ORDER BY f.id`, appID); err != nil {
+		return nil, fmt.Errorf("attachments of the replies of application %d: %w", appID, err)
+	}
+	for _, f := range files {
+		for i := range d.Replies {
+			if d.Replies[i].ID == f.InboundID {
+				d.Replies[i].Attachments = append(d.Replies[i].Attachments, f)
+			}
 		}
 	}
 	if d.Scorecards, err = selectScorecards(ctx, tx, `s.application_id = $1`, appID); err != nil {

@@ -57,7 +57,7 @@ func TestPersonalDataOf(t *testing.T) {
 	if _, err := e.Repo.PersonalDataOf(t.Context(), 999_999); !errors.Is(err, repository.ErrNotFound) {
 		t.Errorf("unknown application: %v, want ErrNotFound", err)
 	}
-	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), a.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	d, err = e.Repo.PersonalDataOf(t.Context(), a.ID)

@@ -60,7 +60,7 @@ func TestLatestApplication(t *testing.T) {
 	if got, err := e.Repo.LatestApplication(t.Context(), p.ID); err != nil || got.ID != last.ID {
 		t.Errorf("latest: %v, %v; want %d", got, err, last.ID)
 	}
-	if err := e.Repo.Erase(t.Context(), last.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), last.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := e.Repo.LatestApplication(t.Context(), p.ID); err != nil || got.ID != first.ID {

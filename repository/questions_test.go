@@ -108,7 +108,7 @@ func TestListSortsAndFiltersOnAnswers(t *testing.T) {
 	// is not.
 	e.setStatus(&repository.Application{ID: fx.byName["B"]}, catalog.StatusInReview)
 	e.setStatus(&repository.Application{ID: fx.byName["E"]}, catalog.StatusRejected)
-	if err := e.Repo.Erase(t.Context(), fx.byName["C"], repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), fx.byName["C"], repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if counts, err = e.Repo.StatusCounts(t.Context(), f); err != nil {

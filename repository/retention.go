@@ -202,8 +202,9 @@ func (r *Repo) WriteRetentionNotices(ctx context.Context, p *RetentionPosting, n
 
 // EraseForRetention erases, in one transaction, at most limit
 // applications of a posting that still hold personal data, and returns
-// how many it erased (0: none is left).
-func (r *Repo) EraseForRetention(ctx context.Context, postingID int64, limit int) (int, error) {
+// how many it erased (0: none is left). Their interviews still to come
+// are cancelled, with the cancellations cancel writes (nil: none).
+func (r *Repo) EraseForRetention(ctx context.Context, postingID int64, limit int, cancel ErasureBuild) (int, error) {
 	n := 0
 	err := r.inTx(ctx, func(tx *Tx) error {
 		var ids []int64
@@ -214,7 +215,7 @@ func (r *Repo) EraseForRetention(ctx context.Context, postingID int64, limit int
 		if len(ids) == 0 {
 			return nil
 		}
-		erased, err := eraseApplications(ctx, tx, ids, ActorSystem)
+		erased, err := r.eraseApplications(ctx, tx, ids, ActorSystem, cancel)
 		if err != nil {
 			return err
 		}

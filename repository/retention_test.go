@@ -55,7 +55,7 @@ func TestPostingsToErase(t *testing.T) {
 	a := e.apply(due, "Camille", "Durand")
 	e.apply(due, "Dominique", "Martin")
 	erased := e.apply(due, "Eva", "Moreau")
-	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.closeOn(due, monthsAgo(25))
@@ -67,7 +67,7 @@ func TestPostingsToErase(t *testing.T) {
 	empty := e.openPosting()
 	gone := e.apply(empty, "Camille", "Durand")
 	e.closeOn(empty, monthsAgo(30))
-	if err := e.Repo.Erase(t.Context(), gone.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), gone.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -100,7 +100,7 @@ func TestPostingsToErase(t *testing.T) {
 	if i := got[0]; !i.LastClose.Equal(monthsAgo(26)) || i.Cycle != 0 {
 		t.Errorf("imported posting: last close %v, cycle %d; want its closing date and no cycle", i.LastClose, i.Cycle)
 	}
-	if n, err := e.Repo.EraseForRetention(t.Context(), due.ID, 100); err != nil || n != 2 {
+	if n, err := e.Repo.EraseForRetention(t.Context(), due.ID, 100, nil); err != nil || n != 2 {
 		t.Fatalf("erase: %d, %v", n, err)
 	}
 	if got, _ := e.Repo.PostingsToErase(t.Context(), retentionNow, retentionMonths); !slices.Equal(retentionIDs(got), []int64{imported.ID}) {
@@ -173,7 +173,7 @@ func TestWriteRetentionNotices(t *testing.T) {
 		e.apply(p, "Alice", "O'Brien <Jr>"), e.apply(p, "Basile", "Durand"), e.apply(p, "Chloé", "Bernard"),
 	}
 	erased := e.apply(p, "Eva", "Moreau")
-	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.closeOn(p, monthsAgo(24).AddDate(0, 0, 10))
@@ -275,7 +275,7 @@ func TestEraseForRetention(t *testing.T) {
 	other := e.apply(e.openPosting(), "Camille", "Durand")
 	var batches []int
 	for {
-		n, err := e.Repo.EraseForRetention(t.Context(), p.ID, 2)
+		n, err := e.Repo.EraseForRetention(t.Context(), p.ID, 2, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -74,7 +74,7 @@ func TestChangeStatus(t *testing.T) {
 	withdrawn := e.apply(p, "Driss", "Petit")
 	e.setStatus(withdrawn, catalog.StatusWithdrawn)
 	erased := e.apply(p, "Eva", "Moreau")
-	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), erased.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	elsewhere := e.apply(e.openPosting(), "Farid", "Lambert")
@@ -220,7 +220,7 @@ func TestResendEmail(t *testing.T) {
 	if _, err := e.Repo.ResendEmail(t.Context(), 999_999); !errors.Is(err, repository.ErrConflict) {
 		t.Errorf("resend an unknown email: %v, want ErrConflict", err)
 	}
-	if err := e.Repo.Erase(t.Context(), *failed.ApplicationID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), *failed.ApplicationID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Repo.ResendEmail(t.Context(), failed.ID); !errors.Is(err, repository.ErrConflict) {

@@ -37,7 +37,7 @@ func TestSourcesAreListedFilteredAndErased(t *testing.T) {
 	}
 
 	// Erased, the application takes its source with it.
-	if err := e.Repo.Erase(t.Context(), b.ID, repository.ActorApplicant, nil); err != nil {
+	if err := e.Repo.Erase(t.Context(), b.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.count(`SELECT count(*) FROM applications WHERE id = $1 AND (utm_source || utm_medium || utm_campaign || ref || referrer_host) <> ''`, b.ID); n != 0 {

@@ -130,7 +130,7 @@ func TestDailyDigestOnceADayAndNoneWhenNothingIsNew(t *testing.T) {
 	}
 
 	// An applicant who erases their data is erased from the digests too.
-	if err := app.Repo.Erase(ctx, chloe.ID, repository.ActorApplicant, nil); err != nil {
+	if err := app.Repo.Erase(ctx, chloe.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if digests = emailsOfKind(t, app, "reviewer_digest", ""); len(digests) != 1 || digests[0] != "" {

@@ -54,9 +54,22 @@ func (s *RetentionScheduler) RunOnce(ctx context.Context) (RetentionCounts, erro
 	for _, p := range due {
 		total := 0
 		for {
-			n, err := s.Repo.EraseForRetention(ctx, p.ID, RetentionBatch)
+			// An interview still to come is cancelled, and its reviewers told.
+			var cancellations []*repository.Email
+			cancel := func(a *repository.Application, iv *repository.Interview) ([]*repository.Email, error) {
+				es, err := s.Emails.ErasedInterview(&p.Posting, a, iv)
+				cancellations = append(cancellations, es...)
+				return es, err
+			}
+			n, err := s.Repo.EraseForRetention(ctx, p.ID, RetentionBatch, cancel)
 			if err != nil {
 				return out, err
+			}
+			if s.Enqueuer != nil && len(cancellations) > 0 {
+				// The outbox holds the emails: if this fails, the sweep sends them.
+				if err := s.Enqueuer.Enqueue(ctx, compose.Outgoing(cancellations...)...); err != nil {
+					s.Log.Warn("enqueue interview cancellations failed; the outbox sweep will retry", "error", err, "posting_id", p.ID)
+				}
 			}
 			if n == 0 {
 				break

@@ -102,7 +102,7 @@ func TestRetentionErasesOldApplicationsAndTellsOnceAMonthBefore(t *testing.T) {
 	reopenedApp := apply(t, app, reopened.ID, "Rouvert", "rouvert@example.org", "received")
 	// Already erased at the applicant's request: no notice for them.
 	gone := apply(t, app, soon.ID, "Parti", "parti@example.org", "received")
-	if err := app.Repo.Erase(ctx, gone.ID, repository.ActorApplicant, nil); err != nil {
+	if err := app.Repo.Erase(ctx, gone.ID, repository.ActorApplicant, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 

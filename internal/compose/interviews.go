@@ -24,6 +24,7 @@ type interviewText struct {
 	ForReviewer     bool
 	ByApplicant     bool // cancelled by the applicant
 	ByClose         bool // cancelled by the posting's close
+	ByErasure       bool // cancelled because the application's data was erased
 	Slots           []string
 	Message         string // the applicant's, when no slot fits
 	PageLink        string // the application's page in the inbox
@@ -119,13 +120,13 @@ func (c *Composer) InterviewNoneFits(p *repository.Posting, a *repository.Applic
 // was set for (zero otherwise).
 func (c *Composer) Interview(kind Kind, p *repository.Posting, a *repository.Application, iv *repository.Interview, before time.Time) ([]*repository.Email, error) {
 	var out []*repository.Email
-	applicant, err := c.interviewEmail(kind, p, a, iv, before, false, false, "")
+	applicant, err := c.interviewEmail(kind, p, a, iv, before, byPerson, false, "")
 	if err != nil {
 		return nil, err
 	}
 	out = append(out, applicant)
 	for _, to := range iv.Attendees {
-		e, err := c.interviewEmail(kind, p, a, iv, before, false, true, to)
+		e, err := c.interviewEmail(kind, p, a, iv, before, byPerson, true, to)
 		if err != nil {
 			return nil, err
 		}
@@ -134,12 +135,22 @@ func (c *Composer) Interview(kind Kind, p *repository.Posting, a *repository.App
 	return out, nil
 }
 
+// Why an interview is cancelled, when a reviewer or the applicant did not
+// cancel it themselves.
+type cancelCause int
+
+const (
+	byPerson  cancelCause = iota // a reviewer or the applicant
+	byClose                      // the posting's close
+	byErasure                    // the erasure of the application's data
+)
+
 // interviewsReviewers writes only the reviewers' emails of kind about iv
 // (a close writes the applicant's in its own email).
-func (c *Composer) interviewsReviewers(kind Kind, p *repository.Posting, a *repository.Application, iv *repository.Interview, byClose bool) ([]*repository.Email, error) {
+func (c *Composer) interviewsReviewers(kind Kind, p *repository.Posting, a *repository.Application, iv *repository.Interview, cause cancelCause) ([]*repository.Email, error) {
 	var out []*repository.Email
 	for _, to := range iv.Attendees {
-		e, err := c.interviewEmail(kind, p, a, iv, time.Time{}, byClose, true, to)
+		e, err := c.interviewEmail(kind, p, a, iv, time.Time{}, cause, true, to)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +160,7 @@ func (c *Composer) interviewsReviewers(kind Kind, p *repository.Posting, a *repo
 }
 
 func (c *Composer) interviewEmail(kind Kind, p *repository.Posting, a *repository.Application, iv *repository.Interview,
-	before time.Time, byClose, reviewer bool, to string) (*repository.Email, error) {
+	before time.Time, cause cancelCause, reviewer bool, to string) (*repository.Email, error) {
 	d := c.data(p, a)
 	if reviewer {
 		// To a reviewer: through the blind switch, like every email to
@@ -157,7 +168,7 @@ func (c *Composer) interviewEmail(kind Kind, p *repository.Posting, a *repositor
 		d = c.reviewerData(p, a)
 	}
 	d.Interview = c.interviewOf(p, d.Application, iv)
-	d.Interview.ForReviewer, d.Interview.ByClose = reviewer, byClose
+	d.Interview.ForReviewer, d.Interview.ByClose, d.Interview.ByErasure = reviewer, cause == byClose, cause == byErasure
 	if !before.IsZero() {
 		d.Interview.Before = frfmt.Appointment(before)
 	}
@@ -254,6 +265,14 @@ func (c *Composer) CalendarEvent(p *repository.Posting, a *repository.Applicatio
 	return ev
 }
 
+// ErasedInterview writes the cancellations of iv, cancelled because the
+// data of its application a (as erased: its personal fields blank) was
+// erased, to the reviewers attending only: the applicant's address is
+// gone, and so is their name (the application is named by its number).
+func (c *Composer) ErasedInterview(p *repository.Posting, a *repository.Application, iv *repository.Interview) ([]*repository.Email, error) {
+	return c.interviewsReviewers(InterviewCancelled, p, a, iv, byErasure)
+}
+
 // CloseInterview writes, for a close, the email to an applicant whose
 // interview still to come it cancels: the words of their group (w, when
 // the group gets an email; nil otherwise, for the cancellation alone),
@@ -261,12 +280,12 @@ func (c *Composer) CalendarEvent(p *repository.Posting, a *repository.Applicatio
 // the cancellations to the reviewers attending. An error says in French
 // what is wrong with w.
 func (c *Composer) CloseInterview(p *repository.Posting, g catalog.CloseGroup, w *Words, a *repository.Application, iv *repository.Interview) (*repository.Email, []*repository.Email, error) {
-	others, err := c.interviewsReviewers(InterviewCancelled, p, a, iv, true)
+	others, err := c.interviewsReviewers(InterviewCancelled, p, a, iv, byClose)
 	if err != nil {
 		return nil, nil, err
 	}
 	if w == nil {
-		e, err := c.interviewEmail(InterviewCancelled, p, a, iv, time.Time{}, true, false, "")
+		e, err := c.interviewEmail(InterviewCancelled, p, a, iv, time.Time{}, byClose, false, "")
 		return e, others, err
 	}
 	d := c.data(p, a)

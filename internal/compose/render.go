@@ -55,6 +55,9 @@ type emailData struct {
 	// Answers are the answers to the posting's questions, in an email to
 	// reviewers about a new application (files hidden when Blind).
 	Answers []answerLine
+	// ByPerson: a person wrote this email (a reviewer's message), which
+	// the footer must not call automatic. Set by render from the kind.
+	ByPerson bool
 }
 
 // closeSummary is what the contact is told after a close.
@@ -135,9 +138,12 @@ func (r *renderer) render(kind Kind, d *emailData) (Rendered, error) {
 	if !ok {
 		return Rendered{}, fmt.Errorf("unknown email kind %q", kind)
 	}
-	if d.OperatorArticle == "" {
+	if d.OperatorArticle == "" || d.ByPerson != kind.WrittenByPerson() {
 		dd := *d
-		dd.OperatorArticle = d.Operator
+		if dd.OperatorArticle == "" {
+			dd.OperatorArticle = d.Operator
+		}
+		dd.ByPerson = kind.WrittenByPerson()
 		d = &dd
 	}
 	if e, worded := editableFor(kind, d.Status); worded && (d.Subject == "" || d.Message == "") {

@@ -138,3 +138,27 @@ func TestEmailsSpeakFrenchProperly(t *testing.T) {
 		}
 	}
 }
+
+// A reviewer's own message is written by a person: its footer does not
+// say it was sent automatically, as every automatic email's does.
+func TestOnlyAutomaticEmailsSayTheyAreAutomatic(t *testing.T) {
+	r, err := newRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind := range kinds {
+		got, err := r.render(kind, sample())
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		automatic := strings.Contains(got.HTML, "envoyé automatiquement") || strings.Contains(got.Text, "envoyé automatiquement")
+		switch {
+		case kind == Message && automatic:
+			t.Errorf("a reviewer's message says it was sent automatically:\n%s", got.HTML)
+		case kind == Message && !strings.Contains(got.HTML, "Message écrit par l'équipe de recrutement, à qui vous pouvez répondre directement."):
+			t.Errorf("a reviewer's message does not say who wrote it:\n%s", got.HTML)
+		case kind != Message && !automatic:
+			t.Errorf("%s does not say it was sent automatically", kind)
+		}
+	}
+}
