@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -190,14 +188,7 @@ func (h *Handler) adminFiguresCSV(c *gin.Context) {
 		return
 	}
 	name := fmt.Sprintf("statistiques-%s-%s.csv", form.first.Format(csvDate), form.last.Format(csvDate))
-	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	c.Header("Cache-Control", "private, no-store")
-	c.Status(http.StatusOK)
-	c.Writer.WriteString("\ufeff")
-	w := csv.NewWriter(c.Writer)
-	w.Comma = ';'
-	w.UseCRLF = true
+	w := startCSV(c, name)
 	head := []string{"N° de l'offre", "Offre", "Du", "Au", "Vues", "Formulaires commencés", "Formulaires envoyés", "Candidatures reçues"}
 	for _, s := range catalog.Statuses() {
 		head = append(head, "Statut actuel : "+s.Label())

@@ -51,14 +51,7 @@ func (h *Handler) exportCSV(c *gin.Context) {
 	}
 
 	name := fmt.Sprintf("candidatures-%s-%s.csv", p.Slug, h.Now().In(frfmt.Paris).Format("2006-01-02"))
-	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	c.Header("Cache-Control", "private, no-store")
-	c.Status(http.StatusOK)
-	c.Writer.WriteString("\ufeff")
-	w := csv.NewWriter(c.Writer)
-	w.Comma = ';'
-	w.UseCRLF = true
+	w := startCSV(c, name)
 	w.Write(neutralise(append([]string{"N°", "Reçue le", "Statut", "Prénom", "Nom", "Email", "Téléphone", "Localisation", "TJM (€ HT)",
 		"Jours par semaine", "Disponible le", "SIRET", "Moyenne des grilles", "Grilles d'évaluation", "Motivation",
 		"Source", "Support", "Campagne", "Référence", "Site d'origine"}, questions.headers...)))
@@ -114,6 +107,22 @@ func csvPhone(e164 string) string {
 		return "00 " + rest
 	}
 	return p
+}
+
+// startCSV starts the download of a CSV file named name, as French
+// spreadsheets open it: UTF-8 with its byte order mark, ";" between
+// cells, CRLF lines; never kept in a cache. Each row goes through
+// neutralise.
+func startCSV(c *gin.Context, name string) *csv.Writer {
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	c.Header("Cache-Control", "private, no-store")
+	c.Status(http.StatusOK)
+	c.Writer.WriteString("\ufeff")
+	w := csv.NewWriter(c.Writer)
+	w.Comma = ';'
+	w.UseCRLF = true
+	return w
 }
 
 // neutralise keeps a spreadsheet from reading a cell as a formula: a cell

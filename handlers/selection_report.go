@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"fmt"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -187,14 +185,7 @@ func (h *Handler) selectionReportCSV(c *gin.Context) {
 		return
 	}
 	name := fmt.Sprintf("rapport-de-selection-%s-%s.csv", p.Slug, h.Now().In(frfmt.Paris).Format("2006-01-02"))
-	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	c.Header("Cache-Control", "private, no-store")
-	c.Status(http.StatusOK)
-	c.Writer.WriteString("\ufeff")
-	w := csv.NewWriter(c.Writer)
-	w.Comma = ';'
-	w.UseCRLF = true
+	w := startCSV(c, name)
 	header := []string{"N°", "Personne", "Statut", "Reçue le", "Moyenne pondérée", "Grilles"}
 	for _, q := range qs.Questions {
 		header = append(header, q.Label)
@@ -208,7 +199,7 @@ func (h *Handler) selectionReportCSV(c *gin.Context) {
 		header = append(header, col)
 	}
 	header = append(header, "Note pondérée de la grille", "Commentaire", "Décisions (date, qui, changement, motif)")
-	w.Write(header)
+	w.Write(neutralise(header)) // question labels and criteria are typed by reviewers
 	for _, row := range reportRows(p, rep, qs) {
 		decisions := make([]string, len(row.Decisions))
 		for i, d := range row.Decisions {
