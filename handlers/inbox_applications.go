@@ -199,7 +199,7 @@ type statusTab struct {
 	Status      catalog.Status
 	Label, Link string
 	Count       int
-	More        bool // Count is a floor: a search stopped counting there
+	More        bool // Count is a floor: counting stopped there (see repository.CountCap)
 	Current     bool
 }
 
@@ -211,7 +211,7 @@ type inboxApplicationsData struct {
 	Rows       []repository.ListRow
 	Scores     scoresView // the scorecards' columns and filter, the blind pass (list_scores.go)
 	Total      int
-	TotalMore  bool   // Total is a floor (see repository.SearchCountCap)
+	TotalMore  bool   // Total is a floor (see repository.CountCap)
 	RowSuffix  string // the list's query, carried by each row's link (computed once, not per row)
 	NextLink   string
 	FirstLink  string

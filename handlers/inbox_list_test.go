@@ -290,13 +290,13 @@ func reversed(ids []int64) []int64 {
 	return out
 }
 
-// A search matching more applications than SearchCountCap says so in its
+// A search matching more applications than CountCap says so in its
 // tabs instead of counting them all; without a search, counts are exact.
 func TestSearchCountsStopAtTheCap(t *testing.T) {
 	t.Parallel()
 	app := testkit.NewApp(t, testkit.Options{NoWorker: true})
 	p := app.OpenPosting(time.Time{})
-	n := repository.SearchCountCap + 5
+	n := repository.CountCap + 5
 	if _, err := app.DB.Exec(`INSERT INTO applications (posting_id, status, first_name, last_name, email, location, daily_rate,
 		days_per_week, available_from, motivation, consent_at, access_token_hash)
 		SELECT $1, 'in_review', 'Camille', 'Durand', 'p' || i || '@example.org', 'Lyon', 500, 3, now(),
@@ -315,10 +315,10 @@ func TestSearchCountsStopAtTheCap(t *testing.T) {
 		t.Errorf("without a search the tab does not count %d exactly", n)
 	}
 	_, body = testkit.Get(t, c, listURL+"?statut=in_review&q=collectivite")
-	if want := fmt.Sprintf("(%d+)", repository.SearchCountCap); !strings.Contains(body, want) {
+	if want := fmt.Sprintf("(%d+)", repository.CountCap); !strings.Contains(body, want) {
 		t.Errorf("a search over %d matches: no tab %q", n, want)
 	}
-	if want := fmt.Sprintf("Plus de %d candidatures", repository.SearchCountCap); !strings.Contains(body, want) {
+	if want := fmt.Sprintf("Plus de %d candidatures", repository.CountCap); !strings.Contains(body, want) {
 		t.Errorf("a search over %d matches: no caption %q", n, want)
 	}
 	if got := len(rowRe.FindAllStringSubmatch(body, -1)); got != 50 {

@@ -276,62 +276,88 @@ func pageCursor(sort string, row ListRow) cursor {
 	return cursor{T: row.CreatedAt, ID: row.ID}
 }
 
-// SearchCountCap bounds each count of StatusCounts under a text search:
-// a common word may match tens of thousands of applications, and reading
-// them all to count them would make every page of the search slow.
-const SearchCountCap = 200
+// CountCap bounds each count of StatusCounts under a text search, and
+// under a filter on answers that more than ExactCountLimit applications
+// match: a common word or a common answer may match tens of thousands of
+// applications, and reading them all to count them would make every page
+// of the list slow.
+const CountCap = 200
 
-// StatusCount is one tab's count. Under a text search a count stops at
-// SearchCountCap, and More says there are more.
+// ExactCountLimit is how many applications a filter on answers may match
+// and still be counted exactly, tab by tab: more than any posting gets
+// but the largest, and few enough to count in one short pass.
+const ExactCountLimit = 2000
+
+// StatusCount is one tab's count. A count may stop at CountCap (see
+// there), and More then says there are more.
 type StatusCount struct {
 	N    int
 	More bool
 }
 
 // StatusCounts counts the applications matching the filter, by status.
-// Without a filter on answers, one count a status, so that each reads
-// only its own index entries; with one, a single count grouped by status,
-// which joins the answers' index to the posting's applications read by id
-// from an index alone (see migration 00031) rather than checking each
-// application's answer in turn.
+//
+// Without a search or a filter on answers, one count a status, so that
+// each reads only its own index entries. Under a search, one count a
+// status that stops at CountCap. Under a filter on answers, first one
+// pass grouped by status over at most ExactCountLimit+1 matches (the
+// answers' index joined to the posting's applications read by id from an
+// index alone, see migration 00031): exact when the matches are fewer,
+// and only otherwise one capped count a status, as under a search.
 func (r *Repo) StatusCounts(ctx context.Context, f ListFilter) (map[catalog.Status]StatusCount, error) {
 	where, args := f.where(false)
-	capped := strings.TrimSpace(f.Query) != ""
-	var stmt string
 	switch {
-	case capped:
-		args = append(args, pq.Array(catalog.Statuses()))
-		stmt = `SELECT s, (SELECT count(*) FROM (SELECT 1 FROM applications a WHERE ` + where + ` AND a.status = s LIMIT ` +
-			strconv.Itoa(SearchCountCap+1) + `) capped) FROM unnest($` + strconv.Itoa(len(args)) + `::text[]) s`
+	case strings.TrimSpace(f.Query) != "":
+		return r.cappedCounts(ctx, where, args)
 	case len(f.Answers) > 0:
-		stmt = `SELECT a.status, count(*) FROM applications a WHERE ` + where + ` GROUP BY a.status`
-	default:
-		args = append(args, pq.Array(catalog.Statuses()))
-		stmt = `SELECT s, (SELECT count(*) FROM applications a WHERE ` + where + ` AND a.status = s)
-			FROM unnest($` + strconv.Itoa(len(args)) + `::text[]) s`
+		counts, n, err := r.statusCounts(ctx, `SELECT m.status, count(*) FROM (SELECT a.status FROM applications a WHERE `+where+
+			` LIMIT `+strconv.Itoa(ExactCountLimit+1)+`) m GROUP BY m.status`, args, false)
+		if err != nil || n <= ExactCountLimit {
+			return counts, err
+		}
+		return r.cappedCounts(ctx, where, args)
 	}
+	args = append(args, pq.Array(catalog.Statuses()))
+	counts, _, err := r.statusCounts(ctx, `SELECT s, (SELECT count(*) FROM applications a WHERE `+where+` AND a.status = s)
+		FROM unnest($`+strconv.Itoa(len(args))+`::text[]) s`, args, false)
+	return counts, err
+}
+
+// cappedCounts counts by status, each count stopping past CountCap.
+func (r *Repo) cappedCounts(ctx context.Context, where string, args []any) (map[catalog.Status]StatusCount, error) {
+	args = append(args, pq.Array(catalog.Statuses()))
+	counts, _, err := r.statusCounts(ctx, `SELECT s, (SELECT count(*) FROM (SELECT 1 FROM applications a WHERE `+where+
+		` AND a.status = s LIMIT `+strconv.Itoa(CountCap+1)+`) capped) FROM unnest($`+strconv.Itoa(len(args))+`::text[]) s`, args, true)
+	return counts, err
+}
+
+// statusCounts runs stmt, which returns (status, count) rows, and returns
+// the counts of every status (0 for those it leaves out) and their sum.
+func (r *Repo) statusCounts(ctx context.Context, stmt string, args []any, capped bool) (map[catalog.Status]StatusCount, int, error) {
 	rows, err := r.db.QueryContext(ctx, stmt, args...)
 	if err != nil {
-		return nil, fmt.Errorf("status counts: %w", err)
+		return nil, 0, fmt.Errorf("status counts: %w", err)
 	}
 	defer rows.Close()
 	counts := make(map[catalog.Status]StatusCount, len(catalog.Statuses()))
 	for _, s := range catalog.Statuses() {
 		counts[s] = StatusCount{}
 	}
+	total := 0
 	for rows.Next() {
 		var s catalog.Status
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		if capped && n > SearchCountCap {
-			counts[s] = StatusCount{N: SearchCountCap, More: true}
+		total += n
+		if capped && n > CountCap {
+			counts[s] = StatusCount{N: CountCap, More: true}
 		} else {
 			counts[s] = StatusCount{N: n}
 		}
 	}
-	return counts, rows.Err()
+	return counts, total, rows.Err()
 }
 
 // Neighbours returns the ids before and after appID in the list the

@@ -352,7 +352,7 @@ func TestStatusCounts(t *testing.T) {
 	}
 }
 
-// Under a search, a count stops at SearchCountCap and says there are more.
+// Under a search, a count stops at CountCap and says there are more.
 func TestStatusCountsCappedUnderSearch(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -363,14 +363,14 @@ func TestStatusCountsCappedUnderSearch(t *testing.T) {
 		available_from, motivation, consent_at, access_token_hash)
 		SELECT $1, 'Anne', 'Nom' || i, 'anne' || i || '@example.org', 'Brest', 500, 2, '2025-01-01',
 			'Une motivation', now(), sha256(convert_to(i::text, 'UTF8'))
-		FROM generate_series(1, $2::int) i`, p.ID, repository.SearchCountCap+1)
+		FROM generate_series(1, $2::int) i`, p.ID, repository.CountCap+1)
 	a := e.apply(p, "Anne", "Durand", func(a *repository.Application) { a.Location = "Brest" })
 	e.setStatus(a, catalog.StatusInReview)
 	counts, err := e.Repo.StatusCounts(t.Context(), repository.ListFilter{PostingID: p.ID, Query: "brest"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := counts[catalog.StatusReceived]; got != (repository.StatusCount{N: repository.SearchCountCap, More: true}) {
+	if got := counts[catalog.StatusReceived]; got != (repository.StatusCount{N: repository.CountCap, More: true}) {
 		t.Errorf("received under a search: %+v, want the cap and more", got)
 	}
 	if got := counts[catalog.StatusInReview]; got != (repository.StatusCount{N: 1}) {
@@ -380,7 +380,7 @@ func TestStatusCountsCappedUnderSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := counts[catalog.StatusReceived]; got != (repository.StatusCount{N: repository.SearchCountCap + 1}) {
+	if got := counts[catalog.StatusReceived]; got != (repository.StatusCount{N: repository.CountCap + 1}) {
 		t.Errorf("received without a search: %+v, want the exact count", got)
 	}
 }

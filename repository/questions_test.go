@@ -279,3 +279,42 @@ func TestQuestionChangesAreAudited(t *testing.T) {
 		}
 	}
 }
+
+// Under a filter on answers, the tabs count exactly while the filter
+// keeps up to ExactCountLimit applications, then each stops at CountCap
+// and says there are more; a tab with fewer than the cap stays exact.
+func TestStatusCountsUnderAFilterOnAnswers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	fx := e.answersFixture()
+	e.setStatus(&repository.Application{ID: fx.byName["C"]}, catalog.StatusInReview)
+	oui := true
+	f := repository.ListFilter{PostingID: fx.p.ID, Answers: []repository.AnswerFilter{{QuestionID: fx.yes.ID, Kind: fx.yes.Kind, Bool: &oui}}}
+	counts, err := e.Repo.StatusCounts(t.Context(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[catalog.StatusReceived] != (repository.StatusCount{N: 2}) || counts[catalog.StatusInReview] != (repository.StatusCount{N: 1}) ||
+		counts[catalog.StatusRejected] != (repository.StatusCount{}) {
+		t.Errorf("« oui » (B and E received, C in review): %v", counts)
+	}
+
+	// Enough « oui » to pass the limit, written at once.
+	e.exec(`WITH a AS (INSERT INTO applications (posting_id, first_name, last_name, email, location, daily_rate, days_per_week,
+			available_from, motivation, consent_at, access_token_hash)
+		SELECT $1, 'Anne', 'Nom' || i, 'anne' || i || '@example.org', 'Brest', 500, 2, '2025-01-01',
+			'Une motivation', now(), sha256(convert_to(i::text, 'UTF8'))
+		FROM generate_series(1, $2::int) i RETURNING id)
+		INSERT INTO application_answers (application_id, question_id, position, kind, label, value_bool, created_at)
+		SELECT id, $3, 2, 'yes_no', 'Collectivité ?', true, now() FROM a`, fx.p.ID, repository.ExactCountLimit, fx.yes.ID)
+	counts, err = e.Repo.StatusCounts(t.Context(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counts[catalog.StatusReceived]; got != (repository.StatusCount{N: repository.CountCap, More: true}) {
+		t.Errorf("received past the limit: %+v, want the cap and more", got)
+	}
+	if got := counts[catalog.StatusInReview]; got != (repository.StatusCount{N: 1}) {
+		t.Errorf("in review past the limit: %+v, want 1", got)
+	}
+}
