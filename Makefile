@@ -61,15 +61,17 @@ dovecot:
 test: assets chromium dovecot
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 8m -parallel 8 ./...
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./internal/posting/
-	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 10s ./internal/applyform/
-	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 10s ./internal/compose/
+	@$(MAKE) --no-print-directory -j3 fuzz FUZZTIME=10s
 
-## fuzz: a longer run of every fuzz test (a minute each)
-fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./internal/posting/
-	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime 60s ./internal/applyform/
-	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 60s ./internal/compose/
+## fuzz: every fuzz test, each for FUZZTIME (a minute by default; make test
+## runs the three at once for 10 seconds, after their seeds ran as tests)
+FUZZTIME ?= 60s
+FUZZ_TARGETS := fuzz-FuzzParse-posting fuzz-FuzzCheck-applyform fuzz-FuzzRender-compose
+.PHONY: $(FUZZ_TARGETS)
+fuzz: $(FUZZ_TARGETS)
+fuzz-%:
+	$(GO) test -run '^$$' -fuzz '^$(word 1,$(subst -, ,$*))$$' -fuzztime $(FUZZTIME) ./internal/$(word 2,$(subst -, ,$*))/
+
 
 ## screenshots: the pictures of the README, taken in Chromium by the browser tests' helper
 screenshots: assets chromium

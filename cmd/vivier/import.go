@@ -13,14 +13,17 @@ import (
 	"vivier/internal/importer"
 )
 
+// importUsage prints how to call vivier import.
+func importUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage : vivier import [--dry-run] CHEMIN...  (fichiers Markdown ou dossiers)")
+	fmt.Fprintln(w, "  --dry-run   lit et vérifie les fichiers sans rien écrire")
+}
+
 func importCmd(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dryRun := fs.Bool("dry-run", false, "lit et vérifie les fichiers sans rien écrire")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage : vivier import [--dry-run] CHEMIN...  (fichiers Markdown ou dossiers)")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { importUsage(stderr) }
 	if err := fs.Parse(args); err != nil {
 		return exitError(2)
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	_ "time/tzdata" // dates are shown in Europe/Paris on any machine
@@ -62,12 +63,29 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
+	cmd, rest := args[0], args[1:]
+	if commands[cmd] && slices.ContainsFunc(rest, isHelp) {
+		if cmd == "import" {
+			importUsage(stdout)
+		} else {
+			fmt.Fprint(stdout, usage)
+		}
+		return nil
+	}
+	// Only import takes arguments; the others read their configuration
+	// from the environment, and an argument given to them (a flag from
+	// another tool, a typo) is refused rather than ignored.
+	if commands[cmd] && cmd != "import" && len(rest) > 0 {
+		fmt.Fprint(stderr, usage)
+		fmt.Fprintf(stderr, "\nvivier %s : argument inconnu « %s » ; cette commande n'en prend aucun (la configuration se lit dans l'environnement).\n", cmd, rest[0])
+		return exitError(2)
+	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	switch args[0] {
+	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, log)
 	case "worker":
@@ -82,7 +100,15 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return dev(ctx, cfg, log, stdout)
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("commande inconnue : %q", args[0])
+	return fmt.Errorf("commande inconnue : %q", cmd)
+}
+
+// commands are the binary's commands, as run dispatches them.
+var commands = map[string]bool{"serve": true, "worker": true, "scheduler": true, "migrate": true, "import": true, "dev": true}
+
+// isHelp reports whether a command's argument asks for its usage.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {

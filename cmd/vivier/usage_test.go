@@ -20,3 +20,32 @@ func TestUsageNamesEverySchedulerJob(t *testing.T) {
 		}
 	}
 }
+
+// Each command prints its usage on -h, before reading any configuration
+// (an empty environment here), and a command that takes no argument
+// refuses one, naming it, instead of starting as if it were not there.
+func TestCommandsAnswerHelpAndRefuseUnknownArguments(t *testing.T) {
+	empty := func(string) string { return "" }
+	for _, cmd := range []string{"serve", "worker", "scheduler", "migrate", "dev", "import"} {
+		for _, help := range []string{"-h", "--help"} {
+			var out, errs bytes.Buffer
+			if err := run(context.Background(), []string{cmd, help}, empty, &out, &errs); err != nil {
+				t.Errorf("vivier %s %s: %v (%s)", cmd, help, err, errs.String())
+			}
+			if !strings.Contains(out.String(), "Usage : vivier") {
+				t.Errorf("vivier %s %s printed no usage: %q", cmd, help, out.String())
+			}
+		}
+		if cmd == "import" {
+			continue
+		}
+		var out, errs bytes.Buffer
+		err := run(context.Background(), []string{cmd, "--port", "9000"}, empty, &out, &errs)
+		if code, ok := err.(exitError); !ok || code != 2 {
+			t.Errorf("vivier %s --port 9000: %v, want exit status 2", cmd, err)
+		}
+		if want := "vivier " + cmd + " : argument inconnu « --port »"; !strings.Contains(errs.String(), want) {
+			t.Errorf("vivier %s --port 9000 said %q, want %q", cmd, errs.String(), want)
+		}
+	}
+}
