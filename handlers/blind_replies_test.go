@@ -106,10 +106,15 @@ func TestRepliesOnTheApplicationPageDuringABlindPass(t *testing.T) {
 	text := html.UnescapeString(body)
 	for _, want := range []string{"De la personne candidate, reçue le", "Je suis disponible dès lundi.",
 		"1 pièce jointe gardée, à voir une fois la candidature dévoilée.", "Des parties du message n'ont pas pu être gardées.",
-		"Écrire à la personne candidate"} {
+		"Écrire à la personne candidate",
+		// The bounce: its address is corrected once revealed, not here.
+		"son adresse, masquée pendant la relecture à l'aveugle, pourra être corrigée dans « Emails envoyés » une fois la candidature dévoilée, à l'étape « Présélectionnée »"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the application page lacks %q", want)
 		}
+	}
+	if strings.Contains(body, "/correction") {
+		t.Errorf("the application page offers to correct an address it hides")
 	}
 
 	// Answering it: the form names nobody, and its subject is the
