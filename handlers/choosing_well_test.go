@@ -14,6 +14,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"vivier/internal/catalog"
 	"vivier/internal/testkit"
 	"vivier/repository"
 )
@@ -283,5 +284,83 @@ func TestSelectionReportHoldsTheScreeningAnswers(t *testing.T) {
 	lines := strings.Split(strings.TrimPrefix(csv, "\ufeff"), "\r\n")
 	if len(lines) < 2 || !strings.Contains(lines[0], ";Grilles;Votre méthode;Relecteur·rice;") || !strings.Contains(lines[1], ";0;Entretiens;") {
 		t.Errorf("the report's CSV lacks the answer screened on:\n%s", csv)
+	}
+}
+
+// The selection report keeps to the scorecards' rule while an
+// application is being evaluated: a reviewer who has not filled theirs
+// sees how many there are, not the marks, the mean or who gave them, on
+// the page and in the CSV; once they filled theirs, or the application is
+// decided, every scorecard shows. An admin who is not among the posting's
+// reviewers sees them all.
+func TestSelectionReportKeepsScorecardsFromThoseWhoHaveNotScored(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{AdminEmails: "admin@anct.gouv.fr"})
+	p, contact, ids := blindPostingWithQuestions(t, app)
+	aid := applyWith(t, app, p, ids, validForm(), "Miro", "Ateliers", "")
+	ctx := context.Background()
+	if err := app.Repo.AddReviewer(ctx, p.ID, "second@anct.gouv.fr", p.ContactEmail); err != nil {
+		t.Fatal(err)
+	}
+	second, admin := app.Client(), app.Client()
+	app.SignIn(second, "second@anct.gouv.fr")
+	app.SignIn(admin, "admin@anct.gouv.fr")
+	testkit.PostForm(t, contact, app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"/criteres", url.Values{"nom": {"Animation"}, "poids": {"2"}})
+	cs, err := app.Repo.Criteria(ctx, p.ID, false)
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("criteria: %v, %v", cs, err)
+	}
+	score := func(c *http.Client, mark, comment string) {
+		t.Helper()
+		form := url.Values{"avis": {"4"}, "commentaire": {comment}}
+		for _, cr := range cs {
+			form.Set("critere-"+strconv.FormatInt(cr.ID, 10), mark)
+		}
+		if resp, body := testkit.PostForm(t, c, app.URL+"/boite/candidatures/"+strconv.FormatInt(aid, 10)+"/evaluation", form); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("scorecard: %d\n%s", resp.StatusCode, body)
+		}
+	}
+	score(contact, "3", "Des ateliers solides")
+	report := app.URL + "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/rapport"
+	read := func(who string, c *http.Client) (page, csv string) {
+		t.Helper()
+		_, page = testkit.Get(t, c, report)
+		_, csv = testkit.Get(t, c, report+".csv")
+		return html.UnescapeString(page), csv
+	}
+	secret := []string{p.ContactEmail, "Des ateliers solides", "3,0/4"}
+	withheld := "1 grille, visible une fois la vôtre remplie"
+
+	page, csv := read("second", second)
+	if !strings.Contains(page, withheld) {
+		t.Errorf("the report of a reviewer who has not scored does not say the scorecard waits for theirs")
+	}
+	for _, s := range secret {
+		if strings.Contains(page, s) || strings.Contains(csv, strings.TrimSuffix(s, "/4")) {
+			t.Errorf("the report of a reviewer who has not scored shows %q", s)
+		}
+	}
+	if !strings.Contains(csv, "visibles une fois votre grille remplie") {
+		t.Errorf("the CSV of a reviewer who has not scored does not say why no scorecard shows:\n%s", csv)
+	}
+	for who, c := range map[string]*http.Client{"the scorer": contact, "an admin who reviews nothing": admin} {
+		page, csv := read(who, c)
+		for _, s := range secret {
+			if !strings.Contains(page, s) || !strings.Contains(csv, strings.TrimSuffix(s, "/4")) {
+				t.Errorf("the report of %s lacks %q", who, s)
+			}
+		}
+	}
+
+	// Decided, it is on file for every reader.
+	if _, err := app.Repo.ChangeStatus(ctx, p.ID, []int64{aid}, repository.StatusChange{To: catalog.StatusRejected,
+		Actor: p.ContactEmail, Reason: "Moins d'ateliers"}); err != nil {
+		t.Fatal(err)
+	}
+	page, csv = read("second", second)
+	for _, s := range secret {
+		if !strings.Contains(page, s) || !strings.Contains(csv, strings.TrimSuffix(s, "/4")) {
+			t.Errorf("once decided, the report of a reviewer who has not scored lacks %q", s)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,7 +20,12 @@ import (
 // every status change with who made it and when, and the reason of each
 // rejection, with the answers to the questions shown as columns of the
 // list (those the reviewers screened on). Applications still in a blind
-// first pass are numbers.
+// first pass are numbers. While an application is being evaluated, its
+// scorecards and their mean show only to a reader who filled their own,
+// as on its page, so that the report is no way round that rule; once it
+// is decided (accepted, rejected, withdrawn) or the posting is closed,
+// the report shows every one, for the file. An admin who is not among
+// the posting's reviewers evaluates nothing there and sees them all.
 
 type reportCard struct {
 	Reviewer       string
@@ -35,15 +41,18 @@ type reportDecision struct {
 }
 
 type reportRow struct {
-	ID        int64
-	Name      string
-	Hidden    bool
-	Erased    bool
-	Status    string
-	Received  string
-	Mean      string // "" without scorecards
-	Count     int
-	Cards     []reportCard
+	ID       int64
+	Name     string
+	Hidden   bool
+	Erased   bool
+	Status   string
+	Received string
+	Mean     string // "" without scorecards
+	Count    int
+	Cards    []reportCard
+	// Withheld: the reader has not filled their scorecard of an
+	// application still being evaluated, so others' do not show.
+	Withheld  bool
 	Decisions []reportDecision
 	// Answers are its answers to the questions shown as columns of the
 	// list (those reviewers sort and filter on), in the report's order.
@@ -92,8 +101,21 @@ func (h *Handler) reportAnswers(c *gin.Context, p *repository.Posting, rep *repo
 	return out, err
 }
 
-// reportRows turns the report into rows as reviewers may see them.
-func reportRows(p *repository.Posting, rep *repository.SelectionReport, qs reportQuestions) []reportRow {
+// reportReader is the reader as one of p's reviewers, whose own
+// scorecards decide what others' they see, or "" for an admin who is not.
+func (h *Handler) reportReader(c *gin.Context, p *repository.Posting) (string, error) {
+	email := strings.ToLower(viewerOf(c).Email)
+	ok, err := h.Repo.CanReview(c.Request.Context(), p.ID, email)
+	if err != nil || !ok {
+		return "", err
+	}
+	return email, nil
+}
+
+// reportRows turns the report into rows as reader (see reportReader) may
+// see them.
+func reportRows(p *repository.Posting, rep *repository.SelectionReport, qs reportQuestions, reader string) []reportRow {
+	postingDone := p.Status == catalog.PostingClosed || p.Status == catalog.PostingArchived
 	rows := make([]reportRow, 0, len(rep.Applications))
 	for _, a := range rep.Applications {
 		row := reportRow{ID: a.ID, Status: a.Status.Label(), Received: frfmt.DateTime(a.CreatedAt), Count: a.Scorecards,
@@ -115,6 +137,12 @@ func reportRows(p *repository.Posting, rep *repository.SelectionReport, qs repor
 				row.Answers = append(row.Answers, reportAnswer{Label: q.Label, Value: value})
 			}
 		}
+		decided := postingDone || a.Status == catalog.StatusWithdrawn || slices.Contains(catalog.Decisions(), a.Status)
+		filled := slices.ContainsFunc(rep.Scorecards[a.ID], func(s repository.Scorecard) bool { return s.Reviewer == reader })
+		if row.Withheld = reader != "" && a.Scorecards > 0 && !decided && !filled; row.Withheld {
+			rows = append(rows, withDecisions(row, rep.Decisions[a.ID]))
+			continue
+		}
 		if a.Scorecards > 0 {
 			row.Mean = frMean(a.ScoreMean)
 		}
@@ -129,15 +157,23 @@ func reportRows(p *repository.Posting, rep *repository.SelectionReport, qs repor
 			}
 			row.Cards = append(row.Cards, card)
 		}
-		for _, d := range rep.Decisions[a.ID] {
-			to := deref(d.To)
-			row.Decisions = append(row.Decisions, reportDecision{At: frfmt.DateTime(d.At), Who: d.Actor,
-				What: deref(d.From).Label() + " → " + to.Label(), Reason: d.Reason, Rejection: to == catalog.StatusRejected})
-		}
-		rows = append(rows, row)
+		rows = append(rows, withDecisions(row, rep.Decisions[a.ID]))
 	}
 	return rows
 }
+
+// withDecisions adds an application's status changes to its row.
+func withDecisions(row reportRow, decisions []repository.Decision) reportRow {
+	for _, d := range decisions {
+		to := deref(d.To)
+		row.Decisions = append(row.Decisions, reportDecision{At: frfmt.DateTime(d.At), Who: d.Actor,
+			What: deref(d.From).Label() + " → " + to.Label(), Reason: d.Reason, Rejection: to == catalog.StatusRejected})
+	}
+	return row
+}
+
+// withheldNote stands for the scorecards a reader may not see yet.
+const withheldNote = "visibles une fois votre grille remplie"
 
 func (h *Handler) selectionReport(c *gin.Context) {
 	p, ok := h.reviewedPosting(c)
@@ -154,8 +190,13 @@ func (h *Handler) selectionReport(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	reader, err := h.reportReader(c, p)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	d := reportData{inboxPage: h.inboxPage(c, "Rapport de sélection — "+p.Title), Posting: viewOf(p),
-		Rows: reportRows(p, rep, qs), Generated: frfmt.DateTime(h.Now()),
+		Rows: reportRows(p, rep, qs, reader), Generated: frfmt.DateTime(h.Now()),
 		CSVLink: "/boite/offres/" + strconv.FormatInt(p.ID, 10) + "/rapport.csv"}
 	for _, cr := range rep.Criteria {
 		d.Criteria = append(d.Criteria, criterionView{ID: cr.ID, Name: cr.Name, Guidance: cr.Guidance, Weight: cr.Weight, Removed: cr.RemovedAt != nil})
@@ -184,6 +225,11 @@ func (h *Handler) selectionReportCSV(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	reader, err := h.reportReader(c, p)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	name := fmt.Sprintf("rapport-de-selection-%s-%s.csv", p.Slug, h.Now().In(frfmt.Paris).Format("2006-01-02"))
 	w := startCSV(c, name)
 	header := []string{"N°", "Personne", "Statut", "Reçue le", "Moyenne pondérée", "Grilles"}
@@ -200,7 +246,7 @@ func (h *Handler) selectionReportCSV(c *gin.Context) {
 	}
 	header = append(header, "Note pondérée de la grille", "Commentaire", "Décisions (date, qui, changement, motif)")
 	w.Write(neutralise(header)) // question labels and criteria are typed by reviewers
-	for _, row := range reportRows(p, rep, qs) {
+	for _, row := range reportRows(p, rep, qs, reader) {
 		decisions := make([]string, len(row.Decisions))
 		for i, d := range row.Decisions {
 			decisions[i] = d.At + ", " + d.Who + ", " + d.What
@@ -219,6 +265,9 @@ func (h *Handler) selectionReportCSV(c *gin.Context) {
 		cards := row.Cards
 		if len(cards) == 0 {
 			cards = []reportCard{{Marks: make([]string, len(rep.Criteria))}}
+			if row.Withheld {
+				cards[0].Recommendation = withheldNote
+			}
 		}
 		for _, card := range cards {
 			line := append(append([]string{}, base...), card.Reviewer, card.Recommendation)
