@@ -233,14 +233,14 @@ func TestFiguresAcrossPostingsOverAPeriod(t *testing.T) {
 	// In a browser: the page and its tables pass axe-core.
 	ctx := testkit.Browser(t)
 	signIn := app.SignInLink(app.Client(), adminEmail)
-	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+signIn), chromedp.WaitVisible(`main button[type=submit]`),
-		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`),
-		chromedp.Navigate(app.URL+"/boite/statistiques?du=2026-03-10&au=2026-03-12"), chromedp.WaitVisible(`table#activite`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+signIn), testkit.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`),
+		chromedp.Navigate(app.URL+"/boite/statistiques?du=2026-03-10&au=2026-03-12"), testkit.WaitVisible(`table#activite`)); err != nil {
 		t.Fatal(err)
 	}
 	testkit.CheckAccessibility(t, ctx, "the figures of every posting")
 	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+"/boite/statistiques?du=2026-03-12&au=2026-03-10"),
-		chromedp.WaitVisible(`#au-erreur`)); err != nil {
+		testkit.WaitVisible(`#au-erreur`)); err != nil {
 		t.Fatal(err)
 	}
 	testkit.CheckAccessibility(t, ctx, "the figures of every posting, with a wrong period")

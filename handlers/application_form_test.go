@@ -149,7 +149,7 @@ func submitOversizedCV(t *testing.T, cvPath string, limit int64) {
 		"#localisation": "Lyon", "#tjm": "650", "#siret": "732 829 320 00074", "#liens": "https://github.com/camille",
 		"#motivation": "Coach agile depuis huit ans auprès de collectivités, j'aimerais accompagner une équipe.",
 	}
-	actions := []chromedp.Action[chromedp.Void]{chromedp.Navigate(app.URL + "/offres/" + p.Slug), chromedp.WaitVisible(`#prenom`)}
+	actions := []chromedp.Action[chromedp.Void]{chromedp.Navigate(app.URL + "/offres/" + p.Slug), testkit.WaitVisible(`#prenom`)}
 	for sel, v := range typed {
 		actions = append(actions, chromedp.SendKeys(sel, v))
 	}
@@ -165,7 +165,7 @@ func submitOversizedCV(t *testing.T, cvPath string, limit int64) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("document.querySelector('#disponible_le').value = '"+day+"'; true")); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Submit(`#prenom`), chromedp.WaitVisible(`#erreurs`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Submit(`#prenom`), testkit.WaitVisible(`#erreurs`)); err != nil {
 		t.Fatal(err)
 	}
 	summary, err := chromedp.Run(ctx, chromedp.Text(`#erreurs`))

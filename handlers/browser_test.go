@@ -31,7 +31,7 @@ func TestApplyInABrowser(t *testing.T) {
 
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(app.URL+"/offres/"+p.Slug),
-		chromedp.WaitVisible(`#prenom`),
+		testkit.WaitVisible(`#prenom`),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestApplyInABrowser(t *testing.T) {
 		chromedp.SendKeys(`#prenom`, "Camille"),
 		chromedp.SendKeys(`#email`, "camille@"),
 		chromedp.Submit(`#prenom`),
-		chromedp.WaitVisible(`#erreurs`),
+		testkit.WaitVisible(`#erreurs`),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +77,7 @@ func TestApplyInABrowser(t *testing.T) {
 		chromedp.SetUploadFiles(`#cv`, []string{cvPath}),
 		chromedp.Click(`#consentement`),
 		chromedp.Submit(`#prenom`),
-		chromedp.WaitVisible(`.fr-alert--success`),
+		testkit.WaitVisible(`.fr-alert--success`),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -149,15 +149,15 @@ func TestContactJourneyInABrowser(t *testing.T) {
 		}
 		testkit.CheckAccessibility(t, ctx, name)
 	}
-	step("the sign-in link", chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`button[type=submit]`))
-	step("my postings", chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`a[href^="/boite/offres/"]`))
-	step("the applications", chromedp.Click(`main a[href^="/boite/offres/"]`), chromedp.WaitVisible(`#q`))
-	step("a search", chromedp.SendKeys(`#q`, "helene"), chromedp.Submit(`#q`), chromedp.WaitVisible(`tbody a`))
+	step("the sign-in link", chromedp.Navigate(app.URL+link), testkit.WaitVisible(`button[type=submit]`))
+	step("my postings", chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`a[href^="/boite/offres/"]`))
+	step("the applications", chromedp.Click(`main a[href^="/boite/offres/"]`), testkit.WaitVisible(`#q`))
+	step("a search", chromedp.SendKeys(`#q`, "helene"), chromedp.Submit(`#q`), testkit.WaitVisible(`tbody a`))
 	name, err := chromedp.Run(ctx, chromedp.Text(`tbody a`))
 	if err != nil || !strings.Contains(name, "Lefèvre Hélène") {
 		t.Fatalf("search for helene found %q, %v", name, err)
 	}
-	step("the application", chromedp.Click(`tbody a`), chromedp.WaitVisible(`iframe.vivier-cv`))
+	step("the application", chromedp.Click(`tbody a`), testkit.WaitVisible(`iframe.vivier-cv`))
 	cvSrc, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("iframe.vivier-cv").src`))
 	if err != nil {
 		t.Fatal(err)
@@ -166,9 +166,9 @@ func TestContactJourneyInABrowser(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("the CV shown in the page does not load as a PDF: %v", err)
 	}
-	step("the status editor", chromedp.Click(`a[href*="vers=shortlisted"]`), chromedp.WaitVisible(`#message`))
+	step("the status editor", chromedp.Click(`a[href*="vers=shortlisted"]`), testkit.WaitVisible(`#message`))
 	before := len(app.SMTP.Messages())
-	step("the status changed", chromedp.Submit(`#message`), chromedp.WaitVisible(`.fr-alert--success`))
+	step("the status changed", chromedp.Submit(`#message`), testkit.WaitVisible(`.fr-alert--success`))
 	if badge, _ := chromedp.Run(ctx, chromedp.Text(`#statut`)); !strings.EqualFold(badge, "Présélectionnée") {
 		t.Errorf("status badge %q", badge)
 	}
@@ -176,9 +176,9 @@ func TestContactJourneyInABrowser(t *testing.T) {
 	if got := msgs[len(msgs)-1]; got.To[0] != "helene@example.org" || !strings.Contains(got.Subject, "présélectionnée") {
 		t.Errorf("status email: %q to %v", got.Subject, got.To)
 	}
-	step("the close preview", chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"/cloture"), chromedp.WaitVisible(`#message_close_in_review`))
+	step("the close preview", chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"/cloture"), testkit.WaitVisible(`#message_close_in_review`))
 	before = len(app.SMTP.Messages())
-	step("the posting closed", chromedp.Submit(`#message_close_in_review`), chromedp.WaitVisible(`.fr-alert--success`))
+	step("the posting closed", chromedp.Submit(`#message_close_in_review`), testkit.WaitVisible(`.fr-alert--success`))
 	// Two applicants still under review and the summary.
 	msgs = app.SMTP.WaitFor(before+3, 30*time.Second)[before:]
 	kinds := map[string]int{}
@@ -204,7 +204,7 @@ func TestApplyWithTheKeyboardAlone(t *testing.T) {
 	cvPath := filepath.Join(t.TempDir(), "cv.pdf")
 	os.WriteFile(cvPath, testkit.PDF(20<<10), 0o644)
 	ctx := testkit.Browser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(`#prenom`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+"/offres/"+p.Slug), testkit.WaitVisible(`#prenom`)); err != nil {
 		t.Fatal(err)
 	}
 	active := func() string {
@@ -268,7 +268,7 @@ func TestApplyWithTheKeyboardAlone(t *testing.T) {
 	if got := active(); !strings.Contains(strings.ToUpper(got), "BUTTON") {
 		t.Fatalf("after the CV, focus on %q, want the send button", got)
 	}
-	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r"), chromedp.WaitVisible(`.fr-alert--success`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\r"), testkit.WaitVisible(`.fr-alert--success`)); err != nil {
 		t.Fatalf("Enter on the send button: %v", err)
 	}
 	if apps, _, _ := app.Counts(); apps != 1 {
@@ -291,24 +291,24 @@ func TestHeaderMenuOnAPhone(t *testing.T) {
 		}
 	}
 	step("a phone's screen", chromedp.EmulateViewport(375, 812))
-	step("the posting", chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(`#bouton-menu`),
-		chromedp.WaitNotVisible(`.fr-header__tools-links a[href="/connexion"]`))
+	step("the posting", chromedp.Navigate(app.URL+"/offres/"+p.Slug), testkit.WaitVisible(`#bouton-menu`),
+		testkit.WaitNotVisible(`.fr-header__tools-links a[href="/connexion"]`))
 	testkit.CheckAccessibility(t, ctx, "a page on a phone, its menu closed")
-	step("the menu", chromedp.Click(`#bouton-menu`), chromedp.WaitVisible(`#menu-entete a[href="/connexion"]`))
+	step("the menu", chromedp.Click(`#bouton-menu`), testkit.WaitVisible(`#menu-entete a[href="/connexion"]`))
 	testkit.CheckAccessibility(t, ctx, "the header's menu on a phone")
-	step("the reviewers' sign-in", chromedp.Click(`#menu-entete a[href="/connexion"]`), chromedp.WaitVisible(`#email`))
+	step("the reviewers' sign-in", chromedp.Click(`#menu-entete a[href="/connexion"]`), testkit.WaitVisible(`#email`))
 
 	link := app.SignInLink(app.Client(), p.ContactEmail)
-	step("signed in", chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
-		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`),
-		chromedp.WaitNotVisible(`.fr-header__tools-links button[type=submit]`))
-	step("the menu, signed in", chromedp.Click(`#bouton-menu`), chromedp.WaitVisible(`#menu-entete button[type=submit]`))
+	step("signed in", chromedp.Navigate(app.URL+link), testkit.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`),
+		testkit.WaitNotVisible(`.fr-header__tools-links button[type=submit]`))
+	step("the menu, signed in", chromedp.Click(`#bouton-menu`), testkit.WaitVisible(`#menu-entete button[type=submit]`))
 	testkit.CheckAccessibility(t, ctx, "the signed-in header's menu on a phone")
 	if text, err := chromedp.Run(ctx, chromedp.Text(`#menu-entete button[type=submit]`)); err != nil || text != "Se déconnecter" {
 		t.Fatalf("the menu's button says %q (%v)", text, err)
 	}
-	step("signed out", chromedp.Click(`#menu-entete button[type=submit]`), chromedp.WaitVisible(`#email`))
-	step("the inbox again", chromedp.Navigate(app.URL+"/boite"), chromedp.WaitVisible(`#email`))
+	step("signed out", chromedp.Click(`#menu-entete button[type=submit]`), testkit.WaitVisible(`#email`))
+	step("the inbox again", chromedp.Navigate(app.URL+"/boite"), testkit.WaitVisible(`#email`))
 	if where, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.Contains(where, "/connexion") {
 		t.Fatalf("after signing out, /boite shows %q (%v), want the sign-in page", where, err)
 	}
@@ -325,9 +325,9 @@ func TestActiveStatusTabIsMarked(t *testing.T) {
 	}
 	ctx := testkit.Browser(t)
 	link := app.SignInLink(app.Client(), p.ContactEmail)
-	err := chromedp.Do(ctx, chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
-		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`),
-		chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?statut=received"), chromedp.WaitVisible(`#q`))
+	err := chromedp.Do(ctx, chromedp.Navigate(app.URL+link), testkit.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`),
+		chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)+"?statut=received"), testkit.WaitVisible(`#q`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,8 +59,8 @@ func TestChoosingWellInABrowser(t *testing.T) {
 		t.Helper()
 		link := app.SignInLink(app.Client(), who)
 		// The sign-in pages are checked by their own tests.
-		if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
-			chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`)); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+link), testkit.WaitVisible(`main button[type=submit]`),
+			chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`)); err != nil {
 			t.Fatalf("sign in as %s: %v", who, err)
 		}
 	}
@@ -95,38 +95,38 @@ func TestChoosingWellInABrowser(t *testing.T) {
 	// The admin prepares the posting: two reviewers, three questions, two
 	// criteria, a blind first pass until « Présélectionnée ».
 	signIn("admin@anct.gouv.fr")
-	step("the posting's list", chromedp.Navigate(app.URL+"/boite/offres/"+pid), chromedp.WaitVisible(`#relecteur`))
+	step("the posting's list", chromedp.Navigate(app.URL+"/boite/offres/"+pid), testkit.WaitVisible(`#relecteur`))
 	// Each waits for its own line in the list of reviewers (the contact's
 	// first): the page left shows the previous message until the next loads.
 	for i, who := range []string{"premiere@anct.gouv.fr", "second@anct.gouv.fr"} {
 		step("the reviewer "+who, chromedp.SendKeys(`#relecteur`, who), chromedp.Submit(`#relecteur`),
-			chromedp.WaitVisible(`#relecteurs ul > li:nth-child(`+strconv.Itoa(i+2)+`)`))
+			testkit.WaitVisible(`#relecteurs ul > li:nth-child(`+strconv.Itoa(i+2)+`)`))
 	}
 	mustContain("the reviewers", text(`#relecteurs ul`), "premiere@anct.gouv.fr", "second@anct.gouv.fr")
-	step("the questions, none yet", chromedp.Click(`a[href$="/questions"]`), chromedp.WaitVisible(`#libelle`))
+	step("the questions, none yet", chromedp.Click(`a[href$="/questions"]`), testkit.WaitVisible(`#libelle`))
 	step("a choice shown as a column", chromedp.SetValue(`#type`, "one_choice"), chromedp.SendKeys(`#libelle`, "Votre méthode d'animation"),
 		chromedp.SendKeys(`#choix`, "Ateliers\nEntretiens\nAutre"), chromedp.Click(`#obligatoire`), chromedp.Click(`#colonne`),
-		chromedp.Submit(`#libelle`), chromedp.WaitVisible(`ol.vivier-questions > li:nth-child(1)`))
+		chromedp.Submit(`#libelle`), testkit.WaitVisible(`ol.vivier-questions > li:nth-child(1)`))
 	step("a long text", chromedp.SetValue(`#type`, "long_text"), chromedp.SendKeys(`#libelle`, "Un atelier que vous avez animé"),
-		chromedp.Click(`#obligatoire`), chromedp.Submit(`#libelle`), chromedp.WaitVisible(`ol.vivier-questions > li:nth-child(2)`))
+		chromedp.Click(`#obligatoire`), chromedp.Submit(`#libelle`), testkit.WaitVisible(`ol.vivier-questions > li:nth-child(2)`))
 	step("a file", chromedp.SetValue(`#type`, "file"), chromedp.SendKeys(`#libelle`, "Un support d'atelier"),
-		chromedp.Submit(`#libelle`), chromedp.WaitVisible(`ol.vivier-questions > li:nth-child(3)`))
+		chromedp.Submit(`#libelle`), testkit.WaitVisible(`ol.vivier-questions > li:nth-child(3)`))
 	ids := questionIDs(t, app, p.ID)
 	if len(ids) != 3 {
 		t.Fatalf("%d questions stored, want 3", len(ids))
 	}
 	method, workshop, support := "#"+field(ids[0]), "#"+field(ids[1]), "#"+field(ids[2])
-	step("the evaluation page", chromedp.Navigate(app.URL+"/boite/offres/"+pid+"/evaluation"), chromedp.WaitVisible(`#nouveau-nom`))
+	step("the evaluation page", chromedp.Navigate(app.URL+"/boite/offres/"+pid+"/evaluation"), testkit.WaitVisible(`#nouveau-nom`))
 	for i, c := range []struct{ name, weight string }{{"Animation d'ateliers", "3"}, {"Qualité de l'écrit", "1"}} {
 		step("the criterion "+c.name, chromedp.SendKeys(`#nouveau-nom`, c.name), chromedp.SetValue(`#nouveau-poids`, c.weight),
-			chromedp.Submit(`#nouveau-nom`), chromedp.WaitVisible(`#criteres tbody > tr:nth-child(`+strconv.Itoa(i+1)+`)`))
+			chromedp.Submit(`#nouveau-nom`), testkit.WaitVisible(`#criteres tbody > tr:nth-child(`+strconv.Itoa(i+1)+`)`))
 	}
 	step("blind until shortlisted", chromedp.Click(`label[for="jusqu_a-2"]`), chromedp.Submit(`#jusqu_a-2`),
-		chromedp.WaitReady(`#jusqu_a-2[checked]`), chromedp.WaitVisible(`.fr-alert--success`)) // the attribute: the page sent back
+		chromedp.WaitReady(`#jusqu_a-2[checked]`), testkit.WaitVisible(`.fr-alert--success`)) // the attribute: the page sent back
 
 	// A freelancer applies through the form, which asks them not to
 	// identify themselves, and answers the questions.
-	step("the blind posting's form", chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(support))
+	step("the blind posting's form", chromedp.Navigate(app.URL+"/offres/"+p.Slug), testkit.WaitVisible(support))
 	mustContain("the blind form's notice", text(`#candidature-anonyme`), "ne vous nommez pas", "fichiers joints")
 	script := "document.querySelector('#disponible_le').value = '" + time.Now().AddDate(0, 0, 10).Format("2006-01-02") + "'; true"
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](script)); err != nil {
@@ -139,7 +139,7 @@ func TestChoosingWellInABrowser(t *testing.T) {
 		chromedp.SendKeys(`#motivation`, "Coach agile depuis huit ans auprès de collectivités, j'aimerais accompagner une équipe."),
 		chromedp.Click(method+`-0`), chromedp.SendKeys(workshop, "Un atelier de cartographie des usagers avec douze agents d'une mairie."),
 		chromedp.SetUploadFiles(`#cv`, []string{cvPath}), chromedp.SetUploadFiles(support, []string{supportPath}),
-		chromedp.Click(`#consentement`), chromedp.Submit(`#prenom`), chromedp.WaitVisible(`.fr-alert--success`))
+		chromedp.Click(`#consentement`), chromedp.Submit(`#prenom`), testkit.WaitVisible(`.fr-alert--success`))
 	var first int64
 	app.DB.Get(&first, `SELECT id FROM applications WHERE posting_id = $1 AND email = 'camille.durand@example.org'`, p.ID)
 	if first == 0 {
@@ -169,7 +169,7 @@ func TestChoosingWellInABrowser(t *testing.T) {
 
 	// The first reviewer: the blind list, with the question's column.
 	signIn("premiere@anct.gouv.fr")
-	step("the blind list", chromedp.Navigate(app.URL+"/boite/offres/"+pid), chromedp.WaitVisible(`#aveugle`))
+	step("the blind list", chromedp.Navigate(app.URL+"/boite/offres/"+pid), testkit.WaitVisible(`#aveugle`))
 	mustContain("the blind list's notice", text(`#aveugle`), "Présélectionnée")
 	mustContain("the list's header", text(`thead`), "Personne", "Grilles", "Votre méthode d'animation")
 	rows := text(`tbody`)
@@ -179,7 +179,7 @@ func TestChoosingWellInABrowser(t *testing.T) {
 		t.Errorf("the blind list's sorts: %q", options)
 	}
 	step("the list sorted on the question", chromedp.SetValue(`#tri`, "q"+strconv.FormatInt(ids[0], 10)), chromedp.Submit(`#tri`),
-		chromedp.WaitVisible(`tbody tr:nth-child(2)`))
+		testkit.WaitVisible(`tbody tr:nth-child(2)`))
 	if row := text(`tbody tr:nth-child(1)`); !strings.Contains(row, firstNumber) || !strings.Contains(row, "Ateliers") {
 		t.Errorf("sorted on the method, « Ateliers » comes first: %q", row)
 	}
@@ -194,7 +194,7 @@ func TestChoosingWellInABrowser(t *testing.T) {
 		"Un atelier que vous avez animé", "Un support d'atelier", "Un atelier de cartographie", "fichier joint, masqué")
 
 	// The blind application page: the answers, no person, no CV, no file.
-	step("the blind application", chromedp.Navigate(app.URL+firstPage), chromedp.WaitVisible(`#grilles`))
+	step("the blind application", chromedp.Navigate(app.URL+firstPage), testkit.WaitVisible(`#grilles`))
 	main := text(`main`)
 	hides("the blind application page", main)
 	mustContain("the blind application page", main, firstNumber, "650 € HT", "Coach agile")
@@ -205,7 +205,7 @@ func TestChoosingWellInABrowser(t *testing.T) {
 	}
 	step("the first scorecard", chromedp.Click(`#grilles fieldset:nth-of-type(1) label[for$="-4"]`),
 		chromedp.Click(`#grilles fieldset:nth-of-type(2) label[for$="-3"]`), chromedp.Click(`label[for="avis-4"]`),
-		chromedp.SendKeys(`#commentaire`, "Ateliers nombreux et variés"), chromedp.Submit(`#commentaire`), chromedp.WaitVisible(`#grilles-table`))
+		chromedp.SendKeys(`#commentaire`, "Ateliers nombreux et variés"), chromedp.Submit(`#commentaire`), testkit.WaitVisible(`#grilles-table`))
 	// The file's address answers 404 during the blind pass, as the CV's.
 	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(app.URL+fileURL))
 	if err != nil || resp == nil || resp.Status != http.StatusNotFound {
@@ -214,28 +214,28 @@ func TestChoosingWellInABrowser(t *testing.T) {
 
 	// The second reviewer sees the first's scorecard only once theirs is in.
 	signIn("second@anct.gouv.fr")
-	step("the second reviewer, before submitting", chromedp.Navigate(app.URL+firstPage), chromedp.WaitVisible(`#grilles-attente`))
+	step("the second reviewer, before submitting", chromedp.Navigate(app.URL+firstPage), testkit.WaitVisible(`#grilles-attente`))
 	if grilles := text(`#grilles`); strings.Contains(grilles, "premiere@anct.gouv.fr") || strings.Contains(text(`main`), "Ateliers nombreux") {
 		t.Errorf("the second reviewer sees the first's scorecard before submitting")
 	}
 	step("the second scorecard", chromedp.Click(`#grilles fieldset:nth-of-type(1) label[for$="-2"]`),
 		chromedp.Click(`#grilles fieldset:nth-of-type(2) label[for$="-4"]`), chromedp.Click(`label[for="avis-3"]`),
-		chromedp.Submit(`#commentaire`), chromedp.WaitVisible(`#grilles-table`))
+		chromedp.Submit(`#commentaire`), testkit.WaitVisible(`#grilles-table`))
 	// (3×4+3)/4 = 3.75 and (3×2+4)/4 = 2.5: the mean 3.125 reads 3,1.
 	mustContain("the scorecards after submitting", text(`#grilles`), "premiere@anct.gouv.fr", "Ateliers nombreux et variés",
 		"second@anct.gouv.fr (vous)", "3,1")
 	mustContain("the disagreements", text(`#desaccords`), "Animation d'ateliers")
-	step("the list with its mean and its question", chromedp.Navigate(app.URL+"/boite/offres/"+pid+"?tri=note"), chromedp.WaitVisible(`tbody tr`))
+	step("the list with its mean and its question", chromedp.Navigate(app.URL+"/boite/offres/"+pid+"?tri=note"), testkit.WaitVisible(`tbody tr`))
 	if row := text(`tbody tr:nth-child(1)`); !strings.Contains(row, firstNumber) || !strings.Contains(row, "3,1/4") ||
 		!strings.Contains(row, "2 grilles") || !strings.Contains(row, "Ateliers") {
 		t.Errorf("the list sorted on the mean, its first row: %q", row)
 	}
 
 	// Shortlisting reveals the person, and the file answered.
-	step("the application before shortlisting", chromedp.Navigate(app.URL+firstPage), chromedp.WaitVisible(`#grilles`))
-	step("the status editor", chromedp.Click(`a[href*="vers=shortlisted"]`), chromedp.WaitVisible(`#message`))
+	step("the application before shortlisting", chromedp.Navigate(app.URL+firstPage), testkit.WaitVisible(`#grilles`))
+	step("the status editor", chromedp.Click(`a[href*="vers=shortlisted"]`), testkit.WaitVisible(`#message`))
 	hides("the status editor of a blind application", text(`main`))
-	step("shortlisted", chromedp.Submit(`#message`), chromedp.WaitVisible(`.fr-alert--success`))
+	step("shortlisted", chromedp.Submit(`#message`), testkit.WaitVisible(`.fr-alert--success`))
 	if h1 := text(`main h1`); h1 != "Camille Durand" {
 		t.Errorf("after shortlisting, the page's title is %q", h1)
 	}
@@ -245,20 +245,20 @@ func TestChoosingWellInABrowser(t *testing.T) {
 	}
 
 	// Rejecting the other application asks for a reason.
-	step("the other application", chromedp.Navigate(app.URL+"/boite/candidatures/"+strconv.FormatInt(second, 10)), chromedp.WaitVisible(`#grilles`))
+	step("the other application", chromedp.Navigate(app.URL+"/boite/candidatures/"+strconv.FormatInt(second, 10)), testkit.WaitVisible(`#grilles`))
 	if h1 := text(`main h1`); h1 != secondNumber {
 		t.Errorf("the other application's title: %q", h1)
 	}
-	step("the rejection form", chromedp.Click(`a[href*="vers=rejected"]`), chromedp.WaitVisible(`#motif`))
-	step("a rejection without its reason", chromedp.Submit(`#message`), chromedp.WaitVisible(`#motif-erreur`))
-	step("rejected", chromedp.SendKeys(`#motif`, "Moins d'ateliers que les autres"), chromedp.Submit(`#message`), chromedp.WaitVisible(`.fr-alert--success`))
+	step("the rejection form", chromedp.Click(`a[href*="vers=rejected"]`), testkit.WaitVisible(`#motif`))
+	step("a rejection without its reason", chromedp.Submit(`#message`), testkit.WaitVisible(`#motif-erreur`))
+	step("rejected", chromedp.SendKeys(`#motif`, "Moins d'ateliers que les autres"), chromedp.Submit(`#message`), testkit.WaitVisible(`.fr-alert--success`))
 
 	// The journal records the reveal; the report lists it all.
 	signIn("admin@anct.gouv.fr")
-	step("the journal of reveals", chromedp.Navigate(app.URL+"/admin/journal?action=application_revealed"), chromedp.WaitVisible(`tbody tr`))
+	step("the journal of reveals", chromedp.Navigate(app.URL+"/admin/journal?action=application_revealed"), testkit.WaitVisible(`tbody tr`))
 	mustContain("the journal's reveal", text(`tbody`), "Candidature dévoilée", "second@anct.gouv.fr", "n° "+strconv.FormatInt(first, 10),
 		"Présélectionnée", "fichiers joints")
-	step("the selection report", chromedp.Navigate(app.URL+"/boite/offres/"+pid+"/rapport"), chromedp.WaitVisible(`#rapport-criteres`))
+	step("the selection report", chromedp.Navigate(app.URL+"/boite/offres/"+pid+"/rapport"), testkit.WaitVisible(`#rapport-criteres`))
 	criteria := text(`#rapport-criteres`)
 	mustContain("the report's criteria", criteria, "Animation d'ateliers", "Qualité de l'écrit")
 	if !strings.Contains(text(`#rapport-criteres tbody tr:nth-child(1)`), "3") || !strings.Contains(text(`#rapport-criteres tbody tr:nth-child(2)`), "1") {

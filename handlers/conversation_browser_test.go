@@ -59,9 +59,9 @@ func TestConversationInABrowser(t *testing.T) {
 
 	// The reviewer writes from the interview wording.
 	link := app.SignInLink(app.Client(), p.ContactEmail)
-	step("signed in", chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
-		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`))
-	step("the application", chromedp.Navigate(page), chromedp.WaitVisible(`#conversation`))
+	step("signed in", chromedp.Navigate(app.URL+link), testkit.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`))
+	step("the application", chromedp.Navigate(page), testkit.WaitVisible(`#conversation`))
 	if got := text(`#conversation + p`); got != "Aucune réponse." {
 		t.Errorf("before any reply, « Réponses reçues » says %q", got)
 	}
@@ -69,7 +69,7 @@ func TestConversationInABrowser(t *testing.T) {
 		t.Errorf("in development, the page says of the applicant's answer: %q", got)
 	}
 	step("the message form", chromedp.SetValue(`#modele`, "message_interview"),
-		chromedp.Click(`form[action$="/message"] button[type=submit]`), chromedp.WaitVisible(`#objet`))
+		chromedp.Click(`form[action$="/message"] button[type=submit]`), testkit.WaitVisible(`#objet`))
 	if got := value(`#message`); !strings.Contains(got, "entretien") {
 		t.Errorf("the interview wording is not in the form: %q", got)
 	}
@@ -77,7 +77,7 @@ func TestConversationInABrowser(t *testing.T) {
 	// No subject: the page says so next to it, and keeps the message.
 	typed := "Nous aimerions vous rencontrer pour un entretien : mardi à 14 h vous conviendrait-il ?"
 	step("no subject", chromedp.Clear(`#objet`), chromedp.SetValue(`#message`, typed),
-		chromedp.Click(`form[method=post][action$="/message"] button[type=submit]`), chromedp.WaitVisible(`#objet-erreur`))
+		chromedp.Click(`form[method=post][action$="/message"] button[type=submit]`), testkit.WaitVisible(`#objet-erreur`))
 	if got := text(`#objet-erreur`); got != "Indiquez l'objet de l'email." {
 		t.Errorf("next to the subject: %q", got)
 	}
@@ -88,7 +88,7 @@ func TestConversationInABrowser(t *testing.T) {
 	// subject kept.
 	step("an unknown variable", chromedp.SetValue(`#objet`, "Entretien pour {{.Offre}}"),
 		chromedp.SetValue(`#message`, typed+" {{.Poste}}"),
-		chromedp.Click(`form[method=post][action$="/message"] button[type=submit]`), chromedp.WaitVisible(`#message-erreur`))
+		chromedp.Click(`form[method=post][action$="/message"] button[type=submit]`), testkit.WaitVisible(`#message-erreur`))
 	if got := text(`#message-erreur`); !strings.Contains(got, "Message") || !strings.Contains(got, "Poste") {
 		t.Errorf("next to the message: %q", got)
 	}
@@ -96,7 +96,7 @@ func TestConversationInABrowser(t *testing.T) {
 		t.Errorf("the subject typed became %q", got)
 	}
 	step("sent", chromedp.SetValue(`#message`, typed), chromedp.Click(`form[method=post][action$="/message"] button[type=submit]`),
-		chromedp.WaitVisible(`.fr-alert--success`))
+		testkit.WaitVisible(`.fr-alert--success`))
 	if got := text(`.fr-alert--success`); got != "Message envoyé à Camille Durand." {
 		t.Errorf("after sending: %q", got)
 	}
@@ -104,18 +104,18 @@ func TestConversationInABrowser(t *testing.T) {
 	sent := caught(t, app, a.Email, "Entretien pour "+p.Title)
 
 	// The applicant answers it from /dev/mail.
-	step("the caught mail", chromedp.Navigate(app.URL+"/dev/mail"), chromedp.WaitVisible(`table`))
-	step("the message caught", chromedp.Click(`a[href="/dev/mail/`+strconv.Itoa(sent.ID)+`"]`), chromedp.WaitVisible(`#texte`))
-	step("an empty reply", chromedp.Click(`form[action$="/reponse"] button[type=submit]`), chromedp.WaitVisible(`#texte-erreur`))
+	step("the caught mail", chromedp.Navigate(app.URL+"/dev/mail"), testkit.WaitVisible(`table`))
+	step("the message caught", chromedp.Click(`a[href="/dev/mail/`+strconv.Itoa(sent.ID)+`"]`), testkit.WaitVisible(`#texte`))
+	step("an empty reply", chromedp.Click(`form[action$="/reponse"] button[type=submit]`), testkit.WaitVisible(`#texte-erreur`))
 	if got := text(`#texte-erreur`); got != "Écrivez la réponse." {
 		t.Errorf("an empty reply: %q", got)
 	}
 	step("replied", chromedp.SetValue(`#texte`, "Mardi à 14 h me convient très bien."),
-		chromedp.Click(`form[action$="/reponse"] button[type=submit]`), chromedp.WaitVisible(`.fr-alert--success`))
+		chromedp.Click(`form[action$="/reponse"] button[type=submit]`), testkit.WaitVisible(`.fr-alert--success`))
 	if got := text(`.fr-alert--success`); !strings.HasPrefix(got, "Réponse reçue") {
 		t.Errorf("after replying, /dev/mail says %q", got)
 	}
-	step("the reply on the application", chromedp.Click(`.fr-alert--success a`), chromedp.WaitVisible(`#conversation`))
+	step("the reply on the application", chromedp.Click(`.fr-alert--success a`), testkit.WaitVisible(`#conversation`))
 	if got := text(`#conversation + div`); !strings.Contains(got, "Mardi à 14 h me convient très bien.") || strings.Contains(got, "> Nous aimerions") {
 		t.Errorf("under « Réponses reçues »: %q", got)
 	}
@@ -136,7 +136,7 @@ func TestConversationInABrowser(t *testing.T) {
 	if got := process(postfixDSN(ack.Header.Get("Message-Id"), a.Email), "test:bounce"); got != inbound.Stored {
 		t.Fatalf("the bounce: %v", got)
 	}
-	step("the bounce shown", chromedp.Navigate(page), chromedp.WaitVisible(`#non-remis`))
+	step("the bounce shown", chromedp.Navigate(page), testkit.WaitVisible(`#non-remis`))
 	var ackRow int64
 	app.DB.Get(&ackRow, `SELECT id FROM emails WHERE kind = 'acknowledgement'`)
 	field := "#adresse-" + strconv.FormatInt(ackRow, 10)
@@ -144,7 +144,7 @@ func TestConversationInABrowser(t *testing.T) {
 		t.Errorf("the bounced email does not say why: %q", got)
 	}
 	step("a bad corrected address", chromedp.SetValue(field, "camille.durand@"), chromedp.Submit(field),
-		chromedp.WaitVisible(field+"-erreur"))
+		testkit.WaitVisible(field+"-erreur"))
 	if got := text(field + "-erreur"); !strings.Contains(got, "n'est pas une adresse email valable") {
 		t.Errorf("next to the corrected address: %q", got)
 	}
@@ -152,7 +152,7 @@ func TestConversationInABrowser(t *testing.T) {
 		t.Errorf("the address typed became %q", got)
 	}
 	step("the address corrected", chromedp.SetValue(field, "camille.durand@example.net"), chromedp.Submit(field),
-		chromedp.WaitVisible(`.fr-alert--success`))
+		testkit.WaitVisible(`.fr-alert--success`))
 	if got := text(`.fr-alert--success`); got != "Adresse corrigée : l'email va être renvoyé à camille.durand@example.net." {
 		t.Errorf("after the correction: %q", got)
 	}
@@ -167,9 +167,9 @@ func TestConversationInABrowser(t *testing.T) {
 		t.Fatalf("the stray message: %v", got)
 	}
 	admin := app.SignInLink(app.Client(), "admin@anct.gouv.fr")
-	step("the admin signed in", chromedp.Navigate(app.URL+admin), chromedp.WaitVisible(`main button[type=submit]`),
-		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`))
-	step("the unmatched messages", chromedp.Navigate(app.URL+"/admin/non-rattaches"), chromedp.WaitVisible(`#non-rattaches`))
+	step("the admin signed in", chromedp.Navigate(app.URL+admin), testkit.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`))
+	step("the unmatched messages", chromedp.Navigate(app.URL+"/admin/non-rattaches"), testkit.WaitVisible(`#non-rattaches`))
 	if got := text(`#non-rattaches tbody`); !strings.Contains(got, "Une question sur vos offres") || !strings.Contains(got, "dominique@example.com") ||
 		!strings.Contains(got, "recrutez-vous des développeuses") {
 		t.Errorf("the unmatched messages: %q", got)

@@ -51,11 +51,11 @@ func TestDevMailShowsNamesAndWholeMessages(t *testing.T) {
 	}
 
 	ctx := testkit.Browser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(page), chromedp.WaitVisible(`main iframe`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(page), testkit.WaitVisible(`main iframe`)); err != nil {
 		t.Fatal(err)
 	}
 	// The frame grows to the message: its footer is inside, not cut.
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+	_, err := chromedp.Run(ctx, testkit.Poll[bool](`(() => {
 		const f = document.querySelector("main iframe"), d = f.contentDocument;
 		return !!d && d.readyState === "complete" && d.body.innerText.includes("pour le compte de l'Incubateur des Territoires") &&
 			f.clientHeight >= d.documentElement.scrollHeight;

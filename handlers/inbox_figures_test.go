@@ -140,9 +140,9 @@ func TestPostingFiguresPage(t *testing.T) {
 	// In a browser: the charts and their tables pass axe-core.
 	ctx := testkit.Browser(t)
 	link := app.SignInLink(app.Client(), p.ContactEmail)
-	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
-		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`),
-		chromedp.Navigate(app.URL+"/boite/offres/"+pid+"/statistiques"), chromedp.WaitVisible(`svg.vivier-chart`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+link), testkit.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`),
+		chromedp.Navigate(app.URL+"/boite/offres/"+pid+"/statistiques"), testkit.WaitVisible(`svg.vivier-chart`)); err != nil {
 		t.Fatal(err)
 	}
 	testkit.CheckAccessibility(t, ctx, "the figures of a posting")

@@ -47,17 +47,17 @@ func TestInterviewsInABrowser(t *testing.T) {
 	// The reviewer proposes three slots to the posting's pool.
 	link := app.SignInLink(app.Client(), p.ContactEmail)
 	pid := strconv.FormatInt(p.ID, 10)
-	step(ctx, "signed in", chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
-		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`),
+	step(ctx, "signed in", chromedp.Navigate(app.URL+link), testkit.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`),
 		chromedp.Navigate(app.URL+"/boite/offres/"+pid), chromedp.Click(`a[href="/boite/offres/`+pid+`/entretiens"]`),
-		chromedp.WaitVisible(`#date-1`))
+		testkit.WaitVisible(`#date-1`))
 	var fill []chromedp.Action[chromedp.Void]
 	for i, at := range []string{"10:00", "11:00", "14:30"} {
 		n := strconv.Itoa(i + 1)
 		fill = append(fill, chromedp.SetValue(`#date-`+n, "2026-09-22"), chromedp.SetValue(`#heure-`+n, at))
 	}
 	fill = append(fill, chromedp.SendKeys(`#lieu`, "https://visio.example.org/entretien"), chromedp.Click(`main button[type=submit]`),
-		chromedp.WaitVisible(`.fr-alert--success`))
+		testkit.WaitVisible(`.fr-alert--success`))
 	step(ctx, "three slots proposed", fill...)
 	if got := text(ctx, `.fr-alert--success`); !strings.Contains(got, "3 créneaux ajoutés à l'offre : 2 personnes en entretien ont reçu un email pour choisir.") {
 		t.Fatalf("after the proposal: %q", got)
@@ -75,7 +75,7 @@ func TestInterviewsInABrowser(t *testing.T) {
 		ctx  context.Context
 		link string
 	}{{tabA, linkA}, {tabB, linkB}} {
-		step(tab.ctx, "the private page offers the slots", chromedp.Navigate(app.URL+tab.link), chromedp.WaitVisible(`input[name=creneaux]`))
+		step(tab.ctx, "the private page offers the slots", chromedp.Navigate(app.URL+tab.link), testkit.WaitVisible(`input[name=creneaux]`))
 		if got := text(tab.ctx, `#entretien ~ form`); !strings.Contains(got, "mardi 22 septembre 2026 à 10 h 00 (45 min, en visioconférence)") {
 			t.Fatalf("the private page offers %q", got)
 		}
@@ -86,7 +86,7 @@ func TestInterviewsInABrowser(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, tab := range []context.Context{tabA, tabB} {
 		wg.Go(func() {
-			_ = chromedp.Do(tab, chromedp.Click(`#entretien ~ form button[type=submit]`), chromedp.WaitVisible(`.fr-alert`))
+			_ = chromedp.Do(tab, chromedp.Click(`#entretien ~ form button[type=submit]`), testkit.WaitVisible(`.fr-alert`))
 		})
 	}
 	wg.Wait()
@@ -114,7 +114,7 @@ func TestInterviewsInABrowser(t *testing.T) {
 		t.Fatalf("the loser is shown %d slots (%v), want the 2 that remain", remaining, err)
 	}
 	step(loser, "the loser picks another", chromedp.Click(`input[name=creneaux]`), chromedp.Click(`#entretien ~ form button[type=submit]`),
-		chromedp.WaitVisible(`.fr-alert--success`))
+		testkit.WaitVisible(`.fr-alert--success`))
 	if got := text(loser, `.fr-callout__title`); got != "mardi 22 septembre 2026 à 11 h 00" {
 		t.Errorf("the loser's interview is on %q", got)
 	}
@@ -135,11 +135,11 @@ func TestInterviewsInABrowser(t *testing.T) {
 
 	// The reviewer moves Camille's interview and cancels Léa's.
 	aid, bid := strconv.FormatInt(a.ID, 10), strconv.FormatInt(b.ID, 10)
-	step(ctx, "the interview page", chromedp.Navigate(app.URL+"/boite/candidatures/"+aid+"/entretien"), chromedp.WaitVisible(`#deplacement-date`))
+	step(ctx, "the interview page", chromedp.Navigate(app.URL+"/boite/candidatures/"+aid+"/entretien"), testkit.WaitVisible(`#deplacement-date`))
 	step(ctx, "moved", chromedp.SetValue(`#deplacement-date`, "2026-09-23"), chromedp.SetValue(`#deplacement-heure`, "16:15"),
-		chromedp.Click(`form[action$="/deplacement"] button`), chromedp.WaitVisible(`.fr-alert--success`))
-	step(ctx, "cancelled", chromedp.Navigate(app.URL+"/boite/candidatures/"+bid+"/entretien"), chromedp.WaitVisible(`form[action$="/annulation"] button`),
-		chromedp.Click(`form[action$="/annulation"] button`), chromedp.WaitVisible(`.fr-alert--success`))
+		chromedp.Click(`form[action$="/deplacement"] button`), testkit.WaitVisible(`.fr-alert--success`))
+	step(ctx, "cancelled", chromedp.Navigate(app.URL+"/boite/candidatures/"+bid+"/entretien"), testkit.WaitVisible(`form[action$="/annulation"] button`),
+		chromedp.Click(`form[action$="/annulation"] button`), testkit.WaitVisible(`.fr-alert--success`))
 	settle(t, app)
 
 	// /dev/mail shows the update and the cancellation, with their calendars.
@@ -156,7 +156,7 @@ func TestInterviewsInABrowser(t *testing.T) {
 		return found
 	}
 	update, cancel := find(a.Email, "REQUEST"), find(b.Email, "CANCEL")
-	step(ctx, "the caught mail", chromedp.Navigate(app.URL+"/dev/mail"), chromedp.WaitVisible(`table`))
+	step(ctx, "the caught mail", chromedp.Navigate(app.URL+"/dev/mail"), testkit.WaitVisible(`table`))
 	list := text(ctx, `table`)
 	for _, want := range []string{"Entretien déplacé au mercredi 23 septembre 2026 à 16 h 15", "Entretien annulé", "annulation", "invitation"} {
 		if !strings.Contains(list, want) {
@@ -168,7 +168,7 @@ func TestInterviewsInABrowser(t *testing.T) {
 		want []string
 	}{{update, []string{"METHOD:REQUEST", "SEQUENCE:1", "DTSTART;TZID=Europe/Paris:20260923T161500"}},
 		{cancel, []string{"METHOD:CANCEL", "SEQUENCE:1", "STATUS:CANCELLED"}}} {
-		step(ctx, "an email with its calendar", chromedp.Navigate(app.URL+"/dev/mail/"+strconv.Itoa(m.msg.ID)), chromedp.WaitVisible(`#invitation`))
+		step(ctx, "an email with its calendar", chromedp.Navigate(app.URL+"/dev/mail/"+strconv.Itoa(m.msg.ID)), testkit.WaitVisible(`#invitation`))
 		shown := text(ctx, `#invitation`)
 		for _, w := range m.want {
 			if !strings.Contains(shown, w) {

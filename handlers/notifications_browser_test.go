@@ -35,12 +35,12 @@ func TestNotificationsAndMentionsInABrowser(t *testing.T) {
 		}
 		testkit.CheckAccessibility(t, ctx, name)
 	}
-	step("signed in", chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
-		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`),
-		chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)), chromedp.WaitVisible(`#lien-notifications`))
-	step("the notifications page", chromedp.Click(`#lien-notifications`), chromedp.WaitVisible(`#frequence`))
+	step("signed in", chromedp.Navigate(app.URL+link), testkit.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`),
+		chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)), testkit.WaitVisible(`#lien-notifications`))
+	step("the notifications page", chromedp.Click(`#lien-notifications`), testkit.WaitVisible(`#frequence`))
 	step("the daily digest chosen", chromedp.Click(`label[for="frequence-daily"]`), chromedp.Submit(`#frequence-daily`),
-		chromedp.WaitVisible(`.fr-alert--success`))
+		testkit.WaitVisible(`.fr-alert--success`))
 	said, err := chromedp.Run(ctx, chromedp.Text(`.fr-alert--success`))
 	if err != nil || !strings.Contains(said, "Votre choix est enregistré : un récapitulatif par jour.") {
 		t.Errorf("after saving, the page says %q (%v)", said, err)
@@ -49,21 +49,21 @@ func TestNotificationsAndMentionsInABrowser(t *testing.T) {
 		t.Errorf("the daily digest is not shown as chosen")
 	}
 
-	step("the application", chromedp.Navigate(app.URL+"/boite/candidatures/"+strconv.FormatInt(a.ID, 10)), chromedp.WaitVisible(`#note`))
+	step("the application", chromedp.Navigate(app.URL+"/boite/candidatures/"+strconv.FormatInt(a.ID, 10)), testkit.WaitVisible(`#note`))
 	if shown, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById("suggestions-mention").hidden`)); shown {
 		t.Errorf("suggestions shown before anything is typed")
 	}
 	step("suggestions after @", chromedp.SendKeys(`#note`, "Peux-tu regarder ce profil @le"),
-		chromedp.WaitVisible(`button[data-mention="lea.dupont@anct.gouv.fr"]`))
+		testkit.WaitVisible(`button[data-mention="lea.dupont@anct.gouv.fr"]`))
 	if paul, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('button[data-mention="paul@anct.gouv.fr"]').offsetParent !== null`)); paul {
 		t.Errorf("paul is offered for @le")
 	}
-	step("a reviewer chosen", chromedp.Click(`button[data-mention="lea.dupont@anct.gouv.fr"]`), chromedp.WaitNotVisible(`#suggestions-mention`))
+	step("a reviewer chosen", chromedp.Click(`button[data-mention="lea.dupont@anct.gouv.fr"]`), testkit.WaitNotVisible(`#suggestions-mention`))
 	typed, err := chromedp.Run(ctx, chromedp.Value(`#note`))
 	if err != nil || typed != "Peux-tu regarder ce profil @lea.dupont@anct.gouv.fr " {
 		t.Fatalf("the note reads %q (%v)", typed, err)
 	}
-	step("the note added", chromedp.SendKeys(`#note`, "?"), chromedp.Submit(`#note`), chromedp.WaitVisible(`.fr-alert--success`))
+	step("the note added", chromedp.SendKeys(`#note`, "?"), chromedp.Submit(`#note`), testkit.WaitVisible(`.fr-alert--success`))
 	said, _ = chromedp.Run(ctx, chromedp.Text(`.fr-alert--success`))
 	if !strings.Contains(said, "lea.dupont@anct.gouv.fr est prévenu·e par email.") {
 		t.Errorf("after the note, the page says %q", said)

@@ -32,8 +32,8 @@ func TestQueuesDashboardRunsInABrowser(t *testing.T) {
 		return err
 	})
 	err := chromedp.Do(ctx, recordViolations,
-		chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`button[type=submit]`),
-		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite"]`),
+		chromedp.Navigate(app.URL+link), testkit.WaitVisible(`button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite"]`),
 		chromedp.Navigate(app.URL+"/admin/queues"),
 	)
 	if err != nil {

@@ -32,7 +32,7 @@ func TestThePostingPageShowsTheDeadlineFirst(t *testing.T) {
 
 	ctx := testkit.Browser(t)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(375, 812), chromedp.Navigate(app.URL+"/offres/"+p.Slug),
-		chromedp.WaitVisible(`#echeance a`)); err != nil {
+		testkit.WaitVisible(`#echeance a`)); err != nil {
 		t.Fatal(err)
 	}
 	onFirstScreen, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
@@ -43,7 +43,7 @@ func TestThePostingPageShowsTheDeadlineFirst(t *testing.T) {
 	if err != nil || !onFirstScreen {
 		t.Fatalf("at 375 px the deadline and the Candidater link are not on the first screen (%v)", err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(`#echeance a`), chromedp.WaitVisible(`#prenom`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(`#echeance a`), testkit.WaitVisible(`#prenom`)); err != nil {
 		t.Fatal(err)
 	}
 	if hash, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash`)); err != nil || hash != "#candidater" {

@@ -33,20 +33,20 @@ func TestQuestionsInABrowser(t *testing.T) {
 		testkit.CheckAccessibility(t, ctx, name)
 	}
 	link := app.SignInLink(app.Client(), "admin@anct.gouv.fr")
-	step("the sign-in link", chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`button[type=submit]`))
-	step("my postings", chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`a[href^="/boite/offres/"]`))
-	step("the applications", chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)), chromedp.WaitVisible(`#q`))
-	step("the questions, none yet", chromedp.Click(`a[href$="/questions"]`), chromedp.WaitVisible(`#libelle`))
+	step("the sign-in link", chromedp.Navigate(app.URL+link), testkit.WaitVisible(`button[type=submit]`))
+	step("my postings", chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`a[href^="/boite/offres/"]`))
+	step("the applications", chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)), testkit.WaitVisible(`#q`))
+	step("the questions, none yet", chromedp.Click(`a[href$="/questions"]`), testkit.WaitVisible(`#libelle`))
 	// A refused question first: the editor names the field at fault.
 	step("a question refused", chromedp.SetValue(`#type`, "one_choice"), chromedp.SendKeys(`#libelle`, "Votre méthode"),
-		chromedp.Submit(`#libelle`), chromedp.WaitVisible(`#choix-erreur`))
+		chromedp.Submit(`#libelle`), testkit.WaitVisible(`#choix-erreur`))
 	step("the first question", chromedp.SendKeys(`#choix`, "Scrum\nKanban\nAutre"), chromedp.Submit(`#libelle`),
-		chromedp.WaitVisible(`ol.vivier-questions > li:nth-child(1)`))
+		testkit.WaitVisible(`ol.vivier-questions > li:nth-child(1)`))
 	step("the second question", chromedp.SetValue(`#type`, "yes_no"), chromedp.SendKeys(`#libelle`, "Avez-vous déjà travaillé avec une collectivité ?"),
-		chromedp.Click(`#obligatoire`), chromedp.Click(`#colonne`), chromedp.Submit(`#libelle`), chromedp.WaitVisible(`ol.vivier-questions > li:nth-child(2)`))
+		chromedp.Click(`#obligatoire`), chromedp.Click(`#colonne`), chromedp.Submit(`#libelle`), testkit.WaitVisible(`ol.vivier-questions > li:nth-child(2)`))
 	step("the third question", chromedp.SetValue(`#type`, "number"), chromedp.SendKeys(`#libelle`, "Années d'expérience en coaching"),
 		chromedp.SendKeys(`#min`, "0"), chromedp.SendKeys(`#max`, "40"), chromedp.Click(`#obligatoire`), chromedp.Submit(`#libelle`),
-		chromedp.WaitVisible(`ol.vivier-questions > li:nth-child(3)`))
+		testkit.WaitVisible(`ol.vivier-questions > li:nth-child(3)`))
 	ids := questionIDs(t, app, p.ID)
 	if len(ids) != 3 {
 		t.Fatalf("%d questions stored, want 3", len(ids))
@@ -54,7 +54,7 @@ func TestQuestionsInABrowser(t *testing.T) {
 	method, yes, years := "#"+field(ids[0]), "#"+field(ids[1]), "#"+field(ids[2])
 
 	// The freelancer applies, with a number out of its bounds first.
-	step("the form with its questions", chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(years))
+	step("the form with its questions", chromedp.Navigate(app.URL+"/offres/"+p.Slug), testkit.WaitVisible(years))
 	script := "document.querySelector('#disponible_le').value = '" + time.Now().AddDate(0, 0, 10).Format("2006-01-02") + "'; true"
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](script)); err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func TestQuestionsInABrowser(t *testing.T) {
 		chromedp.SendKeys(`#motivation`, "Coach agile depuis huit ans auprès de collectivités, j'aimerais accompagner une équipe."),
 		chromedp.Click(method+`-1`), chromedp.Click(yes+`-0`), chromedp.SendKeys(years, "45"),
 		chromedp.SetUploadFiles(`#cv`, []string{cvPath}), chromedp.Click(`#consentement`),
-		chromedp.Submit(`#prenom`), chromedp.WaitVisible(`#erreurs`))
+		chromedp.Submit(`#prenom`), testkit.WaitVisible(`#erreurs`))
 	summary, err := chromedp.Run(ctx, chromedp.Text(`#erreurs`))
 	if err != nil || !strings.Contains(summary, "Années d'expérience en coaching") || !strings.Contains(summary, "entre 0 et 40") {
 		t.Fatalf("error summary: %q, %v", summary, err)
@@ -77,7 +77,7 @@ func TestQuestionsInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("the application sent", chromedp.SendKeys(years, "12"), chromedp.SetUploadFiles(`#cv`, []string{cvPath}),
-		chromedp.Submit(`#prenom`), chromedp.WaitVisible(`.fr-alert--success`))
+		chromedp.Submit(`#prenom`), testkit.WaitVisible(`.fr-alert--success`))
 	var appID int64
 	app.DB.Get(&appID, `SELECT id FROM applications WHERE posting_id = $1`, p.ID)
 	if appID == 0 {
@@ -86,7 +86,7 @@ func TestQuestionsInABrowser(t *testing.T) {
 
 	// The admin reads the answers.
 	step("the application with its answers", chromedp.Navigate(app.URL+"/boite/candidatures/"+strconv.FormatInt(appID, 10)),
-		chromedp.WaitVisible(`#reponses-questions`))
+		testkit.WaitVisible(`#reponses-questions`))
 	answers, err := chromedp.Run(ctx, chromedp.Text(`#reponses-questions`))
 	if err != nil {
 		t.Fatal(err)
@@ -96,5 +96,5 @@ func TestQuestionsInABrowser(t *testing.T) {
 			t.Errorf("the answers on the application's page lack %q: %q", want, answers)
 		}
 	}
-	step("the list with its column", chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)), chromedp.WaitVisible(`tbody a`))
+	step("the list with its column", chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)), testkit.WaitVisible(`tbody a`))
 }

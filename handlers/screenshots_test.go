@@ -55,12 +55,12 @@ func TestREADMEScreenshots(t *testing.T) {
 		}
 	}
 	shot("posting.png", "Coach pour le Programme national", chromedp.Navigate(app.URL+"/offres/"+p.Slug))
-	shot("form.png", "erreurs empêchent l'envoi", chromedp.Submit(`#prenom`), chromedp.WaitVisible(`#erreurs`))
+	shot("form.png", "erreurs empêchent l'envoi", chromedp.Submit(`#prenom`), testkit.WaitVisible(`#erreurs`))
 	link := app.SignInLink(app.Client(), p.ContactEmail)
-	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+link), chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main table`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+link), chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main table`)); err != nil {
 		t.Fatal(err)
 	}
-	shot("inbox.png", "4 candidatures", chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)), chromedp.WaitVisible(`tbody`))
+	shot("inbox.png", "4 candidatures", chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)), testkit.WaitVisible(`tbody`))
 	var html string
 	app.DB.Get(&html, `SELECT html_body FROM emails WHERE kind = 'acknowledgement' ORDER BY id LIMIT 1`)
 	shot("email.png", "Nous avons bien reçu votre candidature", chromedp.Navigate("data:text/html;charset=utf-8,"+url.PathEscape(html)))

@@ -47,12 +47,12 @@ func TestProConnectSignInInABrowser(t *testing.T) {
 		GivenName: "Camille", UsualName: "Martin", UID: "42", SIRET: "13002603200016", IdpID: "fia1"},
 		OnCode: func(_, cb string) { mu.Lock(); callback = cb; mu.Unlock() }})
 
-	step("the sign-in page", chromedp.Navigate(app.URL+"/connexion"), chromedp.WaitVisible(`a.fr-connect.fr-connect--pro`))
+	step("the sign-in page", chromedp.Navigate(app.URL+"/connexion"), testkit.WaitVisible(`a.fr-connect.fr-connect--pro`))
 	testkit.CheckAccessibility(t, ctx, "the sign-in page with ProConnect")
 	if text := mainText(); !strings.Contains(text, "S’identifier avec") || !strings.Contains(text, "ProConnect") {
 		t.Fatalf("the ProConnect button is not there:\n%s", text)
 	}
-	step("signed in with ProConnect", chromedp.Click(`a.fr-connect`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`))
+	step("signed in with ProConnect", chromedp.Click(`a.fr-connect`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`))
 	if where, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(where, "/boite") {
 		t.Fatalf("landed on %s, want /boite", where)
 	}
@@ -65,21 +65,21 @@ func TestProConnectSignInInABrowser(t *testing.T) {
 	if !strings.Contains(replay, proconnect.CallbackPath+"?") {
 		t.Fatalf("no callback seen: %q", replay)
 	}
-	step("the callback replayed", chromedp.Navigate(replay), chromedp.WaitVisible(`main a.fr-btn[href="/connexion"]`))
+	step("the callback replayed", chromedp.Navigate(replay), testkit.WaitVisible(`main a.fr-btn[href="/connexion"]`))
 	if text := mainText(); !strings.Contains(text, "Erreur 400") || !strings.Contains(text, "Connexion interrompue") {
 		t.Fatalf("the replayed callback shows:\n%s", text)
 	}
 	// ...and the reviewer is still signed in.
-	step("still signed in", chromedp.Navigate(app.URL+"/boite"), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`))
+	step("still signed in", chromedp.Navigate(app.URL+"/boite"), testkit.WaitVisible(`main a[href^="/boite/offres/"]`))
 
-	step("signed out", chromedp.Click(`.fr-header__tools-links button[type=submit]`), chromedp.WaitVisible(`#email`))
+	step("signed out", chromedp.Click(`.fr-header__tools-links button[type=submit]`), testkit.WaitVisible(`#email`))
 	if text := mainText(); !strings.Contains(text, "Vous êtes déconnecté·e.") {
 		t.Fatalf("after signing out, /connexion shows:\n%s", text)
 	}
 	if ended := pc.EndedSessions(); len(ended) != 1 {
 		t.Fatalf("ProConnect sessions ended: %d, want 1", len(ended))
 	}
-	step("the inbox again", chromedp.Navigate(app.URL+"/boite"), chromedp.WaitVisible(`#email`))
+	step("the inbox again", chromedp.Navigate(app.URL+"/boite"), testkit.WaitVisible(`#email`))
 }
 
 // Each way the flow can go wrong ends on a French page with its status,
@@ -139,10 +139,10 @@ func TestProConnectFailuresInABrowser(t *testing.T) {
 		pc.Set(tc.behaviour)
 		var err error
 		if tc.visit != "" {
-			err = chromedp.Do(ctx, chromedp.Navigate(tc.visit), chromedp.WaitVisible(`main a.fr-btn[href="/connexion"]`))
+			err = chromedp.Do(ctx, chromedp.Navigate(tc.visit), testkit.WaitVisible(`main a.fr-btn[href="/connexion"]`))
 		} else {
 			err = chromedp.Do(ctx, chromedp.Navigate(app.URL+"/connexion"), chromedp.Click(`a.fr-connect`),
-				chromedp.WaitVisible(`main a.fr-btn[href="/connexion"]`))
+				testkit.WaitVisible(`main a.fr-btn[href="/connexion"]`))
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
@@ -154,7 +154,7 @@ func TestProConnectFailuresInABrowser(t *testing.T) {
 		if tc.name == "an address with no access" && (!strings.Contains(text, "personne@example.org") || !strings.Contains(text, "l'Incubateur des Territoires")) {
 			t.Errorf("%s: the page does not name the address and whom to ask:\n%s", tc.name, text)
 		}
-		if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+"/boite"), chromedp.WaitVisible(`#email`)); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Navigate(app.URL+"/boite"), testkit.WaitVisible(`#email`)); err != nil {
 			t.Errorf("%s: /boite after it: %v, want the sign-in page", tc.name, err)
 		}
 	}
@@ -225,7 +225,7 @@ func TestProConnectDownInABrowser(t *testing.T) {
 	}
 	ctx := testkit.Browser(t)
 	err = chromedp.Do(ctx, chromedp.Navigate(app.URL+"/connexion"), chromedp.Click(`a.fr-connect`),
-		chromedp.WaitVisible(`main a.fr-btn[href="/connexion"]`))
+		testkit.WaitVisible(`main a.fr-btn[href="/connexion"]`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,16 +235,16 @@ func TestProConnectDownInABrowser(t *testing.T) {
 		t.Fatalf("with ProConnect down the button shows (%v):\n%s", err, text)
 	}
 	link := app.SignInLink(app.Client(), p.ContactEmail)
-	err = chromedp.Do(ctx, chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
-		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`))
+	err = chromedp.Do(ctx, chromedp.Navigate(app.URL+link), testkit.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`))
 	if err != nil {
 		t.Fatalf("the emailed link with ProConnect down: %v", err)
 	}
 	// A freelancer's "Remplir avec ProConnect" answers a French page too,
 	// which leads back to the form with what was typed.
-	err = chromedp.Do(ctx, chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(`#prenom`),
+	err = chromedp.Do(ctx, chromedp.Navigate(app.URL+"/offres/"+p.Slug), testkit.WaitVisible(`#prenom`),
 		chromedp.SendKeys(`#localisation`, "Brest"), chromedp.Click(`button.fr-connect`),
-		chromedp.WaitVisible(`main a.fr-btn[href$="#candidater"]`))
+		testkit.WaitVisible(`main a.fr-btn[href$="#candidater"]`))
 	if err != nil {
 		t.Fatalf("the form's ProConnect button with ProConnect down: %v", err)
 	}
@@ -252,7 +252,7 @@ func TestProConnectDownInABrowser(t *testing.T) {
 		!strings.Contains(text, "remplissez le formulaire vous-même") {
 		t.Fatalf("the form's ProConnect button with ProConnect down (%v):\n%s", err, text)
 	}
-	err = chromedp.Do(ctx, chromedp.Click(`main a.fr-btn[href$="#candidater"]`), chromedp.WaitVisible(`#prenom`))
+	err = chromedp.Do(ctx, chromedp.Click(`main a.fr-btn[href$="#candidater"]`), testkit.WaitVisible(`#prenom`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,16 +382,16 @@ func TestFillWithProConnectInABrowser(t *testing.T) {
 	}
 	motivation := "Développeuse indépendante depuis six ans auprès de collectivités, je voudrais rejoindre cette équipe."
 	// Come from a tracked channel: the source survives the trip to ProConnect.
-	step("the form", chromedp.Navigate(app.URL+"/offres/"+p.Slug+"?utm_source=LinkedIn&utm_campaign=rentree"), chromedp.WaitVisible(`#prenom`))
+	step("the form", chromedp.Navigate(app.URL+"/offres/"+p.Slug+"?utm_source=LinkedIn&utm_campaign=rentree"), testkit.WaitVisible(`#prenom`))
 	testkit.CheckAccessibility(t, ctx, "the form with ProConnect")
 	// Enter in a field sends the form itself, not to ProConnect.
-	step("Enter", chromedp.SendKeys(`#prenom`, "Alexandra\r"), chromedp.WaitVisible(`#erreurs`))
+	step("Enter", chromedp.SendKeys(`#prenom`, "Alexandra\r"), testkit.WaitVisible(`#erreurs`))
 	step("typed, then filled with ProConnect",
 		chromedp.SendKeys(`#localisation`, "Lyon"),
 		chromedp.SendKeys(`#tjm`, "650"),
 		chromedp.SendKeys(`#motivation`, motivation),
 		chromedp.Click(`button.fr-connect`),
-		chromedp.WaitVisible(`#rempli-proconnect`))
+		testkit.WaitVisible(`#rempli-proconnect`))
 	testkit.CheckAccessibility(t, ctx, "the form filled with ProConnect")
 	for sel, want := range map[string]string{`#prenom`: "Alex", `#nom`: "Petit", `#email`: "alex.petit@example.org",
 		`#siret`: "13002603200016", `#localisation`: "Lyon", `#tjm`: "650", `#motivation`: motivation} {
@@ -404,7 +404,7 @@ func TestFillWithProConnectInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("sent", chromedp.SendKeys(`#jours_par_semaine`, "3 jours"), chromedp.SetUploadFiles(`#cv`, []string{cvPath}),
-		chromedp.Click(`#consentement`), chromedp.Submit(`#prenom`), chromedp.WaitVisible(`.fr-alert--success .fr-alert__title`))
+		chromedp.Click(`#consentement`), chromedp.Submit(`#prenom`), testkit.WaitVisible(`.fr-alert--success .fr-alert__title`))
 
 	var verified bool
 	var id int64
@@ -425,15 +425,15 @@ func TestFillWithProConnectInABrowser(t *testing.T) {
 	// Filled by ProConnect, but sent with another SIRET: not verified.
 	pc.SignInAs(testkit.ProConnectUser{Sub: "sub-sam", Email: "sam@example.org", GivenName: "Sam", UsualName: "Roux",
 		SIRET: "13002603200016"})
-	step("another applicant", chromedp.Navigate(app.URL+"/offres/"+p.Slug), chromedp.WaitVisible(`#prenom`),
-		chromedp.Click(`button.fr-connect`), chromedp.WaitVisible(`#rempli-proconnect`))
+	step("another applicant", chromedp.Navigate(app.URL+"/offres/"+p.Slug), testkit.WaitVisible(`#prenom`),
+		chromedp.Click(`button.fr-connect`), testkit.WaitVisible(`#rempli-proconnect`))
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](script+" && (document.querySelector('#siret').value = '') === ''")); err != nil {
 		t.Fatal(err)
 	}
 	step("sent with another SIRET", chromedp.SendKeys(`#siret`, "732 829 320 00074"), chromedp.SendKeys(`#localisation`, "Nantes"),
 		chromedp.SendKeys(`#tjm`, "500"), chromedp.SendKeys(`#motivation`, motivation), chromedp.SendKeys(`#jours_par_semaine`, "2 jours"),
 		chromedp.SetUploadFiles(`#cv`, []string{cvPath}), chromedp.Click(`#consentement`), chromedp.Submit(`#prenom`),
-		chromedp.WaitVisible(`.fr-alert--success .fr-alert__title`))
+		testkit.WaitVisible(`.fr-alert--success .fr-alert__title`))
 	if err := app.DB.QueryRow(`SELECT siret_verified FROM applications WHERE email = 'sam@example.org'`).Scan(&verified); err != nil || verified {
 		t.Fatalf("an application with another SIRET than ProConnect's is marked verified: %v (%v)", verified, err)
 	}

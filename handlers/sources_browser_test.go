@@ -40,11 +40,11 @@ func TestTrackedLinksInABrowser(t *testing.T) {
 		}
 		testkit.CheckAccessibility(t, ctx, name)
 	}
-	step("signed in", allowClipboard, chromedp.Navigate(app.URL+link), chromedp.WaitVisible(`main button[type=submit]`),
-		chromedp.Click(`main button[type=submit]`), chromedp.WaitVisible(`main a[href^="/boite/offres/"]`),
-		chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)), chromedp.WaitVisible(`#canal`))
-	step("a link without a channel", chromedp.Submit(`#canal`), chromedp.WaitVisible(`#canal-erreur`))
-	step("a link made", chromedp.SendKeys(`#canal`, "LinkedIn"), chromedp.Submit(`#canal`), chromedp.WaitVisible(`button[data-copier]`))
+	step("signed in", allowClipboard, chromedp.Navigate(app.URL+link), testkit.WaitVisible(`main button[type=submit]`),
+		chromedp.Click(`main button[type=submit]`), testkit.WaitVisible(`main a[href^="/boite/offres/"]`),
+		chromedp.Navigate(app.URL+"/boite/offres/"+strconv.FormatInt(p.ID, 10)), testkit.WaitVisible(`#canal`))
+	step("a link without a channel", chromedp.Submit(`#canal`), testkit.WaitVisible(`#canal-erreur`))
+	step("a link made", chromedp.SendKeys(`#canal`, "LinkedIn"), chromedp.Submit(`#canal`), testkit.WaitVisible(`button[data-copier]`))
 	shown, err := chromedp.Run(ctx, chromedp.Text(`#lien-0`))
 	if err != nil || !strings.HasPrefix(shown, app.Config.BaseURL+"/l/") {
 		t.Fatalf("link shown %q, %v", shown, err)
@@ -52,7 +52,7 @@ func TestTrackedLinksInABrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(`button[data-copier]`)); err != nil {
 		t.Fatal(err)
 	}
-	said, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById("lien-copie").textContent || false`,
+	said, err := chromedp.Run(ctx, testkit.Poll[string](`document.getElementById("lien-copie").textContent || false`,
 		chromedp.WithPollingTimeout(10*time.Second)))
 	if err != nil || said != "Lien copié." {
 		t.Fatalf("after the copy button, the page says %q (%v)", said, err)

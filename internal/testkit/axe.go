@@ -52,7 +52,7 @@ func CheckAccessibility(tb testing.TB, ctx context.Context, page string) {
 	// The page as people get it: the DSFR's script, when the page has it,
 	// has set up the header's menu (it takes away the menu's label on wide
 	// screens, where the menu is no dialog).
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.querySelector('script[src*="dsfr.module"]') ||
+	if _, err := chromedp.Run(ctx, Poll[bool](`!document.querySelector('script[src*="dsfr.module"]') ||
 		(document.documentElement.hasAttribute("data-fr-js") && !document.querySelector(".fr-header__menu:not([data-fr-js-header-modal])"))`,
 		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		tb.Fatalf("the DSFR's script did not start on %s: %v", page, err)
