@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"vivier/internal/assembly"
@@ -19,18 +20,37 @@ func importUsage(w io.Writer) {
 	fmt.Fprintln(w, "  --dry-run   lit et vérifie les fichiers sans rien écrire")
 }
 
-func importCmd(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) error {
+// importArgs are vivier import's options and paths.
+type importArgs struct {
+	dryRun bool
+	paths  []string
+}
+
+// parseImportArgs reads vivier import's arguments, before the
+// configuration: an unknown option or no path prints the usage, with
+// the reason in French, and exits 2.
+func parseImportArgs(args []string, stderr io.Writer) (importArgs, error) {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dryRun := fs.Bool("dry-run", false, "lit et vérifie les fichiers sans rien écrire")
-	fs.Usage = func() { importUsage(stderr) }
+	fs.SetOutput(io.Discard) // the flag package's messages are in English
+	dryRun := fs.Bool("dry-run", false, "")
 	if err := fs.Parse(args); err != nil {
-		return exitError(2)
+		reason := err.Error()
+		if name, ok := strings.CutPrefix(reason, "flag provided but not defined: "); ok {
+			reason = "option inconnue « " + name + " »"
+		}
+		fmt.Fprintf(stderr, "vivier import : %s\n", reason)
+		importUsage(stderr)
+		return importArgs{}, exitError(2)
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
-		return exitError(2)
+		fmt.Fprintln(stderr, "vivier import : aucun fichier ni dossier à importer")
+		importUsage(stderr)
+		return importArgs{}, exitError(2)
 	}
+	return importArgs{dryRun: *dryRun, paths: fs.Args()}, nil
+}
+
+func importCmd(ctx context.Context, cfg *config.Config, args importArgs, stdout io.Writer) error {
 	db, err := assembly.OpenDB(ctx, cfg, assembly.CurrentSchema, nil)
 	if err != nil {
 		return err
@@ -40,8 +60,8 @@ func importCmd(ctx context.Context, cfg *config.Config, args []string, stdout, s
 	if err != nil {
 		return err
 	}
-	im := &importer.Importer{Repo: repo, DryRun: *dryRun, Now: time.Now, Out: stdout}
-	res, err := im.Paths(ctx, fs.Args())
+	im := &importer.Importer{Repo: repo, DryRun: args.dryRun, Now: time.Now, Out: stdout}
+	res, err := im.Paths(ctx, args.paths)
 	if err != nil {
 		return err
 	}

@@ -80,6 +80,13 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		fmt.Fprintf(stderr, "\nvivier %s : argument inconnu « %s » ; cette commande n'en prend aucun (la configuration se lit dans l'environnement).\n", cmd, rest[0])
 		return exitError(2)
 	}
+	var imp importArgs
+	if cmd == "import" {
+		var err error
+		if imp, err = parseImportArgs(rest, stderr); err != nil {
+			return err
+		}
+	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
@@ -95,7 +102,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 	case "migrate":
 		return migrate(ctx, cfg, stdout)
 	case "import":
-		return importCmd(ctx, cfg, args[1:], stdout, stderr)
+		return importCmd(ctx, cfg, imp, stdout)
 	case "dev":
 		return dev(ctx, cfg, log, stdout)
 	}

@@ -37,6 +37,17 @@ func TestCommandsAnswerHelpAndRefuseUnknownArguments(t *testing.T) {
 			}
 		}
 		if cmd == "import" {
+			for _, tc := range []struct {
+				args []string
+				want string
+			}{{[]string{"import", "--nope", "offre.md"}, "vivier import : option inconnue « -nope »"},
+				{[]string{"import"}, "vivier import : aucun fichier ni dossier à importer"}} {
+				var out, errs bytes.Buffer
+				err := run(context.Background(), tc.args, empty, &out, &errs)
+				if code, ok := err.(exitError); !ok || code != 2 || !strings.Contains(errs.String(), tc.want) || !strings.Contains(errs.String(), "Usage : vivier import") {
+					t.Errorf("vivier %s: %v, said %q; want exit status 2, %q and the usage", strings.Join(tc.args[1:], " "), err, errs.String(), tc.want)
+				}
+			}
 			continue
 		}
 		var out, errs bytes.Buffer
