@@ -18,6 +18,7 @@ import (
 	"vivier/internal/inbound"
 	"vivier/internal/mailcatcher"
 	"vivier/internal/metrics"
+	"vivier/internal/privatelink"
 	"vivier/internal/proconnect"
 	"vivier/internal/ratelimit"
 	"vivier/internal/signin"
@@ -69,6 +70,9 @@ type Handler struct {
 	// signInMailer does a sign-in request's work in the request itself
 	// when it cannot be handed to a worker.
 	signInMailer *signin.Mailer
+	// lostLinkMailer does the work of a request on /lien-perdu in the
+	// request itself when Redis is down.
+	lostLinkMailer *privatelink.Mailer
 }
 
 // New parses the page templates and returns the handler.
@@ -87,5 +91,6 @@ func New(d Deps) (*Handler, error) {
 		return nil, err
 	}
 	return &Handler{Deps: d, pages: p, signInMailer: &signin.Mailer{Repo: d.Repo, Emails: d.Emails, Config: d.Config,
-		Limiter: d.Limiter, Enqueuer: d.Enqueuer, Log: d.Log}}, nil
+		Limiter: d.Limiter, Enqueuer: d.Enqueuer, Log: d.Log},
+		lostLinkMailer: &privatelink.Mailer{Repo: d.Repo, Emails: d.Emails, Limiter: d.Limiter, Enqueuer: d.Enqueuer, Log: d.Log}}, nil
 }

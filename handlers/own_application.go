@@ -37,9 +37,17 @@ type ownApplicationData struct {
 func (h *Handler) ownApplication(c *gin.Context) (*repository.Application, *repository.Posting, bool) {
 	ctx := c.Request.Context()
 	a, err := h.Repo.ApplicationByTokenHash(ctx, hashToken(c.Param("token")))
+	if errors.Is(err, repository.ErrNotFound) {
+		const heading = "Lien inconnu ou expiré"
+		h.render(c, http.StatusNotFound, "error", errorData{Page: h.page(heading), Heading: heading, Status: http.StatusNotFound,
+			Message:   "Ce lien de suivi n'est pas (ou plus) valable : seul le dernier lien reçu pour une candidature fonctionne. Vous pouvez en recevoir un nouveau par email.",
+			BackURL:   "/lien-perdu",
+			BackLabel: "Recevoir un nouveau lien"})
+		c.Abort()
+		return nil, nil, false
+	}
 	if err != nil {
-		h.fail(c, repository.WithMessage(err, repository.ENotFound, "Lien inconnu ou expiré",
-			"Ce lien de suivi n'est pas (ou plus) valable. Si vous avez candidaté plusieurs fois avec la même adresse, utilisez le lien du dernier email reçu."))
+		h.fail(c, err)
 		return nil, nil, false
 	}
 	p, err := h.postingByID(ctx, a.PostingID)

@@ -65,6 +65,10 @@ func (h *Handler) Engine() (http.Handler, error) {
 	r.GET("/mentions-legales", h.staticPage("legal"))
 	r.GET("/donnees-personnelles", h.staticPage("privacy"))
 
+	// An applicant who lost their private link gets a new one by email.
+	r.GET("/lien-perdu", h.lostLinkForm)
+	r.POST("/lien-perdu", h.requestLostLink)
+
 	// Reviewers sign in with a link sent by email.
 	r.GET("/connexion", h.signInForm)
 	r.POST("/connexion", h.requestSignIn)

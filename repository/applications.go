@@ -217,26 +217,71 @@ func (r *Repo) ApplicationByEmail(ctx context.Context, postingID int64, email st
 	return &a, nil
 }
 
+// ApplicationsByAddress returns the live applications sent from an
+// address, whatever their posting, oldest first (at most 100).
+func (r *Repo) ApplicationsByAddress(ctx context.Context, email string) ([]Application, error) {
+	var as []Application
+	err := r.db.SelectContext(ctx, &as, `SELECT `+applicationColumns+` FROM applications
+		WHERE lower(email) = lower($1) AND erased_at IS NULL ORDER BY id LIMIT 100`, email)
+	if err != nil {
+		return nil, fmt.Errorf("applications by address: %w", err)
+	}
+	return as, nil
+}
+
 // ReplaceAccessTokens gives an application a new private link, with the
 // emails that carry it, in one transaction: every older link of the
 // application (the first one and any sent since) stops working. Nothing
 // else of the application changes. Returns ErrNotFound for an erased or
 // missing application.
 func (r *Repo) ReplaceAccessTokens(ctx context.Context, appID int64, hash []byte, emails []*Email) error {
-	return r.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE applications SET access_token_hash = $2
-			WHERE id = $1 AND erased_at IS NULL`, appID, hash)
-		if err != nil {
-			return fmt.Errorf("replace token of application %d: %w", appID, err)
+	return r.inTx(ctx, func(tx *Tx) error { return r.replaceAccessToken(ctx, tx, NewLink{appID, hash, emails}) })
+}
+
+// NewLink is a new private link of an application, and the emails that
+// carry it.
+type NewLink struct {
+	ApplicationID int64
+	Hash          []byte
+	Emails        []*Email
+}
+
+// ReplaceAccessTokensOf gives several applications their new private
+// links in one transaction, so that a retry never sends one twice; an
+// application erased meanwhile is left out. It returns how many links
+// were replaced.
+func (r *Repo) ReplaceAccessTokensOf(ctx context.Context, links []NewLink) (int, error) {
+	n := 0
+	err := r.inTx(ctx, func(tx *Tx) error {
+		n = 0
+		for _, l := range links {
+			err := r.replaceAccessToken(ctx, tx, l)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			n++
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = $1`, appID); err != nil {
-			return fmt.Errorf("revoke older links of application %d: %w", appID, err)
-		}
-		return r.insertEmails(ctx, tx, emails)
+		return nil
 	})
+	return n, err
+}
+
+func (r *Repo) replaceAccessToken(ctx context.Context, tx *Tx, l NewLink) error {
+	res, err := tx.ExecContext(ctx, `UPDATE applications SET access_token_hash = $2
+		WHERE id = $1 AND erased_at IS NULL`, l.ApplicationID, l.Hash)
+	if err != nil {
+		return fmt.Errorf("replace token of application %d: %w", l.ApplicationID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM application_tokens WHERE application_id = $1`, l.ApplicationID); err != nil {
+		return fmt.Errorf("revoke older links of application %d: %w", l.ApplicationID, err)
+	}
+	return r.insertEmails(ctx, tx, l.Emails)
 }
 
 // Events returns an application's history, oldest first.

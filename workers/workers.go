@@ -9,19 +9,33 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"vivier/internal/privatelink"
 	"vivier/internal/signin"
 	"vivier/workers/tasks"
 )
 
 // NewMux registers every task handler on one mux, with logging.
-func NewMux(emails *EmailHandler, fanout *CloseFanoutHandler, signIn *signin.Mailer, log *slog.Logger) *asynq.ServeMux {
+func NewMux(emails *EmailHandler, fanout *CloseFanoutHandler, signIn *signin.Mailer, lostLink *privatelink.Mailer, log *slog.Logger) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Use(logging(log))
 	mux.Handle(tasks.TypeSendEmail, emails)
 	mux.HandleFunc(tasks.TypeSendEmailBatch, emails.processBatch)
 	mux.Handle(tasks.TypeCloseFanout, fanout)
 	mux.HandleFunc(tasks.TypeSignInRequest, signInRequest(signIn))
+	mux.HandleFunc(tasks.TypeLostLinkRequest, lostLinkRequest(lostLink))
 	return mux
+}
+
+// lostLinkRequest emails new private links to the address of a request
+// from /lien-perdu, if it applied.
+func lostLinkRequest(m *privatelink.Mailer) asynq.HandlerFunc {
+	return func(ctx context.Context, t *asynq.Task) error {
+		p, err := tasks.ParseLostLinkRequest(t)
+		if err != nil {
+			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		}
+		return m.Send(tasks.WithRequestID(ctx, p.RequestID), p.Email)
+	}
 }
 
 // signInRequest looks up the address of a sign-in request and, if it may

@@ -15,6 +15,7 @@ import (
 	"vivier/internal/config"
 	"vivier/internal/inbound"
 	"vivier/internal/metrics"
+	"vivier/internal/privatelink"
 	"vivier/internal/sendrate"
 	"vivier/internal/signin"
 	"vivier/workers"
@@ -72,7 +73,8 @@ func (p *Process) Worker(o WorkerOptions) (*Worker, error) {
 		Enqueuer: p.Enqueuer, Log: p.Log}
 	mux := workers.NewMux(&workers.EmailHandler{Repo: p.Repo, Sender: sender, Log: p.Log, Metrics: p.Metrics,
 		Enqueuer: p.Enqueuer, RetryDelay: o.RetryBase, Rate: p.SendRate()},
-		&workers.CloseFanoutHandler{Repo: p.Repo, Enqueuer: p.Enqueuer, Log: p.Log}, signIn, p.Log)
+		&workers.CloseFanoutHandler{Repo: p.Repo, Enqueuer: p.Enqueuer, Log: p.Log}, signIn,
+		&privatelink.Mailer{Repo: p.Repo, Emails: p.Emails, Limiter: p.Limiter, Enqueuer: p.Enqueuer, Log: p.Log}, p.Log)
 	cfg := workers.ServerConfig(o.Concurrency, o.RetryBase, p.Log)
 	if o.ShutdownTimeout > 0 {
 		cfg.ShutdownTimeout = o.ShutdownTimeout

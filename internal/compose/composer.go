@@ -149,6 +149,19 @@ func (c *Composer) PrivateLink(p *repository.Posting, a *repository.Application,
 	return e, nil
 }
 
+// LostLink writes a new private link, of token, to an applicant who asked
+// for their link again on /candidature/lien-perdu.
+func (c *Composer) LostLink(p *repository.Posting, a *repository.Application, token string) (*repository.Email, error) {
+	d := c.data(p, a)
+	d.Link = c.privateLink(token)
+	e, err := c.email(LostLink, d, a.Email, fullName(a), p.ContactEmail)
+	if err != nil {
+		return nil, err
+	}
+	e.Token = token // stored sealed, never in clear
+	return e, nil
+}
+
 // toContact writes kind to the posting's contact: none without one.
 func (c *Composer) toContact(kind Kind, d *emailData) ([]*repository.Email, error) {
 	if d.Posting.ContactEmail == "" {

@@ -45,6 +45,7 @@ func everyKind(t *testing.T, c *Composer, p *repository.Posting, a *repository.A
 	one := func(e *repository.Email, err error) ([]*repository.Email, error) { return []*repository.Email{e}, err }
 	add(c.Application(p, a, "jeton-de-test", "cv.pdf", nil, []string{p.ContactEmail}))
 	add(one(c.PrivateLink(p, a, "jeton-de-test")))
+	add(one(c.LostLink(p, a, "jeton-de-test")))
 	add(c.Withdrawn(p, a))
 	add(c.WithdrawalUndone(p, a, catalog.StatusShortlisted))
 	add(c.Erased(p, a))

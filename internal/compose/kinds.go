@@ -27,6 +27,7 @@ const (
 	Acknowledgement         Kind = "acknowledgement"           // to the applicant: received, with the private link
 	ContactNotification     Kind = "contact_notification"      // to the contact: a new application
 	PrivateLink             Kind = "private_link"              // to an applicant who applied again: a new private link
+	LostLink                Kind = "lost_link"                 // to an applicant who asked for their link again: a new private link
 	WithdrawnContact        Kind = "withdrawn_contact"         // to the contact: an applicant withdrew
 	WithdrawalUndoneContact Kind = "withdrawal_undone_contact" // to the contact: the withdrawal was taken back
 	ErasedContact           Kind = "erased_contact"            // to the contact: an applicant erased their data
@@ -67,7 +68,7 @@ type kindInfo struct {
 // kindTable lists every kind.
 func kindTable() map[Kind]kindInfo {
 	t := map[Kind]kindInfo{}
-	for _, k := range []Kind{Acknowledgement, ContactNotification, PrivateLink, WithdrawnContact, WithdrawalUndoneContact,
+	for _, k := range []Kind{Acknowledgement, ContactNotification, PrivateLink, LostLink, WithdrawnContact, WithdrawalUndoneContact,
 		ErasedContact, StatusUpdate, CloseSummary, RetentionNotice, RetentionNoticeContact,
 		ReviewerDigest, WaitingReminder, NoteMention, Message, ReplyNotification,
 		InterviewSlots, InterviewInvitation, InterviewUpdate, InterviewCancelled, InterviewReminder, InterviewNoneFits} {
