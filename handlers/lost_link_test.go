@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"vivier/internal/privatelink"
 	"vivier/internal/testkit"
 )
 
@@ -110,5 +111,45 @@ func TestALostLinkInABrowser(t *testing.T) {
 	step("a good one", chromedp.SetValue(`#email`, "camille.durand@example.org"), chromedp.Submit(`#email`), testkit.WaitVisible(`.fr-alert--success`))
 	if text, err := chromedp.Run(ctx, chromedp.Text(`.fr-alert--success`)); err != nil || !strings.Contains(text, "camille.durand@example.org") {
 		t.Errorf("the message after asking: %q, %v", text, err)
+	}
+}
+
+// With Redis down the request cannot be handed to a worker: it is done in
+// the request, and the new link waits in the outbox until Redis is back.
+func TestALostLinkWhileRedisIsDown(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{RedisURL: "redis://127.0.0.1:1/0", NoWorker: true})
+	p := app.OpenPosting(time.Now().Add(30 * 24 * time.Hour))
+	applyThroughTheForm(t, app, p)
+	resp, body := testkit.PostForm(t, app.Client(), app.URL+"/lien-perdu", url.Values{"email": {"camille.durand@example.org"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Regardez vos emails") {
+		t.Fatalf("ask with Redis down: %d", resp.StatusCode)
+	}
+	var pending int
+	app.DB.Get(&pending, `SELECT count(*) FROM emails WHERE kind = 'lost_link' AND to_address = 'camille.durand@example.org' AND status = 'pending'`)
+	if pending != 1 {
+		t.Errorf("%d new links waiting in the outbox, want 1", pending)
+	}
+}
+
+// An address gets its new links at most privatelink.PerAddress times an
+// hour, however often it is asked for: past that, the page answers as
+// always and nothing more is written.
+func TestALostLinkIsSentAtMostThreeTimesAnHour(t *testing.T) {
+	t.Parallel()
+	app := testkit.NewApp(t, testkit.Options{})
+	p := app.OpenPosting(time.Now().Add(30 * 24 * time.Hour))
+	applyThroughTheForm(t, app, p)
+	for range privatelink.PerAddress + 2 {
+		if resp, body := testkit.PostForm(t, app.Client(), app.URL+"/lien-perdu", url.Values{"email": {"camille.durand@example.org"}}); resp.StatusCode != http.StatusOK ||
+			!strings.Contains(body, "Regardez vos emails") {
+			t.Fatalf("ask: %d", resp.StatusCode)
+		}
+	}
+	app.WaitIdle()
+	var written int
+	app.DB.Get(&written, `SELECT count(*) FROM emails WHERE kind = 'lost_link'`)
+	if written != privatelink.PerAddress {
+		t.Errorf("%d new links written for %d requests, want %d", written, privatelink.PerAddress+2, privatelink.PerAddress)
 	}
 }
