@@ -61,10 +61,10 @@ dovecot:
 test: assets chromium dovecot
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 8m -parallel 8 ./...
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 ## fuzz: every fuzz test, one after the other, each for FUZZTIME (a minute
-## by default; make test gives each 10 seconds, after their seeds ran as
+## by default; make test gives each 5 seconds, after their seeds ran as
 ## tests). Not at once: each fuzzer first runs its whole corpus again, and
 ## three sharing two cores could not always finish that within 10 seconds.
 FUZZTIME ?= 60s
