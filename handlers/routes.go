@@ -157,6 +157,8 @@ func (h *Handler) Engine() (http.Handler, error) {
 	// Personal data: an applicant's own (through the private link) and,
 	// for admins, anyone's and the audit log.
 	inbox.GET("/candidatures/:id/donnees.json", h.requireAdmin, h.adminPersonalData)
+	inbox.GET("/candidatures/:id/effacement", h.requireAdmin, h.adminErasureForm)
+	inbox.POST("/candidatures/:id/effacement", h.requireAdmin, h.adminErase)
 	r.GET("/candidature/:token/donnees.json", h.ownPersonalData)
 	admin := r.Group("/admin", h.requireViewer, h.requireAdmin)
 	admin.GET("/journal", h.auditLogPage)
