@@ -76,13 +76,7 @@ func (h *Handler) adminErase(c *gin.Context) {
 		h.render(c, http.StatusUnprocessableEntity, "inbox_erase", h.adminErasureData(c, p, a, reason, errs))
 		return
 	}
-	emails, err := h.Emails.Erased(p, a)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	cancellations, cancel := h.erasureCancellations(p)
-	err = h.Repo.Erase(c.Request.Context(), a.ID, viewerOf(c).Email, emails, cancel)
+	err := h.eraseApplication(c, p, a, viewerOf(c).Email)
 	if errors.Is(err, repository.ErrNotFound) { // erased meanwhile
 		h.redirectFlash(c, page, "Les données de cette candidature étaient déjà effacées.", "")
 		return
@@ -92,6 +86,5 @@ func (h *Handler) adminErase(c *gin.Context) {
 		return
 	}
 	h.audit(c, repository.AuditErased, p.ID, a.ID, map[string]any{"motif": reason})
-	h.enqueue(c, append(emails, *cancellations...)...)
 	h.redirectFlash(c, page, "Données de la candidature n° "+strconv.FormatInt(a.ID, 10)+" effacées.", "")
 }

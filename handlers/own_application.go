@@ -153,20 +153,29 @@ func (h *Handler) eraseOwnApplication(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"/effacement")
 		return
 	}
-	emails, err := h.Emails.Erased(p, a)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	// An interview still to come is cancelled, and its reviewers told.
-	cancellations, cancel := h.erasureCancellations(p)
-	if err := h.Repo.Erase(c.Request.Context(), a.ID, repository.ActorApplicant, emails, cancel); err != nil {
+	if err := h.eraseApplication(c, p, a, repository.ActorApplicant); err != nil {
 		h.fail(c, err)
 		return
 	}
 	h.audit(c, repository.AuditErased, p.ID, a.ID, nil)
-	h.enqueue(c, append(emails, *cancellations...)...)
 	c.Redirect(http.StatusSeeOther, "/donnees-effacees")
+}
+
+// eraseApplication erases a's data as actor (the applicant, or an admin
+// at their request): the contact is told, and an interview still to come
+// is cancelled with its reviewers told; the emails leave once committed.
+// ErrNotFound: it was erased already.
+func (h *Handler) eraseApplication(c *gin.Context, p *repository.Posting, a *repository.Application, actor string) error {
+	emails, err := h.Emails.Erased(p, a)
+	if err != nil {
+		return err
+	}
+	cancellations, cancel := h.erasureCancellations(p)
+	if err := h.Repo.Erase(c.Request.Context(), a.ID, actor, emails, cancel); err != nil {
+		return err
+	}
+	h.enqueue(c, append(emails, *cancellations...)...)
+	return nil
 }
 
 // erasureCancellations is what an erasure of an application of p writes
