@@ -57,12 +57,19 @@ func (h *Handler) signInForm(c *gin.Context) {
 // to a worker, which looks it up and emails a link only to one that may
 // sign in (at most signin.PerAddress an hour). The page tells nobody who
 // reviews what, neither by its words nor by its time.
+// plainAddress reports whether s, lowercased and trimmed already, is an
+// email address alone: no display name, no comment, nothing around it.
+func plainAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && !strings.ContainsAny(s, "\r\n")
+}
+
 func (h *Handler) requestSignIn(c *gin.Context) {
 	ctx := c.Request.Context()
 	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
 	next := safeNext(c.PostForm("suite"))
 	d := signInData{Page: h.page("Connexion"), Email: email, Next: next, ProConnect: h.ProConnect != nil}
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || strings.ContainsAny(email, "\r\n") {
+	if !plainAddress(email) {
 		d.Error = "Saisissez une adresse email valide, au format nom@domaine.fr."
 		h.render(c, http.StatusUnprocessableEntity, "signin", d)
 		return

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
 
@@ -19,7 +18,7 @@ func (h *Handler) addReviewer(c *gin.Context) {
 		return
 	}
 	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+	if !plainAddress(email) {
 		h.errorPage(c, http.StatusUnprocessableEntity, "Adresse invalide", "Saisissez l'adresse email de la personne à ajouter, au format nom@domaine.fr.")
 		return
 	}

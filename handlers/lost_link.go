@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -31,7 +30,7 @@ func (h *Handler) requestLostLink(c *gin.Context) {
 	ctx := c.Request.Context()
 	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
 	d := lostLinkData{Page: h.page("Recevoir un nouveau lien de suivi"), Email: email}
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || strings.ContainsAny(email, "\r\n") {
+	if !plainAddress(email) {
 		d.Error = "Saisissez une adresse email valide, au format nom@domaine.fr."
 		d.Page.Title = "Erreur : " + d.Page.Title
 		h.render(c, http.StatusUnprocessableEntity, "lost_link", d)

@@ -373,23 +373,16 @@ func (r *Repo) MoveInterview(ctx context.Context, appID int64, ch InterviewChang
 // transaction with the emails build writes (the cancellations); a
 // reminder not sent yet is cancelled. ErrNotFound when none is booked.
 func (r *Repo) CancelInterview(ctx context.Context, appID int64, actor string, build InterviewBuild) (*Interview, error) {
-	iv := &Interview{}
+	var iv *Interview
 	err := r.inTx(ctx, func(tx *Tx) error {
-		err := tx.GetContext(ctx, iv, `UPDATE interviews i SET state = $3, cancelled_by = $4, sequence = sequence + 1,
-			updated_at = $5 WHERE i.application_id = $1 AND i.state = $2 RETURNING `+interviewColumns,
-			appID, catalog.InterviewBooked, catalog.InterviewCancelled, actor, tx.now)
-		if errors.Is(err, sql.ErrNoRows) {
+		ivs, err := r.cancelBooked(ctx, tx, `i.application_id = $1`, appID, actor, false)
+		if err != nil {
+			return err
+		}
+		if len(ivs) == 0 {
 			return ErrNotFound
 		}
-		if err != nil {
-			return fmt.Errorf("cancel interview of application %d: %w", appID, err)
-		}
-		if err := cancelReminders(ctx, tx, iv.ID); err != nil {
-			return err
-		}
-		if err := r.insertEvent(ctx, tx, appID, EventInterviewCancelled, nil, nil, actor); err != nil {
-			return err
-		}
+		iv = ivs[0]
 		return r.writeInterviewEmails(ctx, tx, iv, build)
 	})
 	if err != nil {
@@ -398,22 +391,39 @@ func (r *Repo) CancelInterview(ctx context.Context, appID int64, actor string, b
 	return iv, nil
 }
 
-// cancelComingInterview cancels, inside tx, the application's booked
-// interview still to come, if it has one, with the emails build writes.
-func (r *Repo) cancelComingInterview(ctx context.Context, tx *Tx, appID int64, actor string, build InterviewBuild) error {
+// cancelBooked cancels, inside tx, the booked interviews where cond holds
+// (over interviews i, with arg as $1), those still to come only when
+// coming: each gets its sequence raised, its reminders not sent yet
+// cancelled and a line in its application's history, by actor.
+func (r *Repo) cancelBooked(ctx context.Context, tx *Tx, cond string, arg any, actor string, coming bool) ([]*Interview, error) {
+	if coming {
+		cond += ` AND i.starts_at > $5`
+	}
 	var ivs []*Interview
 	if err := tx.SelectContext(ctx, &ivs, `UPDATE interviews i SET state = $3, cancelled_by = $4, sequence = sequence + 1,
-		updated_at = $5 WHERE i.application_id = $1 AND i.state = $2 AND i.starts_at > $5 RETURNING `+interviewColumns,
-		appID, catalog.InterviewBooked, catalog.InterviewCancelled, actor, tx.now); err != nil {
-		return fmt.Errorf("cancel the interview of application %d: %w", appID, err)
+		updated_at = $5 WHERE `+cond+` AND i.state = $2 RETURNING `+interviewColumns,
+		arg, catalog.InterviewBooked, catalog.InterviewCancelled, actor, tx.now); err != nil {
+		return nil, fmt.Errorf("cancel interviews: %w", err)
 	}
 	for _, iv := range ivs {
 		if err := cancelReminders(ctx, tx, iv.ID); err != nil {
-			return err
+			return nil, err
 		}
-		if err := r.insertEvent(ctx, tx, appID, EventInterviewCancelled, nil, nil, actor); err != nil {
-			return err
+		if err := r.insertEvent(ctx, tx, iv.ApplicationID, EventInterviewCancelled, nil, nil, actor); err != nil {
+			return nil, err
 		}
+	}
+	return ivs, nil
+}
+
+// cancelComingInterview cancels, inside tx, the application's booked
+// interview still to come, if it has one, with the emails build writes.
+func (r *Repo) cancelComingInterview(ctx context.Context, tx *Tx, appID int64, actor string, build InterviewBuild) error {
+	ivs, err := r.cancelBooked(ctx, tx, `i.application_id = $1`, appID, actor, true)
+	if err != nil {
+		return err
+	}
+	for _, iv := range ivs {
 		if err := r.writeInterviewEmails(ctx, tx, iv, build); err != nil {
 			return err
 		}
@@ -425,22 +435,11 @@ func (r *Repo) cancelComingInterview(ctx context.Context, tx *Tx, appID int64, a
 // interviews still to come of the applications ids (erased already), and
 // writes the cancellations build makes from each erased row (nil: none).
 func (r *Repo) cancelErasedInterviews(ctx context.Context, tx *Tx, ids []int64, actor string, build ErasureBuild) error {
-	var ivs []*Interview
-	if err := tx.SelectContext(ctx, &ivs, `UPDATE interviews i SET state = $3, cancelled_by = $4, sequence = sequence + 1,
-		updated_at = $5 WHERE i.application_id = ANY($1) AND i.state = $2 AND i.starts_at > $5 RETURNING `+interviewColumns,
-		pq.Array(ids), catalog.InterviewBooked, catalog.InterviewCancelled, actor, tx.now); err != nil {
-		return fmt.Errorf("cancel the interviews of erased applications: %w", err)
+	ivs, err := r.cancelBooked(ctx, tx, `i.application_id = ANY($1)`, pq.Array(ids), actor, true)
+	if err != nil || build == nil {
+		return err
 	}
 	for _, iv := range ivs {
-		if err := cancelReminders(ctx, tx, iv.ID); err != nil {
-			return err
-		}
-		if err := r.insertEvent(ctx, tx, iv.ApplicationID, EventInterviewCancelled, nil, nil, actor); err != nil {
-			return err
-		}
-		if build == nil {
-			continue
-		}
 		var a Application
 		if err := tx.GetContext(ctx, &a, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, iv.ApplicationID); err != nil {
 			return fmt.Errorf("application %d: %w", iv.ApplicationID, err)

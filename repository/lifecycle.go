@@ -212,21 +212,7 @@ func insertCloseGroup(ctx context.Context, tx *Tx, postingID int64, round int, g
 // booked interviews still to come, raising their sequence, and the
 // reminders of theirs not sent yet.
 func (r *Repo) cancelUpcomingInterviews(ctx context.Context, tx *Tx, postingID int64, actor string) ([]*Interview, error) {
-	var ivs []*Interview
-	if err := tx.SelectContext(ctx, &ivs, `UPDATE interviews i SET state = $3, cancelled_by = $4, sequence = sequence + 1,
-		updated_at = $5 WHERE i.posting_id = $1 AND i.state = $2 AND i.starts_at > $5 RETURNING `+interviewColumns,
-		postingID, catalog.InterviewBooked, catalog.InterviewCancelled, actor, tx.now); err != nil {
-		return nil, fmt.Errorf("cancel the interviews of posting %d: %w", postingID, err)
-	}
-	for _, iv := range ivs {
-		if err := cancelReminders(ctx, tx, iv.ID); err != nil {
-			return nil, err
-		}
-		if err := r.insertEvent(ctx, tx, iv.ApplicationID, EventInterviewCancelled, nil, nil, actor); err != nil {
-			return nil, err
-		}
-	}
-	return ivs, nil
+	return r.cancelBooked(ctx, tx, `i.posting_id = $1`, postingID, actor, true)
 }
 
 // closeInterview writes, inside a close's tx, the close's email to the
