@@ -50,9 +50,6 @@ func (s *InterviewReminders) RunOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		if a.ErasedAt != nil {
-			emails = emails[1:] // nobody to write to on the applicant's side
-		}
 		switch err := s.Repo.WriteReminders(ctx, iv, emails); {
 		case errors.Is(err, repository.ErrConflict):
 			continue // moved, cancelled or reminded meanwhile

@@ -1,7 +1,7 @@
 package compose
 
 import (
-	"strconv"
+	"strings"
 	"time"
 
 	"vivier/internal/catalog"
@@ -34,22 +34,16 @@ type interviewText struct {
 // SlotLabel says a slot in French: "mardi 3 mars 2026 à 14 h 30 (45 min,
 // en visioconférence)".
 func SlotLabel(at time.Time, minutes int, mode catalog.InterviewMode) string {
-	return frfmt.Appointment(at) + " (" + frfmt.Minutes(minutes) + ", " + lower(mode.Label()) + ")"
+	return frfmt.Appointment(at) + " (" + frfmt.Minutes(minutes) + ", " + strings.ToLower(mode.Label()) + ")"
 }
 
-func lower(s string) string {
-	if s == "" {
-		return s
+// slotLabels says each slot in French (see SlotLabel).
+func slotLabels(slots []repository.InterviewSlot) []string {
+	out := make([]string, len(slots))
+	for i, s := range slots {
+		out[i] = SlotLabel(s.StartsAt, s.Minutes, s.Mode)
 	}
-	r := []rune(s)
-	if r[0] >= 'A' && r[0] <= 'Z' {
-		r[0] += 'a' - 'A'
-	}
-	return string(r)
-}
-
-func (c *Composer) inboxLink(a *repository.Application) string {
-	return c.baseURL + "/boite/candidatures/" + strconv.FormatInt(a.ID, 10)
+	return out
 }
 
 // interviewOf is what an email says of iv. For an email to reviewers, a
@@ -58,7 +52,7 @@ func (c *Composer) inboxLink(a *repository.Application) string {
 func (c *Composer) interviewOf(p *repository.Posting, a *repository.Application, iv *repository.Interview) *interviewText {
 	name, _ := applicationName(p, a)
 	t := &interviewText{When: frfmt.Appointment(iv.StartsAt), Length: frfmt.Minutes(iv.Minutes), Mode: iv.Mode,
-		ModeLabel: iv.Mode.Label(), Place: iv.Place, Applicant: name, PageLink: c.inboxLink(a),
+		ModeLabel: iv.Mode.Label(), Place: iv.Place, Applicant: name, PageLink: c.applicationLink(a.ID),
 		ByApplicant: iv.CancelledBy == repository.ActorApplicant}
 	if iv.Mode == catalog.InterviewPhone && a.Phone != "" {
 		t.Phone = frfmt.Phone(a.Phone)
@@ -76,10 +70,7 @@ func (c *Composer) InterviewSlots(p *repository.Posting, a *repository.Applicati
 		return nil, err
 	}
 	d.Link = c.privateLink(token)
-	d.Interview = &interviewText{}
-	for _, s := range slots {
-		d.Interview.Slots = append(d.Interview.Slots, SlotLabel(s.StartsAt, s.Minutes, s.Mode))
-	}
+	d.Interview = &interviewText{Slots: slotLabels(slots)}
 	e, err := c.email(InterviewSlots, d, a.Email, fullName(a), p.ContactEmail)
 	if err != nil {
 		return nil, err
@@ -96,7 +87,7 @@ func (c *Composer) InterviewSlots(p *repository.Posting, a *repository.Applicati
 func (c *Composer) InterviewNoneFits(p *repository.Posting, a *repository.Application, message string) ([]*repository.Email, error) {
 	d := c.reviewerData(p, a)
 	name, _ := applicationName(p, a)
-	d.Interview = &interviewText{Applicant: name, Message: message, PageLink: c.inboxLink(a)}
+	d.Interview = &interviewText{Applicant: name, Message: message, PageLink: c.applicationLink(a.ID)}
 	if p.ContactEmail == "" {
 		return nil, nil
 	}
@@ -321,10 +312,7 @@ func (c *Composer) StatusUpdateOffering(p *repository.Posting, a *repository.App
 		return nil, err
 	}
 	d.Subject, d.Message, d.Link = subject, message, c.privateLink(token)
-	d.Interview = &interviewText{}
-	for _, s := range slots {
-		d.Interview.Slots = append(d.Interview.Slots, SlotLabel(s.StartsAt, s.Minutes, s.Mode))
-	}
+	d.Interview = &interviewText{Slots: slotLabels(slots)}
 	e, err := c.email(StatusUpdate, d, a.Email, fullName(a), p.ContactEmail)
 	if err != nil {
 		return nil, err
