@@ -123,8 +123,9 @@ func rowOf(f *repository.PeriodFigures, title, link string) periodRow {
 	return r
 }
 
-// periodFigures reads the period asked and counts its figures; ok is
-// false when the period is wrong (form's errors set).
+// periodFigures reads the period asked and counts its figures; when the
+// period is wrong, the form's errors are set (see form.ok) and nothing is
+// counted.
 func (h *Handler) periodFigures(c *gin.Context) (periodForm, []*repository.PeriodFigures, *repository.PeriodFigures, error) {
 	today := h.Now().In(frfmt.Paris)
 	midnight := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, frfmt.Paris)
@@ -173,7 +174,7 @@ func hours(d *time.Duration) string {
 	if d == nil {
 		return ""
 	}
-	return strings.Replace(strconv.FormatFloat(d.Hours(), 'f', 1, 64), ".", ",", 1)
+	return frMean(d.Hours())
 }
 
 func (h *Handler) adminFiguresCSV(c *gin.Context) {

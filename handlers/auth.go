@@ -52,11 +52,6 @@ func (h *Handler) signInForm(c *gin.Context) {
 	h.render(c, http.StatusOK, "signin", d)
 }
 
-// requestSignIn answers the same, and does the same work, whatever the
-// address: past the per-client limit, every well-formed address is handed
-// to a worker, which looks it up and emails a link only to one that may
-// sign in (at most signin.PerAddress an hour). The page tells nobody who
-// reviews what, neither by its words nor by its time.
 // plainAddress reports whether s, lowercased and trimmed already, is an
 // email address alone: no display name, no comment, nothing around it.
 func plainAddress(s string) bool {
@@ -64,6 +59,11 @@ func plainAddress(s string) bool {
 	return err == nil && a.Address == s && !strings.ContainsAny(s, "\r\n")
 }
 
+// requestSignIn answers the same, and does the same work, whatever the
+// address: past the per-client limit, every well-formed address is handed
+// to a worker, which looks it up and emails a link only to one that may
+// sign in (at most signin.PerAddress an hour). The page tells nobody who
+// reviews what, neither by its words nor by its time.
 func (h *Handler) requestSignIn(c *gin.Context) {
 	ctx := c.Request.Context()
 	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))

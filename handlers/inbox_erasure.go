@@ -65,7 +65,7 @@ func (h *Handler) adminErase(c *gin.Context) {
 	errs := map[string]string{}
 	switch {
 	case reason == "":
-		errs["motif"] = "Indiquez qui a demandé l'effacement, comment et quand (par exemple : « email de la personne à la contact du 2 mars »)."
+		errs["motif"] = "Indiquez qui a demandé l'effacement, comment et quand (par exemple : « demande reçue par email par la personne à contacter, le 2 mars »)."
 	case utf8.RuneCountInString(reason) > erasureReasonMax:
 		errs["motif"] = "Le motif fait " + strconv.Itoa(utf8.RuneCountInString(reason)) + " caractères : " + strconv.Itoa(erasureReasonMax) + " au plus."
 	}

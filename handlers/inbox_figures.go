@@ -196,11 +196,7 @@ func (h *Handler) postingFigures(c *gin.Context) {
 	var sources []string
 	var bySource []int64
 	for _, s := range f.BySource {
-		label := s.Source
-		if label == "" {
-			label = "Inconnue"
-		}
-		sources, bySource = append(sources, label), append(bySource, s.N)
+		sources, bySource = append(sources, sourceLabel(s.Source)), append(bySource, s.N)
 	}
 	var statuses []string
 	var byStatus []int64

@@ -23,7 +23,6 @@ import (
 type interviewView struct {
 	When, Length, Mode, Place string
 	Attendees                 []string
-	Sequence                  int
 	// The move form: the interview's values, or what was typed.
 	Date, Time, Minutes, ModeValue string
 }
@@ -126,7 +125,7 @@ func (h *Handler) renderInboxInterview(c *gin.Context, status int, a *repository
 
 func viewOfInterview(iv *repository.Interview) *interviewView {
 	return &interviewView{When: frfmt.Appointment(iv.StartsAt), Length: frfmt.Minutes(iv.Minutes), Mode: iv.Mode.Label(),
-		Place: iv.Place, Attendees: iv.Attendees, Sequence: iv.Sequence, Date: slotDate(iv.StartsAt), Time: slotTime(iv.StartsAt),
+		Place: iv.Place, Attendees: iv.Attendees, Date: slotDate(iv.StartsAt), Time: slotTime(iv.StartsAt),
 		Minutes: strconv.Itoa(iv.Minutes), ModeValue: string(iv.Mode)}
 }
 

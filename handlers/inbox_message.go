@@ -62,7 +62,7 @@ func (h *Handler) repliesGo(p *repository.Posting) string {
 	case h.MailCatcher != nil:
 		return "Sa réponse arrivera sur cette candidature. En développement, aucune boîte n'est relevée : répondez à sa place depuis /dev/mail (« Répondre en tant que candidat·e »)."
 	case p.ContactEmail != "":
-		return "Sa réponse arrivera dans la boîte de " + p.ContactEmail + ", la personne qui recrute : Vivier ne relève pas de boîte de réponses (voir INBOUND_IMAP_URL)."
+		return "Sa réponse arrivera dans la boîte de " + p.ContactEmail + ", la personne qui recrute : Vivier ne relève pas de boîte de réponses."
 	}
 	return "Vivier ne relève pas de boîte de réponses et l'offre n'a pas de contact : sa réponse ne vous parviendra pas."
 }
