@@ -229,18 +229,14 @@ func (h *Handler) moveInterview(c *gin.Context) {
 	if mode != catalog.InterviewInPerson && mode != catalog.InterviewVideo {
 		place = ""
 	}
-	var written []*repository.Email
+	written, build := h.interviewEmails(compose.InterviewUpdate, p, a, before.StartsAt)
 	_, err = h.Repo.MoveInterview(ctx, a.ID, repository.InterviewChange{StartsAt: start, Minutes: mins, Mode: mode, Place: place},
-		viewerOf(c).Email, func(iv *repository.Interview) ([]*repository.Email, error) {
-			es, err := h.Emails.Interview(compose.InterviewUpdate, p, a, iv, before.StartsAt)
-			written = es
-			return es, err
-		})
+		viewerOf(c).Email, build)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.enqueue(c, written...)
+	h.enqueue(c, *written...)
 	h.redirectFlash(c, interviewLink(a.ID), "Entretien déplacé au "+frfmt.Appointment(start)+" : la mise à jour de l'invitation est envoyée à chacun·e.", "")
 }
 
@@ -251,18 +247,14 @@ func (h *Handler) cancelInterviewByReviewer(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var written []*repository.Email
-	_, err := h.Repo.CancelInterview(c.Request.Context(), a.ID, viewerOf(c).Email, func(iv *repository.Interview) ([]*repository.Email, error) {
-		es, err := h.Emails.Interview(compose.InterviewCancelled, p, a, iv, time.Time{})
-		written = es
-		return es, err
-	})
+	written, build := h.interviewEmails(compose.InterviewCancelled, p, a, time.Time{})
+	_, err := h.Repo.CancelInterview(c.Request.Context(), a.ID, viewerOf(c).Email, build)
 	if err != nil {
 		h.fail(c, noInterview(err,
 			"Cette candidature n'a pas (ou plus) d'entretien prévu : il a peut-être été annulé entre-temps."))
 		return
 	}
-	h.enqueue(c, written...)
+	h.enqueue(c, *written...)
 	h.redirectFlash(c, interviewLink(a.ID), "Entretien annulé : l'annulation est envoyée à chacun·e.", "")
 }
 

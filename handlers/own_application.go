@@ -118,19 +118,14 @@ func (h *Handler) withdrawOwnApplication(c *gin.Context) {
 		return
 	}
 	// An interview still to come is cancelled, and everyone told.
-	var cancellations []*repository.Email
-	cancel := func(iv *repository.Interview) ([]*repository.Email, error) {
-		es, err := h.Emails.Interview(compose.InterviewCancelled, p, a, iv, time.Time{})
-		cancellations = es
-		return es, err
-	}
+	cancellations, cancel := h.interviewEmails(compose.InterviewCancelled, p, a, time.Time{})
 	switch err := h.Repo.Withdraw(c.Request.Context(), a.ID, emails, cancel); {
 	case errors.Is(err, repository.ErrConflict): // withdrawing twice is harmless
 	case err != nil:
 		h.fail(c, err)
 		return
 	default:
-		h.enqueue(c, append(emails, cancellations...)...)
+		h.enqueue(c, append(emails, *cancellations...)...)
 	}
 	c.Redirect(http.StatusSeeOther, "/candidature/"+c.Param("token")+"?fait=retrait")
 }
@@ -176,6 +171,18 @@ func (h *Handler) eraseApplication(c *gin.Context, p *repository.Posting, a *rep
 	}
 	h.enqueue(c, append(emails, *cancellations...)...)
 	return nil
+}
+
+// interviewEmails builds, for a repository call, the emails of kind about
+// a's interview (before: its time before a move), and keeps what it wrote
+// in the list it returns, for enqueueing once committed.
+func (h *Handler) interviewEmails(kind compose.Kind, p *repository.Posting, a *repository.Application, before time.Time) (*[]*repository.Email, repository.InterviewBuild) {
+	var written []*repository.Email
+	return &written, func(iv *repository.Interview) ([]*repository.Email, error) {
+		es, err := h.Emails.Interview(kind, p, a, iv, before)
+		written = es
+		return es, err
+	}
 }
 
 // erasureCancellations is what an erasure of an application of p writes

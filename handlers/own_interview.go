@@ -91,12 +91,8 @@ func (h *Handler) pickSlot(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	var written []*repository.Email
-	_, err = h.Repo.PickSlot(c.Request.Context(), a.ID, slotID, uid, func(iv *repository.Interview) ([]*repository.Email, error) {
-		es, err := h.Emails.Interview(compose.InterviewInvitation, p, a, iv, time.Time{})
-		written = es
-		return es, err
-	})
+	written, build := h.interviewEmails(compose.InterviewInvitation, p, a, time.Time{})
+	_, err = h.Repo.PickSlot(c.Request.Context(), a.ID, slotID, uid, build)
 	msg := ""
 	switch {
 	case errors.Is(err, repository.ErrSlotTaken):
@@ -115,7 +111,7 @@ func (h *Handler) pickSlot(c *gin.Context) {
 		h.renderOwnApplication(c, http.StatusConflict, a, p, ownPickForm{PickError: msg})
 		return
 	}
-	h.enqueue(c, written...)
+	h.enqueue(c, *written...)
 	c.Redirect(http.StatusSeeOther, h.ownLink(c, "entretien"))
 }
 
@@ -162,17 +158,13 @@ func (h *Handler) cancelOwnInterview(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var written []*repository.Email
-	_, err := h.Repo.CancelInterview(c.Request.Context(), a.ID, repository.ActorApplicant, func(iv *repository.Interview) ([]*repository.Email, error) {
-		es, err := h.Emails.Interview(compose.InterviewCancelled, p, a, iv, time.Time{})
-		written = es
-		return es, err
-	})
+	written, build := h.interviewEmails(compose.InterviewCancelled, p, a, time.Time{})
+	_, err := h.Repo.CancelInterview(c.Request.Context(), a.ID, repository.ActorApplicant, build)
 	if err != nil {
 		h.fail(c, noInterview(err,
 			"Vous n'avez pas (ou plus) d'entretien prévu : il a peut-être déjà été annulé."))
 		return
 	}
-	h.enqueue(c, written...)
+	h.enqueue(c, *written...)
 	c.Redirect(http.StatusSeeOther, h.ownLink(c, "annulation"))
 }
